@@ -1,0 +1,52 @@
+/** Turns the core's error values and Fastify's own errors into the one error shape of the API. */
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { type AppError, ERRORS, type ErrorCode } from "../core/errors.js";
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; request_id: string };
+}
+
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  const entry = ERRORS[error.code];
+  const body: ErrorBody = {
+    error: { code: error.code, message: error.message ?? entry.message, request_id: String(reply.request.id) },
+  };
+  return reply.code(entry.status).type("application/json").send(body);
+}
+
+/** Thrown by route helpers to leave a handler with an API error. */
+export class HttpError extends Error {
+  constructor(readonly appError: AppError) {
+    super(appError.message ?? ERRORS[appError.code].message);
+  }
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "INVALID_REQUEST",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "INVALID_REQUEST",
+  FST_ERR_CTP_INVALID_JSON_BODY: "INVALID_REQUEST",
+};
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof HttpError) return sendError(reply, error.appError);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const details = error.validation
+      .slice(0, 5)
+      .map((issue) => {
+        const path = issue.instancePath.replace(/^\//, "").replaceAll("/", ".");
+        return `${error.validationContext ?? "body"}${path ? `.${path}` : ""}: ${issue.message}`;
+      })
+      .join("; ");
+    return sendError(reply, { code: "INVALID_REQUEST", message: details });
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped) return sendError(reply, { code: mapped });
+  if (error instanceof SyntaxError || (error.statusCode !== undefined && error.statusCode === 400)) {
+    return sendError(reply, { code: "INVALID_REQUEST", message: "The body is not valid JSON." });
+  }
+  request.log.error({ err: error }, "unhandled error");
+  return sendError(reply, { code: "INTERNAL" });
+}

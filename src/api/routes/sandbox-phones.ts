@@ -1,0 +1,50 @@
+/**
+ * GET /sandbox/phones/{e164}: what a virtual handset of the built-in carrier saw, newest first. Registered only
+ * when the sandbox is on; there is no real phone behind it, so it needs no credentials.
+ */
+import { z } from "zod";
+import { parseDestination } from "../../core/phone.js";
+import { sendError } from "../errors.js";
+import type { RouteRegistration } from "../route-kit.js";
+import { ErrorView } from "../views.js";
+
+const Phone = z.object({
+  phone: z.string(),
+  calls: z.array(
+    z.object({
+      from: z.string().describe("the caller ID the handset saw"),
+      received_at: z.string(),
+      result: z.enum(["ringing", "missed", "busy", "not_found", "no_answer", "answered"]),
+    }),
+  ),
+  messages: z.array(z.object({ channel: z.string(), from: z.string(), text: z.string(), received_at: z.string() })),
+});
+
+export const registerSandboxPhones: RouteRegistration = (app, services) => {
+  const handsets = services.sandbox?.handsets;
+  if (!handsets) return;
+  app.get(
+    "/sandbox/phones/:phone",
+    {
+      schema: {
+        summary: "A virtual handset's missed calls and messages",
+        tags: ["sandbox"],
+        params: z.object({ phone: z.string().min(1).max(64) }),
+        response: { 200: Phone, 400: ErrorView },
+      },
+    },
+    async (request, reply) => {
+      const phone = parseDestination(request.params.phone);
+      if (!phone) return sendError(reply, { code: "INVALID_PHONE_NUMBER" });
+      return {
+        phone: phone.e164,
+        calls: handsets.calls(phone.e164).map((c) => ({
+          from: c.from,
+          received_at: new Date(c.receivedAt).toISOString(),
+          result: c.result,
+        })),
+        messages: [],
+      };
+    },
+  );
+};

@@ -1,0 +1,52 @@
+/**
+ * The flash-call channel over SIP: each attempt is one INVITE from the leased CLI, cancelled after the ring time.
+ * It turns the UAC's call records into attempt progress; it knows nothing of HTTP or storage.
+ */
+import type { AttemptProgress, Channel, OutboundMessage } from "../../core/ports.js";
+import type { CallRecord, SipUac } from "../../sip/uac.js";
+
+export interface FlashcallSipOptions {
+  uac: SipUac;
+  /** ring this long after 180/183, then CANCEL; default 1500 ms */
+  ringTimeMs: number;
+  /** give up on a call that has not rung by then */
+  maxDialMs: number;
+  /** reports a call whose promise rejected (a bug, not a call outcome) */
+  onError?: (error: unknown) => void;
+}
+
+export function createFlashcallSipChannel(options: FlashcallSipOptions): Channel {
+  const calls = new Map<string, { cancel(): void }>();
+  return {
+    name: "flashcall",
+    send(message: OutboundMessage, progress: AttemptProgress): void {
+      const call = options.uac.placeCall({
+        to: message.to,
+        cli: message.cli,
+        ringTimeMs: options.ringTimeMs,
+        maxDialMs: options.maxDialMs,
+        onRinging: (at) => progress.ringing(at),
+      });
+      calls.set(message.attemptId, call);
+      call.done
+        .then((record) => progress.ended(toOutcome(record)))
+        .catch((error: unknown) => {
+          options.onError?.(error);
+          progress.ended({ at: Date.now(), delivered: false, reason: "network_error", sipCode: null });
+        })
+        .finally(() => calls.delete(message.attemptId));
+    },
+    cancel(attemptId: string): void {
+      calls.get(attemptId)?.cancel();
+    },
+    async close(): Promise<void> {
+      await options.uac.close();
+    },
+  };
+}
+
+/** A call delivered its CLI when the phone rang: cancelled after ringing, or answered. */
+function toOutcome(record: CallRecord) {
+  const delivered = record.ringingAt !== null || record.reason === "answered";
+  return { at: record.endedAt, delivered, reason: record.reason, sipCode: record.finalCode };
+}

@@ -1,0 +1,136 @@
+/**
+ * Configuration: one zod schema, read once from the environment (and an optional JSON file named by
+ * FLASHVERIFY_CONFIG, whose keys are the same variable names), then frozen. Nothing else reads process.env.
+ * An invalid value stops the server at start with a message naming the variable.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { validatePool } from "./core/pool.js";
+
+const onOff = z.enum(["on", "off"]);
+const port = z.coerce.number().int().min(0).max(65535);
+const ms = z.coerce.number().int().min(0);
+
+const ConfigSchema = z
+  .object({
+    /** HTTP port; default 8080 */
+    PORT: port.default(8080),
+    /** HTTP address; default 127.0.0.1 (set 0.0.0.0 to serve other hosts) */
+    HOST: z.string().min(1).default("127.0.0.1"),
+    /** `sqlite:<path>`; default sqlite:./data/flashverify.db */
+    DATABASE_URL: z.string().min(1).default("sqlite:./data/flashverify.db"),
+    /** when set, registered at start for the default application (stored hashed) */
+    FLASHVERIFY_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+    /** key of the code and caller-ID HMACs; when unset one is generated once and kept in the database */
+    FLASHVERIFY_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+    /** the built-in virtual carrier (SIP handsets on loopback); default on */
+    SANDBOX: onOff.default("on"),
+    SANDBOX_SIP_ADDRESS: z.string().default("127.0.0.2"),
+    SANDBOX_SIP_PORT: port.default(5060),
+
+    /** the carrier trunk or SBC (required when SANDBOX=off) */
+    SIP_TRUNK_HOST: z.string().min(1).optional(),
+    SIP_TRUNK_PORT: port.default(5060),
+    /** host part of the Request-URI, From and To; default the trunk host */
+    SIP_DOMAIN: z.string().min(1).optional(),
+    /** local address and port of our SIP socket; default 127.0.0.1 with the sandbox, 0.0.0.0 without; port 0 = any */
+    SIP_LOCAL_ADDRESS: z.string().min(1).optional(),
+    SIP_LOCAL_PORT: port.default(0),
+    /** ring this long after 180/183 before CANCEL; default 1500 ms */
+    SIP_RING_TIME_MS: ms.max(30_000).default(1500),
+    /** give up on a call that has not rung by then; default 20 s */
+    SIP_MAX_DIAL_MS: ms.min(1000).max(60_000).default(20_000),
+    /** RFC 3261 T1; Timer B is 64*T1; default 500 ms */
+    SIP_T1_MS: ms.min(10).max(5000).default(500),
+
+    /**
+     * caller-ID numbers of the default pool: ranges like +4420794xxxxx and single numbers, comma-separated.
+     * Default with SANDBOX=on: +4420794xxxxx (100,000 numbers); with SANDBOX=off there is no default, because a
+     * real trunk may only present numbers you own.
+     */
+    POOL_NUMBERS: z
+      .string()
+      .transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
+      .optional(),
+    /** digits of the CLI that form the code, 4..6; default 4 */
+    POOL_CODE_LENGTH: z.coerce.number().int().min(4).max(6).default(4),
+    /** ISO countries the default pool calls, comma-separated, or *; default * */
+    POOL_COUNTRIES: z
+      .string()
+      .default("*")
+      .transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim().toUpperCase())
+          .filter(Boolean),
+      ),
+
+    /** how long a flash call's code is accepted; default 60 s, at most 120 s */
+    FLASHCALL_TTL_SECONDS: z.coerce.number().int().min(10).max(120).default(60),
+    /** lifetime of a whole verification; default and maximum 600 s */
+    VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(10).max(600).default(600),
+    /** wrong checks allowed per flash-call verification; default 3 */
+    FLASHCALL_MAX_CHECKS: z.coerce.number().int().min(1).max(10).default(3),
+  })
+  .superRefine((c, ctx) => {
+    if (c.POOL_NUMBERS) {
+      const pool = { id: "default", name: "default", numbers: c.POOL_NUMBERS, codeLength: c.POOL_CODE_LENGTH };
+      const problem = validatePool({ ...pool, countries: c.POOL_COUNTRIES });
+      if (problem) ctx.addIssue({ code: "custom", path: ["POOL_NUMBERS"], message: problem });
+    }
+    if (c.SANDBOX === "off" && !c.SIP_TRUNK_HOST) {
+      ctx.addIssue({ code: "custom", path: ["SIP_TRUNK_HOST"], message: "is required when SANDBOX=off" });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** The sandbox's default pool: 100,000 numbers, so a 4-digit code spans the whole code space ten times over. */
+export const SANDBOX_POOL_NUMBERS = ["+4420794xxxxx"];
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/**
+ * Parses and freezes the configuration.
+ * @param env the environment (default process.env); FLASHVERIFY_CONFIG names an optional JSON file of defaults
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const fromFile = env.FLASHVERIFY_CONFIG ? readConfigFile(env.FLASHVERIFY_CONFIG) : {};
+  const known = Object.keys(ConfigSchema.shape) as string[];
+  const input: Record<string, unknown> = { ...fromFile };
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== "") input[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(config)"}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`FLASHVERIFY_CONFIG: cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "string" ? v : String(v)]));
+  } catch (error) {
+    throw new ConfigError(`FLASHVERIFY_CONFIG: ${path} is not a JSON object of settings: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The pools the server draws caller IDs from, loaded from the store and refreshed periodically so pools added by
+ * `flashverify pool add` reach a running server. Country-specific pools are preferred over catch-all (`*`) ones.
+ */
+import { NumberPool } from "./pool.js";
+import type { Store } from "./ports.js";
+import type { PoolSource } from "./verification-service.js";
+
+export class PoolRegistry implements PoolSource {
+  private pools: NumberPool[] = [];
+
+  constructor(private readonly store: Store) {}
+
+  async refresh(): Promise<void> {
+    const stored = await this.store.listPools();
+    this.pools = stored.map((p) => new NumberPool(p));
+  }
+
+  get all(): readonly NumberPool[] {
+    return this.pools;
+  }
+
+  poolsFor(country: string): readonly NumberPool[] {
+    const specific = this.pools.filter((p) => !p.definition.countries.includes("*") && p.serves(country));
+    const general = this.pools.filter((p) => p.definition.countries.includes("*"));
+    return [...specific, ...general];
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * The verification use cases: start, check, read, cancel, expire. It orchestrates the ports (store, channels,
+ * clock) around the pure lifecycle in `verification.ts`; it knows nothing of HTTP or SQL.
+ *
+ * Every change is read-modify-write with an optimistic version, retried on conflict, so two concurrent checks of
+ * one verification are counted exactly once each and at most one of them can verify it. Within a process, work on
+ * one verification is also queued, so channel callbacks and checks do not spin against each other.
+ */
+import type { CodeHasher } from "./codes.js";
+import { hashToken, tokenHashEquals } from "./codes.js";
+import { type AppError, err, ok, type Result } from "./errors.js";
+import { newId, newSecret } from "./ids.js";
+import { cliFilter, readReportedCli } from "./matching.js";
+import { parseDestination } from "./phone.js";
+import { cliPrefix, maskedPattern, type NumberPool } from "./pool.js";
+import type { AttemptOutcome, Channel, Clock, Store } from "./ports.js";
+import type { Attempt, ClientInfo, Verification } from "./types.js";
+import {
+  applyCheck,
+  attemptsRemaining,
+  cancel,
+  expire,
+  isFinal,
+  liveAttempts,
+  markAttemptEnded,
+  markRinging,
+  startedEvents,
+  type Transition,
+} from "./verification.js";
+
+export interface VerificationSettings {
+  /** how long a flash-call step accepts its code; default 60 s, at most 120 s */
+  flashcallTtlMs: number;
+  /** lifetime of the whole verification; at most 10 minutes */
+  verificationTtlMs: number;
+  /** checks allowed per flash-call verification; default 3 */
+  flashcallMaxChecks: number;
+  /** how long a client token stays usable after the verification expires (status reads) */
+  clientTokenGraceMs: number;
+}
+
+export interface StartInput {
+  phone: string;
+  reference?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  client?: ClientInfo | undefined;
+}
+
+export interface Started {
+  verification: Verification;
+  clientToken: string;
+  pattern: string;
+  cliFilter: string;
+  codeLength: number;
+}
+
+/** Who is asking: a backend of an application, or the app/browser holding one verification's client token. */
+export type Access = { kind: "application"; applicationId: string } | { kind: "client"; tokenHash: string };
+
+export interface CheckInput {
+  code?: string | undefined;
+  caller_id?: string | undefined;
+}
+
+export interface Checked {
+  verification: Verification;
+  attemptsRemaining: number;
+}
+
+export interface PoolSource {
+  /** pools that may call a destination in `country`, best first */
+  poolsFor(country: string): readonly NumberPool[];
+}
+
+export interface VerificationServiceDeps {
+  store: Store;
+  clock: Clock;
+  hasher: CodeHasher;
+  pools: PoolSource;
+  channels: { flashcall: Channel };
+  settings: VerificationSettings;
+  /** reports failures of background work (channel callbacks), which have no caller to return them to */
+  onBackgroundError?: (error: unknown, context: string) => void;
+}
+
+const MAX_DRAWS = 32;
+const MAX_CONFLICT_RETRIES = 8;
+/** a lease outlives its verification's expiry by this much, so a crashed process cannot hold a CLI forever */
+const LEASE_GRACE_MS = 60_000;
+
+export class VerificationService {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: VerificationServiceDeps) {}
+
+  async start(applicationId: string, input: StartInput): Promise<Result<Started>> {
+    const { store, clock, hasher, settings } = this.deps;
+    const phone = parseDestination(input.phone);
+    if (!phone) return err("INVALID_PHONE_NUMBER");
+    const pool = this.deps.pools.poolsFor(phone.country)[0];
+    if (!pool) return err("NO_POOL_FOR_DESTINATION");
+
+    const now = clock.now();
+    const verificationId = newId("ver", now);
+    const attemptId = newId("att", now);
+    const clientToken = newSecret("ct", 24);
+    const stepExpiresAt = now + settings.flashcallTtlMs;
+    const lastCliKey = await store.lastCliKey(phone.e164);
+
+    for (let draw = 0; draw < MAX_DRAWS; draw++) {
+      const cli = pool.draw();
+      const cliKey = hasher.cliKey(cli);
+      if (cliKey === lastCliKey && pool.size > 1) continue;
+      const prefix = cliPrefix(cli, pool.codeLength);
+      const attempt: Attempt = {
+        id: attemptId,
+        verificationId,
+        seq: 1,
+        channel: "flashcall",
+        status: "dialing",
+        reason: null,
+        sipCode: null,
+        poolId: pool.id,
+        cliKey,
+        cliPrefix: prefix,
+        codeLength: pool.codeLength,
+        codeMac: hasher.codeMac(attemptId, cli.slice(-pool.codeLength)),
+        createdAt: now,
+        dialedAt: now,
+        ringingAt: null,
+        endedAt: null,
+        expiresAt: stepExpiresAt,
+      };
+      const verification: Verification = {
+        id: verificationId,
+        applicationId,
+        phone: phone.e164,
+        country: phone.country,
+        status: "pending",
+        reason: null,
+        reference: input.reference ?? null,
+        metadata: input.metadata ?? null,
+        client: input.client ?? null,
+        clientTokenHash: hashToken(clientToken),
+        maxChecks: settings.flashcallMaxChecks,
+        checksUsed: 0,
+        guessProbability: settings.flashcallMaxChecks / pool.distinctCodes,
+        verifiedCallerId: null,
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: Math.min(now + settings.verificationTtlMs, stepExpiresAt),
+        endedAt: null,
+        version: 1,
+        attempts: [attempt],
+      };
+      const created = await store.createVerification({
+        verification,
+        lease: { poolId: pool.id, cliKey, verificationId, expiresAt: verification.expiresAt + LEASE_GRACE_MS },
+        phoneLastCliKey: cliKey,
+        events: startedEvents(verification),
+      });
+      if (created === "cli_taken") continue;
+
+      this.dispatch(verification, attempt, cli);
+      return ok({
+        verification,
+        clientToken,
+        pattern: maskedPattern(prefix, pool.codeLength),
+        cliFilter: cliFilter(prefix, pool.codeLength),
+        codeLength: pool.codeLength,
+      });
+    }
+    return err("POOL_EXHAUSTED");
+  }
+
+  async get(id: string, access: Access): Promise<Result<Verification>> {
+    const found = await this.load(id, access);
+    if (!found.ok) return found;
+    // Reading an overdue verification settles it, so status never shows `pending` past its expiry.
+    const settled = await this.update(id, (v) => expire(v, this.deps.clock.now()));
+    return settled.ok ? ok(settled.value ?? found.value) : settled;
+  }
+
+  async check(id: string, access: Access, input: CheckInput): Promise<Result<Checked>> {
+    const reportedText = input.caller_id ?? input.code;
+    if (reportedText === undefined) return err("INVALID_CODE_FORMAT");
+    const found = await this.load(id, access);
+    if (!found.ok) return found;
+
+    const { hasher, clock } = this.deps;
+    const result = await this.update(id, (v) => {
+      const now = clock.now();
+      if (isFinal(v)) return undefined;
+      const expired = expire(v, now);
+      if (expired) return expired;
+      const attempt = v.attempts.at(-1);
+      if (!attempt) return undefined;
+      const reported = readReportedCli(reportedText, v.country, attempt.codeLength);
+      if (!reported) return { error: { code: "INVALID_CODE_FORMAT" } as AppError };
+      // Always run the MAC comparison, even when the prefix already differs, so timing says nothing.
+      const codeOk = hasher.codeMatches(attempt.id, reported.code, attempt.codeMac);
+      const prefixOk = reported.prefix === null || reported.prefix === attempt.cliPrefix;
+      const inTime = now < attempt.expiresAt;
+      return applyCheck(v, codeOk && prefixOk && inTime, attempt.cliPrefix + reported.code, now);
+    });
+    if (!result.ok) return result;
+    const v = result.value ?? (await this.deps.store.getVerification(id));
+    if (!v) return err("VERIFICATION_NOT_FOUND");
+    if (v.status === "verified" && result.value === undefined) return err("ALREADY_VERIFIED");
+    return ok({ verification: v, attemptsRemaining: attemptsRemaining(v) });
+  }
+
+  async cancel(id: string, access: Access): Promise<Result<Verification>> {
+    const found = await this.load(id, access);
+    if (!found.ok) return found;
+    const result = await this.update(id, (v) => cancel(v, this.deps.clock.now()));
+    if (!result.ok) return result;
+    if (result.value) return ok(result.value);
+    return err("VERIFICATION_NOT_PENDING");
+  }
+
+  /** Moves overdue verifications to `expired`; returns how many it settled. Safe to run from several places. */
+  async expireDue(limit = 500): Promise<number> {
+    const now = this.deps.clock.now();
+    const ids = await this.deps.store.listExpired(now, limit);
+    let count = 0;
+    for (const id of ids) {
+      const result = await this.update(id, (v) => expire(v, now));
+      if (result.ok && result.value) count++;
+    }
+    return count;
+  }
+
+  private async load(id: string, access: Access): Promise<Result<Verification>> {
+    const v = await this.deps.store.getVerification(id);
+    // A verification of another application, or a token of another verification, looks exactly like no verification.
+    if (!v || !this.allowed(v, access)) return err("VERIFICATION_NOT_FOUND");
+    return ok(v);
+  }
+
+  private allowed(v: Verification, access: Access): boolean {
+    if (access.kind === "application") return v.applicationId === access.applicationId;
+    const usable = this.deps.clock.now() < v.expiresAt + this.deps.settings.clientTokenGraceMs;
+    return tokenHashEquals(v.clientTokenHash, access.tokenHash) && usable;
+  }
+
+  private dispatch(v: Verification, attempt: Attempt, cli: string): void {
+    const { flashcall } = this.deps.channels;
+    flashcall.send(
+      { kind: "flashcall", attemptId: attempt.id, to: v.phone, cli },
+      {
+        ringing: (at) => this.background(v.id, (cur) => markRinging(cur, attempt.id, at), "ringing"),
+        ended: (outcome: AttemptOutcome) =>
+          this.background(v.id, (cur) => markAttemptEnded(cur, attempt.id, outcome), "attempt ended"),
+      },
+    );
+  }
+
+  private background(id: string, change: (v: Verification) => Transition | undefined, context: string): void {
+    this.update(id, change).catch((error: unknown) => this.deps.onBackgroundError?.(error, context));
+  }
+
+  /**
+   * Applies `change` to the stored verification and saves it with its events, retrying on version conflicts.
+   * Resolves to the saved verification, or undefined when `change` decided there was nothing to do.
+   * A change may also return an error, which is passed through without writing anything.
+   */
+  private update(
+    id: string,
+    change: (v: Verification) => Transition | { error: AppError } | undefined,
+  ): Promise<Result<Verification | undefined>> {
+    const run = async (): Promise<Result<Verification | undefined>> => {
+      for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
+        const current = await this.deps.store.getVerification(id);
+        if (!current) return err("VERIFICATION_NOT_FOUND");
+        const next = change(current);
+        if (!next) return ok(undefined);
+        if ("error" in next) return { ok: false, error: next.error };
+        if (await this.deps.store.saveVerification(next.verification, current.version, next.events)) {
+          if (isFinal(next.verification) && !isFinal(current)) this.stopChannels(next.verification);
+          return ok(next.verification);
+        }
+      }
+      throw new Error(`verification ${id}: gave up after ${MAX_CONFLICT_RETRIES} conflicting updates`);
+    };
+    const previous = this.queues.get(id) ?? Promise.resolve();
+    const result = previous.then(run, run);
+    const tail = result.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return result;
+  }
+
+  /** A verification that ended needs no more ringing: hang up calls still in progress. */
+  private stopChannels(v: Verification): void {
+    for (const attempt of liveAttempts(v)) this.deps.channels.flashcall.cancel(attempt.id);
+  }
+}

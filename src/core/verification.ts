@@ -1,0 +1,137 @@
+/**
+ * The verification lifecycle as pure functions: each takes a verification and returns the next one with the events
+ * that describe the change. No I/O and no clock: the service supplies time and persists the result.
+ *
+ *   pending ──check ok──▶ verified
+ *      │  ├──last wrong check / call failed──▶ failed
+ *      │  ├──ttl passed──▶ expired
+ *      │  └──cancel──▶ canceled
+ */
+import type { AttemptOutcome } from "./ports.js";
+import {
+  type Attempt,
+  type DomainEvent,
+  type EventType,
+  FINAL_STATUSES,
+  type Verification,
+  type VerificationReason,
+  type VerificationStatus,
+} from "./types.js";
+
+export interface Transition {
+  verification: Verification;
+  events: DomainEvent[];
+}
+
+function copy(v: Verification): Verification {
+  return { ...v, attempts: v.attempts.map((a) => ({ ...a })) };
+}
+
+function event(
+  type: EventType,
+  v: Verification,
+  at: number,
+  data: Record<string, unknown>,
+  attemptId: string | null = null,
+): DomainEvent {
+  return { type, verificationId: v.id, attemptId, at, data };
+}
+
+export function isFinal(v: Verification): boolean {
+  return FINAL_STATUSES.has(v.status);
+}
+
+/** Attempts whose channel work may still be under way. */
+export function liveAttempts(v: Verification): Attempt[] {
+  return v.attempts.filter((a) => a.status === "pending" || a.status === "dialing" || a.status === "ringing");
+}
+
+/** The events of a newly created verification (its first attempt is already dialing). */
+export function startedEvents(v: Verification): DomainEvent[] {
+  const events = [
+    event("verification.started", v, v.createdAt, { phone: v.phone, channel: "flashcall", expires_at: v.expiresAt }),
+  ];
+  for (const a of v.attempts) {
+    events.push(event("attempt.dialing", v, a.dialedAt ?? a.createdAt, { channel: a.channel, seq: a.seq }, a.id));
+  }
+  return events;
+}
+
+function end(v: Verification, status: VerificationStatus, reason: VerificationReason | null, at: number): DomainEvent {
+  v.status = status;
+  v.reason = reason;
+  v.endedAt = at;
+  v.updatedAt = at;
+  v.version += 1;
+  const type = `verification.${status}` as EventType;
+  return event(type, v, at, reason === null ? {} : { reason });
+}
+
+export function markRinging(current: Verification, attemptId: string, at: number): Transition | undefined {
+  const v = copy(current);
+  const attempt = v.attempts.find((a) => a.id === attemptId);
+  if (!attempt || (attempt.status !== "dialing" && attempt.status !== "pending")) return undefined;
+  attempt.status = "ringing";
+  attempt.ringingAt = at;
+  v.updatedAt = at;
+  v.version += 1;
+  return { verification: v, events: [event("attempt.ringing", v, at, { channel: attempt.channel }, attempt.id)] };
+}
+
+/**
+ * The channel finished an attempt. A call that never rang fails the verification (there is no other step yet);
+ * a call that rang leaves it pending until a check or the TTL decides.
+ */
+export function markAttemptEnded(
+  current: Verification,
+  attemptId: string,
+  outcome: AttemptOutcome,
+): Transition | undefined {
+  const v = copy(current);
+  const attempt = v.attempts.find((a) => a.id === attemptId);
+  if (!attempt || attempt.endedAt !== null) return undefined;
+  attempt.endedAt = outcome.at;
+  attempt.reason = outcome.reason;
+  attempt.sipCode = outcome.sipCode;
+  attempt.status = outcome.delivered ? "delivered" : "failed";
+  v.updatedAt = outcome.at;
+  v.version += 1;
+  const data = { channel: attempt.channel, reason: outcome.reason, sip_code: outcome.sipCode };
+  const events = [event(outcome.delivered ? "attempt.delivered" : "attempt.failed", v, outcome.at, data, attempt.id)];
+  if (!outcome.delivered && v.status === "pending") {
+    const ended = end(v, "failed", "attempt_failed", outcome.at);
+    ended.data.attempt_reason = outcome.reason;
+    events.push(ended);
+  }
+  return { verification: v, events };
+}
+
+/** Counts one check. `matched` comes from the constant-time comparison; `reported` is stored only on success. */
+export function applyCheck(current: Verification, matched: boolean, reported: string, at: number): Transition {
+  const v = copy(current);
+  v.checksUsed += 1;
+  v.updatedAt = at;
+  v.version += 1;
+  if (matched) {
+    v.verifiedCallerId = reported;
+    return { verification: v, events: [end(v, "verified", null, at)] };
+  }
+  if (v.checksUsed >= v.maxChecks) return { verification: v, events: [end(v, "failed", "max_checks", at)] };
+  return { verification: v, events: [] };
+}
+
+export function expire(current: Verification, at: number): Transition | undefined {
+  if (isFinal(current) || at < current.expiresAt) return undefined;
+  const v = copy(current);
+  return { verification: v, events: [end(v, "expired", "ttl", current.expiresAt)] };
+}
+
+export function cancel(current: Verification, at: number): Transition | undefined {
+  if (isFinal(current)) return undefined;
+  const v = copy(current);
+  return { verification: v, events: [end(v, "canceled", "canceled_by_api", at)] };
+}
+
+export function attemptsRemaining(v: Verification): number {
+  return v.status === "pending" ? Math.max(0, v.maxChecks - v.checksUsed) : 0;
+}

@@ -1,0 +1,351 @@
+/**
+ * The `Store` port over Kysely. The queries are dialect-neutral (SQLite and PostgreSQL); what differs between the
+ * two is only how the Kysely instance is built (see sqlite.ts).
+ */
+import { type Kysely, Migrator, sql } from "kysely";
+import { newId } from "../core/ids.js";
+import type { ApiKeyRecord, CliLease, Store, StoredEvent, StoredPool } from "../core/ports.js";
+import type {
+  Attempt,
+  AttemptReason,
+  AttemptStatus,
+  ClientInfo,
+  DomainEvent,
+  EventType,
+  Verification,
+  VerificationReason,
+  VerificationStatus,
+} from "../core/types.js";
+import { migrationProvider } from "./migrations/index.js";
+import type { AttemptsTable, Database, VerificationsTable } from "./schema.js";
+
+type Tx = Kysely<Database>;
+
+export class KyselyStore implements Store {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async migrate(): Promise<void> {
+    const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
+    const failed = results?.find((r) => r.status === "Error");
+    if (error || failed) {
+      throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String(error)}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async ensureApplication(app: { id: string; name: string; createdAt: number }): Promise<void> {
+    await this.db
+      .insertInto("applications")
+      .values({ id: app.id, name: app.name, created_at: app.createdAt })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
+  }
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.db
+      .insertInto("api_keys")
+      .values({
+        id: key.id,
+        application_id: key.applicationId,
+        key_hash: key.keyHash,
+        label: key.label,
+        created_at: key.createdAt,
+      })
+      .onConflict((oc) => oc.column("key_hash").doNothing())
+      .execute();
+  }
+
+  async findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom("api_keys").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      applicationId: row.application_id,
+      keyHash: row.key_hash,
+      label: row.label,
+      createdAt: Number(row.created_at),
+    };
+  }
+
+  async upsertPool(pool: StoredPool): Promise<void> {
+    const values = {
+      id: pool.id,
+      name: pool.name,
+      numbers: JSON.stringify(pool.numbers),
+      code_length: pool.codeLength,
+      countries: JSON.stringify(pool.countries),
+      created_at: pool.createdAt,
+    };
+    await this.db
+      .insertInto("pools")
+      .values(values)
+      .onConflict((oc) =>
+        oc.column("id").doUpdateSet({
+          name: values.name,
+          numbers: values.numbers,
+          code_length: values.code_length,
+          countries: values.countries,
+        }),
+      )
+      .execute();
+  }
+
+  async listPools(): Promise<StoredPool[]> {
+    const rows = await this.db.selectFrom("pools").selectAll().orderBy("created_at").orderBy("id").execute();
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      numbers: JSON.parse(r.numbers) as string[],
+      codeLength: r.code_length,
+      countries: JSON.parse(r.countries) as string[],
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  async getOrCreateSetting(name: string, value: string): Promise<string> {
+    await this.db
+      .insertInto("settings")
+      .values({ name, value })
+      .onConflict((oc) => oc.column("name").doNothing())
+      .execute();
+    const row = await this.db.selectFrom("settings").select("value").where("name", "=", name).executeTakeFirstOrThrow();
+    return row.value;
+  }
+
+  async createVerification(input: {
+    verification: Verification;
+    lease: CliLease;
+    phoneLastCliKey: string;
+    events: DomainEvent[];
+  }): Promise<"created" | "cli_taken"> {
+    const { verification: v, lease } = input;
+    return this.db.transaction().execute(async (tx) => {
+      // Take the lease if it is free or stale; a live lease on this CLI means another draw is needed.
+      const taken = await tx
+        .insertInto("cli_leases")
+        .values({
+          pool_id: lease.poolId,
+          cli_key: lease.cliKey,
+          verification_id: lease.verificationId,
+          expires_at: lease.expiresAt,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(["pool_id", "cli_key"])
+            .doUpdateSet({ verification_id: lease.verificationId, expires_at: lease.expiresAt })
+            .where("cli_leases.expires_at", "<", v.createdAt),
+        )
+        .executeTakeFirst();
+      if (Number(taken.numInsertedOrUpdatedRows ?? 0) === 0) return "cli_taken";
+
+      await tx.insertInto("verifications").values(verificationRow(v)).execute();
+      for (const a of v.attempts) await tx.insertInto("attempts").values(attemptRow(a)).execute();
+      await tx
+        .insertInto("phone_last_cli")
+        .values({ phone: v.phone, cli_key: input.phoneLastCliKey })
+        .onConflict((oc) => oc.column("phone").doUpdateSet({ cli_key: input.phoneLastCliKey }))
+        .execute();
+      await insertEvents(tx, input.events);
+      return "created";
+    });
+  }
+
+  async getVerification(id: string): Promise<Verification | undefined> {
+    const row = await this.db.selectFrom("verifications").selectAll().where("id", "=", id).executeTakeFirst();
+    if (!row) return undefined;
+    const attempts = await this.db
+      .selectFrom("attempts")
+      .selectAll()
+      .where("verification_id", "=", id)
+      .orderBy("seq")
+      .execute();
+    return toVerification(row, attempts.map(toAttempt));
+  }
+
+  async saveVerification(v: Verification, expectedVersion: number, events: DomainEvent[]): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const { id: _id, ...changes } = verificationRow(v);
+      const updated = await tx
+        .updateTable("verifications")
+        .set(changes)
+        .where("id", "=", v.id)
+        .where("version", "=", expectedVersion)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      for (const a of v.attempts) {
+        const { id: _attemptId, ...attemptChanges } = attemptRow(a);
+        await tx
+          .insertInto("attempts")
+          .values(attemptRow(a))
+          .onConflict((oc) => oc.column("id").doUpdateSet(attemptChanges))
+          .execute();
+      }
+      if (v.status !== "pending") {
+        await tx.deleteFrom("cli_leases").where("verification_id", "=", v.id).execute();
+      }
+      await insertEvents(tx, events);
+      return true;
+    });
+  }
+
+  async lastCliKey(phone: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom("phone_last_cli")
+      .select("cli_key")
+      .where("phone", "=", phone)
+      .executeTakeFirst();
+    return row?.cli_key;
+  }
+
+  async listExpired(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("verifications")
+      .select("id")
+      .where("status", "=", "pending")
+      .where("expires_at", "<=", now)
+      .orderBy("expires_at")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async listEvents(verificationId: string): Promise<StoredEvent[]> {
+    const rows = await this.db
+      .selectFrom("events")
+      .selectAll()
+      .where("verification_id", "=", verificationId)
+      .orderBy("seq")
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type as EventType,
+      verificationId: r.verification_id,
+      attemptId: r.attempt_id,
+      at: Number(r.created_at),
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
+  }
+}
+
+async function insertEvents(tx: Tx, events: DomainEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx
+    .insertInto("events")
+    .values(
+      events.map((e) => ({
+        id: newId("evt", e.at),
+        verification_id: e.verificationId,
+        attempt_id: e.attemptId,
+        type: e.type,
+        data: JSON.stringify(e.data),
+        created_at: e.at,
+      })),
+    )
+    .execute();
+}
+
+function json(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function verificationRow(v: Verification): VerificationsTable {
+  return {
+    id: v.id,
+    application_id: v.applicationId,
+    phone: v.phone,
+    country: v.country,
+    status: v.status,
+    reason: v.reason,
+    reference: v.reference,
+    metadata: json(v.metadata),
+    client: json(v.client),
+    client_token_hash: v.clientTokenHash,
+    max_checks: v.maxChecks,
+    checks_used: v.checksUsed,
+    guess_probability: v.guessProbability,
+    verified_caller_id: v.verifiedCallerId,
+    created_at: v.createdAt,
+    updated_at: v.updatedAt,
+    expires_at: v.expiresAt,
+    ended_at: v.endedAt,
+    version: v.version,
+  };
+}
+
+function attemptRow(a: Attempt): AttemptsTable {
+  return {
+    id: a.id,
+    verification_id: a.verificationId,
+    seq: a.seq,
+    channel: a.channel,
+    status: a.status,
+    reason: a.reason,
+    sip_code: a.sipCode,
+    pool_id: a.poolId,
+    cli_key: a.cliKey,
+    cli_prefix: a.cliPrefix,
+    code_length: a.codeLength,
+    code_mac: a.codeMac,
+    created_at: a.createdAt,
+    dialed_at: a.dialedAt,
+    ringing_at: a.ringingAt,
+    ended_at: a.endedAt,
+    expires_at: a.expiresAt,
+  };
+}
+
+const num = (x: number | null): number | null => (x === null ? null : Number(x));
+
+function toVerification(r: VerificationsTable, attempts: Attempt[]): Verification {
+  return {
+    id: r.id,
+    applicationId: r.application_id,
+    phone: r.phone,
+    country: r.country,
+    status: r.status as VerificationStatus,
+    reason: r.reason as VerificationReason | null,
+    reference: r.reference,
+    metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
+    client: r.client === null ? null : (JSON.parse(r.client) as ClientInfo),
+    clientTokenHash: r.client_token_hash,
+    maxChecks: r.max_checks,
+    checksUsed: r.checks_used,
+    guessProbability: Number(r.guess_probability),
+    verifiedCallerId: r.verified_caller_id,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    expiresAt: Number(r.expires_at),
+    endedAt: num(r.ended_at),
+    version: r.version,
+    attempts,
+  };
+}
+
+function toAttempt(r: AttemptsTable): Attempt {
+  return {
+    id: r.id,
+    verificationId: r.verification_id,
+    seq: r.seq,
+    channel: r.channel as "flashcall",
+    status: r.status as AttemptStatus,
+    reason: r.reason as AttemptReason | null,
+    sipCode: r.sip_code,
+    poolId: r.pool_id,
+    cliKey: r.cli_key,
+    cliPrefix: r.cli_prefix,
+    codeLength: r.code_length,
+    codeMac: r.code_mac,
+    createdAt: Number(r.created_at),
+    dialedAt: num(r.dialed_at),
+    ringingAt: num(r.ringing_at),
+    endedAt: num(r.ended_at),
+    expiresAt: Number(r.expires_at),
+  };
+}

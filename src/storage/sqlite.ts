@@ -1,0 +1,22 @@
+/**
+ * SQLite through better-sqlite3, the default store. WAL lets readers (the CLI, a second process) work beside the
+ * server; `synchronous=NORMAL` in WAL mode is durable across process crashes and loses at most the last
+ * transactions on power loss, the usual trade for a server.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { KyselyStore } from "./kysely-store.js";
+import type { Database } from "./schema.js";
+
+/** @param file a path, or `:memory:` for a private in-memory database (tests) */
+export function openSqliteStore(file: string): KyselyStore {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const database = new SqliteDatabase(file);
+  database.pragma("journal_mode = WAL");
+  database.pragma("synchronous = NORMAL");
+  database.pragma("busy_timeout = 5000");
+  database.pragma("foreign_keys = ON");
+  return new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }));
+}
