@@ -75,6 +75,9 @@ export interface Store {
    */
   saveVerification(verification: Verification, expectedVersion: number, events: DomainEvent[]): Promise<boolean>;
 
+  /** Keys of the pool's CLIs held by live (unexpired) leases: consulted only when a pool is nearly full. */
+  liveLeaseKeys(poolId: string, now: number): Promise<Set<string>>;
+
   /** The CLI key last used to call this phone, so the next call can avoid it. */
   lastCliKey(phone: string): Promise<string | undefined>;
 

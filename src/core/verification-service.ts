@@ -6,6 +6,7 @@
  * one verification are counted exactly once each and at most one of them can verify it. Within a process, work on
  * one verification is also queued, so channel callbacks and checks do not spin against each other.
  */
+import { randomInt } from "node:crypto";
 import type { CodeHasher } from "./codes.js";
 import { hashToken, tokenHashEquals } from "./codes.js";
 import { type AppError, err, ok, type Result } from "./errors.js";
@@ -83,7 +84,9 @@ export interface VerificationServiceDeps {
   onBackgroundError?: (error: unknown, context: string) => void;
 }
 
-const MAX_DRAWS = 32;
+const RANDOM_DRAWS = 16;
+/** a nearly full pool is scanned for free numbers this far at most */
+const MAX_SCAN = 1_000_000;
 const MAX_CONFLICT_RETRIES = 8;
 /** a lease outlives its verification's expiry by this much, so a crashed process cannot hold a CLI forever */
 const LEASE_GRACE_MS = 60_000;
@@ -107,10 +110,8 @@ export class VerificationService {
     const stepExpiresAt = now + settings.flashcallTtlMs;
     const lastCliKey = await store.lastCliKey(phone.e164);
 
-    for (let draw = 0; draw < MAX_DRAWS; draw++) {
-      const cli = pool.draw();
+    for await (const cli of this.candidates(pool, lastCliKey)) {
       const cliKey = hasher.cliKey(cli);
-      if (cliKey === lastCliKey && pool.size > 1) continue;
       const prefix = cliPrefix(cli, pool.codeLength);
       const attempt: Attempt = {
         id: attemptId,
@@ -171,6 +172,28 @@ export class VerificationService {
       });
     }
     return err("POOL_EXHAUSTED");
+  }
+
+  /**
+   * CLIs to try, avoiding the one that last called this destination: first uniform random draws (almost always
+   * enough); when they keep hitting live leases the pool is nearly full, so the free numbers are found by scanning
+   * from a random offset against the set of live leases.
+   */
+  private async *candidates(pool: NumberPool, lastCliKey: string | undefined): AsyncGenerator<string> {
+    const { hasher, store } = this.deps;
+    const avoid = (cli: string) => pool.size > 1 && hasher.cliKey(cli) === lastCliKey;
+    for (let draw = 0; draw < RANDOM_DRAWS; draw++) {
+      const cli = pool.draw();
+      if (!avoid(cli)) yield cli;
+    }
+    const leased = await store.liveLeaseKeys(pool.id, this.deps.clock.now());
+    if (leased.size >= pool.size) return;
+    const scan = Math.min(pool.size, MAX_SCAN);
+    const offset = randomInt(pool.size);
+    for (let i = 0; i < scan; i++) {
+      const cli = pool.at((offset + i) % pool.size);
+      if (!leased.has(hasher.cliKey(cli)) && !avoid(cli)) yield cli;
+    }
   }
 
   async get(id: string, access: Access): Promise<Result<Verification>> {

@@ -195,6 +195,16 @@ export class KyselyStore implements Store {
     });
   }
 
+  async liveLeaseKeys(poolId: string, now: number): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom("cli_leases")
+      .select("cli_key")
+      .where("pool_id", "=", poolId)
+      .where("expires_at", ">=", now)
+      .execute();
+    return new Set(rows.map((r) => r.cli_key));
+  }
+
   async lastCliKey(phone: string): Promise<string | undefined> {
     const row = await this.db
       .selectFrom("phone_last_cli")

@@ -1,0 +1,236 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FakeClock, ScriptedChannel } from "../../test/support/scripted-channel.js";
+import { openSqliteStore } from "../storage/sqlite.js";
+import { CodeHasher, hashToken } from "./codes.js";
+import { PoolRegistry } from "./pool-registry.js";
+import type { Store } from "./ports.js";
+import type { Access } from "./verification-service.js";
+import { VerificationService } from "./verification-service.js";
+
+const APP = "app_test";
+const app: Access = { kind: "application", applicationId: APP };
+
+let store: Store;
+let clock: FakeClock;
+let channel: ScriptedChannel;
+let service: VerificationService;
+
+async function setup(numbers = ["+4420794xxxxx"], maxChecks = 3) {
+  store = openSqliteStore(":memory:");
+  await store.migrate();
+  await store.upsertPool({ id: "pool_a", name: "a", numbers, codeLength: 4, countries: ["*"], createdAt: 0 });
+  const pools = new PoolRegistry(store);
+  await pools.refresh();
+  clock = new FakeClock();
+  channel = new ScriptedChannel();
+  service = new VerificationService({
+    store,
+    clock,
+    hasher: new CodeHasher("s".repeat(32)),
+    pools,
+    channels: { flashcall: channel },
+    settings: {
+      flashcallTtlMs: 60_000,
+      verificationTtlMs: 600_000,
+      flashcallMaxChecks: maxChecks,
+      clientTokenGraceMs: 600_000,
+    },
+    onBackgroundError: (error) => {
+      throw error;
+    },
+  });
+}
+
+async function start(phone = "+447400123456") {
+  const result = await service.start(APP, { phone });
+  if (!result.ok) throw new Error(result.error.code);
+  return { ...result.value, cli: channel.last().message.cli };
+}
+
+/** lets queued channel callbacks reach the store */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+beforeEach(() => setup());
+afterEach(() => store.close());
+
+describe("start", () => {
+  it("leases a CLI from the pool, masks its code and records the guess probability", async () => {
+    const s = await start();
+    expect(s.cli).toMatch(/^\+4420794\d{5}$/);
+    expect(s.pattern).toBe(`${s.cli.slice(0, -4)}****`);
+    expect(s.verification.status).toBe("pending");
+    expect(s.verification.guessProbability).toBeCloseTo(3 / 10_000);
+    expect(s.verification.expiresAt - clock.now()).toBe(60_000);
+    const stored = await store.getVerification(s.verification.id);
+    expect(JSON.stringify(stored)).not.toContain(s.cli.slice(-4) + '"');
+    expect(stored?.attempts[0]?.status).toBe("dialing");
+  });
+
+  it("refuses a number that is not E.164-able and writes nothing", async () => {
+    const result = await service.start(APP, { phone: "07400 123456" });
+    expect(result).toEqual({ ok: false, error: { code: "INVALID_PHONE_NUMBER" } });
+    expect(channel.sent).toHaveLength(0);
+  });
+
+  it("never hands one CLI to two live verifications, and says when the pool is exhausted", async () => {
+    await setup(["+4420794000xx"]);
+    const clis = new Set<string>();
+    for (let i = 0; i < 100; i++) clis.add((await start(`+4474001234${String(i).padStart(2, "0")}`)).cli);
+    expect(clis.size).toBe(100);
+    const full = await service.start(APP, { phone: "+447400999999" });
+    expect(full).toEqual({ ok: false, error: { code: "POOL_EXHAUSTED" } });
+  });
+
+  it("releases the CLI when the verification ends", async () => {
+    await setup(["+442079400000"]);
+    const first = await start();
+    expect((await service.start(APP, { phone: "+447400999999" })).ok).toBe(false);
+    await service.cancel(first.verification.id, app);
+    expect((await service.start(APP, { phone: "+447400999999" })).ok).toBe(true);
+  });
+
+  it("never calls the same destination from the same CLI twice in a row", async () => {
+    await setup(["+442079400000", "+442079400001"]);
+    let previous = "";
+    for (let i = 0; i < 30; i++) {
+      const s = await start();
+      expect(s.cli).not.toBe(previous);
+      previous = s.cli;
+      await service.cancel(s.verification.id, app);
+    }
+  });
+});
+
+describe("check", () => {
+  it("verifies with the last digits or the full caller ID in any format", async () => {
+    for (const form of ["last4", "e164", "national"] as const) {
+      const s = await start();
+      const code =
+        form === "last4" ? s.cli.slice(-4) : form === "e164" ? s.cli : `0${s.cli.slice(3, 5)} ${s.cli.slice(5)}`;
+      const checked = await service.check(s.verification.id, app, { caller_id: code });
+      expect(checked.ok && checked.value.verification.status).toBe("verified");
+    }
+  });
+
+  it("counts wrong codes, fails after the last one, and then refuses even the right code", async () => {
+    const s = await start();
+    const right = s.cli.slice(-4);
+    const wrong = right === "0000" ? "1111" : "0000";
+    const first = await service.check(s.verification.id, app, { code: wrong });
+    expect(first.ok && first.value).toMatchObject({ attemptsRemaining: 2 });
+    await service.check(s.verification.id, app, { code: wrong });
+    const third = await service.check(s.verification.id, app, { code: wrong });
+    expect(third.ok && third.value.verification).toMatchObject({ status: "failed", reason: "max_checks" });
+    const late = await service.check(s.verification.id, app, { code: right });
+    expect(late.ok && late.value.verification.status).toBe("failed");
+    expect(late.ok && late.value.attemptsRemaining).toBe(0);
+  });
+
+  it("treats a full caller ID with the right last digits but a different prefix as wrong", async () => {
+    const s = await start();
+    const other = `+3361234${s.cli.slice(-4)}`;
+    const checked = await service.check(s.verification.id, app, { caller_id: other });
+    expect(checked.ok && checked.value.verification.status).toBe("pending");
+    expect(checked.ok && checked.value.attemptsRemaining).toBe(2);
+  });
+
+  it("rejects malformed input without spending a check", async () => {
+    const s = await start();
+    const bad = await service.check(s.verification.id, app, { code: "٢٣٤٥" });
+    expect(bad).toEqual({ ok: false, error: { code: "INVALID_CODE_FORMAT" } });
+    const v = await store.getVerification(s.verification.id);
+    expect(v?.checksUsed).toBe(0);
+  });
+
+  it("is single use: a second check after verification is refused", async () => {
+    const s = await start();
+    await service.check(s.verification.id, app, { code: s.cli.slice(-4) });
+    const again = await service.check(s.verification.id, app, { code: s.cli.slice(-4) });
+    expect(again).toEqual({ ok: false, error: { code: "ALREADY_VERIFIED" } });
+  });
+
+  it("answers expired after the TTL, without moving time by sleeping", async () => {
+    const s = await start();
+    clock.advance(60_000);
+    const checked = await service.check(s.verification.id, app, { code: s.cli.slice(-4) });
+    expect(checked.ok && checked.value.verification).toMatchObject({ status: "expired", reason: "ttl" });
+  });
+
+  it("counts concurrent checks exactly once each and verifies at most once", async () => {
+    const s = await start();
+    const right = s.cli.slice(-4);
+    const wrong = right === "0000" ? "1111" : "0000";
+    const results = await Promise.all([
+      service.check(s.verification.id, app, { code: right }),
+      service.check(s.verification.id, app, { code: right }),
+      service.check(s.verification.id, app, { code: wrong }),
+    ]);
+    const verified = results.filter((r) => r.ok && r.value.verification.status === "verified");
+    expect(verified).toHaveLength(results.filter((r) => r.ok).length);
+    expect(results.filter((r) => !r.ok && r.error.code === "ALREADY_VERIFIED").length).toBeGreaterThanOrEqual(1);
+    const v = await store.getVerification(s.verification.id);
+    expect(v?.status).toBe("verified");
+  });
+
+  it("accepts the verification's client token and nothing of another verification", async () => {
+    const a = await start();
+    const b = await start("+447400654321");
+    const tokenA: Access = { kind: "client", tokenHash: hashToken(a.clientToken) };
+    const cross = await service.check(b.verification.id, tokenA, { code: b.cli.slice(-4) });
+    expect(cross).toEqual({ ok: false, error: { code: "VERIFICATION_NOT_FOUND" } });
+    const own = await service.check(a.verification.id, tokenA, { code: a.cli.slice(-4) });
+    expect(own.ok && own.value.verification.status).toBe("verified");
+    const otherApp = await service.get(a.verification.id, { kind: "application", applicationId: "app_other" });
+    expect(otherApp).toEqual({ ok: false, error: { code: "VERIFICATION_NOT_FOUND" } });
+  });
+});
+
+describe("call progress", () => {
+  it("records ringing and the delivered missed call, with events in order", async () => {
+    const s = await start();
+    channel.ring(clock.now() + 40);
+    channel.end({ at: clock.now() + 1540, delivered: true, reason: "ringing_canceled", sipCode: 487 });
+    await settle();
+    const v = await store.getVerification(s.verification.id);
+    expect(v?.attempts[0]).toMatchObject({ status: "delivered", reason: "ringing_canceled", sipCode: 487 });
+    expect(v?.attempts[0]?.ringingAt).toBe(clock.now() + 40);
+    const events = await store.listEvents(s.verification.id);
+    expect(events.map((e) => e.type)).toEqual([
+      "verification.started",
+      "attempt.dialing",
+      "attempt.ringing",
+      "attempt.delivered",
+    ]);
+  });
+
+  it("fails the verification when the call never rang, and releases its CLI", async () => {
+    await setup(["+442079400000"]);
+    const s = await start("+447400120486");
+    channel.end({ at: clock.now() + 30, delivered: false, reason: "busy", sipCode: 486 });
+    await settle();
+    const v = await store.getVerification(s.verification.id);
+    expect(v).toMatchObject({ status: "failed", reason: "attempt_failed" });
+    expect(v?.attempts[0]).toMatchObject({ status: "failed", reason: "busy" });
+    expect((await service.start(APP, { phone: "+447400999999" })).ok).toBe(true);
+  });
+
+  it("hangs up a call still ringing when the verification ends", async () => {
+    const s = await start();
+    channel.ring(clock.now());
+    await settle();
+    await service.check(s.verification.id, app, { code: s.cli.slice(-4) });
+    expect(channel.last().canceled).toBe(true);
+  });
+});
+
+describe("expiry sweep", () => {
+  it("settles every overdue verification and leaves the others pending", async () => {
+    const old = await start();
+    clock.advance(30_000);
+    const young = await start("+447400654321");
+    clock.advance(30_000);
+    expect(await service.expireDue()).toBe(1);
+    expect((await store.getVerification(old.verification.id))?.status).toBe("expired");
+    expect((await store.getVerification(young.verification.id))?.status).toBe("pending");
+  });
+});
