@@ -70,7 +70,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
           handsets: await VirtualHandsets.create({
             address: config.SANDBOX_SIP_ADDRESS,
             port: config.SANDBOX_SIP_PORT,
-            now: () => clock.now(),
           }),
         }
       : null;
@@ -84,7 +83,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     target,
     ...(config.SIP_DOMAIN ? { domain: config.SIP_DOMAIN } : {}),
     t1Ms: config.SIP_T1_MS,
-    now: () => clock.now(),
   });
 
   const onBackgroundError =
