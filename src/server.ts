@@ -24,8 +24,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const services = await createServices(config, {
     onBackgroundError: (error, context) => logger.error({ err: error }, `background ${context} failed`),
   });
-  const app = await buildApp(services, { logger });
-  const url = await app.listen({ port: config.PORT, host: config.HOST });
+  let app: FastifyInstance | undefined;
+  let url: string;
+  try {
+    app = await buildApp(services, { logger });
+    url = await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    // Sockets already open (SIP, handsets) would keep a failed process alive.
+    await app?.close();
+    await services.close();
+    throw error;
+  }
+  const server = app;
 
   let sweeping = false;
   const sweep = setInterval(() => {
@@ -59,10 +69,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stopping ??= (async () => {
       clearInterval(sweep);
       clearInterval(refresh);
-      await app.close();
+      await server.close();
       await services.close();
     })();
     return stopping;
   };
-  return { app, services, url, stop };
+  return { app: server, services, url, stop };
 }

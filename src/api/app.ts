@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -20,12 +20,13 @@ import { routes } from "./routes/index.js";
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface BuildAppOptions {
-  logger?: FastifyServerOptions["logger"];
+  /** a pino logger for requests; default: no request logging */
+  logger?: FastifyBaseLogger;
 }
 
 export async function buildApp(services: Services, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => `req_${randomBytes(9).toString("base64url")}`,
     requestIdHeader: false,

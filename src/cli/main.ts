@@ -70,6 +70,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     console.error(error instanceof ConfigError || error instanceof TypeError ? error.message : error);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

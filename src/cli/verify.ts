@@ -58,11 +58,12 @@ export async function verify(config: Config, phone: string, options: Options): P
       console.error("this server has no sandbox: check the phone itself and run the check from your app");
       return 1;
     }
-    const calls = ((await handset.json()) as { calls: { from: string; received_at: string }[] }).calls;
-    const latest = calls.find((c) => Date.parse(c.received_at) >= startedAt);
+    const calls = ((await handset.json()) as { calls: { from: string; received_at: string; result: string }[] }).calls;
+    // The handset shows the call while it rings; it becomes a missed call once the server hangs up.
+    const latest = calls.find((c) => Date.parse(c.received_at) >= startedAt && c.result !== "ringing");
     if (latest) {
       from = latest.from;
-      step(`missed call seen on the handset from ${from}`);
+      step(`${latest.result} call seen on the handset from ${from}`);
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
