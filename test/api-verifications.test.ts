@@ -32,7 +32,7 @@ async function missedCallFrom(phone: string): Promise<string> {
   });
 }
 
-const check = (id: string, body: Record<string, string>, token?: string) =>
+const check = (id: string, body: Record<string, unknown>, token?: string) =>
   t.app.inject({ method: "POST", url: `/v1/verifications/${id}/check`, headers: auth(token), payload: body });
 
 describe("POST /v1/verifications", () => {
@@ -96,6 +96,45 @@ describe("POST /v1/verifications", () => {
     });
     expect(big.statusCode).toBe(413);
     expect(big.json().error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+});
+
+describe("Idempotency-Key", () => {
+  const post = (key: string, payload: Record<string, unknown>) =>
+    t.app.inject({
+      method: "POST",
+      url: "/v1/verifications",
+      headers: { ...auth(), "idempotency-key": key },
+      payload,
+    });
+
+  it("answers a retry with the first verification and its token, and calls only once", async () => {
+    const phone = "+447400100020";
+    const first = await post("retry-1", { phone, reference: "r" });
+    const again = await post("retry-1", { reference: "r", phone });
+    expect(again.statusCode).toBe(201);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.json().id).toBe(first.json().id);
+    expect(again.json().client_token).toBe(first.json().client_token);
+    expect(again.json().flashcall).toEqual(first.json().flashcall);
+    await missedCallFrom(phone);
+    expect(t.services.sandbox?.handsets.calls(phone)).toHaveLength(1);
+  });
+
+  it("refuses the same key with a different body, and concurrent duplicates make one verification", async () => {
+    await post("retry-2", { phone: "+447400100021" });
+    const conflict = await post("retry-2", { phone: "+447400100022" });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json().error.code).toBe("IDEMPOTENCY_CONFLICT");
+    const burst = await Promise.all([1, 2, 3, 4].map(() => post("retry-3", { phone: "+447400100023" })));
+    expect(new Set(burst.map((r) => r.json().id)).size).toBe(1);
+    expect(burst.every((r) => r.statusCode === 201)).toBe(true);
+  });
+
+  it("rejects a malformed key", async () => {
+    const res = await post("has space", { phone: "+447400100024" });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe("INVALID_REQUEST");
   });
 });
 
@@ -215,7 +254,8 @@ describe("sandbox test numbers", () => {
     const s = await start(phone);
     const v = await eventually(async () => {
       const res = await t.app.inject({ method: "GET", url: `/v1/verifications/${s.id}`, headers: auth() });
-      return res.json().status === "pending" ? undefined : res.json();
+      const body = res.json() as { status: string; attempts: unknown[] };
+      return body.status === "pending" ? undefined : body;
     });
     expect(v).toMatchObject({ status: "failed", reason: "attempt_failed" });
     expect(v.attempts[0]).toMatchObject({ status: "failed", reason, sip_code: sipCode });

@@ -26,6 +26,14 @@ export class CodeHasher {
     return stored.length === candidate.length && timingSafeEqual(stored, candidate);
   }
 
+  /**
+   * The client token of a verification: derived rather than random, so an idempotent replay of the start request
+   * can hand out the same token again without the token ever being stored (only its hash is).
+   */
+  clientToken(verificationId: string): string {
+    return `ct_${createHmac("sha256", this.key).update(`client-token\0${verificationId}`).digest("base64url")}`;
+  }
+
   /** A stable key for a caller ID: equal CLIs give equal keys, and the key does not reveal the CLI. */
   cliKey(cli: string): string {
     return createHmac("sha256", this.key).update(`cli\0${cli}`).digest("base64url");

@@ -36,6 +36,16 @@ export interface StoredPool {
   createdAt: number;
 }
 
+/** A start request made with an Idempotency-Key, and the verification it created. */
+export interface IdempotencyRecord {
+  applicationId: string;
+  key: string;
+  /** hash of the request body: the same key with another body is a client bug, not a retry */
+  requestHash: string;
+  verificationId: string;
+  createdAt: number;
+}
+
 export interface StoredEvent extends DomainEvent {
   id: string;
 }
@@ -57,15 +67,20 @@ export interface Store {
   getOrCreateSetting(name: string, value: string): Promise<string>;
 
   /**
-   * Creates a verification with its attempts, its CLI lease and its events in one transaction.
-   * Returns `cli_taken` (and writes nothing) when a live lease already holds the CLI.
+   * Creates a verification with its attempts, its CLI lease, its events and its idempotency record in one
+   * transaction. Writes nothing and returns `cli_taken` when a live lease already holds the CLI, or
+   * `idempotency_taken` when the application already used this Idempotency-Key.
    */
   createVerification(input: {
     verification: Verification;
     lease: CliLease;
     phoneLastCliKey: string;
     events: DomainEvent[];
-  }): Promise<"created" | "cli_taken">;
+    idempotency?: IdempotencyRecord | undefined;
+  }): Promise<"created" | "cli_taken" | "idempotency_taken">;
+
+  /** The record of an Idempotency-Key an application used, if it is still remembered. */
+  findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined>;
 
   getVerification(id: string): Promise<Verification | undefined>;
 

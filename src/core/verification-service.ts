@@ -10,7 +10,8 @@ import { randomInt } from "node:crypto";
 import type { CodeHasher } from "./codes.js";
 import { hashToken, tokenHashEquals } from "./codes.js";
 import { type AppError, err, ok, type Result } from "./errors.js";
-import { newId, newSecret } from "./ids.js";
+import { hashRequest } from "./idempotency.js";
+import { newId } from "./ids.js";
 import { cliFilter, readReportedCli } from "./matching.js";
 import { parseDestination } from "./phone.js";
 import { cliPrefix, maskedPattern, type NumberPool } from "./pool.js";
@@ -47,8 +48,15 @@ export interface StartInput {
   client?: ClientInfo | undefined;
 }
 
+export interface StartOptions {
+  /** the request's Idempotency-Key: a retry with the same key and body returns the first verification */
+  idempotencyKey?: string | undefined;
+}
+
 export interface Started {
   verification: Verification;
+  /** true when this answers a retry of an earlier request with the same Idempotency-Key */
+  replayed: boolean;
   clientToken: string;
   pattern: string;
   cliFilter: string;
@@ -96,8 +104,16 @@ export class VerificationService {
 
   constructor(private readonly deps: VerificationServiceDeps) {}
 
-  async start(applicationId: string, input: StartInput): Promise<Result<Started>> {
+  async start(applicationId: string, input: StartInput, options: StartOptions = {}): Promise<Result<Started>> {
     const { store, clock, hasher, settings } = this.deps;
+    const idempotency =
+      options.idempotencyKey === undefined
+        ? undefined
+        : { key: options.idempotencyKey, requestHash: hashRequest(input) };
+    if (idempotency) {
+      const earlier = await store.findIdempotency(applicationId, idempotency.key);
+      if (earlier) return this.replay(earlier.verificationId, earlier.requestHash === idempotency.requestHash);
+    }
     const phone = parseDestination(input.phone);
     if (!phone) return err("INVALID_PHONE_NUMBER");
     const pool = this.deps.pools.poolsFor(phone.country)[0];
@@ -106,7 +122,7 @@ export class VerificationService {
     const now = clock.now();
     const verificationId = newId("ver", now);
     const attemptId = newId("att", now);
-    const clientToken = newSecret("ct", 24);
+    const clientToken = hasher.clientToken(verificationId);
     const stepExpiresAt = now + settings.flashcallTtlMs;
     const lastCliKey = await store.lastCliKey(phone.e164);
 
@@ -159,12 +175,20 @@ export class VerificationService {
         lease: { poolId: pool.id, cliKey, verificationId, expiresAt: verification.expiresAt + LEASE_GRACE_MS },
         phoneLastCliKey: cliKey,
         events: startedEvents(verification),
+        idempotency: idempotency && { ...idempotency, applicationId, verificationId, createdAt: now },
       });
       if (created === "cli_taken") continue;
+      if (created === "idempotency_taken" && idempotency) {
+        // A concurrent request with the same key won the race: answer as its retry.
+        const winner = await store.findIdempotency(applicationId, idempotency.key);
+        if (winner) return this.replay(winner.verificationId, winner.requestHash === idempotency.requestHash);
+        continue;
+      }
 
       this.dispatch(verification, attempt, cli);
       return ok({
         verification,
+        replayed: false,
         clientToken,
         pattern: maskedPattern(prefix, pool.codeLength),
         cliFilter: cliFilter(prefix, pool.codeLength),
@@ -172,6 +196,21 @@ export class VerificationService {
       });
     }
     return err("POOL_EXHAUSTED");
+  }
+
+  private async replay(verificationId: string, sameRequest: boolean): Promise<Result<Started>> {
+    if (!sameRequest) return err("IDEMPOTENCY_CONFLICT");
+    const verification = await this.deps.store.getVerification(verificationId);
+    const attempt = verification?.attempts[0];
+    if (!verification || !attempt) return err("INTERNAL");
+    return ok({
+      verification,
+      replayed: true,
+      clientToken: this.deps.hasher.clientToken(verification.id),
+      pattern: maskedPattern(attempt.cliPrefix, attempt.codeLength),
+      cliFilter: cliFilter(attempt.cliPrefix, attempt.codeLength),
+      codeLength: attempt.codeLength,
+    });
   }
 
   /**

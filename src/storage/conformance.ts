@@ -149,6 +149,32 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
       expect(await store.listExpired(T0 + 10, 1)).toEqual(["ver_b"]);
     });
 
+    it("claims an Idempotency-Key once per application, atomically with the verification", async () => {
+      const record = (verificationId: string, applicationId = "app_default") => ({
+        applicationId,
+        key: "k1",
+        requestHash: "h",
+        verificationId,
+        createdAt: T0,
+      });
+      const withKey = (v: Verification, cliKey: string, applicationId?: string) =>
+        store.createVerification({
+          verification: v,
+          lease: { poolId: "pool_a", cliKey, verificationId: v.id, expiresAt: v.expiresAt },
+          phoneLastCliKey: cliKey,
+          events: started(v),
+          idempotency: record(v.id, applicationId),
+        });
+      expect(await withKey(verification("ver_1"), "a")).toBe("created");
+      expect(await withKey(verification("ver_2"), "b")).toBe("idempotency_taken");
+      expect(await store.getVerification("ver_2")).toBeUndefined();
+      expect(await withKey(verification("ver_3", { applicationId: "app_other" }), "c", "app_other")).toBe("created");
+      expect(await store.findIdempotency("app_default", "k1")).toEqual(record("ver_1"));
+      // a lease conflict rolls the key back, so a retry can still use it
+      await withKey(verification("ver_4"), "a", "app_fourth").then((r) => expect(r).toBe("cli_taken"));
+      expect(await store.findIdempotency("app_fourth", "k1")).toBeUndefined();
+    });
+
     it("keeps the first value of a setting", async () => {
       expect(await store.getOrCreateSetting("s", "one")).toBe("one");
       expect(await store.getOrCreateSetting("s", "two")).toBe("one");

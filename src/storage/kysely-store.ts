@@ -4,7 +4,7 @@
  */
 import { type Kysely, Migrator, sql } from "kysely";
 import { newId } from "../core/ids.js";
-import type { ApiKeyRecord, CliLease, Store, StoredEvent, StoredPool } from "../core/ports.js";
+import type { ApiKeyRecord, CliLease, IdempotencyRecord, Store, StoredEvent, StoredPool } from "../core/ports.js";
 import type {
   Attempt,
   AttemptReason,
@@ -20,6 +20,8 @@ import { migrationProvider } from "./migrations/index.js";
 import type { AttemptsTable, Database, VerificationsTable } from "./schema.js";
 
 type Tx = Kysely<Database>;
+
+class CliTaken extends Error {}
 
 export class KyselyStore implements Store {
   constructor(private readonly db: Kysely<Database>) {}
@@ -124,37 +126,76 @@ export class KyselyStore implements Store {
     lease: CliLease;
     phoneLastCliKey: string;
     events: DomainEvent[];
-  }): Promise<"created" | "cli_taken"> {
-    const { verification: v, lease } = input;
-    return this.db.transaction().execute(async (tx) => {
-      // Take the lease if it is free or stale; a live lease on this CLI means another draw is needed.
-      const taken = await tx
-        .insertInto("cli_leases")
-        .values({
-          pool_id: lease.poolId,
-          cli_key: lease.cliKey,
-          verification_id: lease.verificationId,
-          expires_at: lease.expiresAt,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(["pool_id", "cli_key"])
-            .doUpdateSet({ verification_id: lease.verificationId, expires_at: lease.expiresAt })
-            .where("cli_leases.expires_at", "<", v.createdAt),
-        )
-        .executeTakeFirst();
-      if (Number(taken.numInsertedOrUpdatedRows ?? 0) === 0) return "cli_taken";
+    idempotency?: IdempotencyRecord | undefined;
+  }): Promise<"created" | "cli_taken" | "idempotency_taken"> {
+    const { verification: v, lease, idempotency } = input;
+    return this.db
+      .transaction()
+      .execute(async (tx) => {
+        if (idempotency) {
+          const claimed = await tx
+            .insertInto("idempotency_keys")
+            .values({
+              application_id: idempotency.applicationId,
+              key: idempotency.key,
+              request_hash: idempotency.requestHash,
+              verification_id: idempotency.verificationId,
+              created_at: idempotency.createdAt,
+            })
+            .onConflict((oc) => oc.columns(["application_id", "key"]).doNothing())
+            .executeTakeFirst();
+          if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return "idempotency_taken";
+        }
+        // Take the lease if it is free or stale; a live lease on this CLI means another draw is needed.
+        const taken = await tx
+          .insertInto("cli_leases")
+          .values({
+            pool_id: lease.poolId,
+            cli_key: lease.cliKey,
+            verification_id: lease.verificationId,
+            expires_at: lease.expiresAt,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(["pool_id", "cli_key"])
+              .doUpdateSet({ verification_id: lease.verificationId, expires_at: lease.expiresAt })
+              .where("cli_leases.expires_at", "<", v.createdAt),
+          )
+          .executeTakeFirst();
+        // Throwing rolls back the idempotency claim made above in this transaction.
+        if (Number(taken.numInsertedOrUpdatedRows ?? 0) === 0) throw new CliTaken();
 
-      await tx.insertInto("verifications").values(verificationRow(v)).execute();
-      for (const a of v.attempts) await tx.insertInto("attempts").values(attemptRow(a)).execute();
-      await tx
-        .insertInto("phone_last_cli")
-        .values({ phone: v.phone, cli_key: input.phoneLastCliKey })
-        .onConflict((oc) => oc.column("phone").doUpdateSet({ cli_key: input.phoneLastCliKey }))
-        .execute();
-      await insertEvents(tx, input.events);
-      return "created";
-    });
+        await tx.insertInto("verifications").values(verificationRow(v)).execute();
+        for (const a of v.attempts) await tx.insertInto("attempts").values(attemptRow(a)).execute();
+        await tx
+          .insertInto("phone_last_cli")
+          .values({ phone: v.phone, cli_key: input.phoneLastCliKey })
+          .onConflict((oc) => oc.column("phone").doUpdateSet({ cli_key: input.phoneLastCliKey }))
+          .execute();
+        await insertEvents(tx, input.events);
+        return "created" as const;
+      })
+      .catch((error: unknown) => {
+        if (error instanceof CliTaken) return "cli_taken" as const;
+        throw error;
+      });
+  }
+
+  async findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const row = await this.db
+      .selectFrom("idempotency_keys")
+      .selectAll()
+      .where("application_id", "=", applicationId)
+      .where("key", "=", key)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      applicationId: row.application_id,
+      key: row.key,
+      requestHash: row.request_hash,
+      verificationId: row.verification_id,
+      createdAt: Number(row.created_at),
+    };
   }
 
   async getVerification(id: string): Promise<Verification | undefined> {

@@ -95,6 +95,14 @@ export interface EventsTable {
   created_at: number;
 }
 
+export interface IdempotencyKeysTable {
+  application_id: string;
+  key: string;
+  request_hash: string;
+  verification_id: string;
+  created_at: number;
+}
+
 export interface SettingsTable {
   name: string;
   value: string;
@@ -110,4 +118,5 @@ export interface Database {
   phone_last_cli: PhoneLastCliTable;
   events: EventsTable;
   settings: SettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

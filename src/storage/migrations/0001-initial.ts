@@ -1,4 +1,7 @@
-/** The first schema: applications and keys, pools, verifications with attempts, CLI leases, events, settings. */
+/**
+ * The first schema: applications and keys, pools, verifications with attempts, CLI leases, events, idempotency
+ * keys, settings.
+ */
 import type { Kysely } from "kysely";
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the evolving schema type
@@ -116,6 +119,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("created_at", "bigint", (c) => c.notNull())
     .execute();
   await db.schema.createIndex("events_by_verification").on("events").columns(["verification_id", "seq"]).execute();
+
+  await db.schema
+    .createTable("idempotency_keys")
+    .addColumn("application_id", "text", (c) => c.notNull())
+    .addColumn("key", "text", (c) => c.notNull())
+    .addColumn("request_hash", "text", (c) => c.notNull())
+    .addColumn("verification_id", "text", (c) => c.notNull())
+    .addColumn("created_at", "bigint", (c) => c.notNull())
+    .addPrimaryKeyConstraint("idempotency_keys_pk", ["application_id", "key"])
+    .execute();
 
   await db.schema
     .createTable("settings")

@@ -24,6 +24,14 @@ const Body = z
   })
   .strict();
 
+const Headers = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, "1 to 255 printable ASCII characters")
+    .optional()
+    .describe("a retry with the same key and body returns the first verification instead of calling again"),
+});
+
 const Started = VerificationView.pick({ id: true, status: true, phone: true, channel: true, expires_at: true }).extend({
   client_token: z.string().describe("give this to the app/browser: it may check, read status, nothing else"),
   flashcall: FlashcallView,
@@ -40,12 +48,15 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
         tags: ["verifications"],
         security: [{ bearer: [] }],
         body: Body,
-        response: { 201: Started, ...commonErrors, 403: ErrorView, 422: ErrorView, 503: ErrorView },
+        headers: Headers,
+        response: { 201: Started, ...commonErrors, 403: ErrorView, 409: ErrorView, 422: ErrorView, 503: ErrorView },
       },
     },
     async (request, reply) => {
       const applicationId = await requireApplication(request, services);
-      const started = unwrap(await services.verifications.start(applicationId, request.body));
+      const idempotencyKey = request.headers["idempotency-key"];
+      const started = unwrap(await services.verifications.start(applicationId, request.body, { idempotencyKey }));
+      if (started.replayed) reply.header("idempotent-replayed", "true");
       const view = verificationView(started.verification);
       return reply.code(201).send({
         id: view.id,
