@@ -1,0 +1,340 @@
+/**
+ * The virtual carrier's handsets: one SIP UAS on loopback that plays the phone of every destination, so the
+ * sandbox (and the benchmark) can place real flash calls without a carrier. It records each call with the caller ID
+ * it saw in `From`, the way an Android app reads the incoming number.
+ *
+ * Test numbers, by the destination's last four digits:
+ * - `0486`: 486 Busy Here (result `busy`)
+ * - `0404`: 404 Not Found (result `not_found`)
+ * - `0408`: never responds at all (result `no_answer`; the caller times out)
+ * - `0200`: 100, 180 then 200 OK at once — the phone answers, racing the caller's CANCEL (result `answered`)
+ * - anything else: 100, 180, rings until CANCEL (200 to the CANCEL, 487 to the INVITE; result `missed`), or 480
+ *   after `ringTimeoutMs`
+ *
+ * Transactions follow RFC 3261 for UDP: INVITE retransmissions get the last response again, finals are retransmitted
+ * (Timer G, T1 doubling to T2) until the ACK or Timer H, and the 487 carries the INVITE's Via stack. Responses go to
+ * the request's source address (what `rport` asks for, and what every peer on loopback expects).
+ *
+ * @example
+ * const handsets = await VirtualHandsets.create({ port: 0 });
+ * // ... place a call to +447400123456 at handsets.local ...
+ * handsets.calls("+447400123456")[0]; // { from: "+442079412345", result: "missed", ... }
+ */
+import type { RemoteInfo, Socket } from "node:dgram";
+import { newTag } from "../sip/ids.js";
+import { formatResponse, headerParam, hostPort, parseMessage, type SipMessage, uriUser } from "../sip/message.js";
+import { type TimerHandle, TimerWheel } from "../sip/timer-wheel.js";
+import { closeUdpSocket, openUdpSocket } from "../sip/udp-socket.js";
+
+export type HandsetCallResult = "ringing" | "missed" | "busy" | "not_found" | "no_answer" | "answered";
+
+export interface HandsetCall {
+  callId: string;
+  /** The called number: the Request-URI user part. */
+  to: string;
+  /** The caller ID: the From URI user part, E.164 with its leading "+". */
+  from: string;
+  receivedAt: number;
+  result: HandsetCallResult;
+}
+
+export interface VirtualHandsetsOptions {
+  /** Default "127.0.0.2" (each loopback component gets its own address). */
+  address?: string;
+  /** Default 5060; 0 = ephemeral. */
+  port?: number;
+  /** Socket receive (and send) buffer. Default 4 MiB. */
+  receiveBufferBytes?: number;
+  /** Calls kept per phone, oldest dropped. Default 20. */
+  maxCallsPerPhone?: number;
+  /** Phones kept, least recently called dropped. Default 100_000. */
+  maxPhones?: number;
+  /** A phone nobody cancels stops ringing after this long with 480 (result `missed`). Default 60_000. */
+  ringTimeoutMs?: number;
+  /** Clock for `receivedAt`. Default Date.now. */
+  now?: () => number;
+  /** Called when an INVITE for a new call arrives (after 180 is sent), like an Android app reading the number. */
+  onIncomingCall?: (call: HandsetCall) => void;
+  /** Called when a call reaches its final result. */
+  onCallEnded?: (call: HandsetCall) => void;
+}
+
+const T1 = 500;
+const T2 = 4000;
+const T4 = 5000;
+const TIMER_H = 64 * T1;
+/** A silent phone must keep absorbing INVITE retransmissions until the caller's Timer B (64*T1) gives up. */
+const SILENT_MEMORY_MS = 64 * T1 + 8000;
+
+type Behaviour = "ring" | "busy" | "not_found" | "silent" | "answer";
+
+function behaviourFor(to: string): Behaviour {
+  switch (to.slice(-4)) {
+    case "0486":
+      return "busy";
+    case "0404":
+      return "not_found";
+    case "0408":
+      return "silent";
+    case "0200":
+      return "answer";
+    default:
+      return "ring";
+  }
+}
+
+/** A bare digit string gets its "+" so numbers compare as E.164 whatever the peer sent. */
+function normaliseNumber(user: string): string {
+  return /^\d+$/.test(user) ? `+${user}` : user;
+}
+
+/** Server-side state of one call (INVITE server transaction and, for answered calls, the dialog). */
+class InboundCall {
+  readonly toTag = newTag();
+  /** The INVITE, kept until its final response is built. */
+  invite: SipMessage | null;
+  lastResponse: Buffer | null = null;
+  final: Buffer | null = null;
+  acknowledged = false;
+  interval = T1;
+  retransmit: TimerHandle | null = null;
+  timerH: TimerHandle | null = null;
+  ringTimeout: TimerHandle | null = null;
+  expiry: TimerHandle | null = null;
+
+  constructor(
+    readonly record: HandsetCall,
+    readonly branch: string,
+    readonly remote: RemoteInfo,
+    invite: SipMessage,
+  ) {
+    this.invite = invite;
+  }
+
+  stopTimers(): void {
+    this.retransmit?.cancel();
+    this.timerH?.cancel();
+    this.ringTimeout?.cancel();
+    this.expiry?.cancel();
+  }
+}
+
+export class VirtualHandsets {
+  /** The bound socket address. */
+  readonly local: { address: string; port: number };
+  private readonly wheel = new TimerWheel();
+  private readonly inbound = new Map<string, InboundCall>();
+  /** Calls by phone, newest first; Map order doubles as the least-recently-called order. */
+  private readonly phones = new Map<string, HandsetCall[]>();
+  private readonly maxCallsPerPhone: number;
+  private readonly maxPhones: number;
+  private readonly ringTimeoutMs: number;
+  private readonly now: () => number;
+
+  /** Binds the UAS socket. */
+  static async create(options: VirtualHandsetsOptions = {}): Promise<VirtualHandsets> {
+    const socket = await openUdpSocket({
+      address: options.address ?? "127.0.0.2",
+      port: options.port ?? 5060,
+      receiveBufferBytes: options.receiveBufferBytes,
+      sendBufferBytes: options.receiveBufferBytes,
+    });
+    return new VirtualHandsets(socket, options);
+  }
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly options: VirtualHandsetsOptions,
+  ) {
+    const { address, port } = socket.address();
+    this.local = { address, port };
+    this.maxCallsPerPhone = options.maxCallsPerPhone ?? 20;
+    this.maxPhones = options.maxPhones ?? 100_000;
+    this.ringTimeoutMs = options.ringTimeoutMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+    socket.on("message", (data, remote) => this.onDatagram(data, remote));
+    socket.on("error", () => {}); // a failed send to a vanished caller is that caller's problem
+  }
+
+  /** Calls received by this phone, newest first (the same objects, updated as the call progresses). */
+  calls(phone: string): HandsetCall[] {
+    return this.phones.get(normaliseNumber(phone))?.slice() ?? [];
+  }
+
+  /** Stops all timers and closes the socket; ringing calls stay `ringing`. */
+  async close(): Promise<void> {
+    this.wheel.stop();
+    this.inbound.clear();
+    await closeUdpSocket(this.socket);
+  }
+
+  private onDatagram(data: Buffer, remote: RemoteInfo): void {
+    const msg = parseMessage(data.toString("utf8"));
+    if (msg?.status !== 0 || msg.callId === null || msg.via.length === 0) return;
+    switch (msg.method) {
+      case "INVITE":
+        this.onInvite(msg, remote);
+        break;
+      case "CANCEL":
+        this.onCancel(msg, remote);
+        break;
+      case "ACK":
+        this.onAck(msg);
+        break;
+      case "BYE":
+        this.onBye(msg, remote);
+        break;
+      case "OPTIONS":
+        this.reply(remote, formatResponse(msg, 200, "OK"));
+        break;
+      default:
+        this.reply(remote, formatResponse(msg, 501, "Not Implemented"));
+    }
+  }
+
+  private onInvite(msg: SipMessage, remote: RemoteInfo): void {
+    const callId = msg.callId!;
+    const branch = branchOf(msg);
+    const existing = this.inbound.get(callId);
+    if (existing) {
+      // A retransmission gets the last response again; a re-INVITE is not something a handset here supports.
+      if (existing.branch === branch && existing.lastResponse) this.send(existing.remote, existing.lastResponse);
+      return;
+    }
+    const record: HandsetCall = {
+      callId,
+      to: normaliseNumber(uriUser(msg.uri)),
+      from: normaliseNumber(uriUser(msg.from ?? "")),
+      receivedAt: this.now(),
+      result: "ringing",
+    };
+    this.remember(record);
+    const call = new InboundCall(record, branch, remote, msg);
+    this.inbound.set(callId, call);
+
+    switch (behaviourFor(record.to)) {
+      case "silent":
+        call.invite = null;
+        call.expiry = this.wheel.schedule(SILENT_MEMORY_MS, () => this.forget(call));
+        this.ended(call, "no_answer");
+        break;
+      case "busy":
+        this.respondFinal(call, 486, "Busy Here", "busy");
+        break;
+      case "not_found":
+        this.respondFinal(call, 404, "Not Found", "not_found");
+        break;
+      case "answer":
+        this.respondProvisional(call);
+        this.options.onIncomingCall?.(record);
+        this.respondFinal(call, 200, "OK", "answered");
+        break;
+      case "ring":
+        this.respondProvisional(call);
+        call.ringTimeout = this.wheel.schedule(this.ringTimeoutMs, () =>
+          this.respondFinal(call, 480, "Temporarily Unavailable", "missed"),
+        );
+        this.options.onIncomingCall?.(record);
+    }
+  }
+
+  private onCancel(msg: SipMessage, remote: RemoteInfo): void {
+    const call = this.inbound.get(msg.callId!);
+    // §9.2: a CANCEL matches the INVITE server transaction by branch.
+    if (!call || call.branch !== branchOf(msg)) {
+      this.reply(remote, formatResponse(msg, 481, "Call/Transaction Does Not Exist", { toTag: newTag() }));
+      return;
+    }
+    this.reply(remote, formatResponse(msg, 200, "OK", { toTag: call.toTag }));
+    if (!call.final) this.respondFinal(call, 487, "Request Terminated", "missed");
+  }
+
+  private onAck(msg: SipMessage): void {
+    const call = this.inbound.get(msg.callId!);
+    if (!call?.final || call.acknowledged) return;
+    call.acknowledged = true;
+    call.retransmit?.cancel();
+    call.timerH?.cancel();
+    // Timer I for a non-2xx final (absorb ACK retransmissions); an answered call waits for its BYE.
+    call.expiry?.cancel();
+    call.expiry = this.wheel.schedule(call.record.result === "answered" ? TIMER_H : T4, () => this.forget(call));
+  }
+
+  private onBye(msg: SipMessage, remote: RemoteInfo): void {
+    const call = this.inbound.get(msg.callId!);
+    if (call?.record.result !== "answered") {
+      this.reply(remote, formatResponse(msg, 481, "Call/Transaction Does Not Exist"));
+      return;
+    }
+    this.reply(remote, formatResponse(msg, 200, "OK"));
+    // A BYE implies the caller got our 200 even if its ACK was lost; keep answering BYE retransmissions a while.
+    call.retransmit?.cancel();
+    call.timerH?.cancel();
+    call.expiry?.cancel();
+    call.expiry = this.wheel.schedule(TIMER_H, () => this.forget(call));
+  }
+
+  private respondProvisional(call: InboundCall): void {
+    const invite = call.invite!;
+    this.send(call.remote, Buffer.from(formatResponse(invite, 100, "Trying")));
+    call.lastResponse = Buffer.from(formatResponse(invite, 180, "Ringing", { toTag: call.toTag }));
+    this.send(call.remote, call.lastResponse);
+  }
+
+  private respondFinal(call: InboundCall, status: number, phrase: string, result: HandsetCallResult): void {
+    const invite = call.invite;
+    if (!invite) return;
+    call.invite = null;
+    call.ringTimeout?.cancel();
+    const headers =
+      status === 200 ? [`Contact: <sip:${call.record.to}@${hostPort(this.local.address, this.local.port)}>`] : [];
+    call.final = Buffer.from(formatResponse(invite, status, phrase, { toTag: call.toTag, headers }));
+    call.lastResponse = call.final;
+    this.send(call.remote, call.final);
+    // Timer G for a non-2xx final, §13.3.1.4 for a 2xx: the same schedule, until the ACK or Timer H.
+    const retransmit = (): void => {
+      this.send(call.remote, call.final!);
+      call.interval = Math.min(call.interval * 2, T2);
+      call.retransmit = this.wheel.schedule(call.interval, retransmit);
+    };
+    call.retransmit = this.wheel.schedule(call.interval, retransmit);
+    call.timerH = this.wheel.schedule(TIMER_H, () => this.forget(call));
+    this.ended(call, result);
+  }
+
+  private ended(call: InboundCall, result: HandsetCallResult): void {
+    call.record.result = result;
+    this.options.onCallEnded?.(call.record);
+  }
+
+  private forget(call: InboundCall): void {
+    call.stopTimers();
+    if (this.inbound.get(call.record.callId) === call) this.inbound.delete(call.record.callId);
+  }
+
+  private remember(record: HandsetCall): void {
+    let list = this.phones.get(record.to);
+    if (list)
+      this.phones.delete(record.to); // re-inserted below as the most recently called
+    else list = [];
+    this.phones.set(record.to, list);
+    list.unshift(record);
+    if (list.length > this.maxCallsPerPhone) list.pop();
+    if (this.phones.size > this.maxPhones) {
+      const oldest = this.phones.keys().next().value;
+      if (oldest !== undefined) this.phones.delete(oldest);
+    }
+  }
+
+  private reply(remote: RemoteInfo, text: string): void {
+    this.send(remote, Buffer.from(text));
+  }
+
+  private send(remote: RemoteInfo, data: Buffer): void {
+    this.socket.send(data, remote.port, remote.address);
+  }
+}
+
+function branchOf(msg: SipMessage): string {
+  return headerParam(msg.via[0]!, "branch") ?? "";
+}

@@ -1,0 +1,241 @@
+/**
+ * Just enough SIP message parsing and formatting for a flash-call UAC and a handset UAS.
+ *
+ * A general-purpose parser would build a map of every header and parse every URI; we only need the transaction and
+ * dialog headers, so the parser walks the header lines with `indexOf`, keeps the raw values of the headers we use
+ * and skips the rest. Values are kept verbatim (UTF-8 decoded), so echoing them back (To, From, Via) is byte-exact.
+ */
+
+/** A parsed request or response. Absent headers are `null` (lists are empty). */
+export interface SipMessage {
+  /** Request method, or "" for a response. */
+  method: string;
+  /** Request-URI, or "" for a response. */
+  uri: string;
+  /** Status code, or 0 for a request. */
+  status: number;
+  reasonPhrase: string;
+  /** Every Via value, topmost first, comma-joined values split. */
+  via: string[];
+  from: string | null;
+  to: string | null;
+  callId: string | null;
+  cseq: number;
+  cseqMethod: string;
+  contact: string | null;
+  recordRoute: string[];
+  /** The Reason header (RFC 3326), verbatim. */
+  reason: string | null;
+  body: string;
+}
+
+/** Compact forms (RFC 3261 §7.3.3) of the headers we read. */
+const COMPACT: Record<string, string> = {
+  v: "via",
+  f: "from",
+  t: "to",
+  i: "call-id",
+  m: "contact",
+  l: "content-length",
+};
+
+/**
+ * Parses one datagram. Returns null when the start line or header block is malformed; unknown headers are skipped.
+ * @example parseMessage("SIP/2.0 180 Ringing\r\nVia: ...\r\n\r\n")?.status // 180
+ */
+export function parseMessage(text: string): SipMessage | null {
+  const firstEnd = text.indexOf("\r\n");
+  if (firstEnd <= 0) return null;
+  const msg: SipMessage = {
+    method: "",
+    uri: "",
+    status: 0,
+    reasonPhrase: "",
+    via: [],
+    from: null,
+    to: null,
+    callId: null,
+    cseq: 0,
+    cseqMethod: "",
+    contact: null,
+    recordRoute: [],
+    reason: null,
+    body: "",
+  };
+  if (text.startsWith("SIP/2.0 ")) {
+    const status = Number(text.slice(8, 11));
+    if (!Number.isInteger(status) || status < 100 || status > 699) return null;
+    msg.status = status;
+    msg.reasonPhrase = text.slice(12, firstEnd);
+  } else {
+    const sp1 = text.indexOf(" ");
+    const sp2 = text.lastIndexOf(" ", firstEnd);
+    if (sp1 <= 0 || sp2 <= sp1 || text.slice(sp2 + 1, firstEnd) !== "SIP/2.0") return null;
+    msg.method = text.slice(0, sp1);
+    msg.uri = text.slice(sp1 + 1, sp2);
+  }
+
+  let pos = firstEnd + 2;
+  for (;;) {
+    let end = text.indexOf("\r\n", pos);
+    if (end < 0) return null; // no empty line ending the headers
+    if (end === pos) {
+      msg.body = text.slice(end + 2);
+      break;
+    }
+    // Obsolete line folding: continuation lines start with whitespace.
+    let next = text.charCodeAt(end + 2);
+    let line = text.slice(pos, end);
+    while (next === 32 || next === 9) {
+      const more = text.indexOf("\r\n", end + 2);
+      if (more < 0) return null;
+      line += ` ${text.slice(end + 2, more).trim()}`;
+      end = more;
+      next = text.charCodeAt(end + 2);
+    }
+    pos = end + 2;
+    const colon = line.indexOf(":");
+    if (colon <= 0) return null;
+    let name = line.slice(0, colon).trimEnd().toLowerCase();
+    if (name.length === 1) name = COMPACT[name] ?? name;
+    const value = line.slice(colon + 1).trim();
+    switch (name) {
+      case "via":
+        for (const v of splitList(value)) msg.via.push(v);
+        break;
+      case "from":
+        msg.from = value;
+        break;
+      case "to":
+        msg.to = value;
+        break;
+      case "call-id":
+        msg.callId = value;
+        break;
+      case "cseq": {
+        const sp = value.indexOf(" ");
+        msg.cseq = Number(value.slice(0, sp));
+        msg.cseqMethod = value.slice(sp + 1).trim();
+        break;
+      }
+      case "contact":
+        msg.contact ??= splitList(value)[0] ?? null;
+        break;
+      case "record-route":
+        for (const v of splitList(value)) msg.recordRoute.push(v);
+        break;
+      case "reason":
+        msg.reason = msg.reason === null ? value : `${msg.reason}, ${value}`;
+        break;
+    }
+  }
+  return msg;
+}
+
+/** Splits a comma-separated header value, ignoring commas inside quotes and angle brackets. */
+export function splitList(value: string): string[] {
+  if (!value.includes(",")) return [value];
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '"' && value[i - 1] !== "\\") quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === "<") depth++;
+    else if (c === ">") depth--;
+    else if (c === "," && depth === 0) {
+      parts.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(value.slice(start).trim());
+  return parts;
+}
+
+/**
+ * A header parameter outside the URI (`;tag=`, `;branch=`), or null.
+ * @example headerParam("<sip:a@b;tag=no>;tag=yes", "tag") // "yes"
+ */
+export function headerParam(value: string, name: string): string | null {
+  const from = value.lastIndexOf(">") + 1;
+  let at = value.indexOf(`;${name}=`, from);
+  if (at < 0) {
+    // Parameter names are case-insensitive; the exact-case lookup above is the common case.
+    at = value.toLowerCase().indexOf(`;${name.toLowerCase()}=`, from);
+    if (at < 0) return null;
+  }
+  const start = at + name.length + 2;
+  let end = start;
+  while (end < value.length && value[end] !== ";" && value[end] !== "," && value[end] !== " ") end++;
+  return value.slice(start, end);
+}
+
+/** The URI of a name-addr (`"Bob" <sip:b@h>;tag=1`) or addr-spec (`sip:b@h;tag=1`) header value. */
+export function addressUri(value: string): string {
+  const lt = value.indexOf("<");
+  if (lt >= 0) {
+    const gt = value.indexOf(">", lt);
+    return value.slice(lt + 1, gt < 0 ? undefined : gt);
+  }
+  const semi = value.indexOf(";");
+  return (semi < 0 ? value : value.slice(0, semi)).trim();
+}
+
+/**
+ * The user part of a SIP/tel URI or of a header value holding one, without user parameters; "" when there is none.
+ * @example uriUser('"Alice" <sip:+4420@example.com;user=phone>;tag=9') // "+4420"
+ */
+export function uriUser(value: string): string {
+  const uri = addressUri(value);
+  const colon = uri.indexOf(":");
+  const rest = uri.slice(colon + 1);
+  const at = rest.indexOf("@");
+  let user = at >= 0 ? rest.slice(0, at) : uri.startsWith("tel:") ? rest : "";
+  const semi = user.indexOf(";");
+  if (semi >= 0) user = user.slice(0, semi);
+  return user.includes("%") ? safeDecode(user) : user;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Formats a request. `headers` are complete lines without CRLF; Content-Length is appended.
+ * @example formatRequest("OPTIONS", "sip:h", ["Via: SIP/2.0/UDP h;branch=z9hG4bK1"])
+ */
+export function formatRequest(method: string, uri: string, headers: readonly string[], body = ""): string {
+  return `${method} ${uri} SIP/2.0\r\n${headers.join("\r\n")}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
+ * Formats a response to `request`, echoing its Via stack, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2).
+ * `toTag` is added to To unless the request's To already carries one.
+ */
+export function formatResponse(
+  request: SipMessage,
+  status: number,
+  phrase: string,
+  options: { toTag?: string; headers?: readonly string[]; body?: string } = {},
+): string {
+  const lines: string[] = [];
+  for (const via of request.via) lines.push(`Via: ${via}`);
+  lines.push(`From: ${request.from ?? ""}`);
+  const to = request.to ?? "";
+  lines.push(options.toTag && headerParam(to, "tag") === null ? `To: ${to};tag=${options.toTag}` : `To: ${to}`);
+  lines.push(`Call-ID: ${request.callId ?? ""}`, `CSeq: ${request.cseq} ${request.cseqMethod}`);
+  if (options.headers) lines.push(...options.headers);
+  const body = options.body ?? "";
+  return `SIP/2.0 ${status} ${phrase}\r\n${lines.join("\r\n")}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** `host:port` for a Via or Contact, with IPv6 literals bracketed. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}

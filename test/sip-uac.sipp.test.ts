@@ -1,0 +1,186 @@
+/**
+ * Interop: our SIP UAC against SIPp playing the handset/carrier, and SIPp placing a call to our virtual handsets.
+ * SIPp is a peer we did not write, so these prove the wire format, not just agreement with ourselves. Each case
+ * asserts our CallRecord and that SIPp's scenario completed (exit 0, one successful call, clean error log).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { VirtualHandsets } from "../src/sandbox/handsets.js";
+import { type PlaceCallOptions, SipUac, type SipUacOptions } from "../src/sip/uac.js";
+import { headerValues, type SippMessage, type SippResult, startSipp } from "./sipp/sipp.js";
+import { commandExists, peerAvailable } from "./support/peers.js";
+
+const available = peerAvailable("sipp", () => commandExists("sipp"));
+
+/** SIPp's loopback address as the handset; as the caller it gets its own. */
+const SIPP_UAS_ADDRESS = "127.0.0.3";
+const SIPP_UAC_ADDRESS = "127.0.0.4";
+const CALL = { to: "+447400123456", cli: "+442079412345", ringTimeMs: 100, maxDialMs: 5000 };
+
+function expectScenarioPassed(run: SippResult): void {
+  expect({ exitCode: run.exitCode, successful: run.successful, failed: run.failed, errors: run.errors }).toEqual({
+    exitCode: 0,
+    successful: 1,
+    failed: 0,
+    errors: "",
+  });
+}
+
+function received(run: SippResult, method: string): SippMessage[] {
+  return run.messages.filter((m) => m.direction === "received" && m.startLine.startsWith(`${method} `));
+}
+
+describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
+  let uac: SipUac | undefined;
+  afterEach(async () => {
+    await uac?.close();
+    uac = undefined;
+  });
+
+  async function call(
+    scenario: string,
+    options: Partial<PlaceCallOptions> = {},
+    uacOptions: Partial<SipUacOptions> = {},
+    extraArgs: string[] = [],
+  ) {
+    const sipp = await startSipp({ scenario, address: SIPP_UAS_ADDRESS, extraArgs });
+    uac = await SipUac.create({ target: { host: sipp.address, port: sipp.port }, ...uacOptions });
+    const record = await uac.placeCall({ ...CALL, ...options }).done;
+    const run = await sipp.result;
+    return { record, run };
+  }
+
+  it("rings, cancels after the ring time and ACKs the 487 (the normal flash call)", async () => {
+    const { record, run } = await call("uas-ring-cancel.xml", { ringTimeMs: 200 });
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487, reasonHeader: null });
+    expect(record.ringingAt).toBeGreaterThanOrEqual(record.startedAt);
+    expect(record.endedAt - record.ringingAt!).toBeGreaterThanOrEqual(190);
+
+    const [invite] = received(run, "INVITE");
+    const [cancel] = received(run, "CANCEL");
+    const [ack] = received(run, "ACK");
+    expect(invite?.startLine).toBe(`INVITE sip:${CALL.to}@${SIPP_UAS_ADDRESS} SIP/2.0`);
+    expect(headerValues(invite!, "From")[0]).toMatch(new RegExp(`^<sip:\\${CALL.cli}@${SIPP_UAS_ADDRESS}>;tag=\\w+`));
+    expect(headerValues(invite!, "P-Asserted-Identity")).toEqual([`<sip:${CALL.cli}@${SIPP_UAS_ADDRESS}>`]);
+    expect(headerValues(invite!, "To")).toEqual([`<sip:${CALL.to}@${SIPP_UAS_ADDRESS}>`]);
+    expect(headerValues(invite!, "Via")[0]).toMatch(/;branch=z9hG4bK[0-9a-f]{16,}/);
+    // §9.1: the CANCEL repeats the INVITE's Via (same branch); the ACK for the 487 too, with the To tag added.
+    expect(headerValues(cancel!, "Via")).toEqual(headerValues(invite!, "Via"));
+    expect(headerValues(cancel!, "CSeq")).toEqual(["1 CANCEL"]);
+    expect(headerValues(ack!, "Via")).toEqual(headerValues(invite!, "Via"));
+    expect(headerValues(ack!, "To")[0]).toMatch(/;tag=\d+SIPpTag01/);
+  });
+
+  it("ends busy on 486 and keeps the Reason header", async () => {
+    const { record, run } = await call("uas-busy.xml");
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({
+      reason: "busy",
+      finalCode: 486,
+      ringingAt: null,
+      reasonHeader: 'Q.850;cause=17;text="User busy"',
+    });
+  });
+
+  it("ends not_found on 404", async () => {
+    const { record, run } = await call("uas-not-found.xml");
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "not_found", finalCode: 404, ringingAt: null });
+  });
+
+  it("times out when the peer never responds, retransmitting the INVITE on Timer A until Timer B", async () => {
+    const { record, run } = await call("uas-silent.xml", { maxDialMs: 5000 }, { t1Ms: 50, timerBMs: 600 });
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "timeout", finalCode: null, ringingAt: null });
+    expect(record.endedAt - record.startedAt).toBeGreaterThanOrEqual(590);
+    // Sent at 0, 50, 150 and 350 ms; the next (750 ms) falls after Timer B.
+    expect(received(run, "INVITE")).toHaveLength(4);
+  });
+
+  it("cancels at maxDialMs when only 100 Trying came (no_answer)", async () => {
+    const { record, run } = await call("uas-trying-only.xml", { maxDialMs: 300 });
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "no_answer", finalCode: 487, ringingAt: null });
+    expect(record.endedAt - record.startedAt).toBeGreaterThanOrEqual(290);
+  });
+
+  it("takes 183 Session Progress without 180 as ringing", async () => {
+    const { record, run } = await call("uas-183.xml");
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+    expect(record.ringingAt).not.toBeNull();
+  });
+
+  it("absorbs a retransmitted 180 and ACKs a retransmitted 487 again", async () => {
+    let ringing = 0;
+    const { record, run } = await call("uas-retransmissions.xml", { onRinging: () => ringing++ }, {}, ["-nr"]);
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+    expect(ringing).toBe(1);
+    expect(received(run, "CANCEL")).toHaveLength(1);
+    const acks = received(run, "ACK");
+    expect(acks).toHaveLength(2);
+    expect(acks[1]!.text).toBe(acks[0]!.text);
+  });
+
+  it("ACKs and hangs up a 200 OK that races our CANCEL (answered)", async () => {
+    const { record, run } = await call("uas-answer-after-cancel.xml", { ringTimeMs: 50 });
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "answered", finalCode: 200 });
+    expect(record.ringingAt).not.toBeNull();
+    expectDialogTornDown(run);
+  });
+
+  it("ACKs and hangs up a phone that answers before the ring time is over", async () => {
+    const { record, run } = await call("uas-answer.xml", { ringTimeMs: 5000 });
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "answered", finalCode: 200 });
+    expect(received(run, "CANCEL")).toHaveLength(0);
+    expectDialogTornDown(run);
+  });
+
+  /** §13.2.2.4: the 2xx ACK and the BYE go to the Contact through the Record-Route, each on a new branch. */
+  function expectDialogTornDown(run: SippResult): void {
+    const [invite] = received(run, "INVITE");
+    const [ack] = received(run, "ACK");
+    const [bye] = received(run, "BYE");
+    const contact = `sip:handset@${SIPP_UAS_ADDRESS}`;
+    expect(ack?.startLine).toMatch(new RegExp(`^ACK ${contact}:\\d+;transport=UDP SIP/2.0$`));
+    expect(bye?.startLine).toMatch(new RegExp(`^BYE ${contact}:\\d+;transport=UDP SIP/2.0$`));
+    expect(headerValues(ack!, "Route")[0]).toMatch(new RegExp(`^<sip:${SIPP_UAS_ADDRESS}:\\d+;lr>$`));
+    expect(headerValues(bye!, "Route")).toEqual(headerValues(ack!, "Route"));
+    expect(headerValues(ack!, "To")[0]).toMatch(/;tag=\d+SIPpTag01/);
+    expect(headerValues(bye!, "CSeq")).toEqual(["2 BYE"]);
+    const branches = [invite, ack, bye].map((m) => headerValues(m!, "Via")[0]?.match(/branch=(\w+)/)?.[1]);
+    expect(new Set(branches).size).toBe(3);
+  }
+});
+
+describe.skipIf(!available)("SIPp as the caller to VirtualHandsets", () => {
+  it("gets 100, 180, then 200 for its CANCEL and 487 for its INVITE; the handset records the caller ID", async () => {
+    const ended: string[] = [];
+    const handsets = await VirtualHandsets.create({ port: 0, onCallEnded: (c) => ended.push(c.result) });
+    try {
+      const sipp = await startSipp({
+        scenario: "uac-ring-cancel.xml",
+        address: SIPP_UAC_ADDRESS,
+        remote: `${handsets.local.address}:${handsets.local.port}`,
+        extraArgs: ["-s", "+447400123456"],
+      });
+      const run = await sipp.result;
+      expectScenarioPassed(run);
+      expect(run.messages.filter((m) => m.direction === "received").map((m) => m.startLine)).toEqual([
+        "SIP/2.0 100 Trying",
+        "SIP/2.0 180 Ringing",
+        "SIP/2.0 200 OK",
+        "SIP/2.0 487 Request Terminated",
+      ]);
+      const calls = handsets.calls("+447400123456");
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ to: "+447400123456", from: "+442079412345", result: "missed" });
+      expect(ended).toEqual(["missed"]);
+    } finally {
+      await handsets.close();
+    }
+  });
+});
