@@ -22,7 +22,15 @@
  */
 import type { RemoteInfo, Socket } from "node:dgram";
 import { newTag } from "../sip/ids.js";
-import { formatResponse, headerParam, hostPort, parseMessage, type SipMessage, uriUser } from "../sip/message.js";
+import {
+  addressUri,
+  formatResponse,
+  headerParam,
+  hostPort,
+  parseMessage,
+  type SipMessage,
+  uriUser,
+} from "../sip/message.js";
 import { type TimerHandle, TimerWheel } from "../sip/timer-wheel.js";
 import { closeUdpSocket, openUdpSocket } from "../sip/udp-socket.js";
 
@@ -51,6 +59,8 @@ export interface VirtualHandsetsOptions {
   maxPhones?: number;
   /** A phone nobody cancels stops ringing after this long with 480 (result `missed`). Default 60_000. */
   ringTimeoutMs?: number;
+  /** RFC 3261 T1 for the final-response retransmissions (Timer G) and how long transactions are kept. Default 500. */
+  t1Ms?: number;
   /** Clock for `receivedAt`. Default Date.now. */
   now?: () => number;
   /** Called when an INVITE for a new call arrives (after 180 is sent), like an Android app reading the number. */
@@ -58,13 +68,6 @@ export interface VirtualHandsetsOptions {
   /** Called when a call reaches its final result. */
   onCallEnded?: (call: HandsetCall) => void;
 }
-
-const T1 = 500;
-const T2 = 4000;
-const T4 = 5000;
-const TIMER_H = 64 * T1;
-/** A silent phone must keep absorbing INVITE retransmissions until the caller's Timer B (64*T1) gives up. */
-const SILENT_MEMORY_MS = 64 * T1 + 8000;
 
 type Behaviour = "ring" | "busy" | "not_found" | "silent" | "answer";
 
@@ -91,12 +94,12 @@ function normaliseNumber(user: string): string {
 /** Server-side state of one call (INVITE server transaction and, for answered calls, the dialog). */
 class InboundCall {
   readonly toTag = newTag();
+  interval: number;
   /** The INVITE, kept until its final response is built. */
   invite: SipMessage | null;
   lastResponse: Buffer | null = null;
   final: Buffer | null = null;
   acknowledged = false;
-  interval = T1;
   retransmit: TimerHandle | null = null;
   timerH: TimerHandle | null = null;
   ringTimeout: TimerHandle | null = null;
@@ -107,8 +110,10 @@ class InboundCall {
     readonly branch: string,
     readonly remote: RemoteInfo,
     invite: SipMessage,
+    t1: number,
   ) {
     this.invite = invite;
+    this.interval = t1;
   }
 
   stopTimers(): void {
@@ -130,6 +135,14 @@ export class VirtualHandsets {
   private readonly maxPhones: number;
   private readonly ringTimeoutMs: number;
   private readonly now: () => number;
+  private readonly t1: number;
+  private readonly t2: number;
+  /** Timer H, and how long an answered call waits for its BYE. */
+  private readonly timerH: number;
+  /** Timer I: how long a non-2xx final's ACK retransmissions are absorbed. */
+  private readonly timerI: number;
+  /** A silent phone keeps absorbing INVITE retransmissions until the caller's Timer B (64*T1) is long over. */
+  private readonly silentMemoryMs: number;
 
   /** Binds the UAS socket. */
   static async create(options: VirtualHandsetsOptions = {}): Promise<VirtualHandsets> {
@@ -152,6 +165,11 @@ export class VirtualHandsets {
     this.maxPhones = options.maxPhones ?? 100_000;
     this.ringTimeoutMs = options.ringTimeoutMs ?? 60_000;
     this.now = options.now ?? Date.now;
+    this.t1 = options.t1Ms ?? 500;
+    this.t2 = 8 * this.t1;
+    this.timerH = 64 * this.t1;
+    this.timerI = 10 * this.t1;
+    this.silentMemoryMs = 80 * this.t1;
     socket.on("message", (data, remote) => this.onDatagram(data, remote));
     socket.on("error", () => {}); // a failed send to a vanished caller is that caller's problem
   }
@@ -204,18 +222,18 @@ export class VirtualHandsets {
     const record: HandsetCall = {
       callId,
       to: normaliseNumber(uriUser(msg.uri)),
-      from: normaliseNumber(uriUser(msg.from ?? "")),
+      from: normaliseNumber(uriUser(addressUri(msg.from ?? ""))),
       receivedAt: this.now(),
       result: "ringing",
     };
     this.remember(record);
-    const call = new InboundCall(record, branch, remote, msg);
+    const call = new InboundCall(record, branch, remote, msg, this.t1);
     this.inbound.set(callId, call);
 
     switch (behaviourFor(record.to)) {
       case "silent":
         call.invite = null;
-        call.expiry = this.wheel.schedule(SILENT_MEMORY_MS, () => this.forget(call));
+        call.expiry = this.wheel.schedule(this.silentMemoryMs, () => this.forget(call));
         this.ended(call, "no_answer");
         break;
       case "busy":
@@ -257,7 +275,8 @@ export class VirtualHandsets {
     call.timerH?.cancel();
     // Timer I for a non-2xx final (absorb ACK retransmissions); an answered call waits for its BYE.
     call.expiry?.cancel();
-    call.expiry = this.wheel.schedule(call.record.result === "answered" ? TIMER_H : T4, () => this.forget(call));
+    const keep = call.record.result === "answered" ? this.timerH : this.timerI;
+    call.expiry = this.wheel.schedule(keep, () => this.forget(call));
   }
 
   private onBye(msg: SipMessage, remote: RemoteInfo): void {
@@ -271,7 +290,7 @@ export class VirtualHandsets {
     call.retransmit?.cancel();
     call.timerH?.cancel();
     call.expiry?.cancel();
-    call.expiry = this.wheel.schedule(TIMER_H, () => this.forget(call));
+    call.expiry = this.wheel.schedule(this.timerH, () => this.forget(call));
   }
 
   private respondProvisional(call: InboundCall): void {
@@ -294,11 +313,11 @@ export class VirtualHandsets {
     // Timer G for a non-2xx final, §13.3.1.4 for a 2xx: the same schedule, until the ACK or Timer H.
     const retransmit = (): void => {
       this.send(call.remote, call.final!);
-      call.interval = Math.min(call.interval * 2, T2);
+      call.interval = Math.min(call.interval * 2, this.t2);
       call.retransmit = this.wheel.schedule(call.interval, retransmit);
     };
     call.retransmit = this.wheel.schedule(call.interval, retransmit);
-    call.timerH = this.wheel.schedule(TIMER_H, () => this.forget(call));
+    call.timerH = this.wheel.schedule(this.timerH, () => this.forget(call));
     this.ended(call, result);
   }
 

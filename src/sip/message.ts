@@ -184,13 +184,12 @@ export function addressUri(value: string): string {
 }
 
 /**
- * The user part of a SIP/tel URI or of a header value holding one, without user parameters; "" when there is none.
- * @example uriUser('"Alice" <sip:+4420@example.com;user=phone>;tag=9') // "+4420"
+ * The user part of a SIP or tel URI, without user parameters; "" when there is none. Pass a URI, not a header
+ * value: `uriUser(addressUri(from))`.
+ * @example uriUser("sip:+4420;npdi@example.com;user=phone") // "+4420"
  */
-export function uriUser(value: string): string {
-  const uri = addressUri(value);
-  const colon = uri.indexOf(":");
-  const rest = uri.slice(colon + 1);
+export function uriUser(uri: string): string {
+  const rest = uri.slice(uri.indexOf(":") + 1);
   const at = rest.indexOf("@");
   let user = at >= 0 ? rest.slice(0, at) : uri.startsWith("tel:") ? rest : "";
   const semi = user.indexOf(";");
