@@ -236,49 +236,46 @@ export class VerificationService {
   }
 
   async get(id: string, access: Access): Promise<Result<Verification>> {
-    const found = await this.load(id, access);
-    if (!found.ok) return found;
     // Reading an overdue verification settles it, so status never shows `pending` past its expiry.
-    const settled = await this.update(id, (v) => expire(v, this.deps.clock.now()));
-    return settled.ok ? ok(settled.value ?? found.value) : settled;
+    const result = await this.update(id, (v) => expire(v, this.deps.clock.now()), access);
+    return result.ok ? ok(result.value.saved ?? result.value.read) : result;
   }
 
   async check(id: string, access: Access, input: CheckInput): Promise<Result<Checked>> {
     const reportedText = input.caller_id ?? input.code;
     if (reportedText === undefined) return err("INVALID_CODE_FORMAT");
-    const found = await this.load(id, access);
-    if (!found.ok) return found;
-
     const { hasher, clock } = this.deps;
-    const result = await this.update(id, (v) => {
-      const now = clock.now();
-      if (isFinal(v)) return undefined;
-      const expired = expire(v, now);
-      if (expired) return expired;
-      const attempt = v.attempts.at(-1);
-      if (!attempt) return undefined;
-      const reported = readReportedCli(reportedText, v.country, attempt.codeLength);
-      if (!reported) return { error: { code: "INVALID_CODE_FORMAT" } as AppError };
-      // Always run the MAC comparison, even when the prefix already differs, so timing says nothing.
-      const codeOk = hasher.codeMatches(attempt.id, reported.code, attempt.codeMac);
-      const prefixOk = reported.prefix === null || reported.prefix === attempt.cliPrefix;
-      const inTime = now < attempt.expiresAt;
-      return applyCheck(v, codeOk && prefixOk && inTime, attempt.cliPrefix + reported.code, now);
-    });
+    const result = await this.update(
+      id,
+      (v) => {
+        const now = clock.now();
+        if (isFinal(v)) return undefined;
+        const expired = expire(v, now);
+        if (expired) return expired;
+        const attempt = v.attempts.at(-1);
+        if (!attempt) return undefined;
+        const reported = readReportedCli(reportedText, v.country, attempt.codeLength);
+        if (!reported) return { error: { code: "INVALID_CODE_FORMAT" } as AppError };
+        // Always run the MAC comparison, even when the prefix already differs, so timing says nothing.
+        const codeOk = hasher.codeMatches(attempt.id, reported.code, attempt.codeMac);
+        const prefixOk = reported.prefix === null || reported.prefix === attempt.cliPrefix;
+        const inTime = now < attempt.expiresAt;
+        return applyCheck(v, codeOk && prefixOk && inTime, attempt.cliPrefix + reported.code, now);
+      },
+      access,
+    );
     if (!result.ok) return result;
-    const v = result.value ?? (await this.deps.store.getVerification(id));
-    if (!v) return err("VERIFICATION_NOT_FOUND");
-    if (v.status === "verified" && result.value === undefined) return err("ALREADY_VERIFIED");
+    const { read, saved } = result.value;
+    // Single use: once verified, no later check may read as a success.
+    if (!saved && read.status === "verified") return err("ALREADY_VERIFIED");
+    const v = saved ?? read;
     return ok({ verification: v, attemptsRemaining: attemptsRemaining(v) });
   }
 
   async cancel(id: string, access: Access): Promise<Result<Verification>> {
-    const found = await this.load(id, access);
-    if (!found.ok) return found;
-    const result = await this.update(id, (v) => cancel(v, this.deps.clock.now()));
+    const result = await this.update(id, (v) => cancel(v, this.deps.clock.now()), access);
     if (!result.ok) return result;
-    if (result.value) return ok(result.value);
-    return err("VERIFICATION_NOT_PENDING");
+    return result.value.saved ? ok(result.value.saved) : err("VERIFICATION_NOT_PENDING");
   }
 
   /** Moves overdue verifications to `expired`; returns how many it settled. Safe to run from several places. */
@@ -288,16 +285,9 @@ export class VerificationService {
     let count = 0;
     for (const id of ids) {
       const result = await this.update(id, (v) => expire(v, now));
-      if (result.ok && result.value) count++;
+      if (result.ok && result.value.saved) count++;
     }
     return count;
-  }
-
-  private async load(id: string, access: Access): Promise<Result<Verification>> {
-    const v = await this.deps.store.getVerification(id);
-    // A verification of another application, or a token of another verification, looks exactly like no verification.
-    if (!v || !this.allowed(v, access)) return err("VERIFICATION_NOT_FOUND");
-    return ok(v);
   }
 
   private allowed(v: Verification, access: Access): boolean {
@@ -323,24 +313,26 @@ export class VerificationService {
   }
 
   /**
-   * Applies `change` to the stored verification and saves it with its events, retrying on version conflicts.
-   * Resolves to the saved verification, or undefined when `change` decided there was nothing to do.
+   * Reads the verification (checking `access` when given), applies `change` and saves the result with its events,
+   * retrying on version conflicts. Resolves to what was read and, when `change` made a transition, what was saved.
    * A change may also return an error, which is passed through without writing anything.
    */
   private update(
     id: string,
     change: (v: Verification) => Transition | { error: AppError } | undefined,
-  ): Promise<Result<Verification | undefined>> {
-    const run = async (): Promise<Result<Verification | undefined>> => {
+    access?: Access,
+  ): Promise<Result<{ read: Verification; saved?: Verification }>> {
+    const run = async (): Promise<Result<{ read: Verification; saved?: Verification }>> => {
       for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
         const current = await this.deps.store.getVerification(id);
-        if (!current) return err("VERIFICATION_NOT_FOUND");
+        // Another application's verification, or another verification's token, looks exactly like none.
+        if (!current || (access && !this.allowed(current, access))) return err("VERIFICATION_NOT_FOUND");
         const next = change(current);
-        if (!next) return ok(undefined);
+        if (!next) return ok({ read: current });
         if ("error" in next) return { ok: false, error: next.error };
         if (await this.deps.store.saveVerification(next.verification, current.version, next.events)) {
           if (isFinal(next.verification) && !isFinal(current)) this.stopChannels(next.verification);
-          return ok(next.verification);
+          return ok({ read: current, saved: next.verification });
         }
       }
       throw new Error(`verification ${id}: gave up after ${MAX_CONFLICT_RETRIES} conflicting updates`);
