@@ -1,37 +1,36 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ExpiringMap } from "./expiring-map.js";
-import { TimerWheel } from "./timer-wheel.js";
 
 describe("ExpiringMap", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("keeps an entry at least ttl and drops it within ttl * g/(g-1)", () => {
-    let now = 0;
-    const wheel = new TimerWheel({ clock: () => now, manual: true });
-    const map = new ExpiringMap<string, number>(wheel, 300, 4); // rotates every 100 ms
-    const runUntil = (t: number) => {
-      for (; now < t; now += 10) wheel.advance();
-      wheel.advance();
-    };
+    const map = new ExpiringMap<string, number>(300, 4); // rotates every 100 ms
     map.set("a", 1); // first rotation at 100
-    runUntil(150);
+    vi.advanceTimersByTime(150);
     map.set("b", 2);
-    runUntil(390);
+    vi.advanceTimersByTime(249); // t = 399
     expect(map.get("a")).toBe(1);
-    runUntil(400);
+    vi.advanceTimersByTime(1); // t = 400
     expect(map.get("a")).toBeUndefined(); // lived 400 ms: within [300, 400]
-    runUntil(490);
+    vi.advanceTimersByTime(99);
     expect(map.get("b")).toBe(2);
-    runUntil(500);
+    vi.advanceTimersByTime(1); // t = 500
     expect(map.get("b")).toBeUndefined(); // lived 350 ms
     expect(map.size).toBe(0);
-    expect(wheel.size).toBe(0); // no rotation timer left once empty
+    expect(vi.getTimerCount()).toBe(0); // no rotation timer left once empty
   });
 
   it("clear() empties it and cancels its timer", () => {
-    const wheel = new TimerWheel({ clock: () => 0, manual: true });
-    const map = new ExpiringMap<string, number>(wheel, 300);
+    const map = new ExpiringMap<string, number>(300);
     map.set("a", 1);
     map.clear();
     expect(map.get("a")).toBeUndefined();
-    expect(wheel.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -1,21 +1,18 @@
 /**
  * A map whose entries expire in bulk. Finished calls must keep answering retransmitted final responses for Timer D
  * (32 s) — at 5,000 calls/s that is 160,000 entries, too many for a timer each. Entries go into the newest of a few
- * generations; one wheel timer per period drops the oldest generation, so an entry lives between `ttlMs` and
+ * generations and one timer per period drops the oldest generation, so an entry lives between `ttlMs` and
  * `ttlMs * generations / (generations - 1)`.
+ *
+ * The rotation uses its own unref'd setTimeout rather than the timer wheel: it is one timer per map, not per call,
+ * and it lets the wheel's 10 ms interval stop as soon as the last call is over instead of ticking through Timer D.
  */
-import type { TimerHandle, TimerWheel } from "./timer-wheel.js";
-
 export class ExpiringMap<K, V> {
-  private generations: Map<K, V>[];
+  private readonly generations: Map<K, V>[];
   private readonly periodMs: number;
-  private rotation: TimerHandle | null = null;
+  private rotation: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly wheel: TimerWheel,
-    ttlMs: number,
-    generationCount = 4,
-  ) {
+  constructor(ttlMs: number, generationCount = 4) {
     this.generations = Array.from({ length: generationCount }, () => new Map());
     this.periodMs = ttlMs / (generationCount - 1);
   }
@@ -28,7 +25,7 @@ export class ExpiringMap<K, V> {
 
   set(key: K, value: V): void {
     this.generations[0]!.set(key, value);
-    this.rotation ??= this.wheel.schedule(this.periodMs, this.rotate);
+    if (!this.rotation) this.arm();
   }
 
   get(key: K): V | undefined {
@@ -40,15 +37,20 @@ export class ExpiringMap<K, V> {
   }
 
   clear(): void {
-    this.rotation?.cancel();
+    if (this.rotation) clearTimeout(this.rotation);
     this.rotation = null;
     for (const g of this.generations) g.clear();
+  }
+
+  private arm(): void {
+    this.rotation = setTimeout(this.rotate, this.periodMs);
+    this.rotation.unref();
   }
 
   private readonly rotate = (): void => {
     this.rotation = null;
     this.generations.pop();
     this.generations.unshift(new Map());
-    if (this.size > 0) this.rotation = this.wheel.schedule(this.periodMs, this.rotate);
+    if (this.size > 0) this.arm();
   };
 }

@@ -36,6 +36,7 @@ export class OutgoingCall {
   readonly id: CallIdentity;
   readonly startedAt: number;
   private readonly ringTimeMs: number;
+  private readonly maxDialMs: number;
   private onRinging: ((at: number) => void) | undefined;
   private invite: Buffer | null = null;
   private interval: number;
@@ -58,11 +59,11 @@ export class OutgoingCall {
   constructor(
     private readonly ctx: CallContext,
     options: PlaceCallOptions,
-    private readonly maxDialMs: number = options.maxDialMs,
   ) {
     this.id = { callId: newCallId(), branch: newBranch(), fromTag: newTag(), to: options.to, cli: options.cli };
     this.startedAt = ctx.now();
     this.ringTimeMs = options.ringTimeMs;
+    this.maxDialMs = options.maxDialMs;
     this.onRinging = options.onRinging;
     this.interval = ctx.t1;
     this.done = new Promise((resolve) => {

@@ -284,6 +284,16 @@ describe("SipUac", () => {
   });
 });
 
+describe("SipUac configuration", () => {
+  it("refuses values that would break a header line", async () => {
+    const target = { host: PEER_ADDRESS, port: 5060 };
+    await expect(SipUac.create({ target, domain: "a b" })).rejects.toThrow(RangeError);
+    await expect(SipUac.create({ target, userAgent: "x\r\nVia: evil" })).rejects.toThrow(RangeError);
+    const uac = await SipUac.create({ target, userAgent: "flashverify/0.1 (sandbox)" });
+    await uac.close();
+  });
+});
+
 describe("SipUac network errors", () => {
   it("ends network_error when the next hop's port is closed (ICMP port unreachable)", async () => {
     const closed = await RawPeer.create(PEER_ADDRESS);

@@ -34,11 +34,18 @@ export class SipUac {
   private readonly ctx: CallContext;
   private closed = false;
 
-  /** Binds the socket and connects it to `options.target`. */
+  /**
+   * Binds the socket and connects it to `options.target`.
+   * @throws RangeError for a domain, host or userAgent that cannot go into a header; the bind error if any.
+   */
   static async create(options: SipUacOptions): Promise<SipUac> {
-    for (const value of [options.domain, options.userAgent, options.target.host]) {
-      if (value !== undefined && /[\s<>]/.test(value))
-        throw new RangeError(`invalid SIP token: ${JSON.stringify(value)}`);
+    // These go into every request verbatim: refuse anything that could break a header line.
+    for (const host of [options.domain, options.target.host]) {
+      if (host !== undefined && /[\s<>;@]/.test(host))
+        throw new RangeError(`invalid SIP host: ${JSON.stringify(host)}`);
+    }
+    if (options.userAgent !== undefined && /[\r\n]/.test(options.userAgent)) {
+      throw new RangeError("userAgent must be one line");
     }
     const socket = await openUdpSocket({
       address: options.localAddress ?? "127.0.0.1",
@@ -58,7 +65,7 @@ export class SipUac {
     const { address, port } = socket.address();
     this.local = { address, port };
     const t1 = options.t1Ms ?? 500;
-    this.finished = new ExpiringMap(this.wheel, options.timerDMs ?? 64 * t1);
+    this.finished = new ExpiringMap(options.timerDMs ?? 64 * t1);
     const calls = this.calls;
     const finished = this.finished;
     this.ctx = {
