@@ -21,6 +21,7 @@
  * handsets.calls("+447400123456")[0]; // { from: "+442079412345", result: "missed", ... }
  */
 import type { RemoteInfo, Socket } from "node:dgram";
+import { invokeCallback } from "../sip/callbacks.js";
 import { newTag } from "../sip/ids.js";
 import {
   addressUri,
@@ -63,7 +64,10 @@ export interface VirtualHandsetsOptions {
   t1Ms?: number;
   /** Clock for `receivedAt`. Default Date.now. */
   now?: () => number;
-  /** Called when an INVITE for a new call arrives (after 180 is sent), like an Android app reading the number. */
+  /**
+   * Called when an INVITE for a new call arrives (after 180 is sent), like an Android app reading the number.
+   * Callbacks must not throw; if one does, the error becomes a process warning and the call carries on.
+   */
   onIncomingCall?: (call: HandsetCall) => void;
   /** Called when a call reaches its final result. */
   onCallEnded?: (call: HandsetCall) => void;
@@ -244,7 +248,7 @@ export class VirtualHandsets {
         break;
       case "answer":
         this.respondProvisional(call);
-        this.options.onIncomingCall?.(record);
+        invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
         this.respondFinal(call, 200, "OK", "answered");
         break;
       case "ring":
@@ -252,7 +256,7 @@ export class VirtualHandsets {
         call.ringTimeout = this.wheel.schedule(this.ringTimeoutMs, () =>
           this.respondFinal(call, 480, "Temporarily Unavailable", "missed"),
         );
-        this.options.onIncomingCall?.(record);
+        invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
     }
   }
 
@@ -323,7 +327,7 @@ export class VirtualHandsets {
 
   private ended(call: InboundCall, result: HandsetCallResult): void {
     call.record.result = result;
-    this.options.onCallEnded?.(call.record);
+    invokeCallback(this.options.onCallEnded, call.record, "onCallEnded");
   }
 
   private forget(call: InboundCall): void {

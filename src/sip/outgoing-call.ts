@@ -8,6 +8,7 @@
  * the 64*T1 wait for the INVITE's final) and `dial` (maxDialMs until the first 18x, then ringTimeMs).
  */
 import { reasonForFinal } from "./call-reason.js";
+import { invokeCallback } from "./callbacks.js";
 import { newBranch, newCallId, newTag } from "./ids.js";
 import { headerParam, type SipMessage } from "./message.js";
 import { NonInviteClientTransaction } from "./non-invite-transaction.js";
@@ -134,7 +135,7 @@ export class OutgoingCall {
     this.dial?.cancel();
     if (this.ringTimeMs <= 0) this.requestCancel("ringing_canceled");
     else this.dial = this.ctx.wheel.schedule(this.ringTimeMs, this.onRingTimeElapsed);
-    this.onRinging?.(this.ringingAt);
+    invokeCallback(this.onRinging, this.ringingAt, "onRinging");
   }
 
   private requestCancel(reason: CallReason): void {

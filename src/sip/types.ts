@@ -40,7 +40,7 @@ export interface PlaceCallOptions {
   ringTimeMs: number;
   /** Give up (CANCEL) if no 18x by then. */
   maxDialMs: number;
-  /** Called once, on the first 180/183, with its epoch ms. */
+  /** Called once, on the first 180/183, with its epoch ms. Must not throw (an exception becomes a process warning). */
   onRinging?: (at: number) => void;
 }
 

@@ -172,6 +172,26 @@ describe("SipUac", () => {
     expect(peer.count("CANCEL")).toBe(1);
   });
 
+  it("survives an onRinging callback that throws", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on("warning", onWarning);
+    try {
+      const call = uac.placeCall({
+        ...CALL,
+        onRinging: () => {
+          throw new Error("listener bug");
+        },
+      });
+      await ringAndCancel();
+      expect(await call.done).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+      await sleep(10);
+      expect(warnings).toContain("onRinging callback threw: listener bug");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it.each([
     [486, "busy"],
     [404, "not_found"],
