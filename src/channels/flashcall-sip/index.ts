@@ -3,7 +3,7 @@
  * It turns the UAC's call records into attempt progress; it knows nothing of HTTP or storage.
  */
 import type { AttemptProgress, Channel, OutboundMessage } from "../../core/ports.js";
-import type { CallRecord, SipUac } from "../../sip/uac.js";
+import type { CallRecord, PlacedCall, SipUac } from "../../sip/uac.js";
 
 export interface FlashcallSipOptions {
   uac: SipUac;
@@ -20,13 +20,21 @@ export function createFlashcallSipChannel(options: FlashcallSipOptions): Channel
   return {
     name: "flashcall",
     send(message: OutboundMessage, progress: AttemptProgress): void {
-      const call = options.uac.placeCall({
-        to: message.to,
-        cli: message.cli,
-        ringTimeMs: options.ringTimeMs,
-        maxDialMs: options.maxDialMs,
-        onRinging: (at) => progress.ringing(at),
-      });
+      let call: PlacedCall;
+      try {
+        call = options.uac.placeCall({
+          to: message.to,
+          cli: message.cli,
+          ringTimeMs: options.ringTimeMs,
+          maxDialMs: options.maxDialMs,
+          onRinging: (at) => progress.ringing(at),
+        });
+      } catch (error) {
+        // The UAC refuses numbers that would not make a valid request; the attempt fails instead of the caller.
+        options.onError?.(error);
+        progress.ended({ at: Date.now(), delivered: false, reason: "network_error", sipCode: null });
+        return;
+      }
       calls.set(message.attemptId, call);
       call.done
         .then((record) => progress.ended(toOutcome(record)))
@@ -45,7 +53,10 @@ export function createFlashcallSipChannel(options: FlashcallSipOptions): Channel
   };
 }
 
-/** A call delivered its CLI when the phone rang: cancelled after ringing, or answered. */
+/**
+ * A call delivered its CLI when the phone rang at all (even if it then ended busy or rang only after we gave up),
+ * or when it was answered: either way the caller ID reached the screen.
+ */
 function toOutcome(record: CallRecord) {
   const delivered = record.ringingAt !== null || record.reason === "answered";
   return { at: record.endedAt, delivered, reason: record.reason, sipCode: record.finalCode };
