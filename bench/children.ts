@@ -1,0 +1,67 @@
+/**
+ * The harness's child processes and their end: every child is registered here, and on exit, error, SIGINT or
+ * SIGTERM all of them get SIGTERM (the server shuts down gracefully and writes its --cpu-prof profile), then
+ * SIGKILL after a grace period. The children also watch for the harness's death themselves (orphan-guard.ts and the
+ * load process's IPC), which covers a harness killed with SIGKILL, where no handler here can run.
+ */
+import type { ChildProcess } from "node:child_process";
+
+const GRACE_MS = 8000;
+
+export class Children {
+  private readonly children = new Set<ChildProcess>();
+  private stopping: Promise<void> | null = null;
+
+  /** Registers a child to be ended with the harness. */
+  add(child: ChildProcess): void {
+    this.children.add(child);
+    child.once("exit", () => this.children.delete(child));
+  }
+
+  /** SIGTERM to every child still running, SIGKILL to those still there after the grace period. */
+  stopAll(): Promise<void> {
+    this.stopping ??= Promise.all([...this.children].map((child) => stop(child))).then(() => undefined);
+    return this.stopping;
+  }
+
+  /** Last resort from a synchronous `exit` handler: SIGKILL whatever is left. */
+  killAllNow(): void {
+    for (const child of this.children) if (isRunning(child)) child.kill("SIGKILL");
+  }
+
+  /**
+   * Ends the children whenever the harness ends: `onSignal` runs its own cleanup first (printing partial results)
+   * and decides the exit code.
+   */
+  installExitHandlers(onSignal: (signal: NodeJS.Signals) => Promise<number>): void {
+    process.once("exit", () => this.killAllNow());
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(signal, () => {
+        onSignal(signal)
+          .catch(() => 130)
+          .then(async (code) => {
+            await this.stopAll();
+            process.exit(code);
+          });
+      });
+    }
+  }
+}
+
+function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (!isRunning(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      if (isRunning(child)) child.kill("SIGKILL");
+    }, GRACE_MS);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * CPU and memory of another process from /proc (Linux only), so the harness measures the server and the load
+ * process from outside, without instrumenting either. utime+stime in /proc/<pid>/stat cover all of a process's
+ * threads (libuv pool, V8 GC, SQLite in the main thread), which is what "CPU used by the server" should mean.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** Clock ticks per second for /proc times: 100 on practically every Linux; asked of getconf once to be sure. */
+const CLK_TCK = (() => {
+  try {
+    const value = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    return Number.isFinite(value) && value > 0 ? value : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export interface CpuSample {
+  /** user + system CPU seconds used so far */
+  cpuSeconds: number;
+  /** performance.now() of the sample, in seconds */
+  at: number;
+}
+
+/** Reads a process's CPU time so far. */
+export function sampleCpu(pid: number): CpuSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may contain spaces and parentheses: fields are counted after its closing ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the name, field 3 (state) is index 0, so utime (14) and stime (15) are indices 11 and 12.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { cpuSeconds: ticks / CLK_TCK, at: performance.now() / 1000 };
+}
+
+/** CPU use between two samples in percent of one core (200% = both cores of this machine). */
+export function cpuPercent(from: CpuSample, to: CpuSample): number {
+  const wall = to.at - from.at;
+  return wall > 0 ? Math.round(((to.cpuSeconds - from.cpuSeconds) / wall) * 1000) / 10 : 0;
+}
+
+export interface Memory {
+  /** VmHWM: peak resident set since the process started */
+  peakRssMiB: number;
+  /** VmRSS: resident set now */
+  rssMiB: number;
+}
+
+/** Reads a process's current and peak resident memory. */
+export function sampleMemory(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  const mib = (k: number) => Math.round((k / 1024) * 10) / 10;
+  return { peakRssMiB: mib(kib("VmHWM")), rssMiB: mib(kib("VmRSS")) };
+}
+
+/** CPU time the whole machine spent busy so far (all cores, everything but idle and iowait), in seconds. */
+export function sampleMachineCpu(): CpuSample {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice; guest time is already inside user.
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { cpuSeconds: (user + nice + system + irq + softirq + steal) / CLK_TCK, at: performance.now() / 1000 };
+}

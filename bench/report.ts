@@ -1,0 +1,147 @@
+/**
+ * Turns step measurements into what a person reads: one line per step as it finishes, then a markdown table with
+ * one row per rate (medians over rounds: the machine is shared and noisy) ready to paste into the README, and the
+ * highest rate that ran with zero errors in every round.
+ */
+import type { ErrorCounts, StepLoadResult } from "./protocol.js";
+import { median } from "./stats.js";
+
+/** One step of one round: the load process's figures plus what the harness read from /proc. */
+export interface StepRecord extends StepLoadResult {
+  round: number;
+  serverCpuPercent: number;
+  loadCpuPercent: number;
+  /** everything else on the machine during the step: the noise */
+  otherCpuPercent: number;
+  serverPeakRssMiB: number;
+  serverRssMiB: number;
+  totalErrors: number;
+  /** how long the server kept working after the step ended (its leftover queue) */
+  serverBusyAfterSeconds: number;
+}
+
+export interface TableRow {
+  rate: number;
+  rounds: number;
+  completedPerSecond: number;
+  startP50: number;
+  startP99: number;
+  verifiedP50: number;
+  verifiedP99: number;
+  serverCpuPercent: number;
+  loadCpuPercent: number;
+  otherCpuPercent: number;
+  serverPeakRssMiB: number;
+  /** summed over rounds */
+  errors: number;
+  failedRounds: number;
+}
+
+/** A step keeps up when it completes at least this share of the offered rate. */
+export const KEPT_UP_RATIO = 0.95;
+
+export function stepLine(r: StepRecord): string {
+  const behind = r.completedPerSecond < r.rate * KEPT_UP_RATIO;
+  const status = r.aborted
+    ? `FAILED (${r.aborted})`
+    : r.totalErrors > 0
+      ? "errors"
+      : behind
+        ? "ok but fell behind"
+        : "ok";
+  return [
+    `${r.label.padEnd(16)} offered ${r.rate}/s: completed ${r.completedPerSecond}/s (${r.verified}/${r.sent})`,
+    `start p50/p99 ${r.startLatencyMs.p50}/${r.startLatencyMs.p99} ms`,
+    `start->verified p50/p99 ${r.startToVerifiedMs.p50}/${r.startToVerifiedMs.p99} ms`,
+    `CPU server ${r.serverCpuPercent}% load ${r.loadCpuPercent}% others ${r.otherCpuPercent}%`,
+    `server RSS ${r.serverRssMiB} MiB (peak ${r.serverPeakRssMiB})`,
+    `errors ${r.totalErrors}${r.totalErrors > 0 ? ` ${describeErrors(r.errors)}` : ""}`,
+    `load lag p99 ${r.loadLoopDelayP99Ms} ms, peak in flight ${r.peakInFlight}${r.abortedRequests ? `, ${r.abortedRequests} requests dropped` : ""}`,
+    status,
+  ].join(" | ");
+}
+
+export function describeErrors(e: ErrorCounts): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(e.startStatus)) parts.push(`start ${k}: ${v}`);
+  for (const [k, v] of Object.entries(e.checkNotVerified)) parts.push(`check ${k}: ${v}`);
+  if (e.neverCompleted) parts.push(`never completed: ${e.neverCompleted}`);
+  if (e.socket) parts.push(`socket: ${e.socket}`);
+  if (e.unexpectedCalls) parts.push(`unexpected calls: ${e.unexpectedCalls}`);
+  return `(${parts.join(", ")})`;
+}
+
+/** One row per rate, in the order the rates were given. */
+export function tableRows(records: readonly StepRecord[], rates: readonly number[]): TableRow[] {
+  const rows: TableRow[] = [];
+  for (const rate of rates) {
+    const rs = records.filter((r) => r.rate === rate);
+    if (rs.length === 0) continue;
+    const med = (f: (r: StepRecord) => number) => median(rs.map(f));
+    rows.push({
+      rate,
+      rounds: rs.length,
+      completedPerSecond: med((r) => r.completedPerSecond),
+      startP50: med((r) => r.startLatencyMs.p50),
+      startP99: med((r) => r.startLatencyMs.p99),
+      verifiedP50: med((r) => r.startToVerifiedMs.p50),
+      verifiedP99: med((r) => r.startToVerifiedMs.p99),
+      serverCpuPercent: med((r) => r.serverCpuPercent),
+      loadCpuPercent: med((r) => r.loadCpuPercent),
+      otherCpuPercent: med((r) => r.otherCpuPercent),
+      serverPeakRssMiB: Math.max(...rs.map((r) => r.serverPeakRssMiB)),
+      errors: rs.reduce((sum, r) => sum + r.totalErrors, 0),
+      failedRounds: rs.filter((r) => r.aborted !== null).length,
+    });
+  }
+  return rows;
+}
+
+/** The highest rate whose every round finished without a single error. */
+export function bestCleanRow(rows: readonly TableRow[]): TableRow | undefined {
+  return rows.filter((r) => r.errors === 0 && r.failedRounds === 0).sort((a, b) => b.rate - a.rate)[0];
+}
+
+/** The highest rate that ran without errors and completed (in the median) at least 95% of what was offered. */
+export function bestSustainedRow(rows: readonly TableRow[]): TableRow | undefined {
+  return bestCleanRow(rows.filter((r) => r.completedPerSecond >= r.rate * KEPT_UP_RATIO));
+}
+
+export function markdownTable(rows: readonly TableRow[]): string {
+  const header = [
+    "offered /s",
+    "completed /s",
+    "start p50 ms",
+    "start p99 ms",
+    "verified p50 ms",
+    "verified p99 ms",
+    "server CPU %",
+    "load CPU %",
+    "other CPU %",
+    "server peak RSS MiB",
+    "errors",
+  ];
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map((h) => `${"-".repeat(h.length + 1)}:`).join("|")}|`];
+  for (const r of rows) {
+    const errors = r.failedRounds > 0 ? `${r.errors}, ${r.failedRounds}/${r.rounds} aborted` : String(r.errors);
+    const cells = [
+      r.rate,
+      fixed(r.completedPerSecond, 0),
+      fixed(r.startP50, 1),
+      fixed(r.startP99, 1),
+      fixed(r.verifiedP50, 1),
+      fixed(r.verifiedP99, 1),
+      fixed(r.serverCpuPercent, 0),
+      fixed(r.loadCpuPercent, 0),
+      fixed(r.otherCpuPercent, 0),
+      fixed(r.serverPeakRssMiB, 0),
+      errors,
+    ];
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+function fixed(x: number, digits: number): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : "-";
+}

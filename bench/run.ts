@@ -1,0 +1,253 @@
+/**
+ * `npm run bench`: the flash-call throughput benchmark. It starts the load process (virtual handsets + open-loop
+ * generator), then the server in its own process with its SIP trunk pointed at those handsets, runs a warm-up and
+ * one step per rate (for several rounds), and prints per step the completed verifications/s, latency percentiles,
+ * CPU of both processes and the server's RSS; then a README-ready table of medians over rounds, the highest rate
+ * with zero errors, and .bench/last.json. Both children end with it, whatever way it ends.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./args.js";
+import { Children } from "./children.js";
+import { LoadProcess, type ProgressMessage } from "./load-process.js";
+import { cpuPercent, sampleCpu, sampleMachineCpu, sampleMemory } from "./proc-stats.js";
+import { summarizeProfile } from "./profile-summary.js";
+import { type StepRequest, totalErrors } from "./protocol.js";
+import { bestCleanRow, bestSustainedRow, markdownTable, type StepRecord, stepLine, tableRows } from "./report.js";
+import { commandLine, machineInfo, summarizeServerLog } from "./run-info.js";
+import { type ServerProcess, startServer } from "./server-process.js";
+
+const OUT_DIR = resolve(".bench");
+const PAUSE_BETWEEN_STEPS_MS = 1000;
+/** Between steps the server must be this quiet (CPU % of one core over IDLE_WINDOW_MS, twice in a row). */
+const IDLE_CPU_PERCENT = 15;
+const IDLE_WINDOW_MS = 250;
+const IDLE_TIMEOUT_MS = 60_000;
+const children = new Children();
+/** Set by SIGINT/SIGTERM: the children then die on purpose and the signal handler decides the exit. */
+let interrupted = false;
+
+interface RunState {
+  options: BenchOptions;
+  command: string;
+  header: Record<string, string>;
+  server: ServerProcess | null;
+  warmup: StepRecord | null;
+  records: StepRecord[];
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof TypeError)) throw error;
+    if (error.message) console.error(error.message);
+    console.error(USAGE);
+    return 2;
+  }
+  const profileDir = join(OUT_DIR, "profiles", new Date().toISOString().replace(/[:.]/g, "-"));
+  if (options.cpuProf) options.serverNodeArgs.push("--cpu-prof", `--cpu-prof-dir=${profileDir}`);
+
+  const state: RunState = {
+    options,
+    command: commandLine(),
+    header: machineInfo(),
+    server: null,
+    warmup: null,
+    records: [],
+  };
+  const tempDir = mkdtempSync(join(tmpdir(), "flashverify-bench-"));
+  process.once("exit", () => {
+    if (!options.keepTemp) rmSync(tempDir, { recursive: true, force: true });
+  });
+  children.installExitHandlers(async (signal) => {
+    interrupted = true;
+    console.log(`\n${signal}: stopping; results so far:`);
+    finish(state);
+    return 130;
+  });
+
+  console.log(`# flashverify bench\n# command: ${state.command}`);
+  for (const [k, v] of Object.entries(state.header)) console.log(`# ${k}: ${v}`);
+
+  const load = await LoadProcess.start(options.handsetsAddress);
+  children.add(load.child);
+  mkdirSync(OUT_DIR, { recursive: true });
+  const apiKey = `bench_${randomBytes(16).toString("hex")}`;
+  const server = await startServer({
+    tempDir,
+    apiKey,
+    trunk: { host: load.sip.address, port: load.sip.port },
+    nodeArgs: options.serverNodeArgs,
+    logFile: join(OUT_DIR, "server.log"),
+  });
+  children.add(server.child);
+  state.server = server;
+  console.log(`# server: ${server.commandLine}`);
+  console.log(`# handsets: sip:${load.sip.address}:${load.sip.port} (load process pid ${load.pid})`);
+  console.log(
+    "# latencies count from each request's scheduled send time (open loop); CPU 100% = one core; 'others' = the rest of the machine\n",
+  );
+  load.configure(server.baseUrl, apiKey, options.maxSockets);
+
+  const run = (request: StepRequest, round: number) => measureStep(state, load, request, round);
+  if (options.warmupSeconds > 0) {
+    const drainSeconds = options.drainSeconds;
+    state.warmup = await run(
+      { label: "warm-up", rate: options.warmupRate, seconds: options.warmupSeconds, drainSeconds },
+      0,
+    );
+  }
+  let stop = false;
+  for (let round = 1; round <= options.repeat && !stop; round++) {
+    for (const rate of options.rates) {
+      await settle(state);
+      const label = options.repeat > 1 ? `${rate}/s round ${round}` : `${rate}/s`;
+      const record = await run({ label, rate, seconds: options.seconds, drainSeconds: options.drainSeconds }, round);
+      state.records.push(record);
+      if (record.aborted && options.stopOnFailure) {
+        stop = true;
+        break;
+      }
+    }
+  }
+
+  finish(state);
+  load.stop();
+  await children.stopAll();
+  if (options.cpuProf) printProfiles(profileDir);
+  return 0;
+}
+
+/** Runs one step in the load process and adds the CPU and memory figures read from /proc around it. */
+async function measureStep(
+  state: RunState,
+  load: LoadProcess,
+  request: StepRequest,
+  round: number,
+): Promise<StepRecord> {
+  const server = state.server!;
+  if (server.child.exitCode !== null || server.child.signalCode !== null) {
+    throw new Error(`the server died (${server.child.exitCode ?? server.child.signalCode}); see .bench/server.log`);
+  }
+  const s0 = sampleCpu(server.pid);
+  const l0 = sampleCpu(load.pid);
+  const m0 = sampleMachineCpu();
+  const result = await load.runStep(request, showProgress);
+  const s1 = sampleCpu(server.pid);
+  const l1 = sampleCpu(load.pid);
+  const m1 = sampleMachineCpu();
+  const memory = sampleMemory(server.pid);
+  clearProgress();
+  const record: StepRecord = {
+    ...result,
+    round,
+    serverCpuPercent: cpuPercent(s0, s1),
+    loadCpuPercent: cpuPercent(l0, l1),
+    otherCpuPercent: Math.max(0, Math.round((cpuPercent(m0, m1) - cpuPercent(s0, s1) - cpuPercent(l0, l1)) * 10) / 10),
+    serverPeakRssMiB: memory.peakRssMiB,
+    serverRssMiB: memory.rssMiB,
+    totalErrors: totalErrors(result.errors),
+    serverBusyAfterSeconds: 0,
+  };
+  console.log(stepLine(record));
+  return record;
+}
+
+/**
+ * Waits until the server has finished the previous step's work (an overloaded step leaves a queue behind), so no
+ * step pays for the one before it. The wait is reported, because a long one is itself a finding.
+ */
+async function settle(state: RunState): Promise<void> {
+  await sleep(PAUSE_BETWEEN_STEPS_MS);
+  const pid = state.server!.pid;
+  const t0 = performance.now();
+  let quiet = 0;
+  while (quiet < 2 && performance.now() - t0 < IDLE_TIMEOUT_MS) {
+    const before = sampleCpu(pid);
+    await sleep(IDLE_WINDOW_MS);
+    quiet = cpuPercent(before, sampleCpu(pid)) < IDLE_CPU_PERCENT ? quiet + 1 : 0;
+  }
+  const waited = (performance.now() - t0) / 1000;
+  const previous = state.records.at(-1) ?? state.warmup;
+  if (previous) previous.serverBusyAfterSeconds = Math.round(waited * 10) / 10;
+  if (waited > 2)
+    console.log(
+      `  (the server stayed busy ${waited.toFixed(1)} s after that step${quiet < 2 ? ", and is still busy" : ""})`,
+    );
+}
+
+/** Prints the table and the verdict, and writes .bench/last.json. */
+function finish(state: RunState): void {
+  const rows = tableRows(state.records, state.options.rates);
+  const best = bestCleanRow(rows);
+  const sustained = bestSustainedRow(rows);
+  console.log(`\n${state.options.repeat > 1 ? `medians over ${state.options.repeat} rounds; ` : ""}errors summed\n`);
+  console.log(`<!-- ${state.command} -->`);
+  console.log(markdownTable(rows));
+  console.log(
+    best
+      ? `\nhighest rate with zero errors: ${best.rate}/s offered, ${best.completedPerSecond.toFixed(0)} verifications/s completed`
+      : "\nno rate ran with zero errors",
+  );
+  console.log(
+    sustained
+      ? `highest rate sustained (zero errors, completed >= 95% of offered): ${sustained.rate}/s`
+      : "no rate was sustained (zero errors and completed >= 95% of offered)",
+  );
+  for (const line of summarizeServerLog(join(OUT_DIR, "server.log"))) console.log(line);
+  mkdirSync(OUT_DIR, { recursive: true });
+  const json = {
+    command: state.command,
+    ...state.header,
+    server: state.server?.commandLine ?? null,
+    options: state.options,
+    warmup: state.warmup,
+    steps: state.records,
+    table: rows,
+    best: best ?? null,
+    sustained: sustained ?? null,
+  };
+  writeFileSync(join(OUT_DIR, "last.json"), `${JSON.stringify(json, null, 2)}\n`);
+  console.log("results: .bench/last.json");
+}
+
+function printProfiles(dir: string): void {
+  try {
+    for (const line of summarizeProfile(dir)) console.log(line);
+  } catch (error) {
+    console.log(`no profile summary: ${(error as Error).message}`);
+  }
+}
+
+let progressShown = false;
+
+function showProgress(p: ProgressMessage): void {
+  if (!process.stderr.isTTY) return;
+  progressShown = true;
+  process.stderr.write(
+    `\r  ${p.label}: ${p.second}s sent ${p.sent} verified ${p.verified} in flight ${p.inFlight} errors ${p.errors}   `,
+  );
+}
+
+function clearProgress(): void {
+  if (progressShown) process.stderr.write("\r\x1b[K");
+  progressShown = false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    if (interrupted) return;
+    console.error("bench failed:", error instanceof Error ? (error.stack ?? error.message) : error);
+    await children.stopAll();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,95 @@
+/**
+ * Starts the server under test as its own process, exactly as an operator would (`node dist/src/cli/main.js
+ * serve`, configured only by environment variables), so its CPU and memory can be read from /proc and profiled
+ * with --cpu-prof. It inherits nothing from the caller's environment but PATH and HOME: a stray FLASHVERIFY_CONFIG
+ * or LOG_LEVEL in a developer's shell must not change the benchmark.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export interface ServerOptions {
+  tempDir: string;
+  apiKey: string;
+  trunk: { host: string; port: number };
+  nodeArgs: string[];
+  /** the server's stdout and stderr go here */
+  logFile: string;
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  pid: number;
+  baseUrl: string;
+  /** the command with its environment, for the report (API key elided) */
+  commandLine: string;
+}
+
+const DIST = fileURLToPath(new URL("..", import.meta.url));
+const MAIN = join(DIST, "src", "cli", "main.js");
+const GUARD = pathToFileURL(join(DIST, "bench", "orphan-guard.js")).href;
+const READY_TIMEOUT_MS = 30_000;
+
+/** Spawns the server and resolves once /readyz answers 200; rejects if it exits or times out first. */
+export async function startServer(options: ServerOptions): Promise<ServerProcess> {
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: `sqlite:${join(options.tempDir, "bench.db")}`,
+    FLASHVERIFY_API_KEY: options.apiKey,
+    SANDBOX: "off",
+    SIP_TRUNK_HOST: options.trunk.host,
+    SIP_TRUNK_PORT: String(options.trunk.port),
+    SIP_LOCAL_ADDRESS: "127.0.0.1",
+    SIP_RING_TIME_MS: "0",
+    POOL_NUMBERS: "+4420794xxxxx",
+    LOG_LEVEL: "warn",
+  };
+  const args = [...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
+  const inherited = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
+  const log = createWriteStream(options.logFile);
+  const child = spawn(process.execPath, args, { env: { ...inherited, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  if (child.pid === undefined) throw new Error("could not spawn the server");
+
+  const shown = Object.entries({ ...env, FLASHVERIFY_API_KEY: "<random>" }).map(([k, v]) => `${k}=${v}`);
+  const relative = (p: string) => p.replace(`${process.cwd()}/`, "");
+  const commandLine = [...shown, "node", ...options.nodeArgs, relative(MAIN), "serve"].join(" ");
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitReady(child, baseUrl, options.logFile);
+  return { child, pid: child.pid, baseUrl, commandLine };
+}
+
+async function waitReady(child: ChildProcess, baseUrl: string, logFile: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the server exited during start (${child.exitCode ?? child.signalCode}); see ${logFile}`);
+    }
+    try {
+      const response = await fetch(`${baseUrl}/readyz`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the server was not ready within ${READY_TIMEOUT_MS / 1000} s; see ${logFile}`);
+}
+
+/** An unused loopback TCP port (the server is configured by PORT and logs nothing at warn level to read it from). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
