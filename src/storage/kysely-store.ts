@@ -3,21 +3,11 @@
  * two is only how the Kysely instance is built (see sqlite.ts).
  */
 import { type Kysely, Migrator, sql } from "kysely";
-import { newId } from "../core/ids.js";
 import type { ApiKeyRecord, CliLease, IdempotencyRecord, Store, StoredEvent, StoredPool } from "../core/ports.js";
-import type {
-  Attempt,
-  AttemptReason,
-  AttemptStatus,
-  ClientInfo,
-  DomainEvent,
-  EventType,
-  Verification,
-  VerificationReason,
-  VerificationStatus,
-} from "../core/types.js";
+import type { DomainEvent, EventType, Verification } from "../core/types.js";
 import { migrationProvider } from "./migrations/index.js";
-import type { AttemptsTable, Database, VerificationsTable } from "./schema.js";
+import { attemptRow, eventRows, toAttempt, toVerification, verificationRow } from "./rows.js";
+import type { Database } from "./schema.js";
 
 type Tx = Kysely<Database>;
 
@@ -287,116 +277,5 @@ export class KyselyStore implements Store {
 
 async function insertEvents(tx: Tx, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx
-    .insertInto("events")
-    .values(
-      events.map((e) => ({
-        id: newId("evt", e.at),
-        verification_id: e.verificationId,
-        attempt_id: e.attemptId,
-        type: e.type,
-        data: JSON.stringify(e.data),
-        created_at: e.at,
-      })),
-    )
-    .execute();
-}
-
-function json(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
-}
-
-function verificationRow(v: Verification): VerificationsTable {
-  return {
-    id: v.id,
-    application_id: v.applicationId,
-    phone: v.phone,
-    country: v.country,
-    status: v.status,
-    reason: v.reason,
-    reference: v.reference,
-    metadata: json(v.metadata),
-    client: json(v.client),
-    client_token_hash: v.clientTokenHash,
-    max_checks: v.maxChecks,
-    checks_used: v.checksUsed,
-    guess_probability: v.guessProbability,
-    verified_caller_id: v.verifiedCallerId,
-    created_at: v.createdAt,
-    updated_at: v.updatedAt,
-    expires_at: v.expiresAt,
-    ended_at: v.endedAt,
-    version: v.version,
-  };
-}
-
-function attemptRow(a: Attempt): AttemptsTable {
-  return {
-    id: a.id,
-    verification_id: a.verificationId,
-    seq: a.seq,
-    channel: a.channel,
-    status: a.status,
-    reason: a.reason,
-    sip_code: a.sipCode,
-    pool_id: a.poolId,
-    cli_key: a.cliKey,
-    cli_prefix: a.cliPrefix,
-    code_length: a.codeLength,
-    code_mac: a.codeMac,
-    created_at: a.createdAt,
-    dialed_at: a.dialedAt,
-    ringing_at: a.ringingAt,
-    ended_at: a.endedAt,
-    expires_at: a.expiresAt,
-  };
-}
-
-const num = (x: number | null): number | null => (x === null ? null : Number(x));
-
-function toVerification(r: VerificationsTable, attempts: Attempt[]): Verification {
-  return {
-    id: r.id,
-    applicationId: r.application_id,
-    phone: r.phone,
-    country: r.country,
-    status: r.status as VerificationStatus,
-    reason: r.reason as VerificationReason | null,
-    reference: r.reference,
-    metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
-    client: r.client === null ? null : (JSON.parse(r.client) as ClientInfo),
-    clientTokenHash: r.client_token_hash,
-    maxChecks: r.max_checks,
-    checksUsed: r.checks_used,
-    guessProbability: Number(r.guess_probability),
-    verifiedCallerId: r.verified_caller_id,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    expiresAt: Number(r.expires_at),
-    endedAt: num(r.ended_at),
-    version: r.version,
-    attempts,
-  };
-}
-
-function toAttempt(r: AttemptsTable): Attempt {
-  return {
-    id: r.id,
-    verificationId: r.verification_id,
-    seq: r.seq,
-    channel: r.channel as "flashcall",
-    status: r.status as AttemptStatus,
-    reason: r.reason as AttemptReason | null,
-    sipCode: r.sip_code,
-    poolId: r.pool_id,
-    cliKey: r.cli_key,
-    cliPrefix: r.cli_prefix,
-    codeLength: r.code_length,
-    codeMac: r.code_mac,
-    createdAt: Number(r.created_at),
-    dialedAt: num(r.dialed_at),
-    ringingAt: num(r.ringing_at),
-    endedAt: num(r.ended_at),
-    expiresAt: Number(r.expires_at),
-  };
+  await tx.insertInto("events").values(eventRows(events)).execute();
 }
