@@ -15,7 +15,7 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(10);
+  const bytes = randomChunk(10);
   let random = "";
   // 10 bytes = 80 bits = 16 base32 characters, taken 5 bits at a time.
   let acc = 0;
@@ -30,6 +30,21 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
     acc &= (1 << bits) - 1;
   }
   return `${prefix}_${time}${random}`;
+}
+
+/** Random bytes are fetched from the CSPRNG in blocks: one call per id would cost more than the rest of newId. */
+const BLOCK = 4096;
+let block = randomBytes(BLOCK);
+let offset = 0;
+
+function randomChunk(length: number): Buffer {
+  if (offset + length > BLOCK) {
+    block = randomBytes(BLOCK);
+    offset = 0;
+  }
+  const chunk = block.subarray(offset, offset + length);
+  offset += length;
+  return chunk;
 }
 
 /** A random bearer secret with a recognisable prefix, e.g. `fv_...` for API keys or `ct_...` for client tokens. */

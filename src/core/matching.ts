@@ -32,6 +32,21 @@ export function readReportedCli(input: string, phoneCountry: string, codeLength:
  * the CLI written internationally (`+44`, `0044`, `44`) or nationally (`020...`) with any code digits.
  */
 export function cliFilter(prefix: string, codeLength: number): string {
+  // A pool has few prefixes and every start and status read needs one: remember them.
+  const cacheKey = `${prefix}/${codeLength}`;
+  let filter = filters.get(cacheKey);
+  if (filter === undefined) {
+    if (filters.size >= FILTER_CACHE_LIMIT) filters.clear();
+    filter = buildCliFilter(prefix, codeLength);
+    filters.set(cacheKey, filter);
+  }
+  return filter;
+}
+
+const FILTER_CACHE_LIMIT = 10_000;
+const filters = new Map<string, string>();
+
+function buildCliFilter(prefix: string, codeLength: number): string {
   const sample = parsePhoneNumberFromString(prefix + "0".repeat(codeLength));
   const international = `(?:\\+|00)?${prefix.slice(1)}`;
   if (!sample) return `^${international}\\d{${codeLength}}$`;
