@@ -9,24 +9,24 @@ import type { ChildProcess } from "node:child_process";
 const GRACE_MS = 8000;
 
 export class Children {
-  private readonly children = new Set<ChildProcess>();
+  private readonly children = new Map<ChildProcess, string>();
   private stopping: Promise<void> | null = null;
 
-  /** Registers a child to be ended with the harness. */
-  add(child: ChildProcess): void {
-    this.children.add(child);
+  /** Registers a child to be ended with the harness; `name` is for messages. */
+  add(child: ChildProcess, name: string): void {
+    this.children.set(child, name);
     child.once("exit", () => this.children.delete(child));
   }
 
   /** SIGTERM to every child still running, SIGKILL to those still there after the grace period. */
   stopAll(): Promise<void> {
-    this.stopping ??= Promise.all([...this.children].map((child) => stop(child))).then(() => undefined);
+    this.stopping ??= Promise.all([...this.children].map(([child, name]) => stop(child, name))).then(() => undefined);
     return this.stopping;
   }
 
   /** Last resort from a synchronous `exit` handler: SIGKILL whatever is left. */
   killAllNow(): void {
-    for (const child of this.children) if (isRunning(child)) child.kill("SIGKILL");
+    for (const child of this.children.keys()) if (isRunning(child)) child.kill("SIGKILL");
   }
 
   /**
@@ -52,11 +52,14 @@ function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-function stop(child: ChildProcess): Promise<void> {
+function stop(child: ChildProcess, name: string): Promise<void> {
   if (!isRunning(child)) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      if (isRunning(child)) child.kill("SIGKILL");
+      if (!isRunning(child)) return;
+      // Worth knowing: a server that ignores SIGTERM this long would be killed by any supervisor too.
+      console.error(`the ${name} (pid ${child.pid}) was still running ${GRACE_MS / 1000} s after SIGTERM: SIGKILL`);
+      child.kill("SIGKILL");
     }, GRACE_MS);
     child.once("exit", () => {
       clearTimeout(timer);

@@ -4,7 +4,7 @@
  * threads (libuv pool, V8 GC, SQLite in the main thread), which is what "CPU used by the server" should mean.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Clock ticks per second for /proc times: 100 on practically every Linux; asked of getconf once to be sure. */
 const CLK_TCK = (() => {
@@ -64,4 +64,58 @@ export function sampleMachineCpu(): CpuSample {
     .slice(1)
     .map(Number);
   return { cpuSeconds: (user + nice + system + irq + softirq + steal) / CLK_TCK, at: performance.now() / 1000 };
+}
+
+export interface UdpStats {
+  /** datagrams the kernel dropped because the socket's receive buffer was full, since the socket opened */
+  drops: number;
+  /** bytes waiting in the receive buffer now: the process is behind reading its socket */
+  rxQueueBytes: number;
+}
+
+/**
+ * Receive-buffer drops and backlog of a process's UDP sockets (its SIP socket), from /proc/net/udp matched by
+ * socket inode against /proc/<pid>/fd. A flash call whose 180 or 487 is dropped or read late lingers for seconds
+ * in the server although the verification itself completed, so this shows a SIP side that falls behind.
+ */
+export function sampleUdp(pid: number): UdpStats {
+  const inodes = new Set<string>();
+  for (const fd of safeReaddir(`/proc/${pid}/fd`)) {
+    const target = safeReadlink(`/proc/${pid}/fd/${fd}`);
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  const stats: UdpStats = { drops: 0, rxQueueBytes: 0 };
+  for (const table of [`/proc/${pid}/net/udp`, `/proc/${pid}/net/udp6`]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      // sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ref pointer drops
+      const f = line.trim().split(/\s+/);
+      if (f.length < 13 || !inodes.has(f[9] ?? "")) continue;
+      stats.rxQueueBytes += Number.parseInt(f[4]?.split(":")[1] ?? "0", 16);
+      stats.drops += Number(f[12]);
+    }
+  }
+  return stats;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function safeReadlink(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "";
+  }
 }

@@ -18,6 +18,8 @@ export interface StepRecord extends StepLoadResult {
   totalErrors: number;
   /** how long the server kept working after the step ended (its leftover queue) */
   serverBusyAfterSeconds: number;
+  /** SIP datagrams lost to full receive buffers during the step, and the server's unread backlog at its end */
+  udp: { serverDrops: number; handsetDrops: number; serverBacklogBytes: number };
 }
 
 export interface TableRow {
@@ -56,6 +58,7 @@ export function stepLine(r: StepRecord): string {
     `CPU server ${r.serverCpuPercent}% load ${r.loadCpuPercent}% others ${r.otherCpuPercent}%`,
     `server RSS ${r.serverRssMiB} MiB (peak ${r.serverPeakRssMiB})`,
     `errors ${r.totalErrors}${r.totalErrors > 0 ? ` ${describeErrors(r.errors)}` : ""}`,
+    `SIP drops server ${r.udp.serverDrops} handsets ${r.udp.handsetDrops}, server unread ${Math.round(r.udp.serverBacklogBytes / 1024)} KiB`,
     `load lag p99 ${r.loadLoopDelayP99Ms} ms, peak in flight ${r.peakInFlight}${r.abortedRequests ? `, ${r.abortedRequests} requests dropped` : ""}`,
     status,
   ].join(" | ");

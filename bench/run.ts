@@ -10,9 +10,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./args.js";
+import { type CallOutcomes, describeCallOutcomes, readCallOutcomes } from "./call-outcomes.js";
 import { Children } from "./children.js";
 import { LoadProcess, type ProgressMessage } from "./load-process.js";
-import { cpuPercent, sampleCpu, sampleMachineCpu, sampleMemory } from "./proc-stats.js";
+import { cpuPercent, sampleCpu, sampleMachineCpu, sampleMemory, sampleUdp } from "./proc-stats.js";
 import { summarizeProfile } from "./profile-summary.js";
 import { type StepRequest, totalErrors } from "./protocol.js";
 import { bestCleanRow, bestSustainedRow, markdownTable, type StepRecord, stepLine, tableRows } from "./report.js";
@@ -36,6 +37,9 @@ interface RunState {
   server: ServerProcess | null;
   warmup: StepRecord | null;
   records: StepRecord[];
+  /** from SIGTERM to both children gone */
+  shutdownSeconds: number | null;
+  calls: CallOutcomes | null;
 }
 
 async function main(): Promise<number> {
@@ -58,6 +62,8 @@ async function main(): Promise<number> {
     server: null,
     warmup: null,
     records: [],
+    shutdownSeconds: null,
+    calls: null,
   };
   const tempDir = mkdtempSync(join(tmpdir(), "flashverify-bench-"));
   process.once("exit", () => {
@@ -74,7 +80,7 @@ async function main(): Promise<number> {
   for (const [k, v] of Object.entries(state.header)) console.log(`# ${k}: ${v}`);
 
   const load = await LoadProcess.start(options.handsetsAddress);
-  children.add(load.child);
+  children.add(load.child, "load process");
   mkdirSync(OUT_DIR, { recursive: true });
   const apiKey = `bench_${randomBytes(16).toString("hex")}`;
   const server = await startServer({
@@ -84,7 +90,7 @@ async function main(): Promise<number> {
     nodeArgs: options.serverNodeArgs,
     logFile: join(OUT_DIR, "server.log"),
   });
-  children.add(server.child);
+  children.add(server.child, "server");
   state.server = server;
   console.log(`# server: ${server.commandLine}`);
   console.log(`# handsets: sip:${load.sip.address}:${load.sip.port} (load process pid ${load.pid})`);
@@ -115,9 +121,16 @@ async function main(): Promise<number> {
     }
   }
 
-  finish(state);
   load.stop();
+  const t0 = performance.now();
   await children.stopAll();
+  state.shutdownSeconds = Math.round((performance.now() - t0) / 100) / 10;
+  try {
+    state.calls = readCallOutcomes(server.databaseFile);
+  } catch (error) {
+    console.log(`no call outcomes from the database: ${(error as Error).message}`);
+  }
+  finish(state);
   if (options.cpuProf) printProfiles(profileDir);
   return 0;
 }
@@ -136,11 +149,13 @@ async function measureStep(
   const s0 = sampleCpu(server.pid);
   const l0 = sampleCpu(load.pid);
   const m0 = sampleMachineCpu();
+  const u0 = { server: sampleUdp(server.pid), load: sampleUdp(load.pid) };
   const result = await load.runStep(request, showProgress);
   const s1 = sampleCpu(server.pid);
   const l1 = sampleCpu(load.pid);
   const m1 = sampleMachineCpu();
   const memory = sampleMemory(server.pid);
+  const u1 = { server: sampleUdp(server.pid), load: sampleUdp(load.pid) };
   clearProgress();
   const record: StepRecord = {
     ...result,
@@ -152,6 +167,11 @@ async function measureStep(
     serverRssMiB: memory.rssMiB,
     totalErrors: totalErrors(result.errors),
     serverBusyAfterSeconds: 0,
+    udp: {
+      serverDrops: u1.server.drops - u0.server.drops,
+      handsetDrops: u1.load.drops - u0.load.drops,
+      serverBacklogBytes: u1.server.rxQueueBytes,
+    },
   };
   console.log(stepLine(record));
   return record;
@@ -198,6 +218,9 @@ function finish(state: RunState): void {
       ? `highest rate sustained (zero errors, completed >= 95% of offered): ${sustained.rate}/s`
       : "no rate was sustained (zero errors and completed >= 95% of offered)",
   );
+  if (state.calls) for (const line of describeCallOutcomes(state.calls)) console.log(line);
+  if (state.shutdownSeconds !== null)
+    console.log(`server and load process stopped ${state.shutdownSeconds} s after SIGTERM`);
   for (const line of summarizeServerLog(join(OUT_DIR, "server.log"))) console.log(line);
   mkdirSync(OUT_DIR, { recursive: true });
   const json = {
@@ -210,6 +233,8 @@ function finish(state: RunState): void {
     table: rows,
     best: best ?? null,
     sustained: sustained ?? null,
+    calls: state.calls,
+    shutdownSeconds: state.shutdownSeconds,
   };
   writeFileSync(join(OUT_DIR, "last.json"), `${JSON.stringify(json, null, 2)}\n`);
   console.log("results: .bench/last.json");

@@ -23,6 +23,8 @@ export interface ServerProcess {
   child: ChildProcess;
   pid: number;
   baseUrl: string;
+  /** the SQLite file, for reading the server's records after it stopped */
+  databaseFile: string;
   /** the command with its environment, for the report (API key elided) */
   commandLine: string;
 }
@@ -35,10 +37,11 @@ const READY_TIMEOUT_MS = 30_000;
 /** Spawns the server and resolves once /readyz answers 200; rejects if it exits or times out first. */
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
   const port = await freePort();
+  const databaseFile = join(options.tempDir, "bench.db");
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: "127.0.0.1",
-    DATABASE_URL: `sqlite:${join(options.tempDir, "bench.db")}`,
+    DATABASE_URL: `sqlite:${databaseFile}`,
     FLASHVERIFY_API_KEY: options.apiKey,
     SANDBOX: "off",
     SIP_TRUNK_HOST: options.trunk.host,
@@ -61,7 +64,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   const commandLine = [...shown, "node", ...options.nodeArgs, relative(MAIN), "serve"].join(" ");
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(child, baseUrl, options.logFile);
-  return { child, pid: child.pid, baseUrl, commandLine };
+  return { child, pid: child.pid, baseUrl, databaseFile, commandLine };
 }
 
 async function waitReady(child: ChildProcess, baseUrl: string, logFile: string): Promise<void> {
