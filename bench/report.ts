@@ -3,6 +3,7 @@
  * one row per rate (medians over rounds: the machine is shared and noisy) ready to paste into the README, and the
  * highest rate that ran with zero errors in every round.
  */
+import type { CallOutcomes, Window } from "./call-outcomes.js";
 import type { ErrorCounts, StepLoadResult } from "./protocol.js";
 import { median } from "./stats.js";
 
@@ -20,6 +21,10 @@ export interface StepRecord extends StepLoadResult {
   serverBusyAfterSeconds: number;
   /** SIP datagrams lost to full receive buffers during the step, and the server's unread backlog at its end */
   udp: { serverDrops: number; handsetDrops: number; serverBacklogBytes: number };
+  /** wall-clock span of the step, to find its calls in the server's database */
+  window: Window;
+  /** the server's record of this step's calls, once read after the run */
+  calls: CallOutcomes | null;
 }
 
 export interface TableRow {
@@ -37,6 +42,11 @@ export interface TableRow {
   /** summed over rounds */
   errors: number;
   failedRounds: number;
+  /** SIP datagrams the server's socket dropped, summed over rounds */
+  sipDrops: number;
+  /** attempts the server recorded as failed, summed over rounds; null when its database could not be read */
+  callsFailed: number | null;
+  callsTotal: number | null;
 }
 
 /** A step keeps up when it completes at least this share of the offered rate. */
@@ -95,6 +105,9 @@ export function tableRows(records: readonly StepRecord[], rates: readonly number
       serverPeakRssMiB: Math.max(...rs.map((r) => r.serverPeakRssMiB)),
       errors: rs.reduce((sum, r) => sum + r.totalErrors, 0),
       failedRounds: rs.filter((r) => r.aborted !== null).length,
+      sipDrops: rs.reduce((sum, r) => sum + r.udp.serverDrops, 0),
+      callsFailed: rs.every((r) => r.calls) ? rs.reduce((sum, r) => sum + r.calls!.failed, 0) : null,
+      callsTotal: rs.every((r) => r.calls) ? rs.reduce((sum, r) => sum + r.calls!.total, 0) : null,
     });
   }
   return rows;
@@ -105,40 +118,46 @@ export function bestCleanRow(rows: readonly TableRow[]): TableRow | undefined {
   return rows.filter((r) => r.errors === 0 && r.failedRounds === 0).sort((a, b) => b.rate - a.rate)[0];
 }
 
-/** The highest rate that ran without errors and completed (in the median) at least 95% of what was offered. */
+/**
+ * The highest rate that ran without errors, completed (in the median) at least 95% of what was offered, and whose
+ * SIP side kept up too: no datagram dropped by the server's socket, no call recorded as failed.
+ */
 export function bestSustainedRow(rows: readonly TableRow[]): TableRow | undefined {
-  return bestCleanRow(rows.filter((r) => r.completedPerSecond >= r.rate * KEPT_UP_RATIO));
+  return bestCleanRow(
+    rows.filter((r) => r.completedPerSecond >= r.rate * KEPT_UP_RATIO && r.sipDrops === 0 && !r.callsFailed),
+  );
 }
 
 export function markdownTable(rows: readonly TableRow[]): string {
   const header = [
     "offered /s",
     "completed /s",
-    "start p50 ms",
-    "start p99 ms",
-    "verified p50 ms",
-    "verified p99 ms",
+    "start p50 / p99 ms",
+    "start→verified p50 / p99 ms",
     "server CPU %",
     "load CPU %",
     "other CPU %",
     "server peak RSS MiB",
     "errors",
+    "SIP drops",
+    "calls failed",
   ];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map((h) => `${"-".repeat(h.length + 1)}:`).join("|")}|`];
   for (const r of rows) {
     const errors = r.failedRounds > 0 ? `${r.errors}, ${r.failedRounds}/${r.rounds} aborted` : String(r.errors);
+    const calls = r.callsFailed === null ? "-" : `${r.callsFailed} of ${r.callsTotal}`;
     const cells = [
       r.rate,
       fixed(r.completedPerSecond, 0),
-      fixed(r.startP50, 1),
-      fixed(r.startP99, 1),
-      fixed(r.verifiedP50, 1),
-      fixed(r.verifiedP99, 1),
+      `${fixed(r.startP50, 1)} / ${fixed(r.startP99, 1)}`,
+      `${fixed(r.verifiedP50, 1)} / ${fixed(r.verifiedP99, 1)}`,
       fixed(r.serverCpuPercent, 0),
       fixed(r.loadCpuPercent, 0),
       fixed(r.otherCpuPercent, 0),
       fixed(r.serverPeakRssMiB, 0),
       errors,
+      r.sipDrops,
+      calls,
     ];
     lines.push(`| ${cells.join(" | ")} |`);
   }

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./args.js";
-import { type CallOutcomes, describeCallOutcomes, readCallOutcomes } from "./call-outcomes.js";
+import { describeCallOutcomes, readCallOutcomes } from "./call-outcomes.js";
 import { Children } from "./children.js";
 import { LoadProcess, type ProgressMessage } from "./load-process.js";
 import { cpuPercent, sampleCpu, sampleMachineCpu, sampleMemory, sampleUdp } from "./proc-stats.js";
@@ -39,7 +39,6 @@ interface RunState {
   records: StepRecord[];
   /** from SIGTERM to both children gone */
   shutdownSeconds: number | null;
-  calls: CallOutcomes | null;
 }
 
 async function main(): Promise<number> {
@@ -63,7 +62,6 @@ async function main(): Promise<number> {
     warmup: null,
     records: [],
     shutdownSeconds: null,
-    calls: null,
   };
   const tempDir = mkdtempSync(join(tmpdir(), "flashverify-bench-"));
   process.once("exit", () => {
@@ -125,11 +123,7 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   await children.stopAll();
   state.shutdownSeconds = Math.round((performance.now() - t0) / 100) / 10;
-  try {
-    state.calls = readCallOutcomes(server.databaseFile);
-  } catch (error) {
-    console.log(`no call outcomes from the database: ${(error as Error).message}`);
-  }
+  attachCallOutcomes(state, server.databaseFile);
   finish(state);
   if (options.cpuProf) printProfiles(profileDir);
   return 0;
@@ -150,10 +144,12 @@ async function measureStep(
   const l0 = sampleCpu(load.pid);
   const m0 = sampleMachineCpu();
   const u0 = { server: sampleUdp(server.pid), load: sampleUdp(load.pid) };
+  const from = Date.now();
   const result = await load.runStep(request, showProgress);
   const s1 = sampleCpu(server.pid);
   const l1 = sampleCpu(load.pid);
   const m1 = sampleMachineCpu();
+  const to = Date.now();
   const memory = sampleMemory(server.pid);
   const u1 = { server: sampleUdp(server.pid), load: sampleUdp(load.pid) };
   clearProgress();
@@ -172,6 +168,8 @@ async function measureStep(
       handsetDrops: u1.load.drops - u0.load.drops,
       serverBacklogBytes: u1.server.rxQueueBytes,
     },
+    window: { from, to },
+    calls: null,
   };
   console.log(stepLine(record));
   return record;
@@ -200,6 +198,22 @@ async function settle(state: RunState): Promise<void> {
     );
 }
 
+/** Adds to each step what the server's database says about its calls (read after the server stopped). */
+function attachCallOutcomes(state: RunState, databaseFile: string): void {
+  const records = [state.warmup, ...state.records].filter((r): r is StepRecord => r !== null);
+  try {
+    const outcomes = readCallOutcomes(
+      databaseFile,
+      records.map((r) => r.window),
+    );
+    records.forEach((r, i) => {
+      r.calls = outcomes[i] ?? null;
+    });
+  } catch (error) {
+    console.log(`no call outcomes from the server's database: ${(error as Error).message}`);
+  }
+}
+
 /** Prints the table and the verdict, and writes .bench/last.json. */
 function finish(state: RunState): void {
   const rows = tableRows(state.records, state.options.rates);
@@ -215,10 +229,12 @@ function finish(state: RunState): void {
   );
   console.log(
     sustained
-      ? `highest rate sustained (zero errors, completed >= 95% of offered): ${sustained.rate}/s`
-      : "no rate was sustained (zero errors and completed >= 95% of offered)",
+      ? `highest rate sustained (zero errors, >= 95% completed, no SIP drops, no failed calls): ${sustained.rate}/s`
+      : "no rate was sustained (zero errors, >= 95% completed, no SIP drops, no failed calls)",
   );
-  if (state.calls) for (const line of describeCallOutcomes(state.calls)) console.log(line);
+  const withCalls = [state.warmup, ...state.records].filter((r) => r?.calls);
+  if (withCalls.length > 0) console.log("\ncalls as the server recorded them (attempts created during each step):");
+  for (const r of withCalls) console.log(describeCallOutcomes(r!.label, r!.calls!));
   if (state.shutdownSeconds !== null)
     console.log(`server and load process stopped ${state.shutdownSeconds} s after SIGTERM`);
   for (const line of summarizeServerLog(join(OUT_DIR, "server.log"))) console.log(line);
@@ -233,7 +249,6 @@ function finish(state: RunState): void {
     table: rows,
     best: best ?? null,
     sustained: sustained ?? null,
-    calls: state.calls,
     shutdownSeconds: state.shutdownSeconds,
   };
   writeFileSync(join(OUT_DIR, "last.json"), `${JSON.stringify(json, null, 2)}\n`);
