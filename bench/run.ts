@@ -119,6 +119,8 @@ async function main(): Promise<number> {
     }
   }
 
+  // The last step gets the same chance as the others to finish its leftover work before the server is stopped.
+  if (state.records.length > 0) await settle(state);
   load.stop();
   const t0 = performance.now();
   await children.stopAll();
