@@ -86,9 +86,15 @@ export interface Store {
 
   /**
    * Writes `verification` (and its attempts) if its stored version is still `expectedVersion`, together with its
-   * events, releasing its CLI leases when it has ended. Returns false, writing nothing, on a version conflict.
+   * events, and releases its CLI leases when `releaseLeases` is set (the save that ends it).
+   * Returns false, writing nothing, on a version conflict.
    */
-  saveVerification(verification: Verification, expectedVersion: number, events: DomainEvent[]): Promise<boolean>;
+  saveVerification(
+    verification: Verification,
+    expectedVersion: number,
+    events: DomainEvent[],
+    releaseLeases: boolean,
+  ): Promise<boolean>;
 
   /** Keys of the pool's CLIs held by live (unexpired) leases: consulted only when a pool is nearly full. */
   liveLeaseKeys(poolId: string, now: number): Promise<Set<string>>;

@@ -330,8 +330,9 @@ export class VerificationService {
         const next = change(current);
         if (!next) return ok({ read: current });
         if ("error" in next) return { ok: false, error: next.error };
-        if (await this.deps.store.saveVerification(next.verification, current.version, next.events)) {
-          if (isFinal(next.verification) && !isFinal(current)) this.stopChannels(next.verification);
+        const ended = isFinal(next.verification) && !isFinal(current);
+        if (await this.deps.store.saveVerification(next.verification, current.version, next.events, ended)) {
+          if (ended) this.stopChannels(next.verification);
           return ok({ read: current, saved: next.verification });
         }
       }

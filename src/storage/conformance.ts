@@ -99,6 +99,18 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
       expect(await store.liveLeaseKeys("pool_a", T0)).toEqual(new Set(["same"]));
     });
 
+    it("settles concurrent writes independently: one taken CLI does not undo the others", async () => {
+      const results = await Promise.all([
+        create(verification("ver_1"), "same"),
+        create(verification("ver_2"), "same"),
+        create(verification("ver_3"), "other"),
+      ]);
+      expect(results.sort()).toEqual(["cli_taken", "created", "created"]);
+      const stored = await Promise.all(["ver_1", "ver_2", "ver_3"].map((id) => store.getVerification(id)));
+      expect(stored.filter(Boolean)).toHaveLength(2);
+      expect(stored[2]?.id).toBe("ver_3");
+    });
+
     it("lets a stale lease be taken over", async () => {
       await create(verification("ver_1"), "same", T0 - 1);
       expect(await create(verification("ver_2"), "same")).toBe("created");
@@ -115,8 +127,8 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
         at: T0 + 5,
         data: {},
       };
-      expect(await store.saveVerification(next, 1, [event])).toBe(true);
-      expect(await store.saveVerification({ ...next, version: 3, checksUsed: 9 }, 1, [event])).toBe(false);
+      expect(await store.saveVerification(next, 1, [event], true)).toBe(true);
+      expect(await store.saveVerification({ ...next, version: 3, checksUsed: 9 }, 1, [event], true)).toBe(false);
       expect((await store.getVerification(v.id))?.checksUsed).toBe(1);
       expect((await store.listEvents(v.id)).map((e) => e.type)).toEqual([
         "verification.started",
@@ -137,7 +149,8 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
         ringingAt: T0 + 40,
         endedAt: T0 + 1540,
       };
-      expect(await store.saveVerification({ ...v, version: 2, attempts: [attempt] }, 1, [])).toBe(true);
+      expect(await store.saveVerification({ ...v, version: 2, attempts: [attempt] }, 1, [], false)).toBe(true);
+      expect(await store.liveLeaseKeys("pool_a", T0)).toEqual(new Set([v.attempts[0]?.cliKey]));
       expect((await store.getVerification(v.id))?.attempts).toEqual([attempt]);
     });
 

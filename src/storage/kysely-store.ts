@@ -200,7 +200,12 @@ export class KyselyStore implements Store {
     return toVerification(row, attempts.map(toAttempt));
   }
 
-  async saveVerification(v: Verification, expectedVersion: number, events: DomainEvent[]): Promise<boolean> {
+  async saveVerification(
+    v: Verification,
+    expectedVersion: number,
+    events: DomainEvent[],
+    releaseLeases: boolean,
+  ): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       const { id: _id, ...changes } = verificationRow(v);
       const updated = await tx
@@ -218,9 +223,7 @@ export class KyselyStore implements Store {
           .onConflict((oc) => oc.column("id").doUpdateSet(attemptChanges))
           .execute();
       }
-      if (v.status !== "pending") {
-        await tx.deleteFrom("cli_leases").where("verification_id", "=", v.id).execute();
-      }
+      if (releaseLeases) await tx.deleteFrom("cli_leases").where("verification_id", "=", v.id).execute();
       await insertEvents(tx, events);
       return true;
     });

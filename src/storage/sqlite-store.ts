@@ -63,18 +63,31 @@ const assignments = (columns: readonly string[]) =>
     .map((c) => `${c} = @${c}`)
     .join(", ");
 
-/** Why a transaction gave up; thrown inside it so that everything it wrote rolls back. */
+/** Why a write gave up; thrown inside it so that everything it wrote rolls back. */
 class Abort extends Error {
   constructor(readonly outcome: "cli_taken" | "idempotency_taken" | "version_conflict") {
     super(outcome);
   }
 }
 
+interface PendingWrite {
+  write: () => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 type Statements = ReturnType<typeof prepareStatements>;
 
+/**
+ * Writes are group-committed: the writes requested during one turn of the event loop run in one transaction, each
+ * inside its own savepoint so that one write giving up (a taken CLI, a version conflict) rolls back only itself.
+ * A commit costs far more than the statements of one write (WAL frames for every touched page), and a busy
+ * server issues hundreds of writes per turn. Each write's promise resolves only after its batch has committed.
+ */
 export class SqliteStore implements Store {
   private readonly kysely: KyselyStore;
   private statements: Statements | undefined;
+  private pending: PendingWrite[] = [];
 
   constructor(private readonly db: SqliteDatabase.Database) {
     // Kysely serves the migrations and the rarely used administrative queries over the same connection.
@@ -93,6 +106,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) this.commitPending();
     await this.kysely.close();
   }
 
@@ -134,7 +148,7 @@ export class SqliteStore implements Store {
     const { verification: v, lease, idempotency } = input;
     const s = this.s;
     try {
-      this.db.transaction(() => {
+      await this.write(() => {
         if (idempotency) {
           const claimed = s.claimIdempotency.run({
             application_id: idempotency.applicationId,
@@ -157,7 +171,7 @@ export class SqliteStore implements Store {
         for (const a of v.attempts) s.insertAttempt.run(attemptRow(a));
         s.setLastCli.run({ phone: v.phone, cli_key: input.phoneLastCliKey });
         for (const e of eventRows(input.events)) s.insertEvent.run(e);
-      })();
+      });
       return "created";
     } catch (error) {
       if (error instanceof Abort && error.outcome !== "version_conflict") return error.outcome;
@@ -186,20 +200,63 @@ export class SqliteStore implements Store {
     return toVerification(row, attempts.map(toAttempt));
   }
 
-  async saveVerification(v: Verification, expectedVersion: number, events: DomainEvent[]): Promise<boolean> {
+  async saveVerification(
+    v: Verification,
+    expectedVersion: number,
+    events: DomainEvent[],
+    releaseLeases: boolean,
+  ): Promise<boolean> {
     const s = this.s;
     try {
-      this.db.transaction(() => {
+      await this.write(() => {
         const updated = s.updateVerification.run({ ...verificationRow(v), expected_version: expectedVersion });
         if (updated.changes !== 1) throw new Abort("version_conflict");
         for (const a of v.attempts) s.upsertAttempt.run(attemptRow(a));
-        if (v.status !== "pending") s.releaseLeases.run({ id: v.id });
+        if (releaseLeases) s.releaseLeases.run({ id: v.id });
         for (const e of eventRows(events)) s.insertEvent.run(e);
-      })();
+      });
       return true;
     } catch (error) {
       if (error instanceof Abort) return false;
       throw error;
+    }
+  }
+
+  /** Queues `write` for the next group commit; resolves once it has committed, rejects if it threw. */
+  private write(write: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.commitPending());
+      this.pending.push({ write, resolve, reject });
+    });
+  }
+
+  private commitPending(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const s = this.s;
+    const failures = new Map<PendingWrite, unknown>();
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          s.savepoint.run();
+          try {
+            item.write();
+            s.releaseSavepoint.run();
+          } catch (error) {
+            s.rollbackToSavepoint.run();
+            s.releaseSavepoint.run();
+            failures.set(item, error);
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed: nothing of the batch was written.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) {
+      if (failures.has(item)) item.reject(failures.get(item));
+      else item.resolve();
     }
   }
 
@@ -273,5 +330,8 @@ function prepareStatements(db: SqliteDatabase.Database) {
     ),
     insertEvent: statement(insertSql("events", ["id", "verification_id", "attempt_id", "type", "data", "created_at"])),
     listEvents: statement("select * from events where verification_id = @id order by seq"),
+    savepoint: statement("savepoint write"),
+    releaseSavepoint: statement("release write"),
+    rollbackToSavepoint: statement("rollback to write"),
   };
 }
