@@ -23,6 +23,8 @@ const ConfigSchema = z
     FLASHVERIFY_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
     /** key of the code and caller-ID HMACs; when unset one is generated once and kept in the database */
     FLASHVERIFY_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    /** refuse new verifications (503) while the event loop lags more than this; 0 = never; default 250 ms */
+    OVERLOAD_MAX_LAG_MS: ms.max(60_000).default(250),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
     /** the built-in virtual carrier (SIP handsets on loopback); default on */

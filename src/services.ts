@@ -3,6 +3,7 @@
  * clock), plus the sandbox's virtual carrier when it is on. Routes and the CLI receive this one object.
  */
 
+import { EventLoopLag } from "./api/load-shedding.js";
 import { createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
 import { type Config, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
@@ -24,6 +25,8 @@ export interface Services {
   verifications: VerificationService;
   uac: SipUac;
   sandbox: { handsets: VirtualHandsets } | null;
+  /** event-loop lag, for shedding new verifications under overload */
+  lag: EventLoopLag;
   /** stops background work, channels and the store */
   close(): Promise<void>;
 }
@@ -110,6 +113,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     onBackgroundError,
   });
 
+  const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
+
   return {
     config,
     clock,
@@ -119,7 +124,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     verifications,
     uac,
     sandbox,
+    lag,
     async close() {
+      lag.close();
       await flashcall.close();
       await sandbox?.handsets.close();
       await store.close();

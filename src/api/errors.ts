@@ -12,6 +12,7 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   const body: ErrorBody = {
     error: { code: error.code, message: error.message ?? entry.message, request_id: String(reply.request.id) },
   };
+  if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(error.retryAfterSeconds));
   return reply.code(entry.status).type("application/json").send(body);
 }
 

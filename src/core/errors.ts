@@ -23,6 +23,7 @@ export const ERRORS = {
   INTERNAL: { status: 500, message: "Internal error." },
   POOL_EXHAUSTED: { status: 503, message: "Every caller ID of the pool is in use; try again shortly." },
   NOT_READY: { status: 503, message: "The service is not ready." },
+  OVERLOADED: { status: 503, message: "The server is at capacity; retry after the time in Retry-After." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -31,6 +32,8 @@ export interface AppError {
   readonly code: ErrorCode;
   /** Overrides the table's message with a more specific one (never with secrets). */
   readonly message?: string;
+  /** sent as Retry-After on 429 and 503 answers */
+  readonly retryAfterSeconds?: number;
 }
 
 export type Result<T, E = AppError> = { ok: true; value: T } | { ok: false; error: E };

@@ -26,6 +26,8 @@ export async function createTestApp(env: Record<string, string> = {}, clock?: Cl
     SIP_RING_TIME_MS: "50",
     SIP_T1_MS: "20",
     LOG_LEVEL: "silent",
+    // Test files share two cores; shedding is tested on purpose (api-overload.test.ts), never by accident.
+    OVERLOAD_MAX_LAG_MS: "0",
     ...env,
   });
   const services = await createServices(config, clock ? { clock } : {});

@@ -1,6 +1,7 @@
 /** POST /v1/verifications: start verifying a phone number with a flash call. */
 import { z } from "zod";
 import { requireApplication } from "../../auth.js";
+import { HttpError } from "../../errors.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { commonErrors, ErrorView, FlashcallView, VerificationView, verificationView } from "../../views.js";
 
@@ -54,6 +55,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
     },
     async (request, reply) => {
       const applicationId = await requireApplication(request, services);
+      if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
       const idempotencyKey = request.headers["idempotency-key"];
       const started = unwrap(await services.verifications.start(applicationId, request.body, { idempotencyKey }));
       if (started.replayed) reply.header("idempotent-replayed", "true");

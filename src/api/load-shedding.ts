@@ -1,0 +1,47 @@
+/**
+ * Load shedding for the requests that place calls. When the event loop lags, everything on it is late: HTTP
+ * answers, and worse, SIP retransmissions and CANCELs, which a carrier sees as a misbehaving trunk. Refusing new
+ * verifications with 503 + Retry-After while the lag lasts keeps the calls already in flight on time; checks and
+ * reads are never shed, since they are what completes the work already accepted.
+ */
+export class EventLoopLag {
+  private lastTick = performance.now();
+  private worstInWindow = 0;
+  private windowStarted = this.lastTick;
+  private recent = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  /** @param maxLagMs lag above which new work is refused; 0 disables shedding */
+  constructor(readonly maxLagMs: number) {
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** The worst lag seen over the last second or so, in milliseconds. */
+  get lagMs(): number {
+    return Math.max(this.recent, this.worstInWindow, performance.now() - this.lastTick - TICK_MS);
+  }
+
+  get overloaded(): boolean {
+    return this.maxLagMs > 0 && this.lagMs > this.maxLagMs;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const lag = Math.max(0, now - this.lastTick - TICK_MS);
+    this.lastTick = now;
+    this.worstInWindow = Math.max(this.worstInWindow, lag);
+    if (now - this.windowStarted >= WINDOW_MS) {
+      this.recent = this.worstInWindow;
+      this.worstInWindow = 0;
+      this.windowStarted = now;
+    }
+  }
+}
+
+const TICK_MS = 20;
+const WINDOW_MS = 1000;

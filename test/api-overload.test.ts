@@ -1,0 +1,60 @@
+/** New verifications are refused with 503 + Retry-After while the event loop lags; checks still work. */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { auth, createTestApp, type TestApp } from "./support/test-app.js";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ OVERLOAD_MAX_LAG_MS: "100" });
+});
+afterAll(() => t.close());
+
+function blockEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // a stand-in for a process too busy to keep its timers
+  }
+}
+
+it("sheds starts while the loop lags, answers checks, and recovers by itself", async () => {
+  const accepted = await t.app.inject({
+    method: "POST",
+    url: "/v1/verifications",
+    headers: auth(),
+    payload: { phone: "+447400300001" },
+  });
+  expect(accepted.statusCode).toBe(201);
+
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  blockEventLoop(300);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  expect(t.services.lag.lagMs).toBeGreaterThan(100);
+
+  const shed = await t.app.inject({
+    method: "POST",
+    url: "/v1/verifications",
+    headers: auth(),
+    payload: { phone: "+447400300002" },
+  });
+  expect(shed.statusCode).toBe(503);
+  expect(shed.headers["retry-after"]).toBe("1");
+  expect(shed.json().error.code).toBe("OVERLOADED");
+  expect(t.services.sandbox?.handsets.calls("+447400300002")).toEqual([]);
+
+  const check = await t.app.inject({
+    method: "POST",
+    url: `/v1/verifications/${accepted.json().id}/check`,
+    headers: auth(),
+    payload: { code: "0000" },
+  });
+  expect(check.statusCode).toBe(200);
+
+  await new Promise((resolve) => setTimeout(resolve, 2200));
+  expect(t.services.lag.overloaded).toBe(false);
+  const later = await t.app.inject({
+    method: "POST",
+    url: "/v1/verifications",
+    headers: auth(),
+    payload: { phone: "+447400300003" },
+  });
+  expect(later.statusCode).toBe(201);
+});
