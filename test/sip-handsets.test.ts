@@ -62,4 +62,21 @@ describe("SipUac calling VirtualHandsets", () => {
     }
     expect(uac.activeCalls).toBe(0);
   });
+
+  // Regression (found under load): a call cancelled while the handset's 100 and 180 were still unread was recorded
+  // `timeout`, and onRinging never ran. Every handset here rings at once, so every call must end ringing_canceled.
+  it("keeps the ring of calls cancelled before their 100/180 were read", async () => {
+    const calls = Array.from({ length: 300 }, (_, i) => {
+      let rang: number | null = null;
+      const to = `+4474006${String(i).padStart(4, "0")}1`;
+      const call = uac.placeCall({ to, cli: CLI, ringTimeMs: 60_000, maxDialMs: 2000, onRinging: (at) => (rang = at) });
+      if (i % 3 === 0)
+        call.cancel(); // before anything can have been read
+      else setTimeout(() => call.cancel(), i % 3);
+      return { call, rang: () => rang };
+    });
+    const records = await Promise.all(calls.map((c) => c.call.done));
+    expect(records.filter((r) => r.reason !== "ringing_canceled" || r.finalCode !== 487)).toEqual([]);
+    expect(calls.filter((c, i) => c.rang() === null || c.rang() !== records[i]!.ringingAt)).toEqual([]);
+  });
 });

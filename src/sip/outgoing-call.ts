@@ -6,6 +6,11 @@
  *
  * Timers, all on the shared wheel: `retransmit` (Timer A), `deadline` (Timer B while no response; after a CANCEL,
  * the 64*T1 wait for the INVITE's final) and `dial` (maxDialMs until the first 18x, then ringTimeMs).
+ *
+ * The record's reason is decided when it settles, from what the network showed by then, never when a CANCEL is
+ * requested: under load `cancel()` often runs while the 100 and 180 are still unread in the socket buffer, and such
+ * a call did ring. Only the dial deadline fixes a reason early, because `no_answer` and `timeout` mean "nothing
+ * rang within maxDialMs"; a ring after that still sets `ringingAt`.
  */
 import { reasonForFinal } from "./call-reason.js";
 import { invokeCallback } from "./callbacks.js";
@@ -48,8 +53,10 @@ export class OutgoingCall {
   responded = false;
   private provisional = false;
   private ringingAt: number | null = null;
-  /** Set when we decided to cancel: the reason the record gets if the 487 follows. */
-  private cancelReason: CallReason | null = null;
+  /** We decided to end the call: CANCEL now, or as soon as a provisional allows it. */
+  private cancelRequested = false;
+  /** Set when maxDialMs passed without a 18x: what the record says if that CANCEL ends the call. */
+  private dialExpired: CallReason | null = null;
   private cancelTx: NonInviteClientTransaction | null = null;
   /** To tags of the dialogs a 2xx created, with the ACK each got. */
   private dialogs: Map<string, Buffer> | null = null;
@@ -60,8 +67,9 @@ export class OutgoingCall {
   constructor(
     private readonly ctx: CallContext,
     options: PlaceCallOptions,
+    callId: string = newCallId(),
   ) {
-    this.id = { callId: newCallId(), branch: newBranch(), fromTag: newTag(), to: options.to, cli: options.cli };
+    this.id = { callId, branch: newBranch(), fromTag: newTag(), to: options.to, cli: options.cli };
     this.startedAt = ctx.now();
     this.ringTimeMs = options.ringTimeMs;
     this.maxDialMs = options.maxDialMs;
@@ -84,7 +92,7 @@ export class OutgoingCall {
 
   /** Ends the call early: CANCEL now if a provisional arrived, else as soon as one does (or Timer B). */
   cancel(): void {
-    this.requestCancel(this.reasonSoFar());
+    this.requestCancel();
   }
 
   /** Feeds a response whose top Via branch is ours. */
@@ -103,7 +111,7 @@ export class OutgoingCall {
   abandon(): void {
     if (this.settled) return;
     if (this.provisional && !this.cancelTx) this.ctx.send(Buffer.from(cancelRequest(this.ctx, this.id)), noop);
-    this.finish(this.cancelReason ?? this.reasonSoFar(), null, null);
+    this.finish(this.cancelledReason(), null, null);
   }
 
   private onInviteResponse(msg: SipMessage): void {
@@ -115,7 +123,8 @@ export class OutgoingCall {
       this.finish("answered", status, msg.reason);
     } else {
       this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, this.id, msg)), noop);
-      const reason = status === 487 && this.cancelReason ? this.cancelReason : reasonForFinal(status);
+      // A 487 answers our CANCEL only if we sent one; otherwise the far end terminated the call on its own.
+      const reason = status === 487 && this.cancelTx ? this.cancelledReason() : reasonForFinal(status);
       this.finish(reason, status, msg.reason);
     }
   }
@@ -127,37 +136,44 @@ export class OutgoingCall {
       this.retransmit?.cancel();
       this.deadline?.cancel();
       this.invite = null;
-      if (this.cancelReason) this.sendCancel(this.cancelReason);
+      if (this.cancelRequested) this.sendCancel();
     }
     if ((status !== 180 && status !== 183) || this.ringingAt !== null) return;
     this.ringingAt = this.ctx.now();
-    if (this.cancelReason) return; // the dial deadline already passed; the ring still counts as a fact
-    this.dial?.cancel();
-    if (this.ringTimeMs <= 0) this.requestCancel("ringing_canceled");
-    else this.dial = this.ctx.wheel.schedule(this.ringTimeMs, this.onRingTimeElapsed);
+    // A ring after we decided to cancel (the CANCEL crossed it, or it was still unread) is still a ring: the
+    // caller ID reached the phone. Only the ring timer is moot then.
+    if (!this.cancelRequested) {
+      this.dial?.cancel();
+      if (this.ringTimeMs <= 0) this.requestCancel();
+      else this.dial = this.ctx.wheel.schedule(this.ringTimeMs, this.onRingTimeElapsed);
+    }
     invokeCallback(this.onRinging, this.ringingAt, "onRinging");
   }
 
-  private requestCancel(reason: CallReason): void {
-    if (this.cancelReason || this.settled) return;
-    this.cancelReason = reason;
+  private requestCancel(): void {
+    if (this.cancelRequested || this.settled) return;
+    this.cancelRequested = true;
     this.dial?.cancel();
     // §9.1: no CANCEL before a provisional. Timer B keeps running and a late provisional triggers the CANCEL.
-    if (this.provisional) this.sendCancel(reason);
+    if (this.provisional) this.sendCancel();
   }
 
-  private sendCancel(reason: CallReason): void {
+  private sendCancel(): void {
     if (this.cancelTx) return;
     const request = Buffer.from(cancelRequest(this.ctx, this.id));
     this.cancelTx = new NonInviteClientTransaction(this.ctx, request, noop, this.onSendError);
     this.cancelTx.start();
     // §9.1: without a final for the INVITE 64*T1 after the CANCEL, consider it cancelled.
     this.deadline?.cancel();
-    this.deadline = this.ctx.wheel.schedule(this.ctx.timerB, () => this.finish(reason, null, null));
+    this.deadline = this.ctx.wheel.schedule(this.ctx.timerB, () => this.finish(this.cancelledReason(), null, null));
   }
 
-  /** What the network has shown so far, for calls we end ourselves. */
-  private reasonSoFar(): CallReason {
+  /**
+   * The reason of a call we ended ourselves (487 to our CANCEL, no final after it, shutdown), decided as it
+   * settles: what the dial deadline concluded, else what the network has shown by now.
+   */
+  private cancelledReason(): CallReason {
+    if (this.dialExpired) return this.dialExpired;
     if (this.ringingAt !== null) return "ringing_canceled";
     return this.provisional ? "no_answer" : "timeout";
   }
@@ -194,12 +210,14 @@ export class OutgoingCall {
     if (!this.provisional) this.finish("timeout", null, null);
   };
 
+  /** Armed until the first 18x, so nothing has rung yet. */
   private readonly onMaxDial = (): void => {
-    this.requestCancel(this.reasonSoFar());
+    this.dialExpired = this.provisional ? "no_answer" : "timeout";
+    this.requestCancel();
   };
 
   private readonly onRingTimeElapsed = (): void => {
-    this.requestCancel("ringing_canceled");
+    this.requestCancel();
   };
 
   private readonly onSendError = (): void => {

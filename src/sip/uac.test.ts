@@ -256,7 +256,7 @@ describe("SipUac", () => {
     expect((await call.done).reason).toBe("answered");
   });
 
-  it("cancel() before any response waits for a provisional, then cancels", async () => {
+  it("cancel() before any response waits for a provisional, then cancels (no_answer: a 100 came)", async () => {
     const call = uac.placeCall(CALL);
     const invite = await peer.next("INVITE");
     call.cancel();
@@ -265,7 +265,7 @@ describe("SipUac", () => {
     peer.respond(invite, 100, "Trying");
     peer.respond(await peer.next("CANCEL"), 200, "OK");
     peer.respond(invite, 487, "Request Terminated", { toTag: "t" });
-    expect(await call.done).toMatchObject({ reason: "timeout", finalCode: 487 });
+    expect(await call.done).toMatchObject({ reason: "no_answer", finalCode: 487, ringingAt: null });
   });
 
   it("close() cancels ringing calls once and settles their records", async () => {
@@ -301,6 +301,128 @@ describe("SipUac", () => {
     expect(() => uac.placeCall({ ...CALL, cli: "+44 20 7946" })).toThrow(RangeError);
     expect(() => uac.placeCall({ ...CALL, to: "+44\r\nX: y" })).toThrow(RangeError);
     expect(uac.activeCalls).toBe(0);
+  });
+});
+
+/**
+ * Regression: the reason was fixed when cancel() ran. Under load (500 calls/s) 3-8% of calls were cancelled while
+ * their 100 and 180 were still unread in the socket buffer, and were recorded `timeout` without a ring although the
+ * phone had rung. The reason is now decided when the record settles, from everything received before the final.
+ */
+describe("SipUac call reasons are decided when the call settles", () => {
+  /** A call with an onRinging probe. */
+  function probedCall(options: Partial<PlaceCallOptions> = {}) {
+    const rings: number[] = [];
+    const call = uac.placeCall({ ...CALL, ...options, onRinging: (at) => rings.push(at) });
+    return { call, rings };
+  }
+
+  it("cancel() racing a 100 and 180 still unread: ringing_canceled, ringingAt set, onRinging called", async () => {
+    const { call, rings } = probedCall({ ringTimeMs: 60_000 });
+    const invite = await peer.next("INVITE");
+    peer.respond(invite, 100, "Trying");
+    peer.respond(invite, 180, "Ringing", { toTag: "h" });
+    call.cancel(); // same turn: neither response has been read yet
+    peer.respond(await peer.next("CANCEL"), 200, "OK", { toTag: "h" });
+    peer.respond(invite, 487, "Request Terminated", { toTag: "h" });
+    const record = await call.done;
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+    expect(record.ringingAt).not.toBeNull();
+    expect(rings).toEqual([record.ringingAt]);
+    expect(peer.count("CANCEL")).toBe(1);
+  });
+
+  it("cancel() racing a 100 alone: no_answer without ringingAt", async () => {
+    const { call, rings } = probedCall();
+    const invite = await peer.next("INVITE");
+    peer.respond(invite, 100, "Trying");
+    call.cancel();
+    peer.respond(await peer.next("CANCEL"), 200, "OK");
+    peer.respond(invite, 487, "Request Terminated", { toTag: "t" });
+    expect(await call.done).toMatchObject({ reason: "no_answer", finalCode: 487, ringingAt: null });
+    expect(rings).toEqual([]);
+  });
+
+  it("a 180 that crosses our CANCEL counts: ringing_canceled", async () => {
+    const { call, rings } = probedCall();
+    const invite = await peer.next("INVITE");
+    call.cancel();
+    peer.respond(invite, 100, "Trying");
+    const cancel = await peer.next("CANCEL");
+    peer.respond(invite, 180, "Ringing", { toTag: "h" }); // sent before the phone saw the CANCEL
+    peer.respond(cancel, 200, "OK", { toTag: "h" });
+    peer.respond(invite, 487, "Request Terminated", { toTag: "h" });
+    const record = await call.done;
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+    expect(rings).toEqual([record.ringingAt]);
+  });
+
+  it("cancel() with a 180 still unread, then no final within 64*T1: ringing_canceled", async () => {
+    await uac.close();
+    uac = await SipUac.create({ target: { host: PEER_ADDRESS, port: peer.port }, t1Ms: T1, timerBMs: 200 });
+    const { call } = probedCall();
+    const invite = await peer.next("INVITE");
+    peer.respond(invite, 180, "Ringing", { toTag: "h" });
+    call.cancel();
+    peer.respond(await peer.next("CANCEL"), 200, "OK", { toTag: "h" });
+    const record = await call.done;
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: null });
+    expect(record.ringingAt).not.toBeNull();
+  });
+
+  it("maxDialMs keeps its meaning (no_answer), but a 180 after its CANCEL still sets ringingAt", async () => {
+    const { call, rings } = probedCall({ maxDialMs: 60 });
+    const invite = await peer.next("INVITE");
+    peer.respond(invite, 100, "Trying");
+    const cancel = await peer.next("CANCEL");
+    peer.respond(invite, 180, "Ringing", { toTag: "h" });
+    peer.respond(cancel, 200, "OK", { toTag: "h" });
+    peer.respond(invite, 487, "Request Terminated", { toTag: "h" });
+    const record = await call.done;
+    expect(record).toMatchObject({ reason: "no_answer", finalCode: 487 });
+    expect(record.ringingAt).not.toBeNull();
+    expect(rings).toEqual([record.ringingAt]);
+    expect(record.ringingAt! - record.startedAt).toBeGreaterThanOrEqual(60);
+  });
+
+  it("maxDialMs with no response at all stays timeout when a 100 and 180 follow", async () => {
+    const { call } = probedCall({ maxDialMs: 30 });
+    const invite = await peer.next("INVITE");
+    await sleep(80);
+    peer.respond(invite, 100, "Trying");
+    peer.respond(invite, 180, "Ringing", { toTag: "h" });
+    peer.respond(await peer.next("CANCEL"), 200, "OK", { toTag: "h" });
+    peer.respond(invite, 487, "Request Terminated", { toTag: "h" });
+    const record = await call.done;
+    expect(record).toMatchObject({ reason: "timeout", finalCode: 487 });
+    expect(record.ringingAt).not.toBeNull();
+  });
+
+  it("close() settles open calls by what they showed: ringing, provisional only, nothing", async () => {
+    const ringing = probedCall({ to: "+447400100001" });
+    const cancelledThenRang = probedCall({ to: "+447400100002" });
+    const trying = probedCall({ to: "+447400100003" });
+    const silent = probedCall({ to: "+447400100004" });
+    const invites = new Map<string, Received>();
+    for (let i = 0; i < 4; i++) {
+      const invite = await peer.next("INVITE");
+      invites.set(invite.msg.uri!.slice(4, 17), invite);
+    }
+    cancelledThenRang.call.cancel();
+    peer.respond(invites.get("+447400100001")!, 180, "Ringing", { toTag: "a" });
+    peer.respond(invites.get("+447400100002")!, 180, "Ringing", { toTag: "b" });
+    peer.respond(invites.get("+447400100003")!, 100, "Trying");
+    await peer.next("CANCEL"); // the cancelled call's; the others ring for 50 ms more
+    await uac.close();
+    const records = await Promise.all([ringing, cancelledThenRang, trying, silent].map((c) => c.call.done));
+    expect(records.map((r) => [r.reason, r.finalCode, r.ringingAt !== null])).toEqual([
+      ["ringing_canceled", null, true],
+      ["ringing_canceled", null, true],
+      ["no_answer", null, false],
+      ["timeout", null, false],
+    ]);
+    expect(ringing.rings).toHaveLength(1);
+    expect(cancelledThenRang.rings).toHaveLength(1);
   });
 });
 

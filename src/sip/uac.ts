@@ -12,17 +12,19 @@
  * const record = await call.done; // { reason: "ringing_canceled", finalCode: 487, ... }
  */
 import type { Socket } from "node:dgram";
+import { checkCallOptions } from "./call-options.js";
 import { ExpiringMap } from "./expiring-map.js";
+import { newCallId } from "./ids.js";
 import { formatResponse, headerParam, hostPort, parseMessage, type SipMessage } from "./message.js";
 import type { NonInviteClientTransaction } from "./non-invite-transaction.js";
 import { type CallContext, type FinishedCall, OutgoingCall } from "./outgoing-call.js";
 import { TimerWheel } from "./timer-wheel.js";
-import type { PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
+import type { FlashCaller, PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
 import { closeUdpSocket, openUdpSocket } from "./udp-socket.js";
 
-export type { CallReason, CallRecord, PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
+export type { CallReason, CallRecord, FlashCaller, PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
 
-export class SipUac {
+export class SipUac implements FlashCaller {
   /** The bound socket address (what Via and Contact advertise). */
   readonly local: { address: string; port: number };
   private readonly wheel = new TimerWheel();
@@ -99,10 +101,18 @@ export class SipUac {
    * @throws RangeError when `to` or `cli` is not E.164, Error after close().
    */
   placeCall(options: PlaceCallOptions): PlacedCall {
+    return this.placeCallWithId(newCallId(), options);
+  }
+
+  /**
+   * placeCall with a Call-ID chosen by the caller: the worker-backed caller names each call on its own thread,
+   * where `PlacedCall.callId` must be known at once. `callId` must be a token (it goes into a header verbatim).
+   * @internal
+   */
+  placeCallWithId(callId: string, options: PlaceCallOptions): PlacedCall {
     if (this.closed) throw new Error("SipUac is closed");
-    if (!isE164(options.to)) throw new RangeError(`to is not E.164: ${JSON.stringify(options.to)}`);
-    if (!isE164(options.cli)) throw new RangeError(`cli is not E.164: ${JSON.stringify(options.cli)}`);
-    const call = new OutgoingCall(this.ctx, options);
+    checkCallOptions(options);
+    const call = new OutgoingCall(this.ctx, options, callId);
     this.calls.set(call.id.branch, call);
     call.start();
     return { callId: call.id.callId, done: call.done, cancel: () => call.cancel() };
@@ -158,15 +168,6 @@ export class SipUac {
   private onSocketError(_err: Error): void {
     for (const call of this.calls.values()) if (!call.responded) call.fail("network_error");
   }
-}
-
-function isE164(value: string): boolean {
-  if (value.length < 2 || value.length > 16 || value[0] !== "+" || value[1] === "0") return false;
-  for (let i = 1; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 function noop(): void {}
