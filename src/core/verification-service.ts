@@ -26,6 +26,7 @@ import {
   liveAttempts,
   markAttemptEnded,
   markRinging,
+  newFlashcallVerification,
   startedEvents,
   type Transition,
 } from "./verification.js";
@@ -123,53 +124,24 @@ export class VerificationService {
     const verificationId = newId("ver", now);
     const attemptId = newId("att", now);
     const clientToken = hasher.clientToken(verificationId);
-    const stepExpiresAt = now + settings.flashcallTtlMs;
     const lastCliKey = await store.lastCliKey(phone.e164);
 
-    for await (const cli of this.candidates(pool, lastCliKey)) {
-      const cliKey = hasher.cliKey(cli);
-      const prefix = cliPrefix(cli, pool.codeLength);
-      const attempt: Attempt = {
-        id: attemptId,
-        verificationId,
-        seq: 1,
-        channel: "flashcall",
-        status: "dialing",
-        reason: null,
-        sipCode: null,
-        poolId: pool.id,
-        cliKey,
-        cliPrefix: prefix,
-        codeLength: pool.codeLength,
-        codeMac: hasher.codeMac(attemptId, cli.slice(-pool.codeLength)),
-        createdAt: now,
-        dialedAt: now,
-        ringingAt: null,
-        endedAt: null,
-        expiresAt: stepExpiresAt,
-      };
-      const verification: Verification = {
+    for await (const { cli, cliKey } of this.candidates(pool, lastCliKey)) {
+      const verification = newFlashcallVerification({
         id: verificationId,
+        attemptId,
         applicationId,
-        phone: phone.e164,
-        country: phone.country,
-        status: "pending",
-        reason: null,
-        reference: input.reference ?? null,
-        metadata: input.metadata ?? null,
-        client: input.client ?? null,
+        phone,
+        input,
+        pool,
+        cliKey,
+        cliPrefix: cliPrefix(cli, pool.codeLength),
+        codeMac: hasher.codeMac(attemptId, cli.slice(-pool.codeLength)),
         clientTokenHash: hashToken(clientToken),
-        maxChecks: settings.flashcallMaxChecks,
-        checksUsed: 0,
-        guessProbability: settings.flashcallMaxChecks / pool.distinctCodes,
-        verifiedCallerId: null,
-        createdAt: now,
-        updatedAt: now,
-        expiresAt: Math.min(now + settings.verificationTtlMs, stepExpiresAt),
-        endedAt: null,
-        version: 1,
-        attempts: [attempt],
-      };
+        now,
+        settings,
+      });
+      const attempt = verification.attempts[0] as Attempt;
       const created = await store.createVerification({
         verification,
         lease: { poolId: pool.id, cliKey, verificationId, expiresAt: verification.expiresAt + LEASE_GRACE_MS },
@@ -190,8 +162,8 @@ export class VerificationService {
         verification,
         replayed: false,
         clientToken,
-        pattern: maskedPattern(prefix, pool.codeLength),
-        cliFilter: cliFilter(prefix, pool.codeLength),
+        pattern: maskedPattern(attempt.cliPrefix, pool.codeLength),
+        cliFilter: cliFilter(attempt.cliPrefix, pool.codeLength),
         codeLength: pool.codeLength,
       });
     }
@@ -218,12 +190,17 @@ export class VerificationService {
    * enough); when they keep hitting live leases the pool is nearly full, so the free numbers are found by scanning
    * from a random offset against the set of live leases.
    */
-  private async *candidates(pool: NumberPool, lastCliKey: string | undefined): AsyncGenerator<string> {
+  private async *candidates(
+    pool: NumberPool,
+    lastCliKey: string | undefined,
+  ): AsyncGenerator<{ cli: string; cliKey: string }> {
     const { hasher, store } = this.deps;
-    const avoid = (cli: string) => pool.size > 1 && hasher.cliKey(cli) === lastCliKey;
+    // With a single number there is nothing to alternate with.
+    const usable = (cliKey: string) => pool.size === 1 || cliKey !== lastCliKey;
     for (let draw = 0; draw < RANDOM_DRAWS; draw++) {
       const cli = pool.draw();
-      if (!avoid(cli)) yield cli;
+      const cliKey = hasher.cliKey(cli);
+      if (usable(cliKey)) yield { cli, cliKey };
     }
     const leased = await store.liveLeaseKeys(pool.id, this.deps.clock.now());
     if (leased.size >= pool.size) return;
@@ -231,7 +208,8 @@ export class VerificationService {
     const offset = randomInt(pool.size);
     for (let i = 0; i < scan; i++) {
       const cli = pool.at((offset + i) % pool.size);
-      if (!leased.has(hasher.cliKey(cli)) && !avoid(cli)) yield cli;
+      const cliKey = hasher.cliKey(cli);
+      if (!leased.has(cliKey) && usable(cliKey)) yield { cli, cliKey };
     }
   }
 

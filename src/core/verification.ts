@@ -7,9 +7,11 @@
  *      │  ├──ttl passed──▶ expired
  *      │  └──cancel──▶ canceled
  */
+import type { NumberPool } from "./pool.js";
 import type { AttemptOutcome } from "./ports.js";
 import {
   type Attempt,
+  type ClientInfo,
   type DomainEvent,
   type EventType,
   FINAL_STATUSES,
@@ -35,6 +37,75 @@ function event(
   attemptId: string | null = null,
 ): DomainEvent {
   return { type, verificationId: v.id, attemptId, at, data };
+}
+
+/** A new flash-call verification whose first attempt is dialing from the leased CLI. */
+export function newFlashcallVerification(p: {
+  id: string;
+  attemptId: string;
+  applicationId: string;
+  phone: { e164: string; country: string };
+  input: {
+    reference?: string | undefined;
+    metadata?: Record<string, unknown> | undefined;
+    client?: ClientInfo | undefined;
+  };
+  pool: NumberPool;
+  cliKey: string;
+  /** the CLI without its code digits */
+  cliPrefix: string;
+  codeMac: string;
+  clientTokenHash: string;
+  now: number;
+  settings: { flashcallTtlMs: number; verificationTtlMs: number; flashcallMaxChecks: number };
+}): Verification {
+  const { now, pool, settings } = p;
+  const stepExpiresAt = now + settings.flashcallTtlMs;
+  return {
+    id: p.id,
+    applicationId: p.applicationId,
+    phone: p.phone.e164,
+    country: p.phone.country,
+    status: "pending",
+    reason: null,
+    reference: p.input.reference ?? null,
+    metadata: p.input.metadata ?? null,
+    client: p.input.client ?? null,
+    clientTokenHash: p.clientTokenHash,
+    maxChecks: settings.flashcallMaxChecks,
+    checksUsed: 0,
+    // The attacker's odds: each check is a guess in the space of codes this pool can produce.
+    guessProbability: settings.flashcallMaxChecks / pool.distinctCodes,
+    verifiedCallerId: null,
+    createdAt: now,
+    updatedAt: now,
+    // With one step, the verification lives as long as its flash call's code, within the overall cap.
+    expiresAt: Math.min(now + settings.verificationTtlMs, stepExpiresAt),
+    endedAt: null,
+    version: 1,
+    attempts: [
+      {
+        id: p.attemptId,
+        verificationId: p.id,
+        seq: 1,
+        channel: "flashcall",
+        // Stored as dialing in the creating transaction: the INVITE goes out right after it commits.
+        status: "dialing",
+        reason: null,
+        sipCode: null,
+        poolId: pool.id,
+        cliKey: p.cliKey,
+        cliPrefix: p.cliPrefix,
+        codeLength: pool.codeLength,
+        codeMac: p.codeMac,
+        createdAt: now,
+        dialedAt: now,
+        ringingAt: null,
+        endedAt: null,
+        expiresAt: stepExpiresAt,
+      },
+    ],
+  };
 }
 
 export function isFinal(v: Verification): boolean {
