@@ -4,9 +4,17 @@
  */
 import { type Kysely, Migrator, sql } from "kysely";
 import type { ApiKeyRecord, CliLease, IdempotencyRecord, Store, StoredEvent, StoredPool } from "../core/ports.js";
-import type { DomainEvent, EventType, Verification } from "../core/types.js";
+import type { DomainEvent, Verification } from "../core/types.js";
 import { migrationProvider } from "./migrations/index.js";
-import { attemptRow, eventRows, toAttempt, toVerification, verificationRow } from "./rows.js";
+import {
+  attemptRow,
+  eventRows,
+  toAttempt,
+  toIdempotencyRecord,
+  toStoredEvent,
+  toVerification,
+  verificationRow,
+} from "./rows.js";
 import type { Database } from "./schema.js";
 
 type Tx = Kysely<Database>;
@@ -178,14 +186,7 @@ export class KyselyStore implements Store {
       .where("application_id", "=", applicationId)
       .where("key", "=", key)
       .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      applicationId: row.application_id,
-      key: row.key,
-      requestHash: row.request_hash,
-      verificationId: row.verification_id,
-      createdAt: Number(row.created_at),
-    };
+    return row && toIdempotencyRecord(row);
   }
 
   async getVerification(id: string): Promise<Verification | undefined> {
@@ -267,14 +268,7 @@ export class KyselyStore implements Store {
       .where("verification_id", "=", verificationId)
       .orderBy("seq")
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      type: r.type as EventType,
-      verificationId: r.verification_id,
-      attemptId: r.attempt_id,
-      at: Number(r.created_at),
-      data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
+    return rows.map(toStoredEvent);
   }
 }
 

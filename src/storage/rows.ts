@@ -1,16 +1,18 @@
 /** Mapping between domain records and table rows, shared by the stores. JSON columns are text. */
 import { newId } from "../core/ids.js";
+import type { IdempotencyRecord, StoredEvent } from "../core/ports.js";
 import type {
   Attempt,
   AttemptReason,
   AttemptStatus,
   ClientInfo,
   DomainEvent,
+  EventType,
   Verification,
   VerificationReason,
   VerificationStatus,
 } from "../core/types.js";
-import type { AttemptsTable, EventsTable, VerificationsTable } from "./schema.js";
+import type { AttemptsTable, EventsTable, IdempotencyKeysTable, VerificationsTable } from "./schema.js";
 
 export function eventRows(events: DomainEvent[]): Omit<EventsTable, "seq">[] {
   return events.map((e) => ({
@@ -119,5 +121,26 @@ export function toAttempt(r: AttemptsTable): Attempt {
     ringingAt: num(r.ringing_at),
     endedAt: num(r.ended_at),
     expiresAt: Number(r.expires_at),
+  };
+}
+
+export function toStoredEvent(r: Omit<EventsTable, "seq">): StoredEvent {
+  return {
+    id: r.id,
+    type: r.type as EventType,
+    verificationId: r.verification_id,
+    attemptId: r.attempt_id,
+    at: Number(r.created_at),
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
+}
+
+export function toIdempotencyRecord(r: IdempotencyKeysTable): IdempotencyRecord {
+  return {
+    applicationId: r.application_id,
+    key: r.key,
+    requestHash: r.request_hash,
+    verificationId: r.verification_id,
+    createdAt: Number(r.created_at),
   };
 }

@@ -8,10 +8,18 @@ import type SqliteDatabase from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type { ApiKeyRecord, CliLease, IdempotencyRecord, Store, StoredEvent, StoredPool } from "../core/ports.js";
-import type { DomainEvent, EventType, Verification } from "../core/types.js";
+import type { DomainEvent, Verification } from "../core/types.js";
 import { KyselyStore } from "./kysely-store.js";
-import { attemptRow, eventRows, toAttempt, toVerification, verificationRow } from "./rows.js";
-import type { AttemptsTable, Database, VerificationsTable } from "./schema.js";
+import {
+  attemptRow,
+  eventRows,
+  toAttempt,
+  toIdempotencyRecord,
+  toStoredEvent,
+  toVerification,
+  verificationRow,
+} from "./rows.js";
+import type { AttemptsTable, Database, EventsTable, IdempotencyKeysTable, VerificationsTable } from "./schema.js";
 
 const VERIFICATION_COLUMNS = [
   "id",
@@ -180,17 +188,8 @@ export class SqliteStore implements Store {
   }
 
   async findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const row = this.s.findIdempotency.get({ application_id: applicationId, key }) as
-      | { application_id: string; key: string; request_hash: string; verification_id: string; created_at: number }
-      | undefined;
-    if (!row) return undefined;
-    return {
-      applicationId: row.application_id,
-      key: row.key,
-      requestHash: row.request_hash,
-      verificationId: row.verification_id,
-      createdAt: row.created_at,
-    };
+    const row = this.s.findIdempotency.get({ application_id: applicationId, key }) as IdempotencyKeysTable | undefined;
+    return row && toIdempotencyRecord(row);
   }
 
   async getVerification(id: string): Promise<Verification | undefined> {
@@ -276,22 +275,8 @@ export class SqliteStore implements Store {
   }
 
   async listEvents(verificationId: string): Promise<StoredEvent[]> {
-    const rows = this.s.listEvents.all({ id: verificationId }) as {
-      id: string;
-      type: string;
-      verification_id: string;
-      attempt_id: string | null;
-      created_at: number;
-      data: string;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      type: r.type as EventType,
-      verificationId: r.verification_id,
-      attemptId: r.attempt_id,
-      at: r.created_at,
-      data: JSON.parse(r.data) as Record<string, unknown>,
-    }));
+    const rows = this.s.listEvents.all({ id: verificationId }) as Omit<EventsTable, "seq">[];
+    return rows.map(toStoredEvent);
   }
 }
 
