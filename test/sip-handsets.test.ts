@@ -1,21 +1,29 @@
 /**
  * Our UAC against our virtual handsets, for every test number: the sandbox's end-to-end path. A quick sanity check
- * only — both sides are ours, so interop is proved against SIPp in sip-uac.sipp.test.ts.
+ * only — both sides are ours, so interop is proved against SIPp in sip-uac.sipp.test.ts. The same suite runs for
+ * every FlashCaller: SipUac on the test's thread and the worker-backed caller.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HandsetCall, VirtualHandsets } from "../src/sandbox/handsets.js";
+import type { FlashCaller, SipUacOptions } from "../src/sip/types.js";
 import { SipUac } from "../src/sip/uac.js";
+import { startSipUacWorker } from "../src/sip/uac-worker.js";
 
 const CLI = "+442079412345";
 
-describe("SipUac calling VirtualHandsets", () => {
+const callers: [string, (options: SipUacOptions) => Promise<FlashCaller>][] = [
+  ["SipUac", (options) => SipUac.create(options)],
+  ["the SIP worker thread", (options) => startSipUacWorker(options)],
+];
+
+describe.each(callers)("%s calling VirtualHandsets", (_name, start) => {
   let handsets: VirtualHandsets;
-  let uac: SipUac;
+  let uac: FlashCaller;
   const incoming: string[] = [];
 
   beforeAll(async () => {
     handsets = await VirtualHandsets.create({ port: 0, onIncomingCall: (c: HandsetCall) => incoming.push(c.to) });
-    uac = await SipUac.create({
+    uac = await start({
       target: { host: handsets.local.address, port: handsets.local.port },
       t1Ms: 50,
       timerBMs: 500,

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { VirtualHandsets } from "../src/sandbox/handsets.js";
-import { type PlaceCallOptions, SipUac, type SipUacOptions } from "../src/sip/uac.js";
+import { type FlashCaller, type PlaceCallOptions, SipUac, type SipUacOptions } from "../src/sip/uac.js";
+import { startSipUacWorker } from "../src/sip/uac-worker.js";
 import { headerValues, type SippMessage, type SippResult, startSipp } from "./sipp/sipp.js";
 import { commandExists, peerAvailable } from "./support/peers.js";
 
@@ -29,28 +30,32 @@ function received(run: SippResult, method: string): SippMessage[] {
   return run.messages.filter((m) => m.direction === "received" && m.startLine.startsWith(`${method} `));
 }
 
-describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
-  let uac: SipUac | undefined;
-  afterEach(async () => {
-    await uac?.close();
-    uac = undefined;
-  });
+/** Places one call with a caller from `start` to SIPp playing `scenario`; `afterEach(closeCaller)` cleans up. */
+let caller: FlashCaller | undefined;
+async function closeCaller() {
+  await caller?.close();
+  caller = undefined;
+}
+async function placeAgainstSipp(
+  start: (options: SipUacOptions) => Promise<FlashCaller>,
+  scenario: string,
+  options: Partial<PlaceCallOptions> = {},
+  uacOptions: Partial<SipUacOptions> = {},
+  extraArgs: string[] = [],
+) {
+  const sipp = await startSipp({ scenario, address: SIPP_UAS_ADDRESS, extraArgs });
+  caller = await start({ target: { host: sipp.address, port: sipp.port }, ...uacOptions });
+  const record = await caller.placeCall({ ...CALL, ...options }).done;
+  const run = await sipp.result;
+  return { record, run };
+}
 
-  async function call(
-    scenario: string,
-    options: Partial<PlaceCallOptions> = {},
-    uacOptions: Partial<SipUacOptions> = {},
-    extraArgs: string[] = [],
-  ) {
-    const sipp = await startSipp({ scenario, address: SIPP_UAS_ADDRESS, extraArgs });
-    uac = await SipUac.create({ target: { host: sipp.address, port: sipp.port }, ...uacOptions });
-    const record = await uac.placeCall({ ...CALL, ...options }).done;
-    const run = await sipp.result;
-    return { record, run };
-  }
+describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
+  afterEach(closeCaller);
+  const inThread = (options: SipUacOptions) => SipUac.create(options);
 
   it("rings, cancels after the ring time and ACKs the 487 (the normal flash call)", async () => {
-    const { record, run } = await call("uas-ring-cancel.xml", { ringTimeMs: 200 });
+    const { record, run } = await placeAgainstSipp(inThread, "uas-ring-cancel.xml", { ringTimeMs: 200 });
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487, reasonHeader: null });
     expect(record.ringingAt).toBeGreaterThanOrEqual(record.startedAt);
@@ -72,7 +77,7 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
   });
 
   it("ends busy on 486 and keeps the Reason header", async () => {
-    const { record, run } = await call("uas-busy.xml");
+    const { record, run } = await placeAgainstSipp(inThread, "uas-busy.xml");
     expectScenarioPassed(run);
     expect(record).toMatchObject({
       reason: "busy",
@@ -83,13 +88,18 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
   });
 
   it("ends not_found on 404", async () => {
-    const { record, run } = await call("uas-not-found.xml");
+    const { record, run } = await placeAgainstSipp(inThread, "uas-not-found.xml");
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "not_found", finalCode: 404, ringingAt: null });
   });
 
   it("times out when the peer never responds, retransmitting the INVITE on Timer A until Timer B", async () => {
-    const { record, run } = await call("uas-silent.xml", { maxDialMs: 5000 }, { t1Ms: 50, timerBMs: 600 });
+    const { record, run } = await placeAgainstSipp(
+      inThread,
+      "uas-silent.xml",
+      { maxDialMs: 5000 },
+      { t1Ms: 50, timerBMs: 600 },
+    );
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "timeout", finalCode: null, ringingAt: null });
     expect(record.endedAt - record.startedAt).toBeGreaterThanOrEqual(590);
@@ -98,14 +108,14 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
   });
 
   it("cancels at maxDialMs when only 100 Trying came (no_answer)", async () => {
-    const { record, run } = await call("uas-trying-only.xml", { maxDialMs: 300 });
+    const { record, run } = await placeAgainstSipp(inThread, "uas-trying-only.xml", { maxDialMs: 300 });
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "no_answer", finalCode: 487, ringingAt: null });
     expect(record.endedAt - record.startedAt).toBeGreaterThanOrEqual(290);
   });
 
   it("takes 183 Session Progress without 180 as ringing", async () => {
-    const { record, run } = await call("uas-183.xml");
+    const { record, run } = await placeAgainstSipp(inThread, "uas-183.xml");
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
     expect(record.ringingAt).not.toBeNull();
@@ -113,7 +123,13 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
 
   it("absorbs a retransmitted 180 and ACKs a retransmitted 487 again", async () => {
     let ringing = 0;
-    const { record, run } = await call("uas-retransmissions.xml", { onRinging: () => ringing++ }, {}, ["-nr"]);
+    const { record, run } = await placeAgainstSipp(
+      inThread,
+      "uas-retransmissions.xml",
+      { onRinging: () => ringing++ },
+      {},
+      ["-nr"],
+    );
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
     expect(ringing).toBe(1);
@@ -124,7 +140,7 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
   });
 
   it("ACKs and hangs up a 200 OK that races our CANCEL (answered)", async () => {
-    const { record, run } = await call("uas-answer-after-cancel.xml", { ringTimeMs: 50 });
+    const { record, run } = await placeAgainstSipp(inThread, "uas-answer-after-cancel.xml", { ringTimeMs: 50 });
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "answered", finalCode: 200 });
     expect(record.ringingAt).not.toBeNull();
@@ -132,7 +148,7 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
   });
 
   it("ACKs and hangs up a phone that answers before the ring time is over", async () => {
-    const { record, run } = await call("uas-answer.xml", { ringTimeMs: 5000 });
+    const { record, run } = await placeAgainstSipp(inThread, "uas-answer.xml", { ringTimeMs: 5000 });
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "answered", finalCode: 200 });
     expect(received(run, "CANCEL")).toHaveLength(0);
@@ -154,6 +170,47 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
     const branches = [invite, ack, bye].map((m) => headerValues(m!, "Via")[0]?.match(/branch=(\w+)/)?.[1]);
     expect(new Set(branches).size).toBe(3);
   }
+});
+
+/** The worker-backed caller on the wire: the same SipUac, so a few cases prove the thread boundary, not SIP. */
+describe.skipIf(!available)("the SIP worker thread against SIPp as the handset", () => {
+  afterEach(closeCaller);
+
+  it("rings, cancels after the ring time and ACKs the 487, reporting the ring on this thread", async () => {
+    const rings: number[] = [];
+    const { record, run } = await placeAgainstSipp(startSipUacWorker, "uas-ring-cancel.xml", {
+      ringTimeMs: 200,
+      onRinging: (at) => rings.push(at),
+    });
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487, reasonHeader: null });
+    expect(rings).toEqual([record.ringingAt]);
+    expect(record.endedAt - record.ringingAt!).toBeGreaterThanOrEqual(190);
+    const [invite] = received(run, "INVITE");
+    expect(invite?.startLine).toBe(`INVITE sip:${CALL.to}@${SIPP_UAS_ADDRESS} SIP/2.0`);
+    expect(headerValues(invite!, "Call-ID")).toEqual([record.callId]);
+    expect(headerValues(received(run, "CANCEL")[0]!, "Via")).toEqual(headerValues(invite!, "Via"));
+  });
+
+  it("ends busy on 486 and keeps the Reason header", async () => {
+    const { record, run } = await placeAgainstSipp(startSipUacWorker, "uas-busy.xml");
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({
+      reason: "busy",
+      finalCode: 486,
+      ringingAt: null,
+      reasonHeader: 'Q.850;cause=17;text="User busy"',
+    });
+  });
+
+  it("ACKs and hangs up a 200 OK that races our CANCEL (answered)", async () => {
+    const { record, run } = await placeAgainstSipp(startSipUacWorker, "uas-answer-after-cancel.xml", {
+      ringTimeMs: 50,
+    });
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "answered", finalCode: 200 });
+    expect(received(run, "BYE")).toHaveLength(1);
+  });
 });
 
 describe.skipIf(!available)("SIPp as the caller to VirtualHandsets", () => {

@@ -4,3 +4,4 @@
 export { reasonForFinal } from "./call-reason.js";
 export type { CallReason, CallRecord, FlashCaller, PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
 export { SipUac } from "./uac.js";
+export { type SipUacWorker, type SipUacWorkerOptions, startSipUacWorker } from "./uac-worker.js";

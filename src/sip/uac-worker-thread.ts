@@ -1,0 +1,92 @@
+/**
+ * The worker thread's main module: one SipUac driven by the messages of uac-worker-protocol.ts. It has the thread
+ * to itself, so its socket is read and its timers fire on time however busy the calling thread is.
+ *
+ * Started only by startSipUacWorker(); it exits by itself once closed (the port is closed last).
+ */
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import type { PlacedCall } from "./types.js";
+import { SipUac } from "./uac.js";
+import { type FromWorker, type ToWorker, toErrorData, type WorkerStartData } from "./uac-worker-protocol.js";
+
+if (!parentPort) throw new Error("uac-worker-thread must run in a worker thread (use startSipUacWorker)");
+const port: MessagePort = parentPort;
+
+let outbox: FromWorker[] = [];
+let flushQueued = false;
+
+function post(message: FromWorker): void {
+  outbox.push(message);
+  if (flushQueued) return;
+  flushQueued = true;
+  setImmediate(flush);
+}
+
+function flush(): void {
+  flushQueued = false;
+  if (outbox.length === 0) return;
+  const batch = outbox;
+  outbox = [];
+  port.postMessage(batch);
+}
+
+async function main(): Promise<void> {
+  const { options } = workerData as WorkerStartData;
+  let uac: SipUac;
+  try {
+    uac = await SipUac.create(options);
+  } catch (error) {
+    port.postMessage([{ t: "error", h: null, error: toErrorData(error) }] satisfies FromWorker[]);
+    port.close();
+    return;
+  }
+  const calls = new Map<number, PlacedCall>();
+
+  const place = (m: Extract<ToWorker, { t: "place" }>): void => {
+    const h = m.h;
+    let call: PlacedCall;
+    try {
+      call = uac.placeCallWithId(m.callId, {
+        to: m.to,
+        cli: m.cli,
+        ringTimeMs: m.ringTimeMs,
+        maxDialMs: m.maxDialMs,
+        onRinging: m.ring ? (at) => post({ t: "ringing", h, at }) : undefined,
+      });
+    } catch (error) {
+      // The calling thread checked the options already, so this is a bug; that side settles the call.
+      post({ t: "error", h, error: toErrorData(error) });
+      return;
+    }
+    calls.set(h, call);
+    call.done.then((record) => {
+      calls.delete(h);
+      post({ t: "ended", h, record });
+    });
+  };
+
+  const close = async (): Promise<void> => {
+    port.off("message", onMessage);
+    // Abandoned calls settle synchronously inside close(); their `ended` is queued before the socket is closed.
+    await uac.close();
+    post({ t: "closed" });
+    flush();
+    port.close();
+  };
+
+  const onMessage = (batch: ToWorker[]): void => {
+    for (const m of batch) {
+      if (m.t === "place") place(m);
+      else if (m.t === "cancel") calls.get(m.h)?.cancel();
+      else {
+        void close();
+        return;
+      }
+    }
+  };
+
+  port.on("message", onMessage);
+  port.postMessage([{ t: "ready", local: uac.local }] satisfies FromWorker[]);
+}
+
+void main();
