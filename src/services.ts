@@ -13,7 +13,8 @@ import { PoolRegistry } from "./core/pool-registry.js";
 import { type Clock, type Store, systemClock } from "./core/ports.js";
 import { VerificationService } from "./core/verification-service.js";
 import { VirtualHandsets } from "./sandbox/handsets.js";
-import { SipUac } from "./sip/uac.js";
+import type { FlashCaller } from "./sip/types.js";
+import { startSipUacWorker } from "./sip/uac-worker.js";
 import { openStore } from "./storage/index.js";
 
 export interface Services {
@@ -23,7 +24,7 @@ export interface Services {
   apiKeys: ApiKeys;
   pools: PoolRegistry;
   verifications: VerificationService;
-  uac: SipUac;
+  uac: FlashCaller;
   sandbox: { handsets: VirtualHandsets } | null;
   /** event-loop lag, for shedding new verifications under overload */
   lag: EventLoopLag;
@@ -80,17 +81,21 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const target = sandbox
     ? { host: sandbox.handsets.local.address, port: sandbox.handsets.local.port }
     : { host: config.SIP_TRUNK_HOST as string, port: config.SIP_TRUNK_PORT };
-  const uac = await SipUac.create({
+  const onBackgroundError =
+    overrides.onBackgroundError ??
+    ((error: unknown, context: string) => console.error(`flashverify: background ${context} failed:`, error));
+
+  // The UAC runs in its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the
+  // kernel drops datagrams) holds however busy HTTP and SQLite keep this one. Its timers use real time.
+  const uac = await startSipUacWorker({
     localAddress: config.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
     localPort: config.SIP_LOCAL_PORT,
     target,
     ...(config.SIP_DOMAIN ? { domain: config.SIP_DOMAIN } : {}),
     t1Ms: config.SIP_T1_MS,
+    onError: (error) => onBackgroundError(error, "SIP worker"),
   });
 
-  const onBackgroundError =
-    overrides.onBackgroundError ??
-    ((error: unknown, context: string) => console.error(`flashverify: background ${context} failed:`, error));
   const flashcall = createFlashcallSipChannel({
     uac,
     ringTimeMs: config.SIP_RING_TIME_MS,

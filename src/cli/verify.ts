@@ -41,6 +41,7 @@ export async function verify(config: Config, phone: string, options: Options): P
   step(`started ${id}: calling ${String(started.phone)} from ${flashcall.pattern}`);
 
   let rang = false;
+  let handsetEnded = false;
   let from: string | undefined;
   while (Date.now() < deadline) {
     const status = await call("GET", `/v1/verifications/${id}`, token);
@@ -59,12 +60,17 @@ export async function verify(config: Config, phone: string, options: Options): P
       return 1;
     }
     const calls = ((await handset.json()) as { calls: { from: string; received_at: string; result: string }[] }).calls;
-    // The handset shows the call while it rings; it becomes a missed call once the server hangs up.
+    // The handset shows the call while it rings; it becomes a missed call once the server hangs up. A call that
+    // ended otherwise (busy, not found) showed no caller ID: the verification's own status tells what follows.
     const latest = calls.find((c) => Date.parse(c.received_at) >= startedAt && c.result !== "ringing");
-    if (latest) {
+    if (latest && (latest.result === "missed" || latest.result === "answered")) {
       from = latest.from;
       step(`${latest.result} call seen on the handset from ${from}`);
       break;
+    }
+    if (latest && !handsetEnded) {
+      handsetEnded = true;
+      step(`the handset ended the call: ${latest.result}`);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -3,10 +3,11 @@
  * It turns the UAC's call records into attempt progress; it knows nothing of HTTP or storage.
  */
 import type { AttemptProgress, Channel, OutboundMessage } from "../../core/ports.js";
-import type { CallRecord, PlacedCall, SipUac } from "../../sip/uac.js";
+import type { CallRecord, FlashCaller, PlacedCall } from "../../sip/types.js";
 
 export interface FlashcallSipOptions {
-  uac: SipUac;
+  /** the SIP user agent, in this thread (SipUac) or its own (startSipUacWorker) */
+  uac: FlashCaller;
   /** ring this long after 180/183, then CANCEL; default 1500 ms */
   ringTimeMs: number;
   /** give up on a call that has not rung by then */
