@@ -118,6 +118,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     onBackgroundError,
   });
 
+  // Before any call is placed: attempts a previous process left in flight have no call behind them any more.
+  await verifications.recoverInterrupted();
   const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
 
   return {

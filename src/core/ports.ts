@@ -102,6 +102,9 @@ export interface Store {
   /** The CLI key last used to call this phone, so the next call can avoid it. */
   lastCliKey(phone: string): Promise<string | undefined>;
 
+  /** Ids of verifications with attempts still dialing or ringing. */
+  listWithLiveAttempts(limit: number): Promise<string[]>;
+
   /** Ids of pending verifications whose expiry has passed, oldest first. */
   listExpired(now: number, limit: number): Promise<string[]>;
 

@@ -24,7 +24,9 @@ export type AttemptReason =
   | "timeout"
   | "answered"
   | "network_error"
-  | "verification_ended";
+  | "verification_ended"
+  /** the process placing the call stopped before the call ended (crash or kill); its outcome is unknown */
+  | "interrupted";
 
 /** Why a verification ended in `failed`, `expired` or `canceled`. */
 export type VerificationReason = "max_checks" | "attempt_failed" | "ttl" | "canceled_by_api";

@@ -223,6 +223,37 @@ describe("call progress", () => {
   });
 });
 
+describe("restart", () => {
+  it("settles attempts a dead process left in flight and keeps their verifications checkable", async () => {
+    const rang = await start("+447400123456");
+    channel.ring(clock.now() + 30);
+    const dialing = await start("+447400654321");
+    await settle();
+
+    // A new service over the same store is what a restarted process sees; the old calls are gone.
+    const restarted = new VerificationService({
+      store,
+      clock,
+      hasher: new CodeHasher("s".repeat(32)),
+      pools: { poolsFor: () => [] },
+      channels: { flashcall: new ScriptedChannel() },
+      settings: { flashcallTtlMs: 60_000, verificationTtlMs: 600_000, flashcallMaxChecks: 3, clientTokenGraceMs: 0 },
+    });
+    expect(await restarted.recoverInterrupted()).toBe(2);
+    expect(await restarted.recoverInterrupted()).toBe(0);
+
+    const a = await store.getVerification(rang.verification.id);
+    expect(a).toMatchObject({ status: "pending" });
+    expect(a?.attempts[0]).toMatchObject({ status: "delivered", reason: "interrupted" });
+    const b = await store.getVerification(dialing.verification.id);
+    expect(b?.attempts[0]).toMatchObject({ status: "failed", reason: "interrupted" });
+    expect(b).toMatchObject({ status: "pending" });
+
+    const checked = await restarted.check(rang.verification.id, app, { caller_id: rang.cli });
+    expect(checked.ok && checked.value.verification.status).toBe("verified");
+  });
+});
+
 describe("expiry sweep", () => {
   it("settles every overdue verification and leaves the others pending", async () => {
     const old = await start();

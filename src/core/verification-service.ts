@@ -25,6 +25,7 @@ import {
   isFinal,
   liveAttempts,
   markAttemptEnded,
+  markInterrupted,
   markRinging,
   newFlashcallVerification,
   startedEvents,
@@ -266,6 +267,25 @@ export class VerificationService {
       if (result.ok && result.value.saved) count++;
     }
     return count;
+  }
+
+  /**
+   * Settles the attempts a previous process left dialing or ringing (see `markInterrupted`). Run once at start,
+   * before any call is placed: it assumes this process is the only one placing calls for its database, which holds
+   * for SQLite; several nodes sharing one database need to know which node owns which call.
+   */
+  async recoverInterrupted(): Promise<number> {
+    let recovered = 0;
+    const seen = new Set<string>();
+    for (;;) {
+      const ids = (await this.deps.store.listWithLiveAttempts(500)).filter((id) => !seen.has(id));
+      if (ids.length === 0) return recovered;
+      for (const id of ids) {
+        seen.add(id);
+        const result = await this.update(id, (v) => markInterrupted(v, this.deps.clock.now()));
+        if (result.ok && result.value.saved) recovered++;
+      }
+    }
   }
 
   private allowed(v: Verification, access: Access): boolean {

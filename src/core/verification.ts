@@ -191,6 +191,29 @@ export function applyCheck(current: Verification, matched: boolean, reported: st
   return { verification: v, events: [] };
 }
 
+/**
+ * After a restart, attempts the previous process left in flight have no call behind them any more. One that rang
+ * showed its CLI, so it counts as delivered; one still dialing may or may not have reached the phone. Either way
+ * the verification stays pending: a user who saw the call can still check it, and the TTL settles the rest.
+ */
+export function markInterrupted(current: Verification, at: number): Transition | undefined {
+  const live = liveAttempts(current);
+  if (live.length === 0) return undefined;
+  const v = copy(current);
+  const events: DomainEvent[] = [];
+  for (const attempt of liveAttempts(v)) {
+    const delivered = attempt.status === "ringing";
+    attempt.status = delivered ? "delivered" : "failed";
+    attempt.reason = "interrupted";
+    attempt.endedAt = at;
+    const data = { channel: attempt.channel, reason: "interrupted", sip_code: null };
+    events.push(event(delivered ? "attempt.delivered" : "attempt.failed", v, at, data, attempt.id));
+  }
+  v.updatedAt = at;
+  v.version += 1;
+  return { verification: v, events };
+}
+
 export function expire(current: Verification, at: number): Transition | undefined {
   if (isFinal(current) || at < current.expiresAt) return undefined;
   const v = copy(current);

@@ -154,6 +154,15 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
       expect((await store.getVerification(v.id))?.attempts).toEqual([attempt]);
     });
 
+    it("lists verifications whose attempts are still in flight", async () => {
+      await create(verification("ver_a"), "a");
+      const b = verification("ver_b");
+      await create(b, "b");
+      const ended = { ...b.attempts[0]!, status: "delivered" as const, endedAt: T0 + 1 };
+      await store.saveVerification({ ...b, version: 2, attempts: [ended] }, 1, [], false);
+      expect(await store.listWithLiveAttempts(10)).toEqual(["ver_a"]);
+    });
+
     it("lists overdue pending verifications oldest first", async () => {
       await create(verification("ver_a", { expiresAt: T0 + 10 }), "a");
       await create(verification("ver_b", { expiresAt: T0 + 5 }), "b");

@@ -249,6 +249,18 @@ export class KyselyStore implements Store {
     return row?.cli_key;
   }
 
+  async listWithLiveAttempts(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("attempts")
+      .select("verification_id")
+      .distinct()
+      .where("status", "in", ["pending", "dialing", "ringing"])
+      .orderBy("verification_id")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.verification_id);
+  }
+
   async listExpired(now: number, limit: number): Promise<string[]> {
     const rows = await this.db
       .selectFrom("verifications")

@@ -269,6 +269,11 @@ export class SqliteStore implements Store {
     return row?.cli_key;
   }
 
+  async listWithLiveAttempts(limit: number): Promise<string[]> {
+    const rows = this.s.listWithLiveAttempts.all({ limit }) as { verification_id: string }[];
+    return rows.map((r) => r.verification_id);
+  }
+
   async listExpired(now: number, limit: number): Promise<string[]> {
     const rows = this.s.listExpired.all({ now, limit }) as { id: string }[];
     return rows.map((r) => r.id);
@@ -310,6 +315,10 @@ function prepareStatements(db: SqliteDatabase.Database) {
       "insert into phone_last_cli (phone, cli_key) values (@phone, @cli_key) on conflict (phone) do update set cli_key = excluded.cli_key",
     ),
     lastCliKey: statement("select cli_key from phone_last_cli where phone = @phone"),
+    listWithLiveAttempts: statement(
+      `select distinct verification_id from attempts where status in ('pending', 'dialing', 'ringing')
+       order by verification_id limit @limit`,
+    ),
     listExpired: statement(
       "select id from verifications where status = 'pending' and expires_at <= @now order by expires_at limit @limit",
     ),

@@ -90,6 +90,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .unique()
     .execute();
 
+  // Start-up recovery looks for attempts left in flight.
+  await db.schema.createIndex("attempts_by_status").on("attempts").column("status").execute();
+
   await db.schema
     .createTable("cli_leases")
     .addColumn("pool_id", "text", (c) => c.notNull())
