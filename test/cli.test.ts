@@ -56,7 +56,7 @@ describe("flashverify CLI", () => {
     expect(await poolAdd(config, { numbers: "+33999xxxxxx", countries: "fr", "code-length": "5", id: "pool_fr" })).toBe(
       0,
     );
-    expect(log.at(-1)).toContain("1000000 numbers, 5-digit codes, 100000 distinct codes");
+    expect(log.at(-1)).toContain("1000000 numbers, 5-digit codes, at least 100000 codes behind any shown prefix");
     expect(await poolAdd(config, { numbers: "+33x" })).toBe(2);
     expect(await poolAdd(config, {})).toBe(2);
     const store = openSqliteStore(join(dir, "pools.db"));

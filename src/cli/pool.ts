@@ -45,8 +45,9 @@ export async function poolAdd(config: Config, options: PoolAddOptions): Promise<
     await store.close();
   }
   console.log(
-    `pool ${pool.id}: ${pool.size} numbers, ${pool.codeLength}-digit codes, ${pool.distinctCodes} distinct codes, ` +
-      `guess probability with ${config.FLASHCALL_MAX_CHECKS} checks: ${(config.FLASHCALL_MAX_CHECKS / pool.distinctCodes).toExponential(2)}`,
+    `pool ${pool.id}: ${pool.size} numbers, ${pool.codeLength}-digit codes, at least ${pool.fewestCodesPerPrefix} ` +
+      `codes behind any shown prefix, worst-case guess probability with ${config.FLASHCALL_MAX_CHECKS} checks: ` +
+      (config.FLASHCALL_MAX_CHECKS / pool.fewestCodesPerPrefix).toExponential(2),
   );
   return 0;
 }

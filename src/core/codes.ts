@@ -1,7 +1,7 @@
 /**
  * Codes and caller IDs are never stored in the clear. A code is kept as an HMAC bound to its attempt, and checked by
  * comparing two fixed-length HMACs with `timingSafeEqual`, so neither the stored value nor the comparison time
- * reveals it. Caller IDs are keyed by an HMAC too, which is enough to keep two live verifications off one CLI.
+ * reveals it. Caller IDs are keyed by an HMAC too: the lease table holds these keys, one live lease per CLI.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 

@@ -19,11 +19,20 @@ describe("NumberPool", () => {
     expect(p.at(100)).toBe("+442079460999");
   });
 
-  it("counts distinct codes: a range as wide as the code spans the whole code space", () => {
-    expect(pool(["+44207946xxxx"]).distinctCodes).toBe(10_000);
-    expect(pool(["+4420794xxxxx"]).distinctCodes).toBe(10_000);
-    expect(pool(["+442079460123", "+442079470123", "+442079460124"]).distinctCodes).toBe(2);
-    expect(pool(["+44207946xxxx"], 6).distinctCodes).toBe(10_000);
+  it("knows its worst-case code space: the fewest codes behind any prefix it shows", () => {
+    expect(pool(["+44207946xxxx"]).fewestCodesPerPrefix).toBe(10_000);
+    expect(pool(["+4420794xxxxx"]).fewestCodesPerPrefix).toBe(10_000);
+    expect(pool(["+4420794xxxxx", "+441632960xx"]).fewestCodesPerPrefix).toBe(100);
+    expect(pool(["+442079460123", "+442079470123", "+442079460124"]).fewestCodesPerPrefix).toBe(1);
+    expect(pool(["+44207946xxxx"], 6).fewestCodesPerPrefix).toBe(10_000);
+  });
+
+  it("counts the codes behind a shown prefix, block by block", () => {
+    const p = pool(["+4420794xxxxx", "+441632960xx"]);
+    expect(p.codesSharing("+44207941")).toBe(10_000);
+    expect(p.codesSharing("+4416329")).toBe(100);
+    expect(p.codesSharing("+4416328")).toBe(0);
+    expect(pool(["+442079460123", "+442079460124", "+442079470123"]).codesSharing("+44207946")).toBe(2);
   });
 
   it("draws uniformly enough to touch most of a small pool", () => {
@@ -40,6 +49,7 @@ describe("NumberPool", () => {
     expect(validatePool({ ...base, numbers: ["+4420"] })).toMatch(/8\.\.15 digits/);
     expect(validatePool({ ...base, numbers: [] })).toMatch(/at least one/);
     expect(validatePool({ ...base, numbers: ["+4420794xxxxx"], codeLength: 7 })).toMatch(/4\.\.6/);
+    expect(validatePool({ ...base, numbers: ["+4420794xxxxx", "+442079412345"] })).toMatch(/overlap/);
     expect(validatePool({ ...base, numbers: ["+4420794xxxxx"] })).toBeUndefined();
   });
 });

@@ -28,8 +28,8 @@ interface Block {
 
 export class NumberPool {
   readonly size: number;
-  /** how many distinct codes the pool can produce: the code space an attacker guesses in */
-  readonly distinctCodes: number;
+  /** the smallest code space behind any prefix this pool shows: its worst-case guess probability's divisor */
+  readonly fewestCodesPerPrefix: number;
   private readonly blocks: Block[];
 
   constructor(readonly definition: PoolDefinition) {
@@ -41,7 +41,12 @@ export class NumberPool {
       return { fixed, wildcards, size: 10 ** wildcards };
     });
     this.size = this.blocks.reduce((sum, b) => sum + b.size, 0);
-    this.distinctCodes = countDistinctCodes(this.blocks, definition.codeLength);
+    this.fewestCodesPerPrefix = Math.min(
+      // Within a block every number shows a prefix with the same count behind it, so one sample per block will do.
+      ...this.blocks.map((b) =>
+        this.codesSharing(cliPrefix(b.fixed.padEnd(b.fixed.length + b.wildcards, "0"), this.codeLength)),
+      ),
+    );
   }
 
   get id(): string {
@@ -69,6 +74,24 @@ export class NumberPool {
     throw new RangeError(`index ${index} outside pool ${this.id} of size ${this.size}`);
   }
 
+  /**
+   * How many codes an attacker who sees `prefix` (the CLI without its code digits, shown in the pattern) has to
+   * choose from: the pool numbers that share it. Blocks never overlap (validatePool), so they can be summed.
+   */
+  codesSharing(prefix: string): number {
+    const length = prefix.length + this.codeLength;
+    let count = 0;
+    for (const block of this.blocks) {
+      if (block.fixed.length + block.wildcards !== length) continue;
+      if (block.fixed.length <= prefix.length) {
+        if (prefix.startsWith(block.fixed)) count += 10 ** Math.min(block.wildcards, this.codeLength);
+      } else if (block.fixed.startsWith(prefix)) {
+        count += block.size;
+      }
+    }
+    return count;
+  }
+
   /** A uniformly random number of the pool, from the CSPRNG. */
   draw(): string {
     return this.at(randomInt(this.size));
@@ -89,20 +112,23 @@ export function validatePool(p: PoolDefinition): string | undefined {
     size += 10 ** (entry.length - entry.replace(/x+$/, "").length);
   }
   if (size > 1e12) return "a pool may hold at most 10^12 numbers";
+  const overlap = findOverlap(p.numbers);
+  if (overlap) return `"${overlap[0]}" and "${overlap[1]}" overlap: list each number once`;
   return undefined;
 }
 
-function countDistinctCodes(blocks: Block[], codeLength: number): number {
-  const space = 10 ** codeLength;
-  if (blocks.some((b) => b.wildcards >= codeLength)) return space;
-  const codes = new Set<string>();
-  for (const block of blocks) {
-    for (let i = 0; i < block.size; i++) {
-      const n = block.wildcards === 0 ? block.fixed : block.fixed + String(i).padStart(block.wildcards, "0");
-      codes.add(n.slice(-codeLength));
+/** Two entries of one length overlap when the fixed digits of one start the fixed digits of the other. */
+function findOverlap(entries: readonly string[]): [string, string] | undefined {
+  const fixed = entries.map((e) => e.replace(/x+$/, ""));
+  for (let i = 0; i < entries.length; i++) {
+    for (let j = i + 1; j < entries.length; j++) {
+      const [a, b] = [fixed[i] as string, fixed[j] as string];
+      if (entries[i]?.length === entries[j]?.length && (a.startsWith(b) || b.startsWith(a))) {
+        return [entries[i] as string, entries[j] as string];
+      }
     }
   }
-  return codes.size;
+  return undefined;
 }
 
 /** The public part of a CLI: everything but its code digits. */

@@ -101,6 +101,20 @@ describe("start", () => {
   });
 });
 
+describe("guess probability", () => {
+  it("is checks over the pool numbers sharing the shown prefix, not over the whole pool", async () => {
+    await setup(["+442079400xxx", "+441632960xx"]);
+    const seen = new Map<string, number>();
+    // Draw until both blocks have served a call (each draw has a 1 in 11 chance of the small block).
+    for (let i = 0; i < 500 && seen.size < 2; i++) {
+      const s = await start(`+4474001${String(i).padStart(5, "0")}`);
+      seen.set(s.cli.length === 12 ? "short" : "long", s.verification.guessProbability);
+    }
+    expect(seen.get("long")).toBeCloseTo(3 / 1000);
+    expect(seen.get("short")).toBeCloseTo(3 / 100);
+  });
+});
+
 describe("check", () => {
   it("verifies with the last digits or the full caller ID in any format", async () => {
     for (const form of ["last4", "e164", "national"] as const) {

@@ -74,8 +74,8 @@ export function newFlashcallVerification(p: {
     clientTokenHash: p.clientTokenHash,
     maxChecks: settings.flashcallMaxChecks,
     checksUsed: 0,
-    // The attacker's odds: each check is a guess in the space of codes this pool can produce.
-    guessProbability: settings.flashcallMaxChecks / pool.distinctCodes,
+    // The attacker's odds: each check guesses among the pool numbers that share the prefix the pattern shows.
+    guessProbability: settings.flashcallMaxChecks / pool.codesSharing(p.cliPrefix),
     verifiedCallerId: null,
     createdAt: now,
     updatedAt: now,

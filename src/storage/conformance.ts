@@ -111,6 +111,18 @@ export function runStoreConformance(name: string, open: () => Promise<Store>): v
       expect(stored[2]?.id).toBe("ver_3");
     });
 
+    it("refuses one CLI to two live verifications even through two pools", async () => {
+      await create(verification("ver_1"), "same");
+      const v = verification("ver_2");
+      const other = await store.createVerification({
+        verification: v,
+        lease: { poolId: "pool_b", cliKey: "same", verificationId: v.id, expiresAt: v.expiresAt },
+        phoneLastCliKey: "same",
+        events: started(v),
+      });
+      expect(other).toBe("cli_taken");
+    });
+
     it("lets a stale lease be taken over", async () => {
       await create(verification("ver_1"), "same", T0 - 1);
       expect(await create(verification("ver_2"), "same")).toBe("created");

@@ -155,8 +155,12 @@ export class KyselyStore implements Store {
           })
           .onConflict((oc) =>
             oc
-              .columns(["pool_id", "cli_key"])
-              .doUpdateSet({ verification_id: lease.verificationId, expires_at: lease.expiresAt })
+              .column("cli_key")
+              .doUpdateSet({
+                pool_id: lease.poolId,
+                verification_id: lease.verificationId,
+                expires_at: lease.expiresAt,
+              })
               .where("cli_leases.expires_at", "<", v.createdAt),
           )
           .executeTakeFirst();

@@ -296,7 +296,7 @@ function prepareStatements(db: SqliteDatabase.Database) {
     // A lease is free when absent or stale (its verification cannot be live any more).
     takeLease: statement(
       `${insertSql("cli_leases", ["pool_id", "cli_key", "verification_id", "expires_at"])}
-       on conflict (pool_id, cli_key) do update set verification_id = excluded.verification_id,
+       on conflict (cli_key) do update set pool_id = excluded.pool_id, verification_id = excluded.verification_id,
          expires_at = excluded.expires_at where cli_leases.expires_at < @now`,
     ),
     releaseLeases: statement("delete from cli_leases where verification_id = @id"),

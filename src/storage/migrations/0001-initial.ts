@@ -96,12 +96,13 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("cli_leases")
     .addColumn("pool_id", "text", (c) => c.notNull())
-    .addColumn("cli_key", "text", (c) => c.notNull())
+    // Keyed by the CLI alone: pools may overlap, and one number must never serve two live verifications.
+    .addColumn("cli_key", "text", (c) => c.primaryKey())
     .addColumn("verification_id", "text", (c) => c.notNull())
     .addColumn("expires_at", "bigint", (c) => c.notNull())
-    .addPrimaryKeyConstraint("cli_leases_pk", ["pool_id", "cli_key"])
     .execute();
   await db.schema.createIndex("cli_leases_by_verification").on("cli_leases").column("verification_id").execute();
+  await db.schema.createIndex("cli_leases_by_pool").on("cli_leases").column("pool_id").execute();
 
   await db.schema
     .createTable("phone_last_cli")
