@@ -19,7 +19,7 @@ export const FlashcallView = z.object({
 export const AttemptView = z.object({
   id: z.string(),
   channel: z.literal("flashcall"),
-  status: z.enum(["pending", "dialing", "ringing", "delivered", "failed", "canceled"]),
+  status: z.enum(["dialing", "ringing", "delivered", "failed"]),
   reason: z.string().nullable(),
   sip_code: z.number().int().nullable(),
   created_at: z.string(),

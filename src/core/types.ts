@@ -6,11 +6,11 @@ export const FINAL_STATUSES: ReadonlySet<VerificationStatus> = new Set(["verifie
 export type ChannelName = "flashcall";
 
 /**
- * `pending` created, not yet on the wire; `dialing` INVITE sent; `ringing` the phone rings (18x);
+ * `dialing` INVITE sent (stored so in the transaction that creates the attempt); `ringing` the phone rings (18x);
  * `delivered` the missed call landed (rang, then cancelled or answered); `failed` the call did not ring (reason says
- * why); `canceled` the verification ended before the call did.
+ * why). An attempt keeps being recorded after its verification ends: its call still finishes.
  */
-export type AttemptStatus = "pending" | "dialing" | "ringing" | "delivered" | "failed" | "canceled";
+export type AttemptStatus = "dialing" | "ringing" | "delivered" | "failed";
 
 /** Why an attempt ended. Flash-call reasons mirror the SIP outcome taxonomy. */
 export type AttemptReason =
@@ -24,7 +24,6 @@ export type AttemptReason =
   | "timeout"
   | "answered"
   | "network_error"
-  | "verification_ended"
   /** the process placing the call stopped before the call ended (crash or kill); its outcome is unknown */
   | "interrupted";
 
@@ -105,10 +104,4 @@ export interface DomainEvent {
   attemptId: string | null;
   at: number;
   data: Record<string, unknown>;
-}
-
-export interface Application {
-  id: string;
-  name: string;
-  createdAt: number;
 }

@@ -4,6 +4,7 @@ import { openSqliteStore } from "../storage/sqlite.js";
 import { CodeHasher, hashToken } from "./codes.js";
 import { PoolRegistry } from "./pool-registry.js";
 import type { Store } from "./ports.js";
+import type { Verification } from "./types.js";
 import type { Access } from "./verification-service.js";
 import { VerificationService } from "./verification-service.js";
 
@@ -48,16 +49,24 @@ async function start(phone = "+447400123456") {
 }
 
 /** lets queued channel callbacks reach the store */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/** Waits until the stored verification satisfies `ready`: channel callbacks reach the store asynchronously. */
+async function waitFor(id: string, ready: (v: Verification) => boolean): Promise<Verification> {
+  for (let i = 0; i < 400; i++) {
+    const v = await store.getVerification(id);
+    if (v && ready(v)) return v;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${id} never reached the awaited state`);
+}
 
 beforeEach(() => setup());
 afterEach(() => store.close());
 
 describe("start", () => {
-  it("leases a CLI from the pool, masks its code and records the guess probability", async () => {
+  it("leases a CLI from the pool, keeps only its public prefix and records the guess probability", async () => {
     const s = await start();
     expect(s.cli).toMatch(/^\+4420794\d{5}$/);
-    expect(s.pattern).toBe(`${s.cli.slice(0, -4)}****`);
+    expect(s.verification.attempts[0]?.cliPrefix).toBe(s.cli.slice(0, -4));
     expect(s.verification.status).toBe("pending");
     expect(s.verification.guessProbability).toBeCloseTo(3 / 10_000);
     expect(s.verification.expiresAt - clock.now()).toBe(60_000);
@@ -204,8 +213,7 @@ describe("call progress", () => {
     const s = await start();
     channel.ring(clock.now() + 40);
     channel.end({ at: clock.now() + 1540, delivered: true, reason: "ringing_canceled", sipCode: 487 });
-    await settle();
-    const v = await store.getVerification(s.verification.id);
+    const v = await waitFor(s.verification.id, (x) => x.attempts[0]?.endedAt !== null);
     expect(v?.attempts[0]).toMatchObject({ status: "delivered", reason: "ringing_canceled", sipCode: 487 });
     expect(v?.attempts[0]?.ringingAt).toBe(clock.now() + 40);
     const events = await store.listEvents(s.verification.id);
@@ -221,8 +229,7 @@ describe("call progress", () => {
     await setup(["+442079400000"]);
     const s = await start("+447400120486");
     channel.end({ at: clock.now() + 30, delivered: false, reason: "busy", sipCode: 486 });
-    await settle();
-    const v = await store.getVerification(s.verification.id);
+    const v = await waitFor(s.verification.id, (x) => x.status !== "pending");
     expect(v).toMatchObject({ status: "failed", reason: "attempt_failed" });
     expect(v?.attempts[0]).toMatchObject({ status: "failed", reason: "busy" });
     expect((await service.start(APP, { phone: "+447400999999" })).ok).toBe(true);
@@ -231,7 +238,7 @@ describe("call progress", () => {
   it("hangs up a call still ringing when the verification ends", async () => {
     const s = await start();
     channel.ring(clock.now());
-    await settle();
+    await waitFor(s.verification.id, (x) => x.attempts[0]?.status === "ringing");
     await service.check(s.verification.id, app, { code: s.cli.slice(-4) });
     expect(channel.last().canceled).toBe(true);
   });
@@ -241,8 +248,8 @@ describe("restart", () => {
   it("settles attempts a dead process left in flight and keeps their verifications checkable", async () => {
     const rang = await start("+447400123456");
     channel.ring(clock.now() + 30);
+    await waitFor(rang.verification.id, (x) => x.attempts[0]?.status === "ringing");
     const dialing = await start("+447400654321");
-    await settle();
 
     // A new service over the same store is what a restarted process sees; the old calls are gone.
     const restarted = new VerificationService({
@@ -265,6 +272,18 @@ describe("restart", () => {
 
     const checked = await restarted.check(rang.verification.id, app, { caller_id: rang.cli });
     expect(checked.ok && checked.value.verification.status).toBe("verified");
+  });
+});
+
+describe("expiry comes first", () => {
+  it("an overdue verification ends expired, not canceled or failed, whatever reaches it first", async () => {
+    const a = await start("+447400123456");
+    const b = await start("+447400654321");
+    clock.advance(60_000);
+    const canceled = await service.cancel(a.verification.id, app);
+    expect(canceled.ok && canceled.value).toMatchObject({ status: "expired", reason: "ttl" });
+    channel.end({ at: clock.now(), delivered: false, reason: "busy", sipCode: 486 });
+    await waitFor(b.verification.id, (x) => x.status === "expired");
   });
 });
 

@@ -12,9 +12,9 @@ import { hashToken, tokenHashEquals } from "./codes.js";
 import { type AppError, err, ok, type Result } from "./errors.js";
 import { hashRequest } from "./idempotency.js";
 import { newId } from "./ids.js";
-import { cliFilter, readReportedCli } from "./matching.js";
+import { readReportedCli } from "./matching.js";
 import { parseDestination } from "./phone.js";
-import { cliPrefix, maskedPattern, type NumberPool } from "./pool.js";
+import { cliPrefix, type NumberPool } from "./pool.js";
 import type { AttemptOutcome, Channel, Clock, Store } from "./ports.js";
 import type { Attempt, ClientInfo, Verification } from "./types.js";
 import {
@@ -60,9 +60,6 @@ export interface Started {
   /** true when this answers a retry of an earlier request with the same Idempotency-Key */
   replayed: boolean;
   clientToken: string;
-  pattern: string;
-  cliFilter: string;
-  codeLength: number;
 }
 
 /** Who is asking: a backend of an application, or the app/browser holding one verification's client token. */
@@ -155,7 +152,7 @@ export class VerificationService {
         // A concurrent request with the same key won the race: answer as its retry.
         const winner = await store.findIdempotency(applicationId, idempotency.key);
         if (winner) return this.replay(winner.verificationId, winner.requestHash === idempotency.requestHash);
-        continue;
+        return err("INTERNAL", "an Idempotency-Key was claimed but its record is gone");
       }
 
       this.dispatch(verification, attempt, cli);
@@ -163,9 +160,6 @@ export class VerificationService {
         verification,
         replayed: false,
         clientToken,
-        pattern: maskedPattern(attempt.cliPrefix, pool.codeLength),
-        cliFilter: cliFilter(attempt.cliPrefix, pool.codeLength),
-        codeLength: pool.codeLength,
       });
     }
     return err("POOL_EXHAUSTED");
@@ -180,9 +174,6 @@ export class VerificationService {
       verification,
       replayed: true,
       clientToken: this.deps.hasher.clientToken(verification.id),
-      pattern: maskedPattern(attempt.cliPrefix, attempt.codeLength),
-      cliFilter: cliFilter(attempt.cliPrefix, attempt.codeLength),
-      codeLength: attempt.codeLength,
     });
   }
 
@@ -238,8 +229,7 @@ export class VerificationService {
         // Always run the MAC comparison, even when the prefix already differs, so timing says nothing.
         const codeOk = hasher.codeMatches(attempt.id, reported.code, attempt.codeMac);
         const prefixOk = reported.prefix === null || reported.prefix === attempt.cliPrefix;
-        const inTime = now < attempt.expiresAt;
-        return applyCheck(v, codeOk && prefixOk && inTime, attempt.cliPrefix + reported.code, now);
+        return applyCheck(v, codeOk && prefixOk, attempt.cliPrefix + reported.code, now);
       },
       access,
     );

@@ -114,7 +114,7 @@ export function isFinal(v: Verification): boolean {
 
 /** Attempts whose channel work may still be under way. */
 export function liveAttempts(v: Verification): Attempt[] {
-  return v.attempts.filter((a) => a.status === "pending" || a.status === "dialing" || a.status === "ringing");
+  return v.attempts.filter((a) => a.status === "dialing" || a.status === "ringing");
 }
 
 /** The events of a newly created verification (its first attempt is already dialing). */
@@ -141,7 +141,7 @@ function end(v: Verification, status: VerificationStatus, reason: VerificationRe
 export function markRinging(current: Verification, attemptId: string, at: number): Transition | undefined {
   const v = copy(current);
   const attempt = v.attempts.find((a) => a.id === attemptId);
-  if (!attempt || (attempt.status !== "dialing" && attempt.status !== "pending")) return undefined;
+  if (!attempt || attempt.status !== "dialing") return undefined;
   attempt.status = "ringing";
   attempt.ringingAt = at;
   v.updatedAt = at;
@@ -169,6 +169,9 @@ export function markAttemptEnded(
   v.version += 1;
   const data = { channel: attempt.channel, reason: outcome.reason, sip_code: outcome.sipCode };
   const events = [event(outcome.delivered ? "attempt.delivered" : "attempt.failed", v, outcome.at, data, attempt.id)];
+  // A verification already past its expiry (the sweep has not reached it yet) ends as expired, not failed.
+  const overdue = expire(v, outcome.at);
+  if (overdue) return { verification: overdue.verification, events: [...events, ...overdue.events] };
   if (!outcome.delivered && v.status === "pending") {
     const ended = end(v, "failed", "attempt_failed", outcome.at);
     ended.data.attempt_reason = outcome.reason;
@@ -222,6 +225,8 @@ export function expire(current: Verification, at: number): Transition | undefine
 
 export function cancel(current: Verification, at: number): Transition | undefined {
   if (isFinal(current)) return undefined;
+  // Past its expiry it has already ended, whether or not the sweep has recorded that yet.
+  if (at >= current.expiresAt) return expire(current, at);
   const v = copy(current);
   return { verification: v, events: [end(v, "canceled", "canceled_by_api", at)] };
 }

@@ -258,7 +258,7 @@ export class KyselyStore implements Store {
       .selectFrom("attempts")
       .select("verification_id")
       .distinct()
-      .where("status", "in", ["pending", "dialing", "ringing"])
+      .where("status", "in", ["dialing", "ringing"])
       .orderBy("verification_id")
       .limit(limit)
       .execute();

@@ -316,7 +316,7 @@ function prepareStatements(db: SqliteDatabase.Database) {
     ),
     lastCliKey: statement("select cli_key from phone_last_cli where phone = @phone"),
     listWithLiveAttempts: statement(
-      `select distinct verification_id from attempts where status in ('pending', 'dialing', 'ringing')
+      `select distinct verification_id from attempts where status in ('dialing', 'ringing')
        order by verification_id limit @limit`,
     ),
     listExpired: statement(

@@ -1,5 +1,6 @@
 /** GET /healthz (the process answers) and GET /readyz (it can reach its database). */
 import { z } from "zod";
+import { sendError } from "../errors.js";
 import type { RouteRegistration } from "../route-kit.js";
 import { ErrorView } from "../views.js";
 
@@ -23,9 +24,7 @@ export const registerHealth: RouteRegistration = (app, services) => {
         return { status: "ready" as const };
       } catch (error) {
         reply.log.warn({ err: error }, "readiness check failed");
-        return reply.code(503).send({
-          error: { code: "NOT_READY", message: "The database is unreachable.", request_id: String(reply.request.id) },
-        });
+        return sendError(reply, { code: "NOT_READY", message: "The database is unreachable." });
       }
     },
   );

@@ -67,7 +67,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
         channel: view.channel,
         expires_at: view.expires_at,
         client_token: started.clientToken,
-        flashcall: { pattern: started.pattern, code_length: started.codeLength, cli_filter: started.cliFilter },
+        flashcall: view.flashcall,
         guess_probability: view.guess_probability,
         verification: view,
       });
