@@ -155,8 +155,28 @@ describe("authentication", () => {
     }
   });
 
+  it("answers 401 before reading the body, so bad credentials learn nothing from validation", async () => {
+    for (const payload of [{ nope: 1 }, { phone: "+447400100008", reference: "x".repeat(17 * 1024) }]) {
+      const res = await t.app.inject({ method: "POST", url: "/v1/verifications", headers: auth("fv_wrong"), payload });
+      expect(res.statusCode).toBe(401);
+    }
+    const check = await t.app.inject({ method: "POST", url: "/v1/verifications/ver_x/check", payload: { nope: 1 } });
+    expect(check.statusCode).toBe(401);
+  });
+
   it("lets a client token check and read its own verification, and nothing more", async () => {
     const phone = "+447400100006";
+    const withMetadata = await t.app.inject({
+      method: "POST",
+      url: "/v1/verifications",
+      headers: auth(),
+      payload: { phone: "+447400100009", reference: "user-42", metadata: { plan: "pro" } },
+    });
+    const own = withMetadata.json() as Started;
+    const asClient = await t.app.inject({ url: `/v1/verifications/${own.id}`, headers: auth(own.client_token) });
+    expect(asClient.json()).toMatchObject({ status: "pending", reference: null, metadata: null });
+    const asBackend = await t.app.inject({ url: `/v1/verifications/${own.id}`, headers: auth() });
+    expect(asBackend.json()).toMatchObject({ reference: "user-42", metadata: { plan: "pro" } });
     const a = await start(phone);
     const b = await start("+447400100007");
     const read = await t.app.inject({ method: "GET", url: `/v1/verifications/${a.id}`, headers: auth(a.client_token) });
@@ -166,7 +186,9 @@ describe("authentication", () => {
       url: `/v1/verifications/${b.id}`,
       headers: auth(a.client_token),
     });
-    expect(other.statusCode).toBe(404);
+    expect(other.statusCode).toBe(401);
+    const forged = await t.app.inject({ method: "GET", url: `/v1/verifications/${a.id}`, headers: auth("ct_forged") });
+    expect(forged.statusCode).toBe(401);
     const startWithToken = await t.app.inject({
       method: "POST",
       url: "/v1/verifications",

@@ -34,6 +34,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  app.decorateRequest("access", null);
   app.setNotFoundHandler((_request, reply) => sendError(reply, { code: "NOT_FOUND" }));
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);

@@ -1,12 +1,20 @@
 /**
  * Bearer credentials: an application's API key (`fv_...`) for backends, or one verification's client token
- * (`ct_...`) for the app or browser of the person being verified.
+ * (`ct_...`) for the app or browser of the person being verified. They are checked in an `onRequest` hook, before
+ * the body is read, so a request without valid credentials learns nothing from validation errors.
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { hashToken } from "../core/codes.js";
 import type { Access } from "../core/verification-service.js";
 import type { Services } from "../services.js";
 import { HttpError } from "./errors.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** who is calling; set by the `authenticate` hook of routes that need credentials */
+    access: Access | null;
+  }
+}
 
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -15,21 +23,46 @@ function bearer(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** Resolves the caller; throws 401 when there are no valid credentials. */
-export async function requireAccess(request: FastifyRequest, services: Services): Promise<Access> {
+async function resolveAccess(
+  request: FastifyRequest,
+  services: Services,
+  need: "application" | "any",
+): Promise<Access> {
   const token = bearer(request);
   if (!token) throw new HttpError({ code: "UNAUTHORIZED" });
-  if (token.startsWith("ct_")) return { kind: "client", tokenHash: hashToken(token) };
+  if (token.startsWith("ct_")) {
+    if (need === "application") {
+      throw new HttpError({ code: "FORBIDDEN", message: "This operation needs an API key, not a client token." });
+    }
+    // A client token is bound to one verification: the one named in the URL.
+    const { id } = request.params as { id?: string };
+    if (!id || !services.verifications.isClientToken(id, token)) throw new HttpError({ code: "UNAUTHORIZED" });
+    return { kind: "client", tokenHash: hashToken(token) };
+  }
   const applicationId = await services.apiKeys.resolve(token);
   if (!applicationId) throw new HttpError({ code: "UNAUTHORIZED" });
   return { kind: "application", applicationId };
 }
 
-/** Like requireAccess, but only an application's API key will do (client tokens get 403). */
-export async function requireApplication(request: FastifyRequest, services: Services): Promise<string> {
-  const access = await requireAccess(request, services);
-  if (access.kind !== "application") {
-    throw new HttpError({ code: "FORBIDDEN", message: "This operation needs an API key, not a client token." });
-  }
+/**
+ * The `onRequest` hook of a route that needs credentials: an application's API key, or (`any`) also the client
+ * token of the verification in the URL.
+ */
+export function authenticate(services: Services, need: "application" | "any"): onRequestAsyncHookHandler {
+  return async (request) => {
+    request.access = await resolveAccess(request, services, need);
+  };
+}
+
+/** The caller of a route guarded by `authenticate`. */
+export function accessOf(request: FastifyRequest): Access {
+  if (!request.access) throw new HttpError({ code: "UNAUTHORIZED" });
+  return request.access;
+}
+
+/** The application of a route guarded by `authenticate(services, "application")`. */
+export function applicationOf(request: FastifyRequest): string {
+  const access = accessOf(request);
+  if (access.kind !== "application") throw new HttpError({ code: "FORBIDDEN" });
   return access.applicationId;
 }

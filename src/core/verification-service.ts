@@ -278,6 +278,11 @@ export class VerificationService {
     }
   }
 
+  /** Constant-time: true when `token` is the client token of verification `id` (whether or not it still exists). */
+  isClientToken(id: string, token: string): boolean {
+    return tokenHashEquals(hashToken(this.deps.hasher.clientToken(id)), hashToken(token));
+  }
+
   private allowed(v: Verification, access: Access): boolean {
     if (access.kind === "application") return v.applicationId === access.applicationId;
     const usable = this.deps.clock.now() < v.expiresAt + this.deps.settings.clientTokenGraceMs;

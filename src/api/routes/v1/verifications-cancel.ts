@@ -1,6 +1,6 @@
 /** POST /v1/verifications/{id}/cancel: end a pending verification (its call is hung up). */
 import { z } from "zod";
-import { requireApplication } from "../../auth.js";
+import { applicationOf, authenticate } from "../../auth.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { commonErrors, ErrorView, VerificationView, verificationView } from "../../views.js";
 
@@ -10,6 +10,7 @@ export const registerCancelVerification: RouteRegistration = (app, services) => 
   app.post(
     "/v1/verifications/:id/cancel",
     {
+      onRequest: authenticate(services, "application"),
       schema: {
         summary: "Cancel a verification",
         tags: ["verifications"],
@@ -19,7 +20,7 @@ export const registerCancelVerification: RouteRegistration = (app, services) => 
       },
     },
     async (request) => {
-      const applicationId = await requireApplication(request, services);
+      const applicationId = applicationOf(request);
       const access = { kind: "application", applicationId } as const;
       return verificationView(unwrap(await services.verifications.cancel(request.params.id, access)));
     },

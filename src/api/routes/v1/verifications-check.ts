@@ -1,6 +1,6 @@
 /** POST /v1/verifications/{id}/check: report the missed call's caller ID, or its last digits. */
 import { z } from "zod";
-import { requireAccess } from "../../auth.js";
+import { accessOf, authenticate } from "../../auth.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { commonErrors, ErrorView, VerificationView } from "../../views.js";
 
@@ -23,6 +23,7 @@ export const registerCheckVerification: RouteRegistration = (app, services) => {
   app.post(
     "/v1/verifications/:id/check",
     {
+      onRequest: authenticate(services, "any"),
       schema: {
         summary: "Check a caller ID or code",
         description: "Accepts the backend's API key or the verification's client_token.",
@@ -34,7 +35,7 @@ export const registerCheckVerification: RouteRegistration = (app, services) => {
       },
     },
     async (request) => {
-      const access = await requireAccess(request, services);
+      const access = accessOf(request);
       const checked = unwrap(await services.verifications.check(request.params.id, access, request.body));
       return {
         id: checked.verification.id,

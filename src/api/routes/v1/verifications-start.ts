@@ -1,6 +1,6 @@
 /** POST /v1/verifications: start verifying a phone number with a flash call. */
 import { z } from "zod";
-import { requireApplication } from "../../auth.js";
+import { applicationOf, authenticate } from "../../auth.js";
 import { HttpError } from "../../errors.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { commonErrors, ErrorView, FlashcallView, VerificationView, verificationView } from "../../views.js";
@@ -44,6 +44,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
   app.post(
     "/v1/verifications",
     {
+      onRequest: authenticate(services, "application"),
       schema: {
         summary: "Start a verification",
         tags: ["verifications"],
@@ -54,7 +55,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
       },
     },
     async (request, reply) => {
-      const applicationId = await requireApplication(request, services);
+      const applicationId = applicationOf(request);
       if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
       const idempotencyKey = request.headers["idempotency-key"];
       const started = unwrap(await services.verifications.start(applicationId, request.body, { idempotencyKey }));
