@@ -26,6 +26,12 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ FLASHVERIFY_API_KEY: "short" })).toThrow(ConfigError);
   });
 
+  it("keeps the sandbox, which shows caller IDs to anyone, off public addresses unless told otherwise", () => {
+    expect(() => loadConfig({ HOST: "0.0.0.0" })).toThrow(/HOST: with SANDBOX=on/);
+    expect(loadConfig({ HOST: "0.0.0.0", SANDBOX_PUBLIC: "on" }).HOST).toBe("0.0.0.0");
+    expect(loadConfig({ HOST: "0.0.0.0", SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net" }).HOST).toBe("0.0.0.0");
+  });
+
   it("requires a trunk when the sandbox is off", () => {
     expect(() => loadConfig({ SANDBOX: "off" })).toThrow(/SIP_TRUNK_HOST: is required/);
     expect(loadConfig({ SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net" }).SIP_TRUNK_HOST).toBe("sbc.example.net");

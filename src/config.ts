@@ -29,6 +29,11 @@ const ConfigSchema = z
 
     /** the built-in virtual carrier (SIP handsets on loopback); default on */
     SANDBOX: onOff.default("on"),
+    /**
+     * serve the sandbox on a non-loopback HOST; default off, because /sandbox/phones shows every call's caller ID
+     * (the code) to anyone who asks
+     */
+    SANDBOX_PUBLIC: onOff.default("off"),
     SANDBOX_SIP_ADDRESS: z.string().default("127.0.0.2"),
     SANDBOX_SIP_PORT: port.default(5060),
 
@@ -86,6 +91,16 @@ const ConfigSchema = z
       const pool = { id: "default", name: "default", numbers: c.POOL_NUMBERS, codeLength: c.POOL_CODE_LENGTH };
       const problem = validatePool({ ...pool, countries: c.POOL_COUNTRIES });
       if (problem) ctx.addIssue({ code: "custom", path: ["POOL_NUMBERS"], message: problem });
+    }
+    const loopback = c.HOST === "localhost" || c.HOST === "::1" || c.HOST.startsWith("127.");
+    if (c.SANDBOX === "on" && !loopback && c.SANDBOX_PUBLIC === "off") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["HOST"],
+        message:
+          "with SANDBOX=on the server shows every caller ID at /sandbox/phones without credentials; serve it on " +
+          "loopback, set SANDBOX=off for real traffic, or SANDBOX_PUBLIC=on for a shared demo",
+      });
     }
     if (c.SANDBOX === "off" && !c.SIP_TRUNK_HOST) {
       ctx.addIssue({ code: "custom", path: ["SIP_TRUNK_HOST"], message: "is required when SANDBOX=off" });

@@ -7,7 +7,7 @@
  * - `0486`: 486 Busy Here (result `busy`)
  * - `0404`: 404 Not Found (result `not_found`)
  * - `0408`: never responds at all (result `no_answer`; the caller times out)
- * - `0200`: 100, 180 then 200 OK at once — the phone answers, racing the caller's CANCEL (result `answered`)
+ * - `0200`: 100, 180 then 200 OK at once — the phone answers before any CANCEL (result `answered`)
  * - anything else: 100, 180, rings until CANCEL (200 to the CANCEL, 487 to the INVITE; result `missed`), or 480
  *   after `ringTimeoutMs`
  *
