@@ -49,6 +49,18 @@ async function start(phone = "+447400123456") {
 }
 
 /** lets queued channel callbacks reach the store */
+/** Another service over the same store, as a second process (or a restarted one) would have: no shared state. */
+function secondProcess(): VerificationService {
+  return new VerificationService({
+    store,
+    clock,
+    hasher: new CodeHasher("s".repeat(32)),
+    pools: { poolsFor: () => [] },
+    channels: { flashcall: new ScriptedChannel() },
+    settings: { flashcallTtlMs: 60_000, verificationTtlMs: 600_000, flashcallMaxChecks: 3, clientTokenGraceMs: 0 },
+  });
+}
+
 /** Waits until the stored verification satisfies `ready`: channel callbacks reach the store asynchronously. */
 async function waitFor(id: string, ready: (v: Verification) => boolean): Promise<Verification> {
   for (let i = 0; i < 400; i++) {
@@ -195,6 +207,20 @@ describe("check", () => {
     expect(v?.status).toBe("verified");
   });
 
+  it("counts checks exactly once across two processes sharing a store (optimistic versions, no shared queue)", async () => {
+    const s = await start();
+    const other = secondProcess();
+    const wrong = s.cli.slice(-4) === "0000" ? "1111" : "0000";
+    const results = await Promise.all([
+      service.check(s.verification.id, app, { code: wrong }),
+      other.check(s.verification.id, app, { code: wrong }),
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect((await store.getVerification(s.verification.id))?.checksUsed).toBe(2);
+    const remaining = results.map((r) => (r.ok ? r.value.attemptsRemaining : -1)).sort();
+    expect(remaining).toEqual([1, 2]);
+  });
+
   it("accepts the verification's client token and nothing of another verification", async () => {
     const a = await start();
     const b = await start("+447400654321");
@@ -252,14 +278,7 @@ describe("restart", () => {
     const dialing = await start("+447400654321");
 
     // A new service over the same store is what a restarted process sees; the old calls are gone.
-    const restarted = new VerificationService({
-      store,
-      clock,
-      hasher: new CodeHasher("s".repeat(32)),
-      pools: { poolsFor: () => [] },
-      channels: { flashcall: new ScriptedChannel() },
-      settings: { flashcallTtlMs: 60_000, verificationTtlMs: 600_000, flashcallMaxChecks: 3, clientTokenGraceMs: 0 },
-    });
+    const restarted = secondProcess();
     expect(await restarted.recoverInterrupted()).toBe(2);
     expect(await restarted.recoverInterrupted()).toBe(0);
 
