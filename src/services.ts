@@ -13,7 +13,6 @@ import { PoolRegistry } from "./core/pool-registry.js";
 import { type Clock, type Store, systemClock } from "./core/ports.js";
 import { VerificationService } from "./core/verification-service.js";
 import { VirtualHandsets } from "./sandbox/handsets.js";
-import type { FlashCaller } from "./sip/types.js";
 import { startSipUacWorker } from "./sip/uac-worker.js";
 import { openStore } from "./storage/index.js";
 
@@ -24,7 +23,6 @@ export interface Services {
   apiKeys: ApiKeys;
   pools: PoolRegistry;
   verifications: VerificationService;
-  uac: FlashCaller;
   sandbox: { handsets: VirtualHandsets } | null;
   /** event-loop lag, for shedding new verifications under overload */
   lag: EventLoopLag;
@@ -34,7 +32,6 @@ export interface Services {
 
 export interface ServiceOverrides {
   clock?: Clock;
-  store?: Store;
   /** receives failures of background work; default: printed to stderr */
   onBackgroundError?: (error: unknown, context: string) => void;
 }
@@ -43,7 +40,7 @@ export const DEFAULT_POOL_ID = "pool_default";
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
-  const store = overrides.store ?? openStore(config.DATABASE_URL);
+  const store = openStore(config.DATABASE_URL);
   await store.migrate();
 
   // Without a configured secret, one is generated once and kept in the database, so codes survive restarts.
@@ -129,7 +126,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     apiKeys,
     pools,
     verifications,
-    uac,
     sandbox,
     lag,
     async close() {

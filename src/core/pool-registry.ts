@@ -8,12 +8,15 @@ import type { PoolSource } from "./verification-service.js";
 
 export class PoolRegistry implements PoolSource {
   private pools: NumberPool[] = [];
+  /** the answer of poolsFor per country, rebuilt on refresh: every start asks */
+  private byCountry = new Map<string, readonly NumberPool[]>();
 
   constructor(private readonly store: Store) {}
 
   async refresh(): Promise<void> {
     const stored = await this.store.listPools();
     this.pools = stored.map((p) => new NumberPool(p));
+    this.byCountry = new Map();
   }
 
   get all(): readonly NumberPool[] {
@@ -21,8 +24,13 @@ export class PoolRegistry implements PoolSource {
   }
 
   poolsFor(country: string): readonly NumberPool[] {
-    const specific = this.pools.filter((p) => !p.definition.countries.includes("*") && p.serves(country));
-    const general = this.pools.filter((p) => p.definition.countries.includes("*"));
-    return [...specific, ...general];
+    let pools = this.byCountry.get(country);
+    if (!pools) {
+      const specific = this.pools.filter((p) => !p.definition.countries.includes("*") && p.serves(country));
+      const general = this.pools.filter((p) => p.definition.countries.includes("*"));
+      pools = [...specific, ...general];
+      this.byCountry.set(country, pools);
+    }
+    return pools;
   }
 }

@@ -141,7 +141,7 @@ function end(v: Verification, status: VerificationStatus, reason: VerificationRe
 export function markRinging(current: Verification, attemptId: string, at: number): Transition | undefined {
   const v = copy(current);
   const attempt = v.attempts.find((a) => a.id === attemptId);
-  if (!attempt || attempt.status !== "dialing") return undefined;
+  if (attempt?.status !== "dialing") return undefined;
   attempt.status = "ringing";
   attempt.ringingAt = at;
   v.updatedAt = at;
