@@ -15,6 +15,7 @@ import { VerificationService } from "./core/verification-service.js";
 import { VirtualHandsets } from "./sandbox/handsets.js";
 import { startSipUacWorker } from "./sip/uac-worker.js";
 import { openStore } from "./storage/index.js";
+import { lockDatabaseForServer } from "./storage/server-lock.js";
 
 export interface Services {
   config: Config;
@@ -40,6 +41,7 @@ export const DEFAULT_POOL_ID = "pool_default";
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
+  const unlock = lockDatabaseForServer(config.DATABASE_URL);
   const store = openStore(config.DATABASE_URL);
   await store.migrate();
 
@@ -133,6 +135,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await flashcall.close();
       await sandbox?.handsets.close();
       await store.close();
+      unlock();
     },
   };
 }
