@@ -23,6 +23,9 @@ export interface BenchOptions {
   cpuProf: boolean;
   stopOnFailure: boolean;
   keepTemp: boolean;
+  /** SIPp-to-SIPp calls per second, one step each, measured after the server steps; empty with --no-sipp */
+  sippRates: number[];
+  sippSeconds: number;
 }
 
 export const USAGE = `usage: npm run bench -- [flags]
@@ -38,7 +41,10 @@ export const USAGE = `usage: npm run bench -- [flags]
   --server-node-args="FLAGS"   extra node flags for the server, with "=" (also BENCH_SERVER_NODE_ARGS)
   --cpu-prof                   profile the server: writes .bench/profiles/*.cpuprofile
   --stop-on-failure            skip the remaining steps after a failed one
-  --keep-temp                  keep the temp dir (SQLite database) for inspection`;
+  --keep-temp                  keep the temp dir (SQLite database) for inspection
+  --sipp-rates 5000,10000,20000  SIPp-to-SIPp flash calls per second for the ceiling, one step each
+  --sipp-seconds 5             length of each SIPp step
+  --no-sipp                    skip the SIPp-to-SIPp ceiling`;
 
 export function parseBenchArgs(argv: string[], env: Record<string, string | undefined>): BenchOptions {
   const { values } = parseArgs({
@@ -57,6 +63,9 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       "cpu-prof": { type: "boolean", default: false },
       "stop-on-failure": { type: "boolean", default: false },
       "keep-temp": { type: "boolean", default: false },
+      "sipp-rates": { type: "string", default: "5000,10000,20000" },
+      "sipp-seconds": { type: "string", default: "5" },
+      "no-sipp": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -75,6 +84,10 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     cpuProf: values["cpu-prof"],
     stopOnFailure: values["stop-on-failure"],
     keepTemp: values["keep-temp"],
+    sippRates: values["no-sipp"]
+      ? []
+      : values["sipp-rates"].split(",").map((r) => Math.round(positive("--sipp-rates", r))),
+    sippSeconds: positive("--sipp-seconds", values["sipp-seconds"]),
   };
 }
 

@@ -10,18 +10,29 @@ const GRACE_MS = 8000;
 
 export class Children {
   private readonly children = new Map<ChildProcess, string>();
-  private stopping: Promise<void> | null = null;
+  /** per child, so a child added after an earlier stopAll (the SIPp ceiling runs after the server stopped) is stopped too */
+  private readonly stopping = new Map<ChildProcess, Promise<void>>();
 
   /** Registers a child to be ended with the harness; `name` is for messages. */
   add(child: ChildProcess, name: string): void {
     this.children.set(child, name);
-    child.once("exit", () => this.children.delete(child));
+    child.once("exit", () => {
+      this.children.delete(child);
+      this.stopping.delete(child);
+    });
   }
 
   /** SIGTERM to every child still running, SIGKILL to those still there after the grace period. */
   stopAll(): Promise<void> {
-    this.stopping ??= Promise.all([...this.children].map(([child, name]) => stop(child, name))).then(() => undefined);
-    return this.stopping;
+    const stops = [...this.children].map(([child, name]) => {
+      let stopped = this.stopping.get(child);
+      if (!stopped) {
+        stopped = stop(child, name);
+        this.stopping.set(child, stopped);
+      }
+      return stopped;
+    });
+    return Promise.all(stops).then(() => undefined);
   }
 
   /** Last resort from a synchronous `exit` handler: SIGKILL whatever is left. */

@@ -3,7 +3,9 @@
  * generator), then the server in its own process with its SIP trunk pointed at those handsets, runs a warm-up and
  * one step per rate (for several rounds), and prints per step the completed verifications/s, latency percentiles,
  * CPU of both processes and the server's RSS; then a README-ready table of medians over rounds, the highest rate
- * with zero errors, and .bench/last.json. Both children end with it, whatever way it ends.
+ * with zero errors, and .bench/last.json. Then, with the server stopped, the same machine's SIPp-to-SIPp ceiling
+ * (sipp-ceiling.ts) and this run's sustained verifications/s as a share of it. Every child ends with the harness,
+ * whatever way it ends.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +21,7 @@ import { type StepRequest, totalErrors } from "./protocol.js";
 import { bestCleanRow, bestSustainedRow, markdownTable, type StepRecord, stepLine, tableRows } from "./report.js";
 import { commandLine, machineInfo, summarizeServerLog } from "./run-info.js";
 import { type ServerProcess, startServer } from "./server-process.js";
+import { describeSippCeiling, measureSippCeiling, type SippCeiling, sippCeilingStep } from "./sipp-ceiling.js";
 
 const OUT_DIR = resolve(".bench");
 const PAUSE_BETWEEN_STEPS_MS = 1000;
@@ -39,6 +42,8 @@ interface RunState {
   records: StepRecord[];
   /** from SIGTERM to both children gone */
   shutdownSeconds: number | null;
+  /** null with --no-sipp */
+  sipp: SippCeiling | null;
 }
 
 async function main(): Promise<number> {
@@ -62,6 +67,7 @@ async function main(): Promise<number> {
     warmup: null,
     records: [],
     shutdownSeconds: null,
+    sipp: null,
   };
   const tempDir = mkdtempSync(join(tmpdir(), "flashverify-bench-"));
   process.once("exit", () => {
@@ -126,6 +132,10 @@ async function main(): Promise<number> {
   await children.stopAll();
   state.shutdownSeconds = Math.round((performance.now() - t0) / 100) / 10;
   attachCallOutcomes(state, server.databaseFile);
+  if (options.sippRates.length > 0) {
+    state.sipp = { skipped: null, version: null, handsetCommand: null, steps: [] };
+    await measureSippCeiling(options.sippRates, options.sippSeconds, children, state.sipp);
+  }
   finish(state);
   if (options.cpuProf) printProfiles(profileDir);
   return 0;
@@ -240,6 +250,9 @@ function finish(state: RunState): void {
   if (state.shutdownSeconds !== null)
     console.log(`server and load process stopped ${state.shutdownSeconds} s after SIGTERM`);
   for (const line of summarizeServerLog(join(OUT_DIR, "server.log"))) console.log(line);
+  console.log("");
+  for (const line of describeSippCeiling(state.sipp, sustained?.completedPerSecond ?? null)) console.log(line);
+  const sippCeiling = sippCeilingStep(state.sipp);
   mkdirSync(OUT_DIR, { recursive: true });
   const json = {
     command: state.command,
@@ -252,6 +265,11 @@ function finish(state: RunState): void {
     best: best ?? null,
     sustained: sustained ?? null,
     shutdownSeconds: state.shutdownSeconds,
+    sipp: state.sipp && {
+      ...state.sipp,
+      ceiling: sippCeiling ?? null,
+      ratio: sippCeiling && sustained ? sustained.completedPerSecond / sippCeiling.callsPerSecond : null,
+    },
   };
   writeFileSync(join(OUT_DIR, "last.json"), `${JSON.stringify(json, null, 2)}\n`);
   console.log("results: .bench/last.json");
