@@ -42,7 +42,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --cpu-prof                   profile the server: writes .bench/profiles/*.cpuprofile
   --stop-on-failure            skip the remaining steps after a failed one
   --keep-temp                  keep the temp dir (SQLite database) for inspection
-  --sipp-rates 5000,10000,20000  SIPp-to-SIPp flash calls per second for the ceiling, one step each
+  --sipp-rates 10000,20000,25000 SIPp-to-SIPp flash calls per second for the ceiling, one step each
   --sipp-seconds 5             length of each SIPp step
   --no-sipp                    skip the SIPp-to-SIPp ceiling`;
 
@@ -63,7 +63,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       "cpu-prof": { type: "boolean", default: false },
       "stop-on-failure": { type: "boolean", default: false },
       "keep-temp": { type: "boolean", default: false },
-      "sipp-rates": { type: "string", default: "5000,10000,20000" },
+      "sipp-rates": { type: "string", default: "10000,20000,25000" },
       "sipp-seconds": { type: "string", default: "5" },
       "no-sipp": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
