@@ -24,3 +24,10 @@ it("refuses a second server on one database while the first lives, and takes ove
   expect(existsSync(`${db}.server-lock`)).toBe(false);
   expect(lockDatabaseForServer("sqlite::memory:")).toBeTypeOf("function");
 });
+
+it("creates the database's folder when it does not exist yet (a fresh machine)", () => {
+  const db = join(dir, "not-yet", "deeper", "flashverify.db");
+  const release = lockDatabaseForServer(`sqlite:${db}`);
+  expect(existsSync(`${db}.server-lock`)).toBe(true);
+  release();
+});

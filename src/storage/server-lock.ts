@@ -4,13 +4,16 @@
  * calls. A lock file beside the database, holding the owner's pid, refuses the second server; a lock whose process
  * is gone (a crash, SIGKILL) is taken over, so a restart after a crash is never refused.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 
 /** Takes the lock of the database behind `databaseUrl`; returns its release. In-memory databases need none. */
 export function lockDatabaseForServer(databaseUrl: string): () => void {
   const file = databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : "";
   if (file === "" || file === ":memory:") return () => {};
   const lock = `${file}.server-lock`;
+  // On a fresh machine the database's folder does not exist yet: the lock comes before the database.
+  mkdirSync(dirname(lock), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lock, String(process.pid), { flag: "wx" });
