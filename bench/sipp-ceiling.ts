@@ -7,10 +7,10 @@
  * A rate is clean when at most 0.1% of its calls did not complete at either end; the highest clean one is the ceiling.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freeUdpPort, lastStatistics, portTaken } from "../test/sipp/sipp-tools.js";
 import type { Children } from "./children.js";
 import { cpuPercent, sampleCpu } from "./proc-stats.js";
 
@@ -219,16 +219,14 @@ interface FinalStats {
 
 /** The last line of a SIPp statistics file: cumulative counters, and StartTime/CurrentTime ending in epoch seconds. */
 function readFinalStats(file: string): FinalStats | null {
-  let lines: string[];
+  let csv: string;
   try {
-    lines = readFileSync(file, "utf8").trim().split("\n");
+    csv = readFileSync(file, "utf8");
   } catch {
     return null;
   }
-  if (lines.length < 2) return null;
-  const header = lines[0]!.split(";");
-  const last = lines.at(-1)!.split(";");
-  const field = (name: string) => last[header.indexOf(name)] ?? "";
+  const field = lastStatistics(csv);
+  if (!field) return null;
   const epoch = (name: string) => Number(field(name).split("\t").at(-1));
   return {
     created: Number(field("TotalCallCreated")),
@@ -236,17 +234,6 @@ function readFinalStats(file: string): FinalStats | null {
     failed: Number(field("FailedCall(C)")),
     elapsedSeconds: epoch("CurrentTime") - epoch("StartTime"),
   };
-}
-
-function freeUdpPort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket("udp4");
-    socket.once("error", reject);
-    socket.bind(0, address, () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
 }
 
 /** Waits until the handset listens (an INVITE sent earlier would be lost), or fails if it exited. */
@@ -260,14 +247,6 @@ async function waitUntilBound(address: string, port: number, sipp: Sipp): Promis
     if (exited || Date.now() > deadline) throw new Error(`SIPp handset did not start: ${sipp.tail()}`);
     await sleep(20);
   }
-}
-
-function portTaken(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket("udp4");
-    socket.once("error", () => resolve(true));
-    socket.bind(port, address, () => socket.close(() => resolve(false)));
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,11 +9,11 @@
  * const run = await sipp.result; // { exitCode: 0, successful: 1, failed: 0, messages: [...] }
  */
 import { spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freeUdpPort, lastStatistics, portTaken } from "./sipp-tools.js";
 
 const SCENARIO_DIR = fileURLToPath(new URL(".", import.meta.url));
 
@@ -145,32 +145,10 @@ function parseMessageLog(log: string): SippMessage[] {
 
 /** The cumulative SuccessfulCall/FailedCall counters from the last line of SIPp's statistics file. */
 function finalStats(csv: string): { successful: number; failed: number } {
-  const lines = csv.trim().split("\n");
-  const header = lines[0]?.split(";") ?? [];
-  const last = lines.at(-1)?.split(";") ?? [];
-  const value = (name: string) => Number(last[header.indexOf(name)] ?? Number.NaN);
-  return lines.length < 2
-    ? { successful: 0, failed: 0 }
-    : { successful: value("SuccessfulCall(C)"), failed: value("FailedCall(C)") };
-}
-
-function freeUdpPort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket("udp4");
-    socket.once("error", reject);
-    socket.bind(0, address, () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
-
-function portTaken(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket("udp4");
-    socket.once("error", () => resolve(true));
-    socket.bind(port, address, () => socket.close(() => resolve(false)));
-  });
+  const field = lastStatistics(csv);
+  if (!field) return { successful: 0, failed: 0 };
+  const value = (name: string) => Number(field(name) || Number.NaN);
+  return { successful: value("SuccessfulCall(C)"), failed: value("FailedCall(C)") };
 }
 
 /** The header lines of a logged message with this name (case-insensitive), values only. */
