@@ -10,6 +10,7 @@
  * behind is charged to the latency, never silently dropped (no coordinated omission).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { JsonClient, JsonResponse } from "./http-client.js";
 import type { PhoneNumbers } from "./phone-numbers.js";
 import type { ErrorCounts, StepLoadResult, StepRequest } from "./protocol.js";
@@ -290,8 +291,4 @@ function bump(counts: Record<string, number>, key: string): void {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./args.js";
 import { describeCallOutcomes, readCallOutcomes } from "./call-outcomes.js";
 import { Children } from "./children.js";
@@ -296,10 +297,6 @@ function showProgress(p: ProgressMessage): void {
 function clearProgress(): void {
   if (progressShown) process.stderr.write("\r\x1b[K");
   progressShown = false;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 main().then(

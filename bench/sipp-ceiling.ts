@@ -10,6 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { freeUdpPort, lastStatistics, portTaken } from "../test/sipp/sipp-tools.js";
 import type { Children } from "./children.js";
 import { cpuPercent, sampleCpu } from "./proc-stats.js";
@@ -247,8 +248,4 @@ async function waitUntilBound(address: string, port: number, sipp: Sipp): Promis
     if (exited || Date.now() > deadline) throw new Error(`SIPp handset did not start: ${sipp.tail()}`);
     await sleep(20);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
