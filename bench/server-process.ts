@@ -34,6 +34,22 @@ const MAIN = join(DIST, "src", "cli", "main.js");
 const GUARD = pathToFileURL(join(DIST, "bench", "orphan-guard.js")).href;
 const READY_TIMEOUT_MS = 30_000;
 
+/**
+ * The bench is one backend on 127.0.0.1 without client IPs, starting 2,000 verifications/s to consecutive numbers
+ * (10,000 per prefix) at list prices: the production defaults would rightly refuse it within a second (per-IP and
+ * per-prefix limits, the spend cap), and its first 20 sends to each new prefix go out before any has verified,
+ * which the pumping detector reads as pumping. The limits are set out of reach rather than off, so every start and
+ * check still pays for its counters, and the detector judges at bench scale.
+ */
+export const BENCH_FRAUD_SETTINGS: Record<string, string> = {
+  FRAUD_START_LIMITS: "destination=1000000/10m,prefix=1000000/10m,ip=1000000/10m,device=1000000/10m",
+  FRAUD_CHECK_LIMITS: "destination=1000000/10m,ip=1000000/10m",
+  FRAUD_PUMPING_MIN_SENDS_PREFIX: "1000",
+  FRAUD_PUMPING_MIN_SENDS_COUNTRY: "10000",
+  FRAUD_DAILY_SPEND_USD: "1000000",
+  FRAUD_DAILY_SPEND_COUNTRY_USD: "1000000",
+};
+
 /** Spawns the server and resolves once /readyz answers 200; rejects if it exits or times out first. */
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
   const port = await freePort();
@@ -50,6 +66,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     SIP_RING_TIME_MS: "0",
     POOL_NUMBERS: "+4420794xxxxx",
     LOG_LEVEL: "warn",
+    ...BENCH_FRAUD_SETTINGS,
   };
   const args = [...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
   const inherited = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };

@@ -168,7 +168,7 @@ export function describeSippCeiling(result: SippCeiling | null, sustainedPerSeco
   return lines;
 }
 
-interface Sipp {
+export interface Sipp {
   child: ReturnType<typeof spawn>;
   pid: number;
   exit: Promise<number | null>;
@@ -176,7 +176,7 @@ interface Sipp {
   tail: () => string;
 }
 
-function startSipp(args: string[], cwd: string, children: Children, name: string): Sipp {
+export function startSipp(args: string[], cwd: string, children: Children, name: string): Sipp {
   const child = spawn("sipp", args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child, name);
   let output = "";
@@ -194,7 +194,7 @@ function startSipp(args: string[], cwd: string, children: Children, name: string
 }
 
 /** Samples a process's CPU every 100 ms while it runs, so the last sample before its exit gives its CPU use. */
-function watchCpu(pid: number, from: ReturnType<typeof sampleCpu>): { percent: () => number } {
+export function watchCpu(pid: number, from: ReturnType<typeof sampleCpu>): { percent: () => number } {
   let last = from;
   const timer = setInterval(() => {
     try {
@@ -211,7 +211,7 @@ function watchCpu(pid: number, from: ReturnType<typeof sampleCpu>): { percent: (
   };
 }
 
-interface FinalStats {
+export interface FinalStats {
   created: number;
   successful: number;
   failed: number;
@@ -219,7 +219,7 @@ interface FinalStats {
 }
 
 /** The last line of a SIPp statistics file: cumulative counters, and StartTime/CurrentTime ending in epoch seconds. */
-function readFinalStats(file: string): FinalStats | null {
+export function readFinalStats(file: string): FinalStats | null {
   let csv: string;
   try {
     csv = readFileSync(file, "utf8");
@@ -238,7 +238,7 @@ function readFinalStats(file: string): FinalStats | null {
 }
 
 /** Waits until the handset listens (an INVITE sent earlier would be lost), or fails if it exited. */
-async function waitUntilBound(address: string, port: number, sipp: Sipp): Promise<void> {
+export async function waitUntilBound(address: string, port: number, sipp: Sipp): Promise<void> {
   let exited = false;
   void sipp.exit.then(() => {
     exited = true;

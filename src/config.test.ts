@@ -48,4 +48,68 @@ describe("loadConfig", () => {
     expect(config.POOL_NUMBERS).toEqual(["+4420794xxxxx", "+441632960123"]);
     expect(() => loadConfig({ FLASHVERIFY_CONFIG: join(file, "missing") })).toThrow(/FLASHVERIFY_CONFIG/);
   });
+
+  describe("carrier trunks", () => {
+    const trunk = { id: "carrier-a", host: "sbc.carrier-a.example" };
+
+    it("reads SIP_TRUNKS and SIP_ROUTES as JSON, with defaults for every trunk option", () => {
+      const config = loadConfig({
+        SANDBOX: "off",
+        SIP_TRUNKS: JSON.stringify([trunk, { id: "carrier-b", host: "10.0.0.7", port: 5080, transport: "tcp" }]),
+        SIP_ROUTES: JSON.stringify([
+          { prefixes: ["+44"], trunks: [{ id: "carrier-b" }, { id: "carrier-a", priority: 2 }] },
+        ]),
+      });
+      expect(config.SIP_TRUNKS?.[0]).toMatchObject({
+        id: "carrier-a",
+        transport: "udp",
+        cli_format: "e164",
+        p_asserted_identity: true,
+        headers: {},
+        queue_size: 1000,
+        queue_timeout_ms: 2000,
+        breaker_failures: 5,
+      });
+      expect(config.SIP_ROUTES[0]?.trunks).toEqual([
+        { id: "carrier-b", priority: 1, weight: 1 },
+        { id: "carrier-a", priority: 2, weight: 1 },
+      ]);
+    });
+
+    it("names the field that is wrong, down to the trunk and its option", () => {
+      const bad =
+        (trunks: unknown[], routes: unknown[] = []) =>
+        () =>
+          loadConfig({ SANDBOX: "off", SIP_TRUNKS: JSON.stringify(trunks), SIP_ROUTES: JSON.stringify(routes) });
+      expect(bad([trunk, { ...trunk, id: "b", cli_format: "intl" }])).toThrow(/SIP_TRUNKS\.1\.cli_format/);
+      expect(bad([{ ...trunk, stir_shaken: { key_file: "k.pem", x5u: "ftp://x", attest: "A" } }])).toThrow(
+        /SIP_TRUNKS\.0\.stir_shaken\.x5u: must be an http\(s\) URL/,
+      );
+      expect(bad([{ ...trunk, stir_shaken: { key_file: "k.pem", x5u: "https://x/c.pem", attest: "D" } }])).toThrow(
+        /SIP_TRUNKS\.0\.stir_shaken\.attest/,
+      );
+      expect(bad([{ ...trunk, headers: { "X-Ok": "a", Via: "SIP/2.0/UDP evil" } }])).toThrow(/SIP_TRUNKS\.0\.headers/);
+      expect(bad([{ ...trunk, headers: { "X-Two": "a\r\nVia: x" } }])).toThrow(
+        /SIP_TRUNKS\.0\.headers\.X-Two: must be one line/,
+      );
+      expect(bad([{ ...trunk, tls: {} }])).toThrow(/SIP_TRUNKS\.0\.tls: is only used with transport "tls"/);
+      expect(bad([{ ...trunk, hots: "typo" }])).toThrow(/SIP_TRUNKS\.0/);
+      expect(bad([trunk, trunk])).toThrow(/SIP_TRUNKS\.1\.id: "carrier-a" is used by another trunk/);
+      expect(bad([trunk], [{ trunks: [{ id: "nope" }] }])).toThrow(/SIP_ROUTES\.0\.trunks\.0\.id: no trunk "nope"/);
+      expect(() => loadConfig({ SIP_TRUNKS: "[{" })).toThrow(/SIP_TRUNKS/);
+    });
+
+    it("takes trunks as arrays from the JSON config file", async () => {
+      const { writeFileSync, mkdtempSync } = await import("node:fs");
+      const { join } = await import("node:path");
+      const { tmpdir } = await import("node:os");
+      const file = join(mkdtempSync(join(tmpdir(), "fv-config-")), "config.json");
+      writeFileSync(file, JSON.stringify({ SANDBOX: "off", SIP_TRUNKS: [{ ...trunk, max_cps: 50 }] }));
+      expect(loadConfig({ FLASHVERIFY_CONFIG: file }).SIP_TRUNKS?.[0]).toMatchObject({ id: "carrier-a", max_cps: 50 });
+    });
+
+    it("accepts SIP_TRUNKS instead of SIP_TRUNK_HOST when the sandbox is off", () => {
+      expect(loadConfig({ SANDBOX: "off", SIP_TRUNKS: JSON.stringify([trunk]) }).SIP_TRUNK_HOST).toBeUndefined();
+    });
+  });
 });

@@ -5,7 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { MessageChannelsConfig } from "./channels/config.js";
 import { validatePool } from "./core/pool.js";
+import { parseAllowedClasses } from "./events/address-guard.js";
+import { fraudConfigShape } from "./fraud/settings.js";
+import { RoutesSchema, TrunksSchema, trunkConfigProblems } from "./sip/trunks/schema.js";
 
 const onOff = z.enum(["on", "off"]);
 const port = z.coerce.number().int().min(0).max(65535);
@@ -19,6 +23,11 @@ const ConfigSchema = z
     HOST: z.string().min(1).default("127.0.0.1"),
     /** `sqlite:<path>`; default sqlite:./data/flashverify.db */
     DATABASE_URL: z.string().min(1).default("sqlite:./data/flashverify.db"),
+    /** `redis://host:6379`: shared rate limits and live-event fan-out between server processes; default none */
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "a redis:// or rediss:// URL")
+      .optional(),
     /** when set, registered at start for the default application (stored hashed) */
     FLASHVERIFY_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
     /** key of the code and caller-ID HMACs; when unset one is generated once and kept in the database */
@@ -36,8 +45,19 @@ const ConfigSchema = z
     SANDBOX_PUBLIC: onOff.default("off"),
     SANDBOX_SIP_ADDRESS: z.string().default("127.0.0.2"),
     SANDBOX_SIP_PORT: port.default(5060),
+    /** the sandbox SMSC (SMPP), on SANDBOX_SIP_ADDRESS; default 2775 */
+    SANDBOX_SMPP_PORT: port.default(2775),
+    /** the sandbox mailbox (SMTP), on SANDBOX_SIP_ADDRESS; default 2525 */
+    SANDBOX_SMTP_PORT: port.default(2525),
 
-    /** the carrier trunk or SBC (required when SANDBOX=off) */
+    /**
+     * carrier trunks (JSON array, see src/sip/trunks/schema.ts and the README's "Connecting a carrier"); when set,
+     * SIP_TRUNK_HOST/PORT are not used
+     */
+    SIP_TRUNKS: TrunksSchema.optional(),
+    /** routes choosing trunks by destination prefix or country, priority and weight (JSON array); default all trunks in order */
+    SIP_ROUTES: RoutesSchema.default([]),
+    /** the carrier trunk or SBC: shorthand for one UDP trunk (SANDBOX=off needs it or SIP_TRUNKS) */
     SIP_TRUNK_HOST: z.string().min(1).optional(),
     SIP_TRUNK_PORT: port.default(5060),
     /** host part of the Request-URI, From and To; default the trunk host */
@@ -79,12 +99,75 @@ const ConfigSchema = z
           .filter(Boolean),
       ),
 
+    /**
+     * the steps of a verification whose request names none: channels with optional seconds before the next
+     * step, e.g. `flashcall:60,sms:120`; default `flashcall`
+     */
+    WORKFLOW: z
+      .string()
+      .default("flashcall")
+      .transform((s, ctx) => {
+        const steps = [];
+        for (const part of s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean)) {
+          const [channel, seconds] = part.split(":");
+          if (!["flashcall", "sms", "whatsapp", "email"].includes(channel ?? "")) {
+            ctx.addIssue({ code: "custom", message: `unknown channel ${JSON.stringify(channel)}` });
+            return z.NEVER;
+          }
+          if (seconds !== undefined && !/^\d+$/.test(seconds)) {
+            ctx.addIssue({ code: "custom", message: `${part}: the timeout is whole seconds` });
+            return z.NEVER;
+          }
+          steps.push({
+            channel: channel as "flashcall" | "sms" | "whatsapp" | "email",
+            timeout: seconds === undefined ? undefined : Number(seconds),
+          });
+        }
+        return steps;
+      }),
+    /** digits of SMS/WhatsApp/email codes, 4..10; default 6 */
+    OTP_LENGTH: z.coerce.number().int().min(4).max(10).default(6),
+    /** who the message says sent the code; default flashverify */
+    OTP_APP_NAME: z.string().min(1).max(30).default("flashverify"),
+    /** the message text, with {app}, {code} and {minutes}; default "Your {app} verification code is {code}. ..." */
+    OTP_TEMPLATE: z.string().min(1).max(300).includes("{code}").optional(),
+    ...MessageChannelsConfig,
+
     /** how long a flash call's code is accepted; default 60 s, at most 120 s */
     FLASHCALL_TTL_SECONDS: z.coerce.number().int().min(10).max(120).default(60),
     /** lifetime of a whole verification; default and maximum 600 s */
     VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(10).max(600).default(600),
     /** wrong checks allowed per flash-call verification; default 3 */
     FLASHCALL_MAX_CHECKS: z.coerce.number().int().min(1).max(10).default(3),
+
+    /**
+     * address classes webhooks and decision callbacks may reach besides public ones, comma-separated:
+     * loopback, private, link-local, cgnat, unique-local, reserved, or all; default none
+     */
+    WEBHOOK_ALLOW_PRIVATE: z
+      .string()
+      .default("")
+      .transform((s, ctx) => {
+        try {
+          return parseAllowedClasses(s);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** deadline of one webhook request; default 10 s */
+    WEBHOOK_TIMEOUT_MS: ms.min(100).max(60_000).default(10_000),
+    /** how often the webhook worker looks for due retries when nothing new happened; default 1000 ms */
+    WEBHOOK_POLL_MS: ms.min(10).max(60_000).default(1000),
+    /** how often due timers (expiry, attempts left in flight) are fired; default 250 ms */
+    TIMER_INTERVAL_MS: ms.min(10).max(60_000).default(250),
+    /** comment lines on idle SSE streams, so proxies keep them open; default 15 s */
+    SSE_HEARTBEAT_MS: ms.min(100).max(300_000).default(15_000),
+    /** fraud controls (FRAUD_*): see src/fraud/settings.ts and README "Fraud controls" */
+    ...fraudConfigShape,
   })
   .superRefine((c, ctx) => {
     if (c.POOL_NUMBERS) {
@@ -102,8 +185,24 @@ const ConfigSchema = z
           "loopback, set SANDBOX=off for real traffic, or SANDBOX_PUBLIC=on for a shared demo",
       });
     }
-    if (c.SANDBOX === "off" && !c.SIP_TRUNK_HOST) {
-      ctx.addIssue({ code: "custom", path: ["SIP_TRUNK_HOST"], message: "is required when SANDBOX=off" });
+    const provider = c.SMS_PROVIDER ?? (c.SMPP_HOST ? "smpp" : "none");
+    const need = (key: keyof typeof c, when: string) => {
+      if (!c[key]) ctx.addIssue({ code: "custom", path: [key], message: `is required when ${when}` });
+    };
+    if (provider === "smpp") for (const key of ["SMPP_HOST", "SMPP_SYSTEM_ID"] as const) need(key, "SMS_PROVIDER=smpp");
+    if (provider === "twilio") {
+      for (const key of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"] as const) need(key, "SMS_PROVIDER=twilio");
+    }
+    if (provider === "http") need("SMS_HTTP", "SMS_PROVIDER=http");
+    if (c.SANDBOX === "off" && !c.SIP_TRUNK_HOST && !c.SIP_TRUNKS?.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SIP_TRUNK_HOST"],
+        message: "is required when SANDBOX=off (or SIP_TRUNKS)",
+      });
+    }
+    for (const [path, message] of trunkConfigProblems(c.SIP_TRUNKS ?? [], c.SIP_ROUTES)) {
+      ctx.addIssue({ code: "custom", path, message });
     }
   });
 
@@ -146,7 +245,10 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "string" ? v : String(v)]));
+    // Structured settings (SIP_TRUNKS, SIP_ROUTES) stay structured; the others read like environment strings.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, typeof v === "string" || typeof v === "object" ? v : String(v)]),
+    );
   } catch (error) {
     throw new ConfigError(`FLASHVERIFY_CONFIG: ${path} is not a JSON object of settings: ${(error as Error).message}`);
   }

@@ -1,6 +1,6 @@
 /**
- * Runs the server: builds the services and the HTTP app, listens, drives the periodic work (expiry sweep, pool
- * refresh) and shuts down gracefully on SIGINT/SIGTERM, letting in-flight requests finish.
+ * Runs the server: builds the services and the HTTP app, listens, starts the background work (timers, webhook
+ * deliveries, pool refresh) and shuts down gracefully on SIGINT/SIGTERM, letting in-flight requests finish.
  */
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
@@ -15,14 +15,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** how often overdue verifications are settled and pools reloaded */
-const SWEEP_INTERVAL_MS = 1000;
+/** how often pools are reloaded */
 const POOL_REFRESH_MS = 10_000;
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const logger = pino({ level: config.LOG_LEVEL });
   const services = await createServices(config, {
     onBackgroundError: (error, context) => logger.error({ err: error }, `background ${context} failed`),
+    onTrunkEvent: (event) => logger.warn({ trunk: event.trunk }, `SIP trunk ${event.type.replace(/_/g, " ")}`),
   });
   let app: FastifyInstance | undefined;
   let url: string;
@@ -37,21 +37,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   const server = app;
 
-  let sweeping = false;
-  const sweep = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    services.verifications
-      .expireDue()
-      .catch((error: unknown) => logger.error({ err: error }, "expiry sweep failed"))
-      .finally(() => {
-        sweeping = false;
-      });
-  }, SWEEP_INTERVAL_MS);
+  // Durable timers (expiry, attempts a crash left in flight) and webhook deliveries, both driven from rows.
+  services.startWorkers();
   const refresh = setInterval(() => {
     services.pools.refresh().catch((error: unknown) => logger.error({ err: error }, "pool refresh failed"));
   }, POOL_REFRESH_MS);
-  sweep.unref();
   refresh.unref();
 
   const sandbox = services.sandbox?.handsets.local;
@@ -67,7 +57,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      clearInterval(sweep);
       clearInterval(refresh);
       await server.close();
       await services.close();

@@ -5,26 +5,60 @@
 
 import { EventLoopLag } from "./api/load-shedding.js";
 import { createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
+import { MESSAGE_CHANNELS, type MessageChannelName, type SandboxCarrier } from "./channels/registry.js";
 import { type Config, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
 import { CodeHasher } from "./core/codes.js";
 import { newSecret } from "./core/ids.js";
 import { PoolRegistry } from "./core/pool-registry.js";
-import { type Clock, type Store, systemClock } from "./core/ports.js";
+import { type Clock, type MessageChannel, type Store, systemClock } from "./core/ports.js";
+import type { WorkflowStep } from "./core/types.js";
 import { VerificationService } from "./core/verification-service.js";
+import { DEFAULT_STEP_TIMEOUT_MS } from "./core/workflow.js";
+import { CallbackDecider } from "./events/decision-callback.js";
+import { type EventHub, LocalEventHub } from "./events/event-hub.js";
+import { EventLog } from "./events/event-log.js";
+import { RedisEventHub } from "./events/redis-event-hub.js";
+import { TimerWorker } from "./events/timer-worker.js";
+import { WebhookEndpoints } from "./events/webhook-endpoints.js";
+import type { WebhookStore } from "./events/webhook-store.js";
+import { WebhookWorker } from "./events/webhook-worker.js";
+import { createFraudControls, type FraudControls } from "./fraud/index.js";
+import type { LimiterBackend } from "./fraud/limiter.js";
+import { Metrics } from "./metrics/index.js";
 import { VirtualHandsets } from "./sandbox/handsets.js";
-import { startSipUacWorker } from "./sip/uac-worker.js";
+import { VirtualInbox } from "./sandbox/inbox.js";
+import { VirtualSmsc } from "./sandbox/smsc.js";
+import { VirtualWhatsApp } from "./sandbox/whatsapp.js";
+import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "./sip/trunks/index.js";
 import { openStore } from "./storage/index.js";
+import { openRedis } from "./storage/redis.js";
 import { lockDatabaseForServer } from "./storage/server-lock.js";
 
 export interface Services {
   config: Config;
   clock: Clock;
-  store: Store;
+  store: Store & WebhookStore;
   apiKeys: ApiKeys;
   pools: PoolRegistry;
   verifications: VerificationService;
-  sandbox: { handsets: VirtualHandsets } | null;
+  /** who hears about committed events (SSE streams, the webhook worker) */
+  events: EventHub;
+  eventLog: EventLog;
+  webhookEndpoints: WebhookEndpoints;
+  decisions: CallbackDecider;
+  /** started by the server (startWorkers); tests drive them by hand */
+  webhooks: WebhookWorker;
+  timers: TimerWorker;
+  /** starts the webhook and timer workers */
+  startWorkers(): void;
+  /** the configured message channels (SMS, WhatsApp, email), for their delivery-report webhooks */
+  messageChannels: Partial<Record<MessageChannelName, MessageChannel>>;
+  /** rate limits, number policy, pumping detector, risk scoring, blocks and allow list */
+  fraud: FraudControls;
+  sandbox: ({ handsets: VirtualHandsets } & SandboxCarrier) | null;
+  /** Prometheus metrics, served at /metrics */
+  metrics: Metrics;
   /** event-loop lag, for shedding new verifications under overload */
   lag: EventLoopLag;
   /** stops background work, channels and the store */
@@ -35,9 +69,30 @@ export interface ServiceOverrides {
   clock?: Clock;
   /** receives failures of background work; default: printed to stderr */
   onBackgroundError?: (error: unknown, context: string) => void;
+  /** a carrier trunk went out of service or came back; default: printed to stderr */
+  onTrunkEvent?: (event: TrunkEvent) => void;
+  /** the fraud controls' limiter backend; default per FRAUD_LIMITER */
+  limiterBackend?: LimiterBackend;
 }
 
 export const DEFAULT_POOL_ID = "pool_default";
+
+/**
+ * The trunks calls go to: the sandbox's handsets when it is on; else SIP_TRUNKS, or the one trunk SIP_TRUNK_HOST,
+ * SIP_TRUNK_PORT and SIP_DOMAIN describe.
+ */
+function trunkConfigs(config: Config, handsets: { address: string; port: number } | null): TrunkConfig[] {
+  const shorthand = (id: string, host: string, port: number) =>
+    TrunkSchema.parse({
+      id,
+      host,
+      port,
+      local_port: config.SIP_LOCAL_PORT,
+      ...(config.SIP_DOMAIN ? { domain: config.SIP_DOMAIN } : {}),
+    });
+  if (handsets) return [shorthand("sandbox", handsets.address, handsets.port)];
+  return config.SIP_TRUNKS ?? [shorthand("default", config.SIP_TRUNK_HOST as string, config.SIP_TRUNK_PORT)];
+}
 
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
@@ -67,6 +122,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const pools = new PoolRegistry(store);
   await pools.refresh();
 
+  // The virtual carrier: SIP handsets, an SMSC, WhatsApp's Cloud API and a mailbox, all on loopback. WhatsApp's
+  // delivery statuses are handed over in-process (its channel is created below).
+  const whatsappStatus: { receive?: (payload: Record<string, unknown>) => void } = {};
   const sandbox =
     config.SANDBOX === "on"
       ? {
@@ -74,25 +132,51 @@ export async function createServices(config: Config, overrides: ServiceOverrides
             address: config.SANDBOX_SIP_ADDRESS,
             port: config.SANDBOX_SIP_PORT,
           }),
+          smsc: await VirtualSmsc.create({ address: config.SANDBOX_SIP_ADDRESS, port: config.SANDBOX_SMPP_PORT }),
+          whatsapp: await VirtualWhatsApp.create({
+            address: config.SANDBOX_SIP_ADDRESS,
+            port: 0,
+            onStatus: (payload) => whatsappStatus.receive?.(payload),
+          }),
+          inbox: await VirtualInbox.create({ address: config.SANDBOX_SIP_ADDRESS, port: config.SANDBOX_SMTP_PORT }),
         }
       : null;
+  const messageChannels: Partial<Record<MessageChannelName, MessageChannel>> = {};
+  for (const [name, create] of Object.entries(MESSAGE_CHANNELS)) {
+    const channel = create(config, sandbox);
+    if (channel) messageChannels[name as MessageChannelName] = channel;
+  }
+  whatsappStatus.receive = (payload) => messageChannels.whatsapp?.handleReceipt?.(payload);
+  const defaultWorkflow: WorkflowStep[] = config.WORKFLOW.map((step) => {
+    if (step.channel !== "flashcall" && !messageChannels[step.channel]) {
+      throw new Error(`WORKFLOW: the ${step.channel} channel is not configured`);
+    }
+    const fallback =
+      step.channel === "flashcall" ? config.FLASHCALL_TTL_SECONDS * 1000 : DEFAULT_STEP_TIMEOUT_MS[step.channel];
+    return { channel: step.channel, timeoutMs: step.timeout === undefined ? fallback : step.timeout * 1000 };
+  });
 
-  const target = sandbox
-    ? { host: sandbox.handsets.local.address, port: sandbox.handsets.local.port }
-    : { host: config.SIP_TRUNK_HOST as string, port: config.SIP_TRUNK_PORT };
+  const metrics = new Metrics();
   const onBackgroundError =
     overrides.onBackgroundError ??
     ((error: unknown, context: string) => console.error(`flashverify: background ${context} failed:`, error));
 
-  // The UAC runs in its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the
-  // kernel drops datagrams) holds however busy HTTP and SQLite keep this one. Its timers use real time.
-  const uac = await startSipUacWorker({
+  // Every flash call goes through the trunk layer: routes, limits, failover and breakers over one UAC per trunk,
+  // each in its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the kernel drops
+  // datagrams) holds however busy HTTP and SQLite keep this one. The sandbox is one trunk to its handsets.
+  const uac = await startTrunkRouter({
+    trunks: trunkConfigs(config, sandbox?.handsets.local ?? null),
+    routes: sandbox ? [] : config.SIP_ROUTES,
     localAddress: config.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
-    localPort: config.SIP_LOCAL_PORT,
-    target,
-    ...(config.SIP_DOMAIN ? { domain: config.SIP_DOMAIN } : {}),
     t1Ms: config.SIP_T1_MS,
-    onError: (error) => onBackgroundError(error, "SIP worker"),
+    onError: (error, trunk) => onBackgroundError(error, `SIP trunk ${trunk}`),
+    onEvent: (event) => {
+      metrics.trunksOutOfService.set({ trunk: event.trunk }, event.type === "out_of_service" ? 1 : 0);
+      (
+        overrides.onTrunkEvent ??
+        ((e) => console.error(`flashverify: SIP trunk ${e.trunk} is ${e.type.replace(/_/g, " ")}`))
+      )(event);
+    },
   });
 
   const flashcall = createFlashcallSipChannel({
@@ -102,23 +186,78 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     onError: (error) => onBackgroundError(error, "flash call"),
   });
 
+  // With Redis, limits are shared and live events fan out to every process; without, both stay in this one.
+  const redis = config.REDIS_URL
+    ? await openRedis(config.REDIS_URL, (error) => onBackgroundError(error, "Redis"))
+    : null;
+  const events: EventHub = redis
+    ? await RedisEventHub.start(redis.commands, redis.subscriber, {
+        onError: (error) => onBackgroundError(error, "event fan-out"),
+      })
+    : new LocalEventHub();
+  const allowed = config.WEBHOOK_ALLOW_PRIVATE;
+  const decisions = new CallbackDecider({ store, clock, allowed });
+  const fraud = await createFraudControls(config, {
+    store,
+    clock,
+    redis: redis?.commands ?? null,
+    onError: onBackgroundError,
+    ...(overrides.limiterBackend ? { backend: overrides.limiterBackend } : {}),
+  });
+
   const verifications = new VerificationService({
     store,
     clock,
     hasher,
     pools,
-    channels: { flashcall },
+    channels: { flashcall, ...messageChannels },
+    fraud,
     settings: {
+      defaultWorkflow,
+      otpLength: config.OTP_LENGTH,
+      otpMaxChecks: config.OTP_MAX_CHECKS,
+      appName: config.OTP_APP_NAME,
+      ...(config.OTP_TEMPLATE ? { otpTemplate: config.OTP_TEMPLATE } : {}),
       flashcallTtlMs: config.FLASHCALL_TTL_SECONDS * 1000,
       verificationTtlMs: config.VERIFICATION_TTL_SECONDS * 1000,
       flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
       clientTokenGraceMs: 10 * 60_000,
+      // Longer than any call the SIP channel places: dial limit or Timer B, then the ring, then CANCEL's Timer F.
+      attemptDeadlineMs:
+        Math.max(config.SIP_MAX_DIAL_MS, 64 * config.SIP_T1_MS) +
+        config.SIP_RING_TIME_MS +
+        64 * config.SIP_T1_MS +
+        5000,
     },
+    events,
+    observer: (committed) => metrics.recorded(committed),
+    decisions,
     onBackgroundError,
   });
 
-  // Before any call is placed: attempts a previous process left in flight have no call behind them any more.
-  await verifications.recoverInterrupted();
+  // SQLite has one server per database (the lock above), so before any call is placed it settles the attempts a
+  // previous process left in flight and releases the claims it held. On PostgreSQL other nodes may be running:
+  // their work is theirs, and a dead node's is settled by the durable timers (an attempt past its deadline) and
+  // by claims that lapse.
+  if (config.DATABASE_URL.startsWith("sqlite:")) {
+    await verifications.recoverInterrupted();
+    await store.releaseAllClaims();
+  }
+
+  const webhooks = new WebhookWorker({
+    store,
+    clock,
+    allowed,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    pollMs: config.WEBHOOK_POLL_MS,
+    onError: (error) => onBackgroundError(error, "webhook delivery"),
+  });
+  const stopKicking = events.onAny(() => webhooks.kick());
+  const timers = new TimerWorker({
+    advanceDue: (limit) => verifications.advanceDue(limit),
+    intervalMs: config.TIMER_INTERVAL_MS,
+    onError: (error) => onBackgroundError(error, "timers"),
+  });
   const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
 
   return {
@@ -128,12 +267,34 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     apiKeys,
     pools,
     verifications,
+    events,
+    eventLog: new EventLog(store, verifications),
+    webhookEndpoints: new WebhookEndpoints(store, clock, allowed),
+    decisions,
+    webhooks,
+    timers,
+    startWorkers() {
+      webhooks.start();
+      timers.start();
+    },
+    messageChannels,
+    fraud,
+    metrics,
     sandbox,
     lag,
     async close() {
       lag.close();
+      stopKicking();
+      await timers.stop();
+      await webhooks.stop();
+      fraud.close();
       await flashcall.close();
+      await Promise.all(Object.values(messageChannels).map((channel) => channel.close()));
       await sandbox?.handsets.close();
+      await sandbox?.smsc.close();
+      await sandbox?.whatsapp.close();
+      await sandbox?.inbox.close();
+      await redis?.close();
       await store.close();
       unlock();
     },

@@ -71,6 +71,8 @@ describe("flashverify CLI", () => {
     const config = configFor("verify.db", {
       PORT: "0",
       SANDBOX_SIP_PORT: "0",
+      SANDBOX_SMPP_PORT: "0",
+      SANDBOX_SMTP_PORT: "0",
       SIP_RING_TIME_MS: "100",
       FLASHVERIFY_API_KEY: "fv_cli_test_key_0123456789",
       OVERLOAD_MAX_LAG_MS: "0",

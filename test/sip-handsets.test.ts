@@ -26,7 +26,9 @@ describe.each(callers)("%s calling VirtualHandsets", (_name, start) => {
     uac = await start({
       target: { host: handsets.local.address, port: handsets.local.port },
       t1Ms: 50,
-      timerBMs: 500,
+      // The same process answers: when a loaded machine stalls this thread for half a second, the handsets' 100s sit
+      // unread while Timer B expires. 2 s keeps the silent-handset case short and outlasts such stalls.
+      timerBMs: 2000,
     });
   });
 

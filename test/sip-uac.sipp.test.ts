@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { VirtualHandsets } from "../src/sandbox/handsets.js";
 import { type FlashCaller, type PlaceCallOptions, SipUac, type SipUacOptions } from "../src/sip/uac.js";
 import { startSipUacWorker } from "../src/sip/uac-worker.js";
-import { headerValues, type SippMessage, type SippResult, startSipp } from "./sipp/sipp.js";
+import { expectScenarioPassed, headerValues, type SippMessage, type SippResult, startSipp } from "./sipp/sipp.js";
 import { commandExists, peerAvailable } from "./support/peers.js";
 
 const available = peerAvailable("sipp", () => commandExists("sipp"));
@@ -16,15 +16,6 @@ const available = peerAvailable("sipp", () => commandExists("sipp"));
 const SIPP_UAS_ADDRESS = "127.0.0.3";
 const SIPP_UAC_ADDRESS = "127.0.0.4";
 const CALL = { to: "+447400123456", cli: "+442079412345", ringTimeMs: 100, maxDialMs: 5000 };
-
-function expectScenarioPassed(run: SippResult): void {
-  expect({ exitCode: run.exitCode, successful: run.successful, failed: run.failed, errors: run.errors }).toEqual({
-    exitCode: 0,
-    successful: 1,
-    failed: 0,
-    errors: "",
-  });
-}
 
 function received(run: SippResult, method: string): SippMessage[] {
   return run.messages.filter((m) => m.direction === "received" && m.startLine.startsWith(`${method} `));
@@ -91,6 +82,19 @@ describe.skipIf(!available)("SipUac against SIPp as the handset", () => {
     const { record, run } = await placeAgainstSipp(inThread, "uas-not-found.xml");
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "not_found", finalCode: 404, ringingAt: null });
+  });
+
+  it.each([
+    ["uas-temporarily-unavailable.xml", 480, "Q.850;cause=20", "unreachable"],
+    ["uas-unavailable.xml", 503, 'Q.850;cause=34;text="No circuit/channel available"', "network_error"],
+    ["uas-decline.xml", 603, "Q.850;cause=21", "rejected"],
+    ["uas-unwanted.xml", 607, "Q.850;cause=21", "blocked_by_carrier"],
+    ["uas-rejected.xml", 608, "Q.850;cause=21", "blocked_by_carrier"],
+  ] as const)("%s: ends on %i with its Reason header, ACKed", async (scenario, status, reasonHeader, reason) => {
+    const { record, run } = await placeAgainstSipp(inThread, scenario);
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason, finalCode: status, ringingAt: null, reasonHeader });
+    expect(received(run, "ACK")).toHaveLength(1);
   });
 
   it("times out when the peer never responds, retransmitting the INVITE on Timer A until Timer B", async () => {
@@ -210,6 +214,115 @@ describe.skipIf(!available)("the SIP worker thread against SIPp as the handset",
     expectScenarioPassed(run);
     expect(record).toMatchObject({ reason: "answered", finalCode: 200 });
     expect(received(run, "BYE")).toHaveLength(1);
+  });
+});
+
+/** The trunk-facing contract (probe, CLI formats, extra headers, challenges) on both callers, on our own addresses. */
+describe.skipIf(!available).each([
+  ["SipUac", (options: SipUacOptions): Promise<FlashCaller> => SipUac.create(options)],
+  ["the SIP worker thread", (options: SipUacOptions): Promise<FlashCaller> => startSipUacWorker(options)],
+])("%s: trunk options against SIPp", (_name, start) => {
+  afterEach(closeCaller);
+  const address = "127.0.0.20";
+
+  it("probe() sends OPTIONS and resolves with SIPp's 200", async () => {
+    const sipp = await startSipp({ scenario: "uas-options.xml", address });
+    caller = await start({ target: { host: sipp.address, port: sipp.port }, domain: "carrier.example" });
+    expect(await caller.probe(5000)).toBe(200);
+    const run = await sipp.result;
+    expectScenarioPassed(run);
+    const [options] = received(run, "OPTIONS");
+    expect(options?.startLine).toBe("OPTIONS sip:carrier.example SIP/2.0");
+    expect(headerValues(options!, "CSeq")).toEqual(["1 OPTIONS"]);
+  });
+
+  it("sends every request to the outbound proxy, the Request-URI still naming the trunk's domain", async () => {
+    const sipp = await startSipp({ scenario: "uas-ring-cancel.xml", address });
+    // The target is never resolved or contacted: only the proxy is the next hop.
+    caller = await start({ target: { host: "trunk.invalid" }, outboundProxy: { host: sipp.address, port: sipp.port } });
+    expect(await caller.placeCall(CALL).done).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+    const run = await sipp.result;
+    expectScenarioPassed(run);
+    expect(received(run, "INVITE")[0]?.startLine).toBe(`INVITE sip:${CALL.to}@trunk.invalid SIP/2.0`);
+    expect(received(run, "CANCEL")[0]?.startLine).toBe(`CANCEL sip:${CALL.to}@trunk.invalid SIP/2.0`);
+  });
+
+  it("sends the CLI and number in the trunk's format, with its extra headers", async () => {
+    const sipp = await startSipp({ scenario: "uas-ring-cancel.xml", address });
+    caller = await start({ target: { host: sipp.address, port: sipp.port } });
+    const record = await caller.placeCall({
+      ...CALL,
+      cliUser: "442079412345",
+      toUser: "07400123456",
+      headers: [
+        ["Privacy", "none"],
+        ["X-Account", "flash 7"],
+      ],
+    }).done;
+    const run = await sipp.result;
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+    const [invite] = received(run, "INVITE");
+    expect(invite?.startLine).toBe(`INVITE sip:07400123456@${address} SIP/2.0`);
+    expect(headerValues(invite!, "From")[0]).toMatch(new RegExp(`^<sip:442079412345@${address}>;tag=`));
+    expect(headerValues(invite!, "P-Asserted-Identity")).toEqual([`<sip:442079412345@${address}>`]);
+    expect(headerValues(invite!, "Privacy")).toEqual(["none"]);
+    expect(headerValues(invite!, "X-Account")).toEqual(["flash 7"]);
+    expect(headerValues(received(run, "CANCEL")[0]!, "To")).toEqual(headerValues(invite!, "To"));
+  });
+
+  it("answers a 401 with MD5 digest credentials that SIPp's verifyauth accepts, then rings and cancels", async () => {
+    const sipp = await startSipp({ scenario: "uas-digest.xml", address });
+    caller = await start({
+      target: { host: sipp.address, port: sipp.port },
+      credentials: { username: "flash", password: "s3cret" },
+    });
+    const record = await caller.placeCall(CALL).done;
+    const run = await sipp.result;
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "ringing_canceled", finalCode: 487 });
+    const [first, second] = received(run, "INVITE");
+    const [challengeAck, finalAck] = received(run, "ACK");
+    const [cancel] = received(run, "CANCEL");
+    const branch = (m: SippMessage) => headerValues(m, "Via")[0]?.match(/branch=(\w+)/)?.[1];
+    // §22.1 and §8.1.3.5: same Call-ID and From tag, CSeq + 1, a new branch; the challenge's ACK is on the first.
+    expect(headerValues(second!, "Call-ID")).toEqual(headerValues(first!, "Call-ID"));
+    expect(headerValues(second!, "From")).toEqual(headerValues(first!, "From"));
+    expect(headerValues(first!, "CSeq")).toEqual(["1 INVITE"]);
+    expect(headerValues(second!, "CSeq")).toEqual(["2 INVITE"]);
+    expect(branch(second!)).not.toBe(branch(first!));
+    expect(branch(challengeAck!)).toBe(branch(first!));
+    expect(headerValues(challengeAck!, "CSeq")).toEqual(["1 ACK"]);
+    expect(headerValues(second!, "Authorization")[0]).toMatch(/^Digest username="flash", realm="carrier.example"/);
+    // The CANCEL and the 487's ACK belong to the re-sent INVITE's transaction.
+    expect(branch(cancel!)).toBe(branch(second!));
+    expect(headerValues(cancel!, "CSeq")).toEqual(["2 CANCEL"]);
+    expect(branch(finalAck!)).toBe(branch(second!));
+    expect(headerValues(finalAck!, "CSeq")).toEqual(["2 ACK"]);
+  });
+
+  it("ends auth_failed with a wrong password: challenged again after answering, no third INVITE", async () => {
+    const sipp = await startSipp({ scenario: "uas-digest.xml", address });
+    caller = await start({
+      target: { host: sipp.address, port: sipp.port },
+      credentials: { username: "flash", password: "wrong" },
+    });
+    const record = await caller.placeCall(CALL).done;
+    const run = await sipp.result;
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "auth_failed", finalCode: 401, ringingAt: null });
+    expect(received(run, "INVITE")).toHaveLength(2);
+    expect(received(run, "ACK")).toHaveLength(2);
+  });
+
+  it("ends auth_failed when challenged without credentials, after ACKing the 407", async () => {
+    const sipp = await startSipp({ scenario: "uas-challenge-only.xml", address });
+    caller = await start({ target: { host: sipp.address, port: sipp.port } });
+    const record = await caller.placeCall(CALL).done;
+    const run = await sipp.result;
+    expectScenarioPassed(run);
+    expect(record).toMatchObject({ reason: "auth_failed", finalCode: 407, ringingAt: null });
+    expect(received(run, "INVITE")).toHaveLength(1);
   });
 });
 

@@ -30,6 +30,11 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => `req_${randomBytes(9).toString("base64url")}`,
     requestIdHeader: false,
+    // The client IP of the fraud controls: X-Forwarded-For is believed only from the proxies configured.
+    trustProxy: trustProxy(services.config.FRAUD_TRUST_PROXY),
+    // Malformed URLs and over-long path parameters get the one error shape too (Fastify's own echoes the URL).
+    frameworkErrors: (_error, _request, reply) =>
+      sendError(reply, { code: "INVALID_REQUEST", message: "The URL is malformed or a path parameter is too long." }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -38,6 +43,11 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setNotFoundHandler((_request, reply) => sendError(reply, { code: "NOT_FOUND" }));
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    // The route's pattern, not the URL: ids in paths would make a series per verification.
+    const route = request.routeOptions.url ?? "unmatched";
+    services.metrics.request(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   await app.register(swagger, {
@@ -56,5 +66,13 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
 
   for (const register of routes) register(app, services);
   await app.ready();
+  services.lag.reset();
   return app;
+}
+
+/** FRAUD_TRUST_PROXY: `off`, `on` (any proxy), or comma-separated addresses and CIDRs of your proxies. */
+function trustProxy(setting: string): boolean | string[] {
+  if (setting === "off") return false;
+  if (setting === "on") return true;
+  return setting.split(",").map((s) => s.trim());
 }

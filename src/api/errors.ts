@@ -4,7 +4,7 @@ import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type AppError, ERRORS, type ErrorCode } from "../core/errors.js";
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; request_id: string };
+  error: { code: ErrorCode; message: string; request_id: string; details?: Readonly<Record<string, unknown>> };
 }
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
@@ -12,6 +12,7 @@ export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   const body: ErrorBody = {
     error: { code: error.code, message: error.message ?? entry.message, request_id: String(reply.request.id) },
   };
+  if (error.details !== undefined) body.error.details = error.details;
   if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(error.retryAfterSeconds));
   return reply.code(entry.status).type("application/json").send(body);
 }

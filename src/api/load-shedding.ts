@@ -26,6 +26,14 @@ export class EventLoopLag {
     return this.maxLagMs > 0 && this.lagMs > this.maxLagMs;
   }
 
+  /** Forgets the lag seen so far: the synchronous work of starting up (building the app) is not overload. */
+  reset(): void {
+    this.lastTick = performance.now();
+    this.windowStarted = this.lastTick;
+    this.worstInWindow = 0;
+    this.recent = 0;
+  }
+
   close(): void {
     clearInterval(this.timer);
   }

@@ -5,8 +5,10 @@
 import { z } from "zod";
 import { cliFilter } from "../core/matching.js";
 import { maskedPattern } from "../core/pool.js";
+import { sendCost } from "../core/rate-card.js";
 import type { Attempt, Verification } from "../core/types.js";
 import { attemptsRemaining } from "../core/verification.js";
+import type { PublicEvent } from "../events/catalogue.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -16,10 +18,17 @@ export const FlashcallView = z.object({
   cli_filter: z.string().describe("regular expression matching the caller ID in international or national form"),
 });
 
+const CHANNEL = z.enum(["flashcall", "sms", "whatsapp", "email"]);
+
+export const MessageView = z.object({
+  channel: z.enum(["sms", "whatsapp", "email"]),
+  code_length: z.number().int().describe("digits of the code the message carries"),
+});
+
 export const AttemptView = z.object({
   id: z.string(),
-  channel: z.literal("flashcall"),
-  status: z.enum(["dialing", "ringing", "delivered", "failed"]),
+  channel: CHANNEL,
+  status: z.enum(["dialing", "ringing", "sent", "delivered", "failed"]),
   reason: z.string().nullable(),
   sip_code: z.number().int().nullable(),
   created_at: z.string(),
@@ -27,7 +36,28 @@ export const AttemptView = z.object({
   ringing_at: z.string().nullable(),
   ended_at: z.string().nullable(),
   post_dial_delay_ms: z.number().int().nullable().describe("INVITE to first 180/183"),
+  trunk: z.string().nullable().describe("the carrier trunk that carried the call (the last one tried)"),
+  sip_reason: z.string().nullable().describe("the Reason header of the final response, e.g. Q.850;cause=17"),
+  detail: z.string().nullable().describe("what a message provider said: its status or error"),
+  cost: z.number().nullable().describe("list price in USD (rate card); null when nothing was sent"),
   expires_at: z.string(),
+});
+
+export const RiskView = z
+  .object({
+    outcome: z.enum(["allow", "challenge", "block", "shadow_block"]),
+    score: z.number(),
+    factors: z.array(z.object({ name: z.string(), weight: z.number(), detail: z.string() })),
+    reasons: z.array(z.string()),
+  })
+  .describe("the fraud controls' assessment at start; shown to API keys only");
+
+export const ClientView = z.object({
+  ip: z.string().optional(),
+  device_id: z.string().optional(),
+  platform: z.string().optional(),
+  app_version: z.string().optional(),
+  user_agent: z.string().optional(),
 });
 
 export const VerificationView = z.object({
@@ -36,7 +66,12 @@ export const VerificationView = z.object({
   reason: z.string().nullable(),
   phone: z.string(),
   country: z.string(),
-  channel: z.literal("flashcall"),
+  channel: CHANNEL.describe("the channel of the step under way"),
+  workflow: z
+    .array(z.object({ channel: CHANNEL, timeout: z.number().describe("seconds before the next step starts") }))
+    .describe("the channels to try, in order"),
+  step: z.number().int().describe("index in workflow of the step under way"),
+  next_step_at: z.string().nullable().describe("when the next step starts unless this one succeeds first"),
   reference: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()).nullable(),
   created_at: z.string(),
@@ -45,20 +80,37 @@ export const VerificationView = z.object({
   ended_at: z.string().nullable(),
   attempts_remaining: z.number().int(),
   guess_probability: z.number().describe("checks allowed / distinct codes of the pool: an attacker's odds"),
-  flashcall: FlashcallView,
+  flashcall: FlashcallView.nullable().describe("the flash call to wait for; null when the workflow has none yet"),
+  message: MessageView.nullable().describe("the message step under way (SMS, WhatsApp, email); null otherwise"),
+  cost: z
+    .object({
+      currency: z.literal("USD"),
+      total: z.number().describe("list prices of every attempt sent (rate card)"),
+      sms_only: z.number().describe("what one SMS to this country would have cost"),
+      saving: z.number().describe("sms_only - total: what the workflow saved against an SMS-only verification"),
+    })
+    .describe("list prices from the rate card, not an invoice"),
   verified_caller_id: z.string().nullable().describe("the caller ID that verified; null until verified"),
   attempts: z.array(AttemptView),
+  client: ClientView.nullable().describe("what the start said about the person's device; API keys only"),
+  risk: RiskView.nullable(),
 });
 
 export type VerificationJson = z.infer<typeof VerificationView>;
 
-function flashcallView(a: Attempt | undefined): z.infer<typeof FlashcallView> {
-  if (!a) return { pattern: "", code_length: 0, cli_filter: "" };
+function flashcallView(a: Attempt | undefined): z.infer<typeof FlashcallView> | null {
+  if (!a || a.cliPrefix === null) return null;
   return {
     pattern: maskedPattern(a.cliPrefix, a.codeLength),
     code_length: a.codeLength,
     cli_filter: cliFilter(a.cliPrefix, a.codeLength),
   };
+}
+
+/** From the INVITE that rang (after any queueing and failover), else from when the attempt started dialing. */
+function postDialDelay(a: Attempt): number | null {
+  const from = a.invitedAt ?? a.dialedAt;
+  return a.ringingAt !== null && from !== null ? Math.max(0, a.ringingAt - from) : null;
 }
 
 function attemptView(a: Attempt): z.infer<typeof AttemptView> {
@@ -72,9 +124,27 @@ function attemptView(a: Attempt): z.infer<typeof AttemptView> {
     dialed_at: iso(a.dialedAt),
     ringing_at: iso(a.ringingAt),
     ended_at: iso(a.endedAt),
-    post_dial_delay_ms: a.ringingAt !== null && a.dialedAt !== null ? a.ringingAt - a.dialedAt : null,
+    post_dial_delay_ms: postDialDelay(a),
+    trunk: a.trunkId,
+    sip_reason: a.reasonHeader,
+    detail: a.detail,
+    cost: a.cost,
     expires_at: iso(a.expiresAt) as string,
   };
+}
+
+function messageView(a: Attempt | undefined): z.infer<typeof MessageView> | null {
+  if (!a || a.channel === "flashcall") return null;
+  return { channel: a.channel, code_length: a.codeLength };
+}
+
+/** Rounded to a millionth of a dollar, so sums of list prices print as prices. */
+const usd = (amount: number) => Math.round(amount * 1e6) / 1e6;
+
+function costView(v: Verification) {
+  const total = v.attempts.reduce((sum, a) => sum + (a.cost ?? 0), 0);
+  const smsOnly = sendCost("sms", v.country);
+  return { currency: "USD" as const, total: usd(total), sms_only: usd(smsOnly), saving: usd(smsOnly - total) };
 }
 
 export function verificationView(v: Verification): VerificationJson {
@@ -84,7 +154,10 @@ export function verificationView(v: Verification): VerificationJson {
     reason: v.reason,
     phone: v.phone,
     country: v.country,
-    channel: "flashcall",
+    channel: v.workflow[v.step]?.channel ?? "flashcall",
+    workflow: v.workflow.map((s) => ({ channel: s.channel, timeout: s.timeoutMs / 1000 })),
+    step: v.step,
+    next_step_at: v.status === "pending" ? iso(v.stepDeadline) : null,
     reference: v.reference,
     metadata: v.metadata,
     created_at: iso(v.createdAt) as string,
@@ -94,14 +167,76 @@ export function verificationView(v: Verification): VerificationJson {
     attempts_remaining: attemptsRemaining(v),
     guess_probability: v.guessProbability,
     flashcall: flashcallView(v.attempts.at(-1)),
+    message: messageView(v.attempts.at(-1)),
+    cost: costView(v),
     verified_caller_id: v.status === "verified" ? v.verifiedCallerId : null,
     attempts: v.attempts.map(attemptView),
+    client: v.client,
+    risk: v.risk,
   };
 }
 
+/**
+ * What the app or browser holding a client token sees: the status, not the backend's bookkeeping (reference,
+ * metadata, client, risk). A shadow-blocked attempt shows as a delivered missed call, because the person behind a
+ * shadow-blocked start must not learn that nothing was sent.
+ */
+export function clientVerificationView(v: Verification): VerificationJson {
+  const view = verificationView(v);
+  const attempts = view.attempts.map((a, i) => {
+    const attempt = v.attempts[i];
+    // Prices, carrier trunks and provider texts are the backend's business, and their absence would give a shadow
+    // block away.
+    const shown = { ...a, cost: null, trunk: null, detail: null };
+    if (attempt?.reason !== "shadow_blocked") return shown;
+    const at = iso(attempt.createdAt);
+    if (attempt.channel !== "flashcall") return { ...shown, status: "sent" as const, reason: null, dialed_at: at };
+    return {
+      ...shown,
+      status: "delivered" as const,
+      reason: "ringing_canceled",
+      sip_code: 487,
+      dialed_at: at,
+      ringing_at: at,
+      ended_at: at,
+      post_dial_delay_ms: 0,
+    };
+  });
+  return { ...view, reference: null, metadata: null, client: null, risk: null, attempts };
+}
+
 export const ErrorView = z.object({
-  error: z.object({ code: z.string(), message: z.string(), request_id: z.string() }),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    request_id: z.string(),
+    details: z.record(z.string(), z.unknown()).optional().describe('specifics, e.g. { limit: "destination" }'),
+  }),
 });
 
 /** Error responses every authenticated route may give, for the OpenAPI document. */
 export const commonErrors = { 400: ErrorView, 401: ErrorView, 404: ErrorView, 413: ErrorView } as const;
+
+/**
+ * What the app holding a client token may see of one event (SSE, event list): no risk assessment, and a
+ * shadow-blocked attempt reads as what it pretends to be (a missed call: dialing, ringing, delivered; a message:
+ * dialing, sent), under the one event id.
+ */
+export function clientEventViews(e: PublicEvent): PublicEvent[] {
+  // Provider message ids and their status texts are the backend's business, as in the client's verification view.
+  const { risk: _risk, provider_ids: _ids, detail: _detail, ...data } = e.data;
+  if (e.type !== "attempt.failed" || data.reason !== "shadow_blocked") return [{ ...e, data }];
+  const { verification_id, attempt_id, channel, seq, pattern, code_length } = data;
+  const ids = { verification_id, attempt_id, channel };
+  const dialing = {
+    ...e,
+    type: "attempt.dialing" as const,
+    data: { ...ids, seq, ...(pattern ? { pattern } : { code_length }) },
+  };
+  if (channel !== "flashcall") return [dialing, { ...e, type: "attempt.sent", data: ids }];
+  return [
+    dialing,
+    { ...e, type: "attempt.ringing", data: ids },
+    { ...e, type: "attempt.delivered", data: { ...ids, reason: "ringing_canceled", sip_code: 487 } },
+  ];
+}

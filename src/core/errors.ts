@@ -13,13 +13,52 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, message: "These credentials may not perform this operation." },
   NOT_FOUND: { status: 404, message: "No such resource." },
   VERIFICATION_NOT_FOUND: { status: 404, message: "No such verification." },
+  WEBHOOK_ENDPOINT_NOT_FOUND: { status: 404, message: "No such webhook endpoint." },
+  WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, message: "No such webhook delivery." },
+  EVENT_NOT_FOUND: { status: 404, message: "No such event." },
+  DECISION_CALLBACK_NOT_FOUND: { status: 404, message: "The application has no decision callback." },
   ALREADY_VERIFIED: { status: 409, message: "The verification has already been used." },
   VERIFICATION_NOT_PENDING: { status: 409, message: "The verification has already ended." },
+  NO_NEXT_STEP: {
+    status: 409,
+    message: "The workflow has no further step for this verification (or it reached its limit of attempts).",
+  },
   IDEMPOTENCY_CONFLICT: { status: 409, message: "The Idempotency-Key was used with a different request." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is larger than 16 KiB." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the body as application/json." },
   NO_POOL_FOR_DESTINATION: { status: 422, message: "No caller-ID pool serves this destination." },
-  RATE_LIMITED: { status: 429, message: "Too many requests." },
+  INVALID_WORKFLOW: { status: 422, message: "The workflow cannot be run as given." },
+  CHANNEL_NOT_CONFIGURED: { status: 422, message: "A channel of the workflow is not configured on this server." },
+  NO_REACHABLE_CHANNEL: {
+    status: 422,
+    message:
+      "No step of the workflow can reach this destination (a flash call needs a mobile number; email needs an address).",
+  },
+  URL_NOT_ALLOWED: {
+    status: 422,
+    message: "The URL must be http(s) and must not point at an address class the server refuses to call.",
+  },
+  RATE_LIMITED: {
+    status: 429,
+    message: "Too many requests; details.limit names the limit, Retry-After when to retry.",
+  },
+  SPEND_CAP_REACHED: { status: 429, message: "The daily spend cap is reached; details.budget names it." },
+  SUSPECTED_PUMPING: {
+    status: 403,
+    message: "Sends to this destination are blocked: its conversion suggests artificially inflated traffic.",
+  },
+  DESTINATION_BLOCKED: { status: 403, message: "Sends to this number or prefix are blocked; details.reason says why." },
+  COUNTRY_NOT_ALLOWED: { status: 403, message: "This channel may not send to the number's country." },
+  NUMBER_TYPE_NOT_ALLOWED: { status: 422, message: "This channel may not send to this type of number." },
+  VERIFICATION_BLOCKED: {
+    status: 403,
+    message: "The fraud controls blocked this verification; details.reasons says why.",
+  },
+  GUESS_PROBABILITY_TOO_HIGH: {
+    status: 422,
+    message: "The pool for this destination is too small: a guess would succeed too often.",
+  },
+  FRAUD_CHECK_UNAVAILABLE: { status: 503, message: "The fraud controls cannot decide right now; nothing was sent." },
   INTERNAL: { status: 500, message: "Internal error." },
   POOL_EXHAUSTED: { status: 503, message: "Every caller ID of the pool is in use; try again shortly." },
   NOT_READY: { status: 503, message: "The service is not ready." },
@@ -34,6 +73,8 @@ export interface AppError {
   readonly message?: string;
   /** sent as Retry-After on 429 and 503 answers */
   readonly retryAfterSeconds?: number;
+  /** machine-readable specifics, e.g. `{ limit: "destination" }` (never secrets) */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export type Result<T, E = AppError> = { ok: true; value: T } | { ok: false; error: E };
@@ -42,4 +83,14 @@ export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
 export const err = (code: ErrorCode, message?: string): Result<never, AppError> => ({
   ok: false,
   error: message === undefined ? { code } : { code, message },
+});
+
+/** An error with its specifics (`details`) and, for 429/503, a Retry-After. */
+export const errWith = (
+  code: ErrorCode,
+  details: Record<string, unknown>,
+  retryAfterSeconds?: number,
+): Result<never, AppError> => ({
+  ok: false,
+  error: retryAfterSeconds === undefined ? { code, details } : { code, details, retryAfterSeconds },
 });

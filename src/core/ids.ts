@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "ver" | "att" | "evt" | "app" | "key" | "pool";
+export type IdPrefix = "ver" | "att" | "evt" | "app" | "key" | "pool" | "frd" | "whe" | "mls";
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = "";
@@ -30,6 +30,47 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
     acc &= (1 << bits) - 1;
   }
   return `${prefix}_${time}${random}`;
+}
+
+/**
+ * A generator of ids that sort strictly in the order they were made, even within one millisecond or when the clock
+ * steps back: the time part never decreases, and within one millisecond the 80-bit tail is the previous one plus
+ * one (the ULID "monotonic" rule). Events take their ids from one of these so that a verification's events sort by
+ * id in the order they happened, which is what `Last-Event-ID` and `after=` rely on.
+ *
+ * @example
+ * const nextEventId = monotonicIds("evt");
+ * nextEventId() < nextEventId(); // always
+ */
+export function monotonicIds(prefix: IdPrefix, clock: () => number = Date.now): () => string {
+  let lastTime = -1;
+  let tail = 0n;
+  const TAIL_MAX = (1n << 80n) - 1n;
+  return () => {
+    const now = clock();
+    if (now > lastTime) {
+      lastTime = now;
+      tail = BigInt(`0x${randomChunk(10).toString("hex")}`) >> 1n; // leave room to count up
+    } else if (tail < TAIL_MAX) {
+      tail += 1n;
+    } else {
+      lastTime += 1;
+      tail = 0n;
+    }
+    let time = "";
+    let t = lastTime;
+    for (let i = 0; i < 10; i++) {
+      time = ALPHABET[t % 32] + time;
+      t = Math.floor(t / 32);
+    }
+    let random = "";
+    let rest = tail;
+    for (let i = 0; i < 16; i++) {
+      random = ALPHABET[Number(rest & 31n)] + random;
+      rest >>= 5n;
+    }
+    return `${prefix}_${time}${random}`;
+  };
 }
 
 /** Random bytes are fetched from the CSPRNG in blocks: one call per id would cost more than the rest of newId. */

@@ -2,7 +2,8 @@
  * The core's ports: everything it needs from the world, as interfaces. Storage, channels and the clock are
  * implemented elsewhere (src/storage, src/channels) and handed in by the composition root (src/services.ts).
  */
-import type { AttemptReason, ChannelName, DomainEvent, Verification } from "./types.js";
+import type { Result } from "./errors.js";
+import type { AttemptReason, ChannelName, ClientInfo, DomainEvent, RiskAssessment, Verification } from "./types.js";
 
 export interface Clock {
   now(): number;
@@ -47,7 +48,10 @@ export interface IdempotencyRecord {
 }
 
 export interface StoredEvent extends DomainEvent {
+  /** `evt_...`: sorts in the order of its verification's events */
   id: string;
+  /** the global order of all events, the cursor of paging and of the outbox */
+  seq: number;
 }
 
 export interface Store {
@@ -73,10 +77,13 @@ export interface Store {
    */
   createVerification(input: {
     verification: Verification;
-    lease: CliLease;
-    phoneLastCliKey: string;
+    /** absent for a verification that ends before anything is sent (it holds no CLI) */
+    lease?: CliLease | undefined;
+    phoneLastCliKey?: string | undefined;
     events: DomainEvent[];
     idempotency?: IdempotencyRecord | undefined;
+    /** when its durable timer fires (see `nextWake`); absent or null: no timer */
+    wakeAt?: number | null | undefined;
   }): Promise<"created" | "cli_taken" | "idempotency_taken">;
 
   /** The record of an Idempotency-Key an application used, if it is still remembered. */
@@ -87,6 +94,8 @@ export interface Store {
   /**
    * Writes `verification` (and its attempts) if its stored version is still `expectedVersion`, together with its
    * events, and releases its CLI leases when `releaseLeases` is set (the save that ends it).
+   * Each event also gets a delivery row for every enabled webhook endpoint of the application that accepts its type
+   * (the outbox), and the verification's timer is moved to `wakeAt` (null deletes it, undefined leaves it).
    * Returns false, writing nothing, on a version conflict.
    */
   saveVerification(
@@ -94,6 +103,7 @@ export interface Store {
     expectedVersion: number,
     events: DomainEvent[],
     releaseLeases: boolean,
+    wakeAt?: number | null,
   ): Promise<boolean>;
 
   /** Keys of the pool's CLIs held by live (unexpired) leases: consulted only when a pool is nearly full. */
@@ -105,10 +115,61 @@ export interface Store {
   /** Ids of verifications with attempts still dialing or ringing. */
   listWithLiveAttempts(limit: number): Promise<string[]>;
 
-  /** Ids of pending verifications whose expiry has passed, oldest first. */
-  listExpired(now: number, limit: number): Promise<string[]>;
+  /**
+   * Claims up to `limit` timers due at `now`, oldest first, and returns their verification ids. A claimed timer is
+   * not handed out again before `claimUntil` (so a worker that dies mid-way only delays it); saving the
+   * verification with a new wake time releases the claim.
+   */
+  claimTimers(now: number, claimUntil: number, limit: number): Promise<string[]>;
 
-  listEvents(verificationId: string): Promise<StoredEvent[]>;
+  /**
+   * Releases every claim on timers and webhook deliveries. Run at start by the only server of a database (the
+   * server lock guarantees it), so that claims of a killed process do not wait for their lease to lapse.
+   */
+  releaseAllClaims(): Promise<void>;
+
+  /** Moves (or with null deletes) a verification's timer outside of a save. */
+  setTimer(verificationId: string, wakeAt: number | null): Promise<void>;
+
+  /** A verification's events in order, after the one with global order `afterSeq` when given. */
+  listEvents(verificationId: string, afterSeq?: number): Promise<StoredEvent[]>;
+
+  /** An application's events in global order after `afterSeq`. */
+  listApplicationEvents(applicationId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+
+  /** One event by id, with the application of its verification. */
+  findEvent(id: string): Promise<(StoredEvent & { applicationId: string | null }) | undefined>;
+
+  /** Writes a block or allow-list entry together with its events (e.g. a detector's `verification.blocked`). */
+  insertFraudRule(rule: FraudRule, events: DomainEvent[]): Promise<void>;
+  /** Entries that have not expired by `since` (or never expire), oldest first. */
+  listFraudRules(since: number): Promise<FraudRule[]>;
+  /** Removes an application's entry; false when it has no such entry. */
+  deleteFraudRule(applicationId: string, id: string): Promise<boolean>;
+}
+
+/** Told when a verification's events have committed; SSE streams and the webhook worker listen. */
+export interface EventSink {
+  committed(verificationId: string): void;
+}
+
+/**
+ * A block or allow-list entry of one application. `number` matches one E.164 number, `prefix` every number that
+ * starts with it, `country` every number of an ISO country. Admin entries come from the API; detector entries from
+ * the pumping detector (a `shadow` one only records what would have been blocked).
+ */
+export interface FraudRule {
+  id: string;
+  applicationId: string;
+  list: "block" | "allow";
+  scope: "number" | "prefix" | "country";
+  value: string;
+  reason: string;
+  source: "admin" | "detector";
+  shadow: boolean;
+  createdAt: number;
+  /** null: until deleted */
+  expiresAt: number | null;
 }
 
 /**
@@ -126,10 +187,72 @@ export interface AttemptOutcome {
   delivered: boolean;
   reason: AttemptReason;
   sipCode: number | null;
+  /** the trunk that carried the call, when the channel has trunks */
+  trunkId?: string | null;
+  /** epoch ms that trunk's INVITE went out */
+  invitedAt?: number | null;
+  /** the final response's Reason header */
+  reasonHeader?: string | null;
+  /** what a message provider said (status or error) */
+  detail?: string | null;
+  /** trunks that failed the call before, in order (for the attempt's event) */
+  failedOver?: { trunk: string; reason: string; sipCode: number | null }[];
 }
 
 /** What a channel is asked to send. Each channel handles its own kind. */
 export type OutboundMessage = { kind: "flashcall"; attemptId: string; to: string; cli: string };
+
+/**
+ * A text channel (SMS over SMPP or HTTP, WhatsApp, email): sends one OTP message per attempt, reports when the
+ * provider took it, then how it ended. Providers' shapes stay inside each channel's folder (src/channels).
+ */
+export interface MessageChannel {
+  send(message: OtpMessage, progress: MessageProgress): void;
+  /**
+   * Takes a delivery report the provider posted to our webhook (HTTP providers; SMPP receipts arrive on the bind).
+   * Returns false when the payload is not one of this channel's reports; reports for unknown ids are ignored.
+   */
+  handleReceipt?(payload: Record<string, unknown>): boolean;
+  /**
+   * Stops the channel. There is no per-attempt cancel: a sent message cannot be recalled, and its receipt is still
+   * recorded after the verification ends or moves on (each channel bounds how long it waits for one).
+   */
+  close(): Promise<void>;
+}
+
+export type MessageReason =
+  | "delivered"
+  | "rejected"
+  | "undeliverable"
+  | "expired"
+  | "submit_unknown"
+  | "network_error"
+  | "no_receipt";
+
+export interface MessageOutcome {
+  at: number;
+  delivered: boolean;
+  reason: MessageReason;
+  /** the provider's status or error, kept on the attempt */
+  detail: string | null;
+}
+
+export interface MessageProgress {
+  /** the provider took the message, under these ids */
+  accepted(at: number, providerIds: string[]): void;
+  /** called once, last */
+  ended(outcome: MessageOutcome): void;
+}
+
+export interface OtpMessage {
+  attemptId: string;
+  /** E.164 for phone channels, an address for email */
+  to: string;
+  /** the code alone, for channels whose template places it (WhatsApp's copy-code button) */
+  code: string;
+  /** the rendered message, for channels that send text as is */
+  text: string;
+}
 
 export interface Channel {
   readonly name: ChannelName;
@@ -137,4 +260,61 @@ export interface Channel {
   /** Stops an attempt that no longer matters (the verification ended); a no-op when it has already ended. */
   cancel(attemptId: string): void;
   close(): Promise<void>;
+}
+
+/** What the fraud controls are told about a start, before anything is sent. */
+export interface StartScreening {
+  /** the id the verification will have; named by events the screening emits */
+  verificationId: string;
+  applicationId: string;
+  /** E.164 destination */
+  phone: string;
+  country: string;
+  /** libphonenumber's type of the number (MOBILE, FIXED_LINE_OR_MOBILE, VOIP, ...) */
+  numberType: string;
+  channel: ChannelName;
+  /** the client fields of the request, with `ip` defaulted to the request's address */
+  client: ClientInfo;
+  /** country of the client's IP as a trusted proxy reported it (no GeoIP database is consulted) */
+  ipCountry: string | null;
+  /** the worst guess probability the chosen pool can give this start (checks allowed / fewest codes per prefix) */
+  guessProbability: number;
+  now: number;
+}
+
+export type SendScreening = Pick<
+  StartScreening,
+  "verificationId" | "applicationId" | "phone" | "country" | "numberType" | "channel" | "now"
+>;
+
+export interface CheckScreening {
+  /** the application of the verification, or of the API key when there is no such verification */
+  applicationId: string | null;
+  /** the verification's destination; null when the id names no verification this caller may see */
+  phone: string | null;
+  ip: string | null;
+  now: number;
+}
+
+/**
+ * The fraud and abuse controls (src/fraud), as the start and check paths see them. Screening a start may refuse it
+ * (rate limits, number policy, blocks, pumping, spend caps, risk) or let it through with its risk assessment;
+ * `shadow_block` means: answer as if sent, send nothing.
+ */
+export interface FraudGuard {
+  screenStart(request: StartScreening): Promise<Result<RiskAssessment>>;
+  /**
+   * A later step of a workflow is about to send (a fallback or a resend): the channel's number policy, blocks and
+   * spend caps apply to it as to the first send. Start limits and risk were decided at the start.
+   */
+  screenSend(request: SendScreening): Promise<Result<void>>;
+  /**
+   * May refuse a check (rate limits). `locked` means the number's failure budget is spent: the check must be
+   * answered exactly like a wrong code, whatever was reported.
+   */
+  screenCheck(request: CheckScreening): Promise<Result<{ locked: boolean }>>;
+  /** A wrong check of `phone`: spends its failure budget, which a new verification does not reset. */
+  recordFailedCheck(applicationId: string, phone: string): Promise<void>;
+  /** A verification succeeded: conversion for the pumping detector, a known device for risk scoring. */
+  recordVerified(v: Verification): void;
 }

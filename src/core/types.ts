@@ -3,14 +3,17 @@
 export type VerificationStatus = "pending" | "verified" | "failed" | "expired" | "canceled";
 export const FINAL_STATUSES: ReadonlySet<VerificationStatus> = new Set(["verified", "failed", "expired", "canceled"]);
 
-export type ChannelName = "flashcall";
+/** The channels a workflow step can use (see workflow.ts). */
+export type ChannelName = "flashcall" | "sms" | "whatsapp" | "email";
 
 /**
- * `dialing` INVITE sent (stored so in the transaction that creates the attempt); `ringing` the phone rings (18x);
- * `delivered` the missed call landed (rang, then cancelled or answered); `failed` the call did not ring (reason says
- * why). An attempt keeps being recorded after its verification ends: its call still finishes.
+ * `dialing` INVITE sent, or message being submitted (stored so in the transaction that creates the attempt);
+ * `ringing` the phone rings (18x); `sent` the message provider accepted the message (it waits for a receipt);
+ * `delivered` the missed call landed (rang, then cancelled or answered) or the provider reported delivery;
+ * `failed` the call did not ring or the message was refused or lost (reason says why). An attempt keeps being
+ * recorded after its verification ends or moves on: its call or message still finishes.
  */
-export type AttemptStatus = "dialing" | "ringing" | "delivered" | "failed";
+export type AttemptStatus = "dialing" | "ringing" | "sent" | "delivered" | "failed";
 
 /** Why an attempt ended. Flash-call reasons mirror the SIP outcome taxonomy. */
 export type AttemptReason =
@@ -23,17 +26,69 @@ export type AttemptReason =
   | "no_answer"
   | "timeout"
   | "answered"
+  /** a digest challenge we could not answer (no or wrong credentials) */
+  | "auth_failed"
   | "network_error"
+  /** no trunk route serves the destination: nothing was sent */
+  | "no_route"
+  /** every trunk for the destination was out of service or at its call limits until the queue deadline */
+  | "no_capacity"
   /** the process placing the call stopped before the call ended (crash or kill); its outcome is unknown */
-  | "interrupted";
+  | "interrupted"
+  /** fraud controls decided `shadow_block`: nothing was sent, though the caller was told it was */
+  | "shadow_blocked"
+  // Message channels (SMS, WhatsApp, email); `rejected` and `network_error` above apply to them too.
+  /** the provider confirmed delivery */
+  | "delivered"
+  /** accepted, then reported undeliverable (phone off for good, unknown subscriber, bounced) */
+  | "undeliverable"
+  /** accepted, then not delivered within the provider's validity period */
+  | "expired"
+  /** the link dropped before the provider answered: it may have gone out, so it was not sent again */
+  | "submit_unknown"
+  /** accepted, and no final receipt came (many routes send none) */
+  | "no_receipt"
+  /** a fallback or resend the fraud controls refused (number policy, block, spend cap): nothing was sent */
+  | "refused_by_policy";
 
 /** Why a verification ended in `failed`, `expired` or `canceled`. */
-export type VerificationReason = "max_checks" | "attempt_failed" | "ttl" | "canceled_by_api";
+export type VerificationReason =
+  | "max_checks"
+  | "attempt_failed"
+  | "ttl"
+  | "canceled_by_api"
+  /** the application's pre-send decision callback answered `deny` (or its default was deny): nothing was sent */
+  | "denied_by_application"
+  /** no step of the workflow could reach the destination (e.g. a landline with only a flash-call step) */
+  | "no_reachable_step";
 
 export interface ClientInfo {
   ip?: string | undefined;
   device_id?: string | undefined;
   platform?: string | undefined;
+  app_version?: string | undefined;
+  user_agent?: string | undefined;
+}
+
+/** What the fraud controls decided about a start, and why. */
+export type RiskOutcome = "allow" | "challenge" | "block" | "shadow_block";
+
+export interface RiskFactor {
+  /** stable name: `velocity`, `ip_velocity`, `prefix_concentration`, `low_prefix_conversion`, `ip_country_mismatch`, `new_device` */
+  name: string;
+  /** what this factor adds to the score */
+  weight: number;
+  /** the observation behind it, for people */
+  detail: string;
+}
+
+export interface RiskAssessment {
+  outcome: RiskOutcome;
+  /** 0..1: the sum of the factors' weights, capped at 1 */
+  score: number;
+  factors: RiskFactor[];
+  /** why the outcome is what it is, e.g. `score 0.9 >= block threshold 0.8` */
+  reasons: string[];
 }
 
 export interface Attempt {
@@ -46,20 +101,38 @@ export interface Attempt {
   reason: AttemptReason | null;
   /** final SIP status of the call, when there was one */
   sipCode: number | null;
-  poolId: string;
-  /** HMAC key of the CLI (never the CLI itself) */
-  cliKey: string;
-  /** E.164 CLI without its code digits: public */
-  cliPrefix: string;
+  /** flash calls only: the pool the CLI came from (null for message channels) */
+  poolId: string | null;
+  /** flash calls only: HMAC key of the CLI (never the CLI itself) */
+  cliKey: string | null;
+  /** flash calls only: E.164 CLI without its code digits: public */
+  cliPrefix: string | null;
   codeLength: number;
-  /** HMAC of the code digits */
+  /** HMAC of the code digits (the CLI's last digits, or the OTP a message carried) */
   codeMac: string;
   createdAt: number;
   dialedAt: number | null;
   ringingAt: number | null;
   endedAt: number | null;
+  /** the carrier trunk that carried the call (the last one tried); null before it ends or without trunks */
+  trunkId: string | null;
+  /** when that trunk's INVITE went out (after any queueing and failover): post-dial delay = ringingAt - invitedAt */
+  invitedAt: number | null;
+  /** the Reason header of the final response (RFC 3326), e.g. `Q.850;cause=17;text="User busy"` */
+  reasonHeader: string | null;
   /** after this the code of this attempt is no longer accepted */
   expiresAt: number;
+  /** what the provider said about a message (its status or error), for support */
+  detail: string | null;
+  /** list price of this attempt in USD (rate card), null when not priced */
+  cost: number | null;
+}
+
+/** One step of a verification's workflow. */
+export interface WorkflowStep {
+  channel: ChannelName;
+  /** after this long without success the next step starts */
+  timeoutMs: number;
 }
 
 export interface Verification {
@@ -76,6 +149,8 @@ export interface Verification {
   maxChecks: number;
   checksUsed: number;
   guessProbability: number;
+  /** the fraud controls' assessment at start; null when none ran */
+  risk: RiskAssessment | null;
   /** the caller ID the user reported when it verified; the only time a CLI is stored */
   verifiedCallerId: string | null;
   createdAt: number;
@@ -84,17 +159,40 @@ export interface Verification {
   endedAt: number | null;
   /** optimistic-concurrency counter: every save must name the version it read */
   version: number;
+  /** the channels to try, in order */
+  workflow: WorkflowStep[];
+  /** index in `workflow` of the step under way */
+  step: number;
+  /** when the next step starts unless this one succeeds first; null on the last step */
+  stepDeadline: number | null;
+  /** the address for an email step */
+  email: string | null;
   attempts: Attempt[];
 }
 
+/**
+ * The event catalogue. Each event's `data` is part of the public API (webhooks, SSE, /v1/events): see
+ * `EVENT_DATA` in src/events/catalogue.ts for the fields of each type. A code or caller ID never appears before it
+ * is earned; the caller ID appears only in `verification.verified`.
+ */
 export type EventType =
   | "verification.started"
+  /** the workflow moved to its next channel: `{ from_channel, to_channel, reason }` */
+  | "verification.fallback"
+  /**
+   * a policy refused sends: the application's decision callback (`{ reason: "denied_by_application" }`, the
+   * verification ends `failed` with that reason) or the fraud controls (`{ reason: "SUSPECTED_PUMPING", rule_id,
+   * scope, value, ... }`, for a start that was refused and so names a verification that was never created)
+   */
+  | "verification.blocked"
   | "verification.verified"
   | "verification.failed"
   | "verification.expired"
   | "verification.canceled"
   | "attempt.dialing"
   | "attempt.ringing"
+  /** a message provider accepted the message: `{ channel, provider_ids }` */
+  | "attempt.sent"
   | "attempt.delivered"
   | "attempt.failed";
 

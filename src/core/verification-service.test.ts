@@ -314,8 +314,54 @@ describe("expiry sweep", () => {
     clock.advance(30_000);
     const young = await start("+447400654321");
     clock.advance(30_000);
-    expect(await service.expireDue()).toBe(1);
+    expect(await service.advanceDue()).toBe(1);
     expect((await store.getVerification(old.verification.id))?.status).toBe("expired");
     expect((await store.getVerification(young.verification.id))?.status).toBe("pending");
+  });
+});
+
+describe("durable timers", () => {
+  it("a call left in flight by a dead process: the verification expires on time, the attempt at its deadline", async () => {
+    const s = await start();
+    const id = s.verification.id;
+    // Another process takes over the database without running start-up recovery (a second node, say).
+    const other = secondProcess();
+    clock.advance(59_999);
+    expect(await other.advanceDue()).toBe(0);
+    clock.advance(1);
+    expect(await other.advanceDue()).toBe(1);
+    expect(await store.getVerification(id)).toMatchObject({ status: "expired", attempts: [{ status: "dialing" }] });
+    // The attempt deadline (default 120 s after dialing) settles the call nobody is placing any more.
+    clock.advance(59_999);
+    expect(await other.advanceDue()).toBe(0);
+    clock.advance(1);
+    expect(await other.advanceDue()).toBe(1);
+    expect((await store.getVerification(id))?.attempts[0]).toMatchObject({ status: "failed", reason: "interrupted" });
+    expect((await store.listEvents(id)).map((e) => e.type)).toEqual([
+      "verification.started",
+      "attempt.dialing",
+      "verification.expired",
+      "attempt.failed",
+    ]);
+    clock.advance(3600_000);
+    expect(await other.advanceDue()).toBe(0);
+  });
+
+  it("an interrupted attempt leaves the verification pending and checkable until its expiry fires", async () => {
+    const s = await start();
+    const id = s.verification.id;
+    channel.ring(clock.now());
+    await waitFor(id, (v) => v.attempts[0]?.status === "ringing");
+    const restarted = secondProcess();
+    expect(await restarted.recoverInterrupted()).toBe(1);
+    expect((await store.getVerification(id))?.attempts[0]).toMatchObject({
+      status: "delivered",
+      reason: "interrupted",
+    });
+    clock.advance(59_999);
+    expect(await restarted.advanceDue()).toBe(0);
+    clock.advance(1);
+    expect(await restarted.advanceDue()).toBe(1);
+    expect((await store.getVerification(id))?.status).toBe("expired");
   });
 });

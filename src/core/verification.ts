@@ -3,26 +3,47 @@
  * that describe the change. No I/O and no clock: the service supplies time and persists the result.
  *
  *   pending ──check ok──▶ verified
- *      │  ├──last wrong check / call failed──▶ failed
+ *      │  ├──step failed for good / step timeout / "use SMS instead"──▶ pending, next step of the workflow
+ *      │  ├──last wrong check / last step failed──▶ failed
  *      │  ├──ttl passed──▶ expired
  *      │  └──cancel──▶ canceled
+ *
+ * Opening a step needs things a pure function cannot make (a leased CLI, a fresh code), so transitions that end a
+ * step say so (`stepOver`) and the service opens the next one with `openStep`.
  */
-import type { NumberPool } from "./pool.js";
+import { maskedPattern, type NumberPool } from "./pool.js";
 import type { AttemptOutcome } from "./ports.js";
 import {
   type Attempt,
+  type ChannelName,
   type ClientInfo,
   type DomainEvent,
   type EventType,
   FINAL_STATUSES,
+  type RiskAssessment,
   type Verification,
   type VerificationReason,
   type VerificationStatus,
+  type WorkflowStep,
 } from "./types.js";
+import { endedForGood } from "./workflow.js";
+
+/** Why a workflow moved to its next step. */
+export type StepChange = "attempt_failed" | "step_timeout" | "requested" | "number_type" | "no_email";
+
+/** A message a committed transition must hand to its channel; the code lives only here, never in storage. */
+export interface PendingSend {
+  attempt: Attempt;
+  code: string;
+}
 
 export interface Transition {
   verification: Verification;
   events: DomainEvent[];
+  /** the current step is over: the service opens the next one (or fails the verification when there is none) */
+  stepOver?: StepChange;
+  /** messages to send once this transition has committed */
+  sends?: PendingSend[];
 }
 
 function copy(v: Verification): Verification {
@@ -39,10 +60,9 @@ function event(
   return { type, verificationId: v.id, attemptId, at, data };
 }
 
-/** A new flash-call verification whose first attempt is dialing from the leased CLI. */
-export function newFlashcallVerification(p: {
+/** Who asked to verify what: the part of a new verification that comes from the request. */
+export interface VerificationRequest {
   id: string;
-  attemptId: string;
   applicationId: string;
   phone: { e164: string; country: string };
   input: {
@@ -50,17 +70,21 @@ export function newFlashcallVerification(p: {
     metadata?: Record<string, unknown> | undefined;
     client?: ClientInfo | undefined;
   };
-  pool: NumberPool;
-  cliKey: string;
-  /** the CLI without its code digits */
-  cliPrefix: string;
-  codeMac: string;
   clientTokenHash: string;
   now: number;
-  settings: { flashcallTtlMs: number; verificationTtlMs: number; flashcallMaxChecks: number };
-}): Verification {
-  const { now, pool, settings } = p;
-  const stepExpiresAt = now + settings.flashcallTtlMs;
+}
+
+/** A new verification, before its first step opens (`openStep` adds the attempt and makes it version 1). */
+export function newVerification(
+  p: VerificationRequest & {
+    workflow: WorkflowStep[];
+    email: string | null;
+    maxChecks: number;
+    expiresAt: number;
+    /** the fraud controls' assessment; `shadow_block` records the attempts as never sent */
+    risk?: RiskAssessment | null;
+  },
+): Verification {
   return {
     id: p.id,
     applicationId: p.applicationId,
@@ -72,40 +96,167 @@ export function newFlashcallVerification(p: {
     metadata: p.input.metadata ?? null,
     client: p.input.client ?? null,
     clientTokenHash: p.clientTokenHash,
-    maxChecks: settings.flashcallMaxChecks,
+    maxChecks: p.maxChecks,
     checksUsed: 0,
-    // The attacker's odds: each check guesses among the pool numbers that share the prefix the pattern shows.
-    guessProbability: settings.flashcallMaxChecks / pool.codesSharing(p.cliPrefix),
+    guessProbability: 0,
+    risk: p.risk ?? null,
     verifiedCallerId: null,
-    createdAt: now,
-    updatedAt: now,
-    // With one step, the verification lives as long as its flash call's code, within the overall cap.
-    expiresAt: Math.min(now + settings.verificationTtlMs, stepExpiresAt),
+    createdAt: p.now,
+    updatedAt: p.now,
+    expiresAt: p.expiresAt,
     endedAt: null,
-    version: 1,
-    attempts: [
-      {
-        id: p.attemptId,
-        verificationId: p.id,
-        seq: 1,
-        channel: "flashcall",
-        // Stored as dialing in the creating transaction: the INVITE goes out right after it commits.
-        status: "dialing",
-        reason: null,
-        sipCode: null,
-        poolId: pool.id,
-        cliKey: p.cliKey,
-        cliPrefix: p.cliPrefix,
-        codeLength: pool.codeLength,
-        codeMac: p.codeMac,
-        createdAt: now,
-        dialedAt: now,
-        ringingAt: null,
-        endedAt: null,
-        expiresAt: stepExpiresAt,
-      },
-    ],
+    version: 0,
+    workflow: p.workflow,
+    step: 0,
+    stepDeadline: null,
+    email: p.email,
+    attempts: [],
   };
+}
+
+/** A flash-call attempt dialing from a leased CLI. Its expiry is set when its step opens. */
+export function flashcallAttempt(p: {
+  id: string;
+  verificationId: string;
+  seq: number;
+  pool: NumberPool;
+  cliKey: string;
+  /** the CLI without its code digits */
+  cliPrefix: string;
+  codeMac: string;
+  /** list price of the call (rate card) */
+  cost: number | null;
+  now: number;
+}): Attempt {
+  return {
+    ...attemptBase(p.id, p.verificationId, p.seq, "flashcall", p.now),
+    cost: p.cost,
+    poolId: p.pool.id,
+    cliKey: p.cliKey,
+    cliPrefix: p.cliPrefix,
+    codeLength: p.pool.codeLength,
+    codeMac: p.codeMac,
+  };
+}
+
+/** A message attempt (SMS, WhatsApp, email) carrying a one-time code. */
+export function messageAttempt(p: {
+  id: string;
+  verificationId: string;
+  seq: number;
+  channel: Exclude<ChannelName, "flashcall">;
+  codeLength: number;
+  codeMac: string;
+  /** list price of the message (rate card) */
+  cost: number | null;
+  now: number;
+}): Attempt {
+  return {
+    ...attemptBase(p.id, p.verificationId, p.seq, p.channel, p.now),
+    cost: p.cost,
+    poolId: null,
+    cliKey: null,
+    cliPrefix: null,
+    codeLength: p.codeLength,
+    codeMac: p.codeMac,
+  };
+}
+
+function attemptBase(id: string, verificationId: string, seq: number, channel: ChannelName, now: number) {
+  return {
+    id,
+    verificationId,
+    seq,
+    channel,
+    // Stored as dialing in the transaction that opens the step: the INVITE or submit goes out right after it commits.
+    status: "dialing" as const,
+    reason: null,
+    sipCode: null,
+    createdAt: now,
+    dialedAt: now,
+    ringingAt: null,
+    endedAt: null,
+    trunkId: null,
+    invitedAt: null,
+    reasonHeader: null,
+    expiresAt: now,
+    detail: null,
+  };
+}
+
+/**
+ * Opens step `index` with its attempt. A fallback (`reason` set) says why the workflow moved on, and the code of
+ * the step it leaves stops being accepted: one live code per verification.
+ */
+export function openStep(
+  current: Verification,
+  p: {
+    index: number;
+    attempt: Attempt;
+    at: number;
+    guessProbability: number;
+    reason: StepChange | null;
+    /** the fraud controls' `shadow_block`: the attempt is recorded as never sent and nothing will be */
+    shadow?: boolean;
+  },
+): Transition {
+  const v = copy(current);
+  const { at, attempt } = p;
+  const step = v.workflow[p.index] as WorkflowStep;
+  const events: DomainEvent[] = [];
+  if (p.reason !== null) {
+    const from = v.workflow[v.step]?.channel ?? null;
+    events.push(
+      event("verification.fallback", v, at, { from_channel: from, to_channel: step.channel, reason: p.reason }),
+    );
+  }
+  for (const a of v.attempts) a.expiresAt = Math.min(a.expiresAt, at);
+  v.step = p.index;
+  v.stepDeadline = p.index < v.workflow.length - 1 ? Math.min(at + step.timeoutMs, v.expiresAt) : null;
+  const opened: Attempt = { ...attempt, expiresAt: v.stepDeadline ?? v.expiresAt };
+  if (p.shadow) {
+    Object.assign(opened, { status: "failed", reason: "shadow_blocked", dialedAt: null, endedAt: at, cost: null });
+  }
+  v.attempts.push(opened);
+  v.guessProbability = Math.max(v.guessProbability, p.guessProbability);
+  v.updatedAt = at;
+  v.version += 1;
+  if (p.shadow) {
+    // The pattern (or code length) is public: the start answered with it, and the app's view of this event needs it.
+    const data = { ...dialingData(attempt), reason: "shadow_blocked", sip_code: null };
+    events.push(event("attempt.failed", v, at, data, attempt.id));
+  } else {
+    events.push(event("attempt.dialing", v, at, dialingData(attempt), attempt.id));
+  }
+  return { verification: v, events };
+}
+
+/** A step the destination cannot take is passed over before anything is sent (a VoIP number and a flash call). */
+export function skipStep(current: Verification, p: { index: number; to: number; reason: StepChange; at: number }) {
+  const from = current.workflow[p.index]?.channel ?? null;
+  const to = current.workflow[p.to]?.channel ?? null;
+  return event("verification.fallback", current, p.at, { from_channel: from, to_channel: to, reason: p.reason });
+}
+
+function dialingData(a: Attempt): Record<string, unknown> {
+  // The masked pattern is public from the start (the app needs it to wait for the call); the code is not.
+  if (a.channel === "flashcall" && a.cliPrefix !== null) {
+    return { channel: a.channel, seq: a.seq, pattern: maskedPattern(a.cliPrefix, a.codeLength) };
+  }
+  return { channel: a.channel, seq: a.seq, code_length: a.codeLength };
+}
+
+/** The workflow's last step ended without success, or nothing could be sent: the verification fails. */
+export function failVerification(
+  current: Verification,
+  reason: VerificationReason,
+  at: number,
+  data: Record<string, unknown> = {},
+): Transition {
+  const v = copy(current);
+  const ended = end(v, "failed", reason, at);
+  Object.assign(ended.data, data);
+  return { verification: v, events: [ended] };
 }
 
 export function isFinal(v: Verification): boolean {
@@ -117,15 +268,43 @@ export function liveAttempts(v: Verification): Attempt[] {
   return v.attempts.filter((a) => a.status === "dialing" || a.status === "ringing");
 }
 
-/** The events of a newly created verification (its first attempt is already dialing). */
+/** The first event of a verification; its steps' events follow (see `openStep`). */
 export function startedEvents(v: Verification): DomainEvent[] {
-  const events = [
-    event("verification.started", v, v.createdAt, { phone: v.phone, channel: "flashcall", expires_at: v.expiresAt }),
-  ];
-  for (const a of v.attempts) {
-    events.push(event("attempt.dialing", v, a.dialedAt ?? a.createdAt, { channel: a.channel, seq: a.seq }, a.id));
-  }
-  return events;
+  const started: Record<string, unknown> = {
+    phone: v.phone,
+    country: v.country,
+    channel: v.workflow[0]?.channel ?? null,
+    workflow: v.workflow.map((s) => s.channel),
+    expires_at: new Date(v.expiresAt).toISOString(),
+  };
+  if (v.risk) started.risk = v.risk.outcome;
+  return [event("verification.started", v, v.createdAt, started)];
+}
+
+/**
+ * A verification refused before anything was sent (the application's decision callback said `deny`): it is
+ * created already ended, with no attempt and no CLI.
+ */
+export function newBlockedVerification(
+  p: VerificationRequest & {
+    reason: VerificationReason;
+    settings: { verificationTtlMs: number; flashcallMaxChecks: number };
+    workflow?: WorkflowStep[];
+  },
+): Transition {
+  const { now } = p;
+  const v = newVerification({
+    ...p,
+    workflow: p.workflow ?? [],
+    email: null,
+    maxChecks: p.settings.flashcallMaxChecks,
+    expiresAt: now + p.settings.verificationTtlMs,
+  });
+  Object.assign(v, { status: "failed", reason: p.reason, endedAt: now, version: 1 });
+  return {
+    verification: v,
+    events: [...startedEvents(v), event("verification.blocked", v, now, { reason: p.reason })],
+  };
 }
 
 function end(v: Verification, status: VerificationStatus, reason: VerificationReason | null, at: number): DomainEvent {
@@ -149,9 +328,22 @@ export function markRinging(current: Verification, attemptId: string, at: number
   return { verification: v, events: [event("attempt.ringing", v, at, { channel: attempt.channel }, attempt.id)] };
 }
 
+/** A message provider took the message (its receipt may follow). */
+export function markSent(current: Verification, attemptId: string, at: number, providerIds: string[]) {
+  const v = copy(current);
+  const attempt = v.attempts.find((a) => a.id === attemptId);
+  if (attempt?.status !== "dialing") return undefined;
+  attempt.status = "sent";
+  v.updatedAt = at;
+  v.version += 1;
+  const data = { channel: attempt.channel, provider_ids: providerIds };
+  return { verification: v, events: [event("attempt.sent", v, at, data, attempt.id)] };
+}
+
 /**
- * The channel finished an attempt. A call that never rang fails the verification (there is no other step yet);
- * a call that rang leaves it pending until a check or the TTL decides.
+ * The channel finished an attempt. When the attempt of the current step failed for good (a call that never rang,
+ * a message refused or undeliverable) the step is over at once (`stepOver`); a call that rang or a message that may
+ * still arrive leaves the verification pending until a check, the step's timeout or the TTL decides.
  */
 export function markAttemptEnded(
   current: Verification,
@@ -164,31 +356,47 @@ export function markAttemptEnded(
   attempt.endedAt = outcome.at;
   attempt.reason = outcome.reason;
   attempt.sipCode = outcome.sipCode;
+  attempt.trunkId = outcome.trunkId ?? null;
+  attempt.invitedAt = outcome.invitedAt ?? null;
+  attempt.reasonHeader = outcome.reasonHeader ?? null;
+  attempt.detail = outcome.detail ?? null;
   attempt.status = outcome.delivered ? "delivered" : "failed";
   v.updatedAt = outcome.at;
   v.version += 1;
-  const data = { channel: attempt.channel, reason: outcome.reason, sip_code: outcome.sipCode };
+  const data: Record<string, unknown> = { channel: attempt.channel, reason: outcome.reason };
+  if (attempt.channel === "flashcall") data.sip_code = outcome.sipCode;
+  if (attempt.trunkId !== null) data.trunk = attempt.trunkId;
+  if (attempt.reasonHeader !== null) data.reason_header = attempt.reasonHeader;
+  if (attempt.detail !== null) data.detail = attempt.detail;
+  if (outcome.failedOver?.length) {
+    data.failed_over = outcome.failedOver.map((f) => ({ trunk: f.trunk, reason: f.reason, sip_code: f.sipCode }));
+  }
   const events = [event(outcome.delivered ? "attempt.delivered" : "attempt.failed", v, outcome.at, data, attempt.id)];
-  // A verification already past its expiry (the sweep has not reached it yet) ends as expired, not failed.
+  // A verification already past its expiry (the timer has not fired yet) ends as expired, not failed.
   const overdue = expire(v, outcome.at);
   if (overdue) return { verification: overdue.verification, events: [...events, ...overdue.events] };
-  if (!outcome.delivered && v.status === "pending") {
-    const ended = end(v, "failed", "attempt_failed", outcome.at);
-    ended.data.attempt_reason = outcome.reason;
-    events.push(ended);
+  const current_ = v.attempts.at(-1)?.id === attempt.id;
+  if (v.status === "pending" && current_ && endedForGood(attempt.channel, outcome.delivered, outcome.reason)) {
+    return { verification: v, events, stepOver: "attempt_failed" };
   }
   return { verification: v, events };
 }
 
-/** Counts one check. `matched` comes from the constant-time comparison; `reported` is stored only on success. */
-export function applyCheck(current: Verification, matched: boolean, reported: string, at: number): Transition {
+/**
+ * Counts one check. `matched` comes from the constant-time comparison; `reported` (the caller ID of a flash call,
+ * null for a message code) is stored only on success.
+ */
+export function applyCheck(current: Verification, matched: boolean, reported: string | null, at: number): Transition {
   const v = copy(current);
   v.checksUsed += 1;
   v.updatedAt = at;
   v.version += 1;
   if (matched) {
     v.verifiedCallerId = reported;
-    return { verification: v, events: [end(v, "verified", null, at)] };
+    const verified = end(v, "verified", null, at);
+    // Earned now: the caller ID the user reported, and the only event that ever carries one.
+    if (reported !== null) verified.data.caller_id = reported;
+    return { verification: v, events: [verified] };
   }
   if (v.checksUsed >= v.maxChecks) return { verification: v, events: [end(v, "failed", "max_checks", at)] };
   return { verification: v, events: [] };
@@ -199,12 +407,16 @@ export function applyCheck(current: Verification, matched: boolean, reported: st
  * showed its CLI, so it counts as delivered; one still dialing may or may not have reached the phone. Either way
  * the verification stays pending: a user who saw the call can still check it, and the TTL settles the rest.
  */
-export function markInterrupted(current: Verification, at: number): Transition | undefined {
-  const live = liveAttempts(current);
+export function markInterrupted(
+  current: Verification,
+  at: number,
+  which: (a: Attempt) => boolean = () => true,
+): Transition | undefined {
+  const live = liveAttempts(current).filter(which);
   if (live.length === 0) return undefined;
   const v = copy(current);
   const events: DomainEvent[] = [];
-  for (const attempt of liveAttempts(v)) {
+  for (const attempt of liveAttempts(v).filter(which)) {
     const delivered = attempt.status === "ringing";
     attempt.status = delivered ? "delivered" : "failed";
     attempt.reason = "interrupted";
@@ -215,6 +427,41 @@ export function markInterrupted(current: Verification, at: number): Transition |
   v.updatedAt = at;
   v.version += 1;
   return { verification: v, events };
+}
+
+/** Past this long after dialing, an attempt still recorded in flight has no process behind it any more. */
+const attemptDeadline = (a: Attempt, attemptDeadlineMs: number) => (a.dialedAt ?? a.createdAt) + attemptDeadlineMs;
+
+/**
+ * When the verification's durable timer must fire next: at its expiry (or its step's deadline) while it is
+ * pending, and at the deadline of any attempt still in flight (a crash may have left it so). Null when nothing is
+ * left to do.
+ */
+export function nextWake(v: Verification, attemptDeadlineMs: number): number | null {
+  let wake = v.status === "pending" ? Math.min(v.expiresAt, v.stepDeadline ?? v.expiresAt) : null;
+  for (const a of liveAttempts(v)) {
+    const deadline = attemptDeadline(a, attemptDeadlineMs);
+    if (wake === null || deadline < wake) wake = deadline;
+  }
+  return wake;
+}
+
+/**
+ * What the durable timer does when it fires: attempts past their deadline are settled as interrupted (whoever
+ * placed them is gone), a verification past its expiry expires, and a step past its deadline is over (the service
+ * opens the next). Nothing stays pending past its expiry, even when its attempt was interrupted.
+ */
+export function advance(current: Verification, at: number, attemptDeadlineMs: number): Transition | undefined {
+  const interrupted = markInterrupted(current, at, (a) => attemptDeadline(a, attemptDeadlineMs) <= at);
+  const v = interrupted?.verification ?? current;
+  const expired = expire(v, at);
+  if (expired) {
+    return { verification: expired.verification, events: [...(interrupted?.events ?? []), ...expired.events] };
+  }
+  if (v.status === "pending" && v.stepDeadline !== null && at >= v.stepDeadline) {
+    return { verification: v, events: interrupted?.events ?? [], stepOver: "step_timeout" };
+  }
+  return interrupted;
 }
 
 export function expire(current: Verification, at: number): Transition | undefined {

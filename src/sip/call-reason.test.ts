@@ -13,6 +13,8 @@ describe("reasonForFinal", () => {
     [607, "blocked_by_carrier"],
     [608, "blocked_by_carrier"],
     [408, "timeout"],
+    [401, "auth_failed"],
+    [407, "auth_failed"],
     [500, "network_error"],
     [503, "network_error"],
     [603, "rejected"],

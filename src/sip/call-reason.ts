@@ -23,6 +23,9 @@ export function reasonForFinal(status: number): CallReason {
     case 607:
     case 608:
       return "blocked_by_carrier";
+    case 401: // a challenge reaches the record only when it could not be answered
+    case 407:
+      return "auth_failed";
     case 408: // the far end's own no-response timer: same meaning as our Timer B
       return "timeout";
   }

@@ -10,7 +10,8 @@ import { randomFillSync } from "node:crypto";
 const pool = Buffer.allocUnsafe(4096);
 let offset = pool.length;
 
-function randomHex(bytes: number): string {
+/** `bytes` random bytes from the CSPRNG pool as hex (digest cnonces, ids). */
+export function randomHex(bytes: number): string {
   if (offset + bytes > pool.length) {
     randomFillSync(pool);
     offset = 0;

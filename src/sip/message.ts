@@ -26,6 +26,8 @@ export interface SipMessage {
   recordRoute: string[];
   /** The Reason header (RFC 3326), verbatim. */
   reason: string | null;
+  /** WWW-Authenticate and Proxy-Authenticate values (one challenge each), in order; null when none. */
+  challenges: string[] | null;
   body: string;
 }
 
@@ -60,6 +62,7 @@ export function parseMessage(text: string): SipMessage | null {
     contact: null,
     recordRoute: [],
     reason: null,
+    challenges: null,
     body: "",
   };
   if (text.startsWith("SIP/2.0 ")) {
@@ -126,6 +129,12 @@ export function parseMessage(text: string): SipMessage | null {
         break;
       case "reason":
         msg.reason = msg.reason === null ? value : `${msg.reason}, ${value}`;
+        break;
+      case "www-authenticate":
+      case "proxy-authenticate":
+        // Not split at commas: they separate the challenge's own parameters.
+        if (msg.challenges) msg.challenges.push(value);
+        else msg.challenges = [value];
         break;
     }
   }

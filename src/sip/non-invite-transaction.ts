@@ -24,11 +24,11 @@ export class NonInviteClientTransaction {
     this.interval = ctx.t1;
   }
 
-  /** Sends the request and arms Timers E and F. */
-  start(): void {
+  /** Sends the request and arms Timers E and F (`timeoutMs`, default the context's 64*T1). */
+  start(timeoutMs: number = this.ctx.timerB): void {
     this.ctx.send(this.request, this.onSendError);
-    this.retransmit = this.ctx.wheel.schedule(this.interval, this.onTimerE);
-    this.timerF = this.ctx.wheel.schedule(this.ctx.timerB, () => this.end(null));
+    if (!this.ctx.reliable) this.retransmit = this.ctx.wheel.schedule(this.interval, this.onTimerE);
+    this.timerF = this.ctx.wheel.schedule(timeoutMs, () => this.end(null));
   }
 
   /** Feeds a response whose branch and CSeq method match this transaction. */

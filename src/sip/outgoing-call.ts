@@ -14,6 +14,7 @@
  */
 import { reasonForFinal } from "./call-reason.js";
 import { invokeCallback } from "./callbacks.js";
+import { type DigestClient, parseChallenges } from "./digest.js";
 import { newBranch, newCallId, newTag } from "./ids.js";
 import { headerParam, type SipMessage } from "./message.js";
 import { NonInviteClientTransaction } from "./non-invite-transaction.js";
@@ -21,9 +22,11 @@ import {
   type CallIdentity,
   cancelRequest,
   dialogRequests,
+  type InviteExtras,
   inviteRequest,
   nonSuccessAck,
   type RequestContext,
+  requestUri,
 } from "./requests.js";
 import type { TimerHandle } from "./timer-wheel.js";
 import type { TransactionContext } from "./transaction-context.js";
@@ -32,10 +35,17 @@ import type { CallReason, CallRecord, PlaceCallOptions } from "./types.js";
 /** What a call needs from its UAC. */
 export interface CallContext extends TransactionContext, RequestContext {
   readonly now: () => number;
-  /** BYE transactions outlive their call record; the UAC routes their responses by branch. */
-  readonly byes: Map<string, NonInviteClientTransaction>;
-  /** Called once when the record is settled, with what must linger for Timer D. */
-  ended(branch: string, finished: FinishedCall): void;
+  /** Non-INVITE transactions outliving their call (BYEs), by branch; the UAC routes their responses. */
+  readonly transactions: Map<string, NonInviteClientTransaction>;
+  /** Answers 401/407 challenges; null without credentials (a challenge then ends the call `auth_failed`). */
+  readonly digest: DigestClient | null;
+  /** The call re-sent its INVITE on a new branch; responses to the old one (retransmitted challenges) still reach it. */
+  rebranched(branch: string, call: OutgoingCall): void;
+  /**
+   * Called once when the record is settled, with what must linger for Timer D and the branches of INVITEs the
+   * call replaced (null when none).
+   */
+  ended(branch: string, finished: FinishedCall, replaced: readonly string[] | null): void;
 }
 
 export class OutgoingCall {
@@ -44,6 +54,14 @@ export class OutgoingCall {
   private readonly ringTimeMs: number;
   private readonly maxDialMs: number;
   private onRinging: ((at: number) => void) | undefined;
+  private extras: InviteExtras;
+  /** The nonce our current INVITE answered, to forget it when the server refuses that answer. */
+  private authNonce: string | null = null;
+  /** Challenges answered with a re-sent INVITE (at most one, plus one `stale=true`). */
+  private challengesAnswered = 0;
+  private staleRetried = false;
+  /** Branches of the INVITEs a re-sent one replaced. */
+  private replaced: string[] | null = null;
   private invite: Buffer | null = null;
   private interval: number;
   private retransmit: TimerHandle | null = null;
@@ -69,7 +87,21 @@ export class OutgoingCall {
     options: PlaceCallOptions,
     callId: string = newCallId(),
   ) {
-    this.id = { callId, branch: newBranch(), fromTag: newTag(), to: options.to, cli: options.cli };
+    this.id = {
+      callId,
+      branch: newBranch(),
+      cseq: 1,
+      fromTag: newTag(),
+      toUser: options.toUser ?? options.to,
+      cliUser: options.cliUser ?? options.cli,
+    };
+    const preemptive = ctx.digest?.preemptive("INVITE", requestUri(ctx, this.id)) ?? null;
+    this.authNonce = preemptive?.nonce ?? null;
+    this.extras = {
+      pAssertedIdentity: options.pAssertedIdentity ?? true,
+      headers: options.headers?.length ? options.headers.map(([name, value]) => `${name}: ${value}`) : null,
+      authorization: preemptive?.line ?? null,
+    };
     this.startedAt = ctx.now();
     this.ringTimeMs = options.ringTimeMs;
     this.maxDialMs = options.maxDialMs;
@@ -82,12 +114,18 @@ export class OutgoingCall {
 
   /** Sends the INVITE and arms Timers A and B and the dial deadline. */
   start(): void {
+    this.sendInvite();
+    this.dial = this.ctx.wheel.schedule(this.maxDialMs, this.onMaxDial);
+  }
+
+  /** A new INVITE client transaction: send, Timer A (unreliable transports only, §17.1.1.2) and Timer B. */
+  private sendInvite(): void {
     const { ctx } = this;
-    this.invite = Buffer.from(inviteRequest(ctx, this.id));
+    this.invite = Buffer.from(inviteRequest(ctx, this.id, this.extras));
     ctx.send(this.invite, this.onSendError);
-    this.retransmit = ctx.wheel.schedule(this.interval, this.onTimerA);
+    this.interval = ctx.t1;
+    if (!ctx.reliable) this.retransmit = ctx.wheel.schedule(this.interval, this.onTimerA);
     this.deadline = ctx.wheel.schedule(ctx.timerB, this.onTimerB);
-    this.dial = ctx.wheel.schedule(this.maxDialMs, this.onMaxDial);
   }
 
   /** Ends the call early: CANCEL now if a provisional arrived, else as soon as one does (or Timer B). */
@@ -95,9 +133,14 @@ export class OutgoingCall {
     this.requestCancel();
   }
 
-  /** Feeds a response whose top Via branch is ours. */
+  /** Feeds a response whose top Via branch is ours (the current INVITE's, or one it replaced). */
   onResponse(msg: SipMessage): void {
     this.responded = true;
+    if (msg.cseq !== this.id.cseq) {
+      // A retransmitted final of an INVITE we re-sent with credentials: its ACK was lost.
+      if (msg.cseqMethod === "INVITE" && msg.status >= 300) this.ackReplaced(msg);
+      return;
+    }
     if (msg.cseqMethod === "CANCEL") this.cancelTx?.onResponse(msg.status);
     else if (msg.cseqMethod === "INVITE") this.onInviteResponse(msg);
   }
@@ -105,6 +148,16 @@ export class OutgoingCall {
   /** Ends the call at once with `reason` (socket errors). */
   fail(reason: CallReason): void {
     this.finish(reason, null, null);
+  }
+
+  /**
+   * The TCP/TLS connection closed: no response can reach this call any more. One CANCEL for the INVITE on the
+   * next connection (even before a provisional, which may have been lost with the connection), then the record.
+   */
+  connectionLost(): void {
+    if (this.settled) return;
+    if (!this.cancelTx) this.ctx.send(Buffer.from(cancelRequest(this.ctx, this.id)), noop);
+    this.finish("network_error", null, null);
   }
 
   /** Shutdown: one CANCEL without retransmissions if one is due, then the record. */
@@ -119,14 +172,62 @@ export class OutgoingCall {
     if (status < 200) {
       this.onProvisional(status);
     } else if (status < 300) {
-      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg);
+      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.extras.authorization);
       this.finish("answered", status, msg.reason);
     } else {
       this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, this.id, msg)), noop);
-      // A 487 answers our CANCEL only if we sent one; otherwise the far end terminated the call on its own.
-      const reason = status === 487 && this.cancelTx ? this.cancelledReason() : reasonForFinal(status);
+      const challenged = status === 401 || status === 407;
+      if (challenged && this.answerChallenge(msg)) return;
+      // A 487 answers our CANCEL only if we sent one; otherwise the far end terminated the call on its own. A
+      // challenge we left unanswered because we were ending the call is no authentication failure either.
+      const ours = (status === 487 && this.cancelTx) || (challenged && this.cancelRequested && this.ctx.digest);
+      const reason = ours ? this.cancelledReason() : reasonForFinal(status);
       this.finish(reason, status, msg.reason);
     }
+  }
+
+  /**
+   * §22.2: re-sends the INVITE with credentials answering a 401/407 (same Call-ID and From tag, CSeq + 1, a new
+   * branch), unless that cannot help: no credentials, another realm or algorithm, the call is being cancelled, or
+   * our answer was already refused (a second challenge that is not `stale=true`, or a second stale one). Returns
+   * whether it re-sent.
+   */
+  private answerChallenge(msg: SipMessage): boolean {
+    const digest = this.ctx.digest;
+    if (!digest || this.cancelRequested || !msg.challenges) return false;
+    const challenge = parseChallenges(msg.challenges, msg.status);
+    if (!challenge || !digest.accepts(challenge)) return false;
+    if (this.challengesAnswered > 0) {
+      // We answered and were challenged again: a wrong password, unless the server only says the nonce aged.
+      if (!challenge.stale || this.staleRetried) {
+        if (this.authNonce !== null) digest.forget(this.authNonce);
+        return false;
+      }
+      this.staleRetried = true;
+    }
+    this.challengesAnswered++;
+    const { ctx, id } = this;
+    const answer = digest.answer(challenge, "INVITE", requestUri(ctx, id));
+    this.authNonce = challenge.nonce;
+    this.extras = { ...this.extras, authorization: answer };
+    this.retransmit?.cancel();
+    this.deadline?.cancel();
+    if (this.replaced) this.replaced.push(id.branch);
+    else this.replaced = [id.branch];
+    id.branch = newBranch();
+    id.cseq++;
+    this.provisional = false;
+    ctx.rebranched(id.branch, this);
+    this.sendInvite();
+    return true;
+  }
+
+  /** Re-ACKs a final of a replaced INVITE: its branch (from the response's Via) and CSeq, §17.1.1.3. */
+  private ackReplaced(msg: SipMessage): void {
+    const top = msg.via[0];
+    const branch = top === undefined ? null : headerParam(top, "branch");
+    if (branch === null) return;
+    this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, { ...this.id, branch, cseq: msg.cseq }, msg)), noop);
   }
 
   private onProvisional(status: number): void {
@@ -187,7 +288,8 @@ export class OutgoingCall {
     this.cancelTx?.stop();
     this.invite = null;
     this.onRinging = undefined;
-    this.ctx.ended(this.id.branch, new FinishedCall(this.ctx, this.id, this.dialogs));
+    const finished = new FinishedCall(this.ctx, this.id, this.dialogs, this.extras.authorization);
+    this.ctx.ended(this.id.branch, finished, this.replaced);
     this.resolve({
       callId: this.id.callId,
       startedAt: this.startedAt,
@@ -234,12 +336,14 @@ export class FinishedCall {
     private readonly ctx: CallContext,
     private readonly id: CallIdentity,
     private dialogs: Map<string, Buffer> | null,
+    private readonly authorization: string | null,
   ) {}
 
   onResponse(msg: SipMessage): void {
     if (msg.cseqMethod !== "INVITE" || msg.status < 200) return;
-    if (msg.status < 300) this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg);
-    else this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, this.id, msg)), noop);
+    if (msg.status < 300) {
+      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.authorization);
+    } else this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, this.id, msg)), noop);
   }
 }
 
@@ -252,6 +356,7 @@ function acknowledgeSuccess(
   id: CallIdentity,
   dialogs: Map<string, Buffer> | null,
   msg: SipMessage,
+  authorization: string | null,
 ): Map<string, Buffer> {
   const known = dialogs ?? new Map<string, Buffer>();
   const tag = headerParam(msg.to ?? "", "tag") ?? "";
@@ -261,13 +366,18 @@ function acknowledgeSuccess(
     return known;
   }
   const byeBranch = newBranch();
-  const requests = dialogRequests(ctx, id, msg, { ack: newBranch(), bye: byeBranch });
+  const requests = dialogRequests(ctx, id, msg, { ack: newBranch(), bye: byeBranch }, authorization);
   const ack = Buffer.from(requests.ack);
   known.set(tag, ack);
   ctx.send(ack, noop);
-  const byes = ctx.byes;
-  const bye = new NonInviteClientTransaction(ctx, Buffer.from(requests.bye), () => byes.delete(byeBranch), noop);
-  byes.set(byeBranch, bye);
+  const transactions = ctx.transactions;
+  const bye = new NonInviteClientTransaction(
+    ctx,
+    Buffer.from(requests.bye),
+    () => transactions.delete(byeBranch),
+    noop,
+  );
+  transactions.set(byeBranch, bye);
   bye.start();
   return known;
 }

@@ -11,6 +11,8 @@ export interface TransactionContext {
   readonly t1: number;
   /** RFC 3261 T2 (cap on non-INVITE retransmission interval), ms. */
   readonly t2: number;
+  /** TCP or TLS: the transport delivers, so requests are not retransmitted (Timers A and E, §17.1.1.2, §17.1.2.2). */
+  readonly reliable: boolean;
   /** Timer B / Timer F: how long a transaction waits for a final response, ms. */
   readonly timerB: number;
   /** Sends one datagram to the next hop; `onError` runs if the kernel refuses it. */

@@ -17,7 +17,10 @@ export type CallReason =
   | "no_answer" // provisional but no 18x within maxDialMs, or before we cancelled (a later 18x sets ringingAt only)
   | "timeout" // no response at all (Timer B, maxDial or our cancel before any response), or 408
   | "answered" // 2xx: we ACKed and sent BYE
-  | "network_error"; // 5xx, ICMP/socket errors, send failures
+  | "auth_failed" // a 401/407 challenge we could not answer, or answered and were challenged again
+  | "network_error" // 5xx, ICMP/socket/connection errors, send failures
+  | "no_route" // the trunk layer has no route for the destination: nothing was sent
+  | "no_capacity"; // every trunk for the destination was out of service or at its limits until the queue deadline
 
 /** The one record every placed call ends in. */
 export interface CallRecord {
@@ -48,15 +51,67 @@ export interface PlaceCallOptions {
    * Must not throw (an exception becomes a process warning).
    */
   onRinging?: (at: number) => void;
+  /**
+   * The user part of From and P-Asserted-Identity as the trunk wants the CLI written ("+442079412345",
+   * "442079412345", "02079412345", "99#442079412345"). Default `cli`.
+   */
+  cliUser?: string;
+  /** The user part of the Request-URI and To. Default `to`. */
+  toUser?: string;
+  /** Send P-Asserted-Identity (the CLI). Default true. */
+  pAssertedIdentity?: boolean;
+  /** Extra headers, in order: Identity (STIR/SHAKEN), Privacy, a carrier's custom headers. One line each. */
+  headers?: ReadonlyArray<readonly [name: string, value: string]>;
 }
+
+/** Digest credentials for a trunk (RFC 8760: MD5 and SHA-256, qop=auth). */
+export interface DigestCredentials {
+  username: string;
+  password: string;
+  /** Answer challenges only from this realm; default any. */
+  realm?: string;
+}
+
+export type SipTransport = "udp" | "tcp" | "tls";
 
 export interface SipUacOptions {
   /** Default "127.0.0.1". */
   localAddress?: string;
   /** Default 0 (ephemeral). */
   localPort?: number;
-  /** Next hop (trunk/SBC/sandbox handsets); every request goes there and only its datagrams are accepted. */
-  target: { host: string; port: number };
+  /**
+   * The trunk (carrier, SBC, sandbox handsets). A host name is resolved with DNS: SRV (`_sip._udp`, `_sip._tcp`,
+   * `_sips._tcp`) when `port` is omitted, in priority and weight order, then A (AAAA for an IPv6 `localAddress`);
+   * without SRV records, A/AAAA of the name on the default port. Resolved at start and again when the TTL runs out,
+   * never per call; start-up fails when the name does not resolve. Default port 5060 (5061 for TLS).
+   */
+  target: { host: string; port?: number };
+  /**
+   * Send every request here instead of `target` (an outbound proxy, resolved the same way); the Request-URI and
+   * To still name `domain`. Default none.
+   */
+  outboundProxy?: { host: string; port?: number };
+  /**
+   * Default "udp". TCP and TLS keep one connection to the next hop, reused by every call and reopened on demand
+   * when it drops; they are not retransmitted over (no Timer A/E) and URIs say `;transport=tcp` or `sips:`. When the
+   * connection drops, the calls on it end `network_error` (after a CANCEL on a new connection); when it cannot be
+   * opened, calls end `network_error` at once, also during a reconnect backoff of 100 ms doubling to 5 s.
+   */
+  transport?: SipTransport;
+  /**
+   * TLS (transport "tls"): `ca` trusted CAs (PEM; default Node's bundled roots), `servername` the name the
+   * certificate must carry (default the target's or proxy's host name; none for an IP literal), `cert`/`key` a
+   * client certificate (PEM) for trunks that require one, `rejectUnauthorized` default true.
+   */
+  tls?: { ca?: string; servername?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  /**
+   * Answer 401/407 challenges with these (MD5 or SHA-256, `qop=auth` or none). Each INVITE answers at most one
+   * challenge (plus one `stale=true`); being challenged again ends the call `auth_failed`. Later calls answer
+   * pre-emptively with the last nonce and the next `nc`. Default none: a challenge ends the call `auth_failed`.
+   */
+  credentials?: DigestCredentials;
+  /** DNS servers ("10.0.0.2", "127.0.0.1:5353") for resolving `target`/`outboundProxy`. Default: the system's. */
+  dnsServers?: string[];
   /** Host part of URIs. Default `target.host`. */
   domain?: string;
   /** Default "flashverify". */
@@ -89,7 +144,10 @@ export interface PlacedCall {
  * worker thread. The flash-call channel is written against this.
  */
 export interface FlashCaller {
-  /** The bound socket address (what Via and Contact advertise). */
+  /**
+   * The local address Via and Contact advertise: the UDP socket's, or the TCP/TLS connection's (port 0 while none
+   * is open; a worker-backed caller reports the one it had at start).
+   */
   readonly local: { address: string; port: number };
   /** Calls placed whose record has not been delivered yet. */
   readonly activeCalls: number;
@@ -98,6 +156,11 @@ export interface FlashCaller {
    * @throws RangeError when `to` or `cli` is not E.164; Error after close().
    */
   placeCall(options: PlaceCallOptions): PlacedCall;
+  /**
+   * Sends OPTIONS to the next hop (a trunk health probe). Resolves with the final status code (any final means the
+   * trunk is alive), or null when nothing answered within `timeoutMs` or the transport failed. Never rejects.
+   */
+  probe(timeoutMs?: number): Promise<number | null>;
   /** Ends in-flight calls (one CANCEL each where a provisional arrived; records settle), then releases the socket. */
   close(): Promise<void>;
 }

@@ -24,8 +24,15 @@ export type ToWorker =
       maxDialMs: number;
       /** Whether to report the first 18x (only calls with an onRinging need the message). */
       ring: boolean;
+      /** The trunk options of PlaceCallOptions, present only when set (most calls cross without them). */
+      cliUser?: string;
+      toUser?: string;
+      pai?: boolean;
+      headers?: ReadonlyArray<readonly [string, string]>;
     }
   | { t: "cancel"; h: number }
+  /** An OPTIONS probe, named by its own handle sequence. */
+  | { t: "probe"; p: number; timeoutMs: number | undefined }
   | { t: "close" };
 
 /** An Error flattened for postMessage, keeping what callers branch on (class name and errno code). */
@@ -41,6 +48,7 @@ export type FromWorker =
   | { t: "ready"; local: { address: string; port: number } }
   | { t: "ringing"; h: number; at: number }
   | { t: "ended"; h: number; record: CallRecord }
+  | { t: "probed"; p: number; status: number | null }
   /** Start-up failed (h null, before ready), or placing call h failed in the worker (a bug: it settles network_error). */
   | { t: "error"; h: number | null; error: ErrorData }
   /** Every call has ended and the socket is closed; the thread exits next. */

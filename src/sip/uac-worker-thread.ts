@@ -52,6 +52,10 @@ async function main(): Promise<void> {
         ringTimeMs: m.ringTimeMs,
         maxDialMs: m.maxDialMs,
         onRinging: m.ring ? (at) => post({ t: "ringing", h, at }) : undefined,
+        cliUser: m.cliUser,
+        toUser: m.toUser,
+        pAssertedIdentity: m.pai,
+        headers: m.headers,
       });
     } catch (error) {
       // The calling thread checked the options already, so this is a bug; that side settles the call.
@@ -78,7 +82,10 @@ async function main(): Promise<void> {
     for (const m of batch) {
       if (m.t === "place") place(m);
       else if (m.t === "cancel") calls.get(m.h)?.cancel();
-      else {
+      else if (m.t === "probe") {
+        const p = m.p;
+        void uac.probe(m.timeoutMs).then((status) => post({ t: "probed", p, status }));
+      } else {
         void close();
         return;
       }

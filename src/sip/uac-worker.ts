@@ -112,6 +112,9 @@ interface PendingCall {
 export class SipUacWorker implements FlashCaller {
   private readonly calls = new Map<number, PendingCall>();
   private nextHandle = 1;
+  /** OPTIONS probes in the worker, by their own handle; resolved null if the thread dies. */
+  private readonly probes = new Map<number, (status: number | null) => void>();
+  private nextProbe = 1;
   private outbox: ToWorker[] = [];
   private flushQueued = false;
   /** No more calls: close() was called or the thread is gone. */
@@ -180,7 +183,7 @@ export class SipUacWorker implements FlashCaller {
       resolve,
     };
     this.calls.set(h, pending);
-    this.enqueue({
+    const message: Extract<ToWorker, { t: "place" }> = {
       t: "place",
       h,
       callId,
@@ -189,7 +192,12 @@ export class SipUacWorker implements FlashCaller {
       ringTimeMs: options.ringTimeMs,
       maxDialMs: options.maxDialMs,
       ring: options.onRinging !== undefined,
-    });
+    };
+    if (options.cliUser !== undefined) message.cliUser = options.cliUser;
+    if (options.toUser !== undefined) message.toUser = options.toUser;
+    if (options.pAssertedIdentity !== undefined) message.pai = options.pAssertedIdentity;
+    if (options.headers !== undefined) message.headers = options.headers;
+    this.enqueue(message);
     return {
       callId,
       done,
@@ -199,6 +207,19 @@ export class SipUacWorker implements FlashCaller {
         this.enqueue({ t: "cancel", h });
       },
     };
+  }
+
+  /**
+   * Sends OPTIONS to the next hop from the worker. Resolves with the final status, or null on no answer within
+   * `timeoutMs` (default 64*T1), a transport failure, close() or the thread's death. Never rejects.
+   */
+  probe(timeoutMs?: number): Promise<number | null> {
+    if (this.closed) return Promise.resolve(null);
+    const p = this.nextProbe++;
+    return new Promise((resolve) => {
+      this.probes.set(p, resolve);
+      this.enqueue({ t: "probe", p, timeoutMs });
+    });
   }
 
   /** Ends in-flight calls in the worker (their records arrive first), closes its socket and waits for it to exit. */
@@ -266,6 +287,12 @@ export class SipUacWorker implements FlashCaller {
           call.resolve(m.record);
           break;
         }
+        case "probed": {
+          const resolve = this.probes.get(m.p);
+          this.probes.delete(m.p);
+          resolve?.(m.status);
+          break;
+        }
         case "error": {
           const error = fromErrorData(m.error);
           if (m.h !== null) this.settle(m.h, "network_error");
@@ -282,6 +309,8 @@ export class SipUacWorker implements FlashCaller {
   private onExit(code: number): void {
     this.closed = true;
     for (const h of [...this.calls.keys()]) this.settle(h, "network_error");
+    for (const resolve of this.probes.values()) resolve(null);
+    this.probes.clear();
     if (this.stopping) return;
     this.crash ??= new Error(`SIP worker thread exited unexpectedly (code ${code})`);
     this.report(this.crash);

@@ -304,6 +304,105 @@ describe("SipUac", () => {
   });
 });
 
+describe("SipUac trunk options", () => {
+  it("writes the CLI and number as the trunk wants them, without P-Asserted-Identity, extra headers in order", async () => {
+    const call = uac.placeCall({
+      ...CALL,
+      cliUser: "99#442079412345",
+      toUser: "07400123456",
+      pAssertedIdentity: false,
+      headers: [
+        ["Privacy", "none"],
+        ["X-Carrier-Account", "acme 42"],
+        ["Identity", "eyJhbGciOiJFUzI1NiJ9.e30.c2ln;info=<https://cert.example/c.pem>;alg=ES256;ppt=shaken"],
+      ],
+    });
+    const { invite, cancel } = await ringAndCancel();
+    await call.done;
+    expect(invite.msg.uri).toBe("sip:07400123456@carrier.example");
+    expect(header(invite, "From")).toMatch(/^<sip:99%23442079412345@carrier\.example>;tag=/);
+    expect(header(invite, "To")).toBe("<sip:07400123456@carrier.example>");
+    expect(header(invite, "P-Asserted-Identity")).toBeUndefined();
+    const names = invite.text.split("\r\n").map((l) => l.slice(0, l.indexOf(":")));
+    const extra = ["Privacy", "X-Carrier-Account", "Identity"].map((n) => names.indexOf(n));
+    expect(extra.every((i, k) => i > 0 && (k === 0 || i > extra[k - 1]!))).toBe(true);
+    expect(header(invite, "X-Carrier-Account")).toBe("acme 42");
+    // §9.1: the CANCEL names the same Request-URI, From and To, and carries none of the INVITE-only headers.
+    expect(cancel.msg.uri).toBe(invite.msg.uri);
+    expect(cancel.msg.from).toBe(invite.msg.from);
+    expect(cancel.msg.to).toBe(invite.msg.to);
+    expect(header(cancel, "Identity")).toBeUndefined();
+  });
+
+  it.each([
+    ["a header name that is not a token", { headers: [["X Bad", "v"]] }],
+    ["a value with a line break", { headers: [["X-Ok", "v\r\nVia: SIP/2.0/UDP evil"]] }],
+    ["a bare LF", { headers: [["X-Ok", "v\nX: y"]] }],
+    ["a NUL", { headers: [["X-Ok", "v\u0000"]] }],
+    ["an empty value", { headers: [["X-Ok", " "]] }],
+    ["a header the UAC writes", { headers: [["call-id", "mine"]] }],
+    ["a compact header the UAC writes", { headers: [["v", "SIP/2.0/UDP evil"]] }],
+    ["P-Asserted-Identity as a header", { headers: [["P-Asserted-Identity", "<sip:+1@x>"]] }],
+    ["a cliUser with a URI delimiter", { cliUser: "+4420;evil" }],
+    ["a toUser with an @", { toUser: "a@b" }],
+    ["an empty toUser", { toUser: "" }],
+  ] as const)("refuses %s and sends nothing", async (_, options) => {
+    expect(() => uac.placeCall({ ...CALL, ...(options as Partial<PlaceCallOptions>) })).toThrow(RangeError);
+    expect(uac.activeCalls).toBe(0);
+    await sleep(3 * T1);
+    expect(peer.received).toHaveLength(0);
+  });
+
+  it("ends auth_failed, ACKing the challenge, when challenged without credentials", async () => {
+    const call = uac.placeCall(CALL);
+    const invite = await peer.next("INVITE");
+    peer.respond(invite, 407, "Proxy Authentication Required", {
+      toTag: "c1",
+      headers: ['Proxy-Authenticate: Digest realm="carrier.example", nonce="abc", qop="auth"'],
+    });
+    const ack = await peer.next("ACK");
+    expect(branchOf(ack)).toBe(branchOf(invite));
+    expect(await call.done).toMatchObject({ reason: "auth_failed", finalCode: 407 });
+    await sleep(3 * T1);
+    // Timer A copies of the first INVITE may cross the 407 on a loaded machine; a second INVITE would be CSeq 2.
+    expect(peer.received.filter((r) => r.msg.method === "INVITE" && r.msg.cseq !== 1)).toEqual([]);
+  });
+});
+
+describe("SipUac.probe (OPTIONS)", () => {
+  it("resolves with the final status of an OPTIONS to the trunk", async () => {
+    const probe = uac.probe(1000);
+    const options = await peer.next("OPTIONS");
+    expect(options.msg.uri).toBe("sip:carrier.example");
+    expect(options.msg).toMatchObject({ cseq: 1, cseqMethod: "OPTIONS" });
+    expect(header(options, "Max-Forwards")).toBe("70");
+    peer.respond(options, 100, "Trying");
+    peer.respond(options, 200, "OK", { toTag: "o1" });
+    expect(await probe).toBe(200);
+  });
+
+  it("any final counts as alive (a 404 or a challenge)", async () => {
+    const probe = uac.probe(1000);
+    peer.respond(await peer.next("OPTIONS"), 404, "Not Found", { toTag: "o1" });
+    expect(await probe).toBe(404);
+  });
+
+  it("retransmits on Timer E and resolves null when nothing answers within the timeout", async () => {
+    const started = performance.now();
+    expect(await uac.probe(10 * T1)).toBeNull();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(10 * T1 - 1);
+    expect(peer.count("OPTIONS")).toBeGreaterThanOrEqual(3);
+  });
+
+  it("resolves null on close() and after it", async () => {
+    const probe = uac.probe(5000);
+    await peer.next("OPTIONS");
+    await uac.close();
+    expect(await probe).toBeNull();
+    expect(await uac.probe(100)).toBeNull();
+  });
+});
+
 /**
  * Regression: the reason was fixed when cancel() ran. Under load (500 calls/s) 3-8% of calls were cancelled while
  * their 100 and 180 were still unread in the socket buffer, and were recorded `timeout` without a ring although the

@@ -1,40 +1,51 @@
 /**
- * SipUac: our own small SIP user agent client for flash calls, on one UDP socket.
+ * SipUac: our own small SIP user agent client for flash calls, on one UDP socket or one TCP/TLS connection.
  *
  * npm SIP stacks were measured too slow or unsafe for this (see TELECOM-NOTES.md), and a flash call needs only a
- * sliver of SIP: INVITE, CANCEL, ACK and, when a phone answers anyway, BYE. Every call and transaction shares one
- * timer wheel; responses are routed by the top Via branch. The socket is connected to the one next hop, so the
- * kernel drops datagrams from anyone else and reports ICMP unreachables to us.
+ * sliver of SIP: INVITE, CANCEL, ACK and, when a phone answers anyway, BYE (plus OPTIONS probes and digest
+ * answers for trunks). Every call and transaction shares one timer wheel; responses are routed by the top Via
+ * branch. Everything goes to one next hop (the trunk, or its outbound proxy), resolved by DNS at start and again
+ * when its TTL runs out, never per call.
  *
  * @example
  * const uac = await SipUac.create({ target: { host: "127.0.0.2", port: 5060 } });
  * const call = uac.placeCall({ to: "+447400123456", cli: "+442079412345", ringTimeMs: 2000, maxDialMs: 15000 });
  * const record = await call.done; // { reason: "ringing_canceled", finalCode: 487, ... }
  */
-import type { Socket } from "node:dgram";
-import { checkCallOptions } from "./call-options.js";
+import { isIP, isIPv6 } from "node:net";
+import { checkCallOptions, isOneLine } from "./call-options.js";
+import { DigestClient } from "./digest.js";
+import { createResolver, type HopAddress, resolveHop } from "./dns.js";
 import { ExpiringMap } from "./expiring-map.js";
-import { newCallId } from "./ids.js";
+import { newBranch, newCallId, newTag } from "./ids.js";
 import { formatResponse, headerParam, hostPort, parseMessage, type SipMessage } from "./message.js";
-import type { NonInviteClientTransaction } from "./non-invite-transaction.js";
+import { NonInviteClientTransaction } from "./non-invite-transaction.js";
 import { type CallContext, type FinishedCall, OutgoingCall } from "./outgoing-call.js";
+import { optionsRequest } from "./requests.js";
+import { StreamTransport } from "./stream-transport.js";
 import { TimerWheel } from "./timer-wheel.js";
-import type { FlashCaller, PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
-import { closeUdpSocket, openUdpSocket } from "./udp-socket.js";
+import { type NextHopTransport, type TransportEvents, UdpTransport } from "./transport.js";
+import type { FlashCaller, PlaceCallOptions, PlacedCall, SipTransport, SipUacOptions } from "./types.js";
 
 export type { CallReason, CallRecord, FlashCaller, PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
 
 export class SipUac implements FlashCaller {
-  /** The bound socket address (what Via and Contact advertise). */
-  readonly local: { address: string; port: number };
   private readonly wheel = new TimerWheel();
   /** Calls without a record yet, by branch. */
   private readonly calls = new Map<string, OutgoingCall>();
   /** Finished calls, by branch, still re-ACKing retransmitted finals for Timer D. */
   private readonly finished: ExpiringMap<string, FinishedCall>;
-  private readonly byes = new Map<string, NonInviteClientTransaction>();
+  /** Non-INVITE transactions of our own (BYEs, OPTIONS probes), by branch. */
+  private readonly transactions = new Map<string, NonInviteClientTransaction>();
+  /** Probes not answered yet, resolved with null on close. */
+  private readonly probes = new Set<(status: number | null) => void>();
   private readonly ctx: CallContext;
   private closed = false;
+  /** Calls without a record (`calls` also holds the branches of re-sent INVITEs, so its size says more). */
+  private active = 0;
+  private refresh: NodeJS.Timeout | null = null;
+  /** Via and Contact for the transport's current local address (a TCP/TLS reconnect changes the port). */
+  private advertised: { port: number; via: string; contact: string } | null = null;
 
   /**
    * Binds the socket and connects it to `options.target`.
@@ -42,30 +53,74 @@ export class SipUac implements FlashCaller {
    */
   static async create(options: SipUacOptions): Promise<SipUac> {
     // These go into every request verbatim: refuse anything that could break a header line.
-    for (const host of [options.domain, options.target.host]) {
+    for (const host of [options.domain, options.target.host, options.outboundProxy?.host]) {
       if (host !== undefined && /[\s<>;@]/.test(host))
         throw new RangeError(`invalid SIP host: ${JSON.stringify(host)}`);
     }
     if (options.userAgent !== undefined && /[\r\n]/.test(options.userAgent)) {
       throw new RangeError("userAgent must be one line");
     }
-    const socket = await openUdpSocket({
-      address: options.localAddress ?? "127.0.0.1",
-      port: options.localPort ?? 0,
-      receiveBufferBytes: options.receiveBufferBytes,
-      sendBufferBytes: options.sendBufferBytes,
-      connectTo: options.target,
-    });
-    return new SipUac(socket, options);
+    const credentials = options.credentials;
+    if (credentials !== undefined) {
+      for (const field of ["username", "password", "realm"] as const) {
+        const value = credentials[field];
+        if (value === undefined && field === "realm") continue;
+        if (typeof value !== "string" || (field === "username" && value === "") || !isOneLine(value)) {
+          throw new RangeError(`credentials.${field} must be a one-line string`);
+        }
+      }
+    }
+    const transport: SipTransport = options.transport ?? "udp";
+    if (transport !== "udp" && transport !== "tcp" && transport !== "tls") {
+      throw new RangeError(`transport must be udp, tcp or tls: ${JSON.stringify(transport)}`);
+    }
+    const localAddress = options.localAddress ?? "127.0.0.1";
+    const family = isIPv6(localAddress) ? 6 : 4;
+    const resolver = createResolver(options.dnsServers);
+    const nextHop = options.outboundProxy ?? options.target;
+    const resolve = () => resolveHop(resolver, nextHop, transport, family);
+    const hop = await resolve();
+    // Messages and failures reach the UAC once it exists; nothing arrives before its first request.
+    let uac: SipUac | null = null;
+    const events: TransportEvents = {
+      onMessage: (data) => uac?.onMessage(data),
+      onFailure: (kind) => uac?.onTransportFailure(kind),
+    };
+    const link: NextHopTransport =
+      transport === "udp"
+        ? await UdpTransport.open(
+            {
+              localAddress,
+              localPort: options.localPort ?? 0,
+              receiveBufferBytes: options.receiveBufferBytes,
+              sendBufferBytes: options.sendBufferBytes,
+              candidates: hop.candidates,
+            },
+            events,
+          )
+        : await StreamTransport.open(
+            {
+              protocol: transport === "tls" ? "TLS" : "TCP",
+              localAddress,
+              candidates: hop.candidates,
+              tls: {
+                ...options.tls,
+                servername: options.tls?.servername ?? (isIP(nextHop.host) ? undefined : nextHop.host),
+              },
+            },
+            events,
+          );
+    uac = new SipUac(link, options, transport);
+    uac.scheduleRefresh(resolve, hop.refreshSeconds);
+    return uac;
   }
 
   private constructor(
-    private readonly socket: Socket,
+    private readonly transport: NextHopTransport,
     options: SipUacOptions,
+    kind: SipTransport,
   ) {
-    // Bound to a wildcard address, getsockname after connect still names the route's source address.
-    const { address, port } = socket.address();
-    this.local = { address, port };
+    const advertise = () => this.advertise();
     const t1 = options.t1Ms ?? 500;
     this.finished = new ExpiringMap(options.timerDMs ?? 64 * t1);
     const calls = this.calls;
@@ -76,24 +131,72 @@ export class SipUac implements FlashCaller {
       t2: 8 * t1,
       timerB: options.timerBMs ?? 64 * t1,
       now: options.now ?? Date.now,
-      viaPrefix: `SIP/2.0/UDP ${hostPort(address, port)}`,
-      contact: `<sip:${hostPort(address, port)}>`,
+      get viaPrefix() {
+        return advertise().via;
+      },
+      get contact() {
+        return advertise().contact;
+      },
       domain: options.domain ?? options.target.host,
       userAgent: options.userAgent ?? "flashverify",
-      byes: this.byes,
+      scheme: kind === "tls" ? "sips" : "sip",
+      uriParams: kind === "tcp" ? ";transport=tcp" : "",
+      transactions: this.transactions,
+      reliable: transport.reliable,
+      digest: options.credentials ? new DigestClient(options.credentials) : null,
+      rebranched(branch, call) {
+        calls.set(branch, call);
+      },
       send: (data, onError) => this.send(data, onError),
-      ended(branch, call) {
+      ended: (branch, call, replaced) => {
+        this.active--;
         calls.delete(branch);
+        if (replaced) for (const old of replaced) calls.delete(old);
         finished.set(branch, call);
       },
     };
-    socket.on("message", (data) => this.onDatagram(data));
-    socket.on("error", (err) => this.onSocketError(err));
+  }
+
+  /** The local address of the socket or connection (what Via and Contact advertise). */
+  get local(): { address: string; port: number } {
+    return this.transport.local;
+  }
+
+  private advertise(): { port: number; via: string; contact: string } {
+    const { address, port } = this.transport.local;
+    if (this.advertised?.port === port) return this.advertised;
+    const where = hostPort(address, port);
+    const { scheme, uriParams } = this.ctx;
+    this.advertised = {
+      port,
+      via: `SIP/2.0/${this.transport.protocol} ${where}`,
+      contact: `<${scheme}:${where}${uriParams}>`,
+    };
+    return this.advertised;
+  }
+
+  /** Re-resolves the next hop when the TTL runs out (a failed lookup keeps the addresses and retries in 30 s). */
+  private scheduleRefresh(
+    resolve: () => Promise<{ candidates: HopAddress[]; refreshSeconds: number }>,
+    seconds: number,
+  ) {
+    if (!Number.isFinite(seconds) || this.closed) return;
+    this.refresh = setTimeout(() => {
+      resolve().then(
+        (hop) => {
+          if (this.closed) return;
+          this.transport.retarget(hop.candidates);
+          this.scheduleRefresh(resolve, hop.refreshSeconds);
+        },
+        () => this.scheduleRefresh(resolve, 30),
+      );
+    }, seconds * 1000);
+    this.refresh.unref();
   }
 
   /** Calls in progress (without a record yet). */
   get activeCalls(): number {
-    return this.calls.size;
+    return this.active;
   }
 
   /**
@@ -114,30 +217,60 @@ export class SipUac implements FlashCaller {
     checkCallOptions(options);
     const call = new OutgoingCall(this.ctx, options, callId);
     this.calls.set(call.id.branch, call);
+    this.active++;
     call.start();
     return { callId: call.id.callId, done: call.done, cancel: () => call.cancel() };
+  }
+
+  /**
+   * Sends OPTIONS to the next hop. Resolves with the final status (any final means the trunk is alive), or null
+   * when none came within `timeoutMs` (default 64*T1), the send failed or the UAC closed. Never rejects.
+   */
+  probe(timeoutMs: number = this.ctx.timerB): Promise<number | null> {
+    if (this.closed) return Promise.resolve(null);
+    const branch = newBranch();
+    const request = Buffer.from(optionsRequest(this.ctx, { callId: newCallId(), branch, fromTag: newTag() }));
+    return new Promise((resolve) => {
+      const end = (status: number | null) => {
+        if (!this.probes.delete(end)) return;
+        this.transactions.delete(branch);
+        tx.stop();
+        resolve(status);
+      };
+      // A probe asks whether the trunk is back: it may open a connection during a reconnect backoff.
+      const ctx = { ...this.ctx, send: (data: Buffer, onError: (err: Error) => void) => this.sendNow(data, onError) };
+      const tx = new NonInviteClientTransaction(ctx, request, end, () => end(null));
+      this.probes.add(end);
+      this.transactions.set(branch, tx);
+      tx.start(Math.max(0, timeoutMs));
+    });
   }
 
   /** Ends in-flight calls (one CANCEL each where a provisional arrived), then closes the socket. */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const call of this.calls.values()) call.abandon();
-    for (const tx of this.byes.values()) tx.stop();
-    this.byes.clear();
+    for (const end of [...this.probes]) end(null);
+    for (const tx of this.transactions.values()) tx.stop();
+    this.transactions.clear();
     this.closed = true;
     this.finished.clear();
     this.wheel.stop();
-    await closeUdpSocket(this.socket);
+    if (this.refresh) clearTimeout(this.refresh);
+    await this.transport.close();
   }
 
   private send(data: Buffer, onError: (err: Error) => void): void {
     if (this.closed) return;
-    this.socket.send(data, (err) => {
-      if (err) onError(err);
-    });
+    this.transport.send(data, onError);
   }
 
-  private onDatagram(data: Buffer): void {
+  private sendNow(data: Buffer, onError: (err: Error) => void): void {
+    if (this.closed) return;
+    this.transport.sendNow(data, onError);
+  }
+
+  private onMessage(data: Buffer): void {
     const msg = parseMessage(data.toString("utf8"));
     if (!msg) return;
     if (msg.status === 0) {
@@ -149,7 +282,7 @@ export class SipUac implements FlashCaller {
     if (branch === null) return;
     const call = this.calls.get(branch) ?? this.finished.get(branch);
     if (call) call.onResponse(msg);
-    else this.byes.get(branch)?.onResponse(msg.status);
+    else this.transactions.get(branch)?.onResponse(msg.status);
   }
 
   /** We place calls only, but answer what a trunk may send us: keepalive OPTIONS and BYEs crossing ours. */
@@ -161,12 +294,21 @@ export class SipUac implements FlashCaller {
   }
 
   /**
-   * On a connected socket ICMP port/host unreachable arrives here, not tied to a datagram. Every request goes to
-   * the same next hop, so it fails the calls still waiting for a first response from it; calls the hop already
-   * answered continue on their own timers.
+   * `unreachable`: on a connected UDP socket ICMP port/host unreachable arrives here, not tied to a datagram. Every
+   * request goes to the same next hop, so it fails the calls still waiting for a first response from it; calls the
+   * hop already answered continue on their own timers.
+   *
+   * `connection_lost`: the TCP/TLS connection closed under every call. Their responses can no longer reach us, so
+   * each ends `network_error` at once (a trunk layer may fail over), after a CANCEL on a new connection so that a
+   * proxy that got the INVITE stops ringing the phone. Probes waiting on it answer null.
    */
-  private onSocketError(_err: Error): void {
-    for (const call of this.calls.values()) if (!call.responded) call.fail("network_error");
+  private onTransportFailure(kind: "unreachable" | "connection_lost"): void {
+    if (kind === "unreachable") {
+      for (const call of this.calls.values()) if (!call.responded) call.fail("network_error");
+      return;
+    }
+    for (const call of this.calls.values()) call.connectionLost();
+    for (const end of [...this.probes]) end(null);
   }
 }
 

@@ -1,15 +1,42 @@
 /**
  * The `Store` port over Kysely. The queries are dialect-neutral (SQLite and PostgreSQL); what differs between the
- * two is only how the Kysely instance is built (see sqlite.ts).
+ * two is how the Kysely instance is built (sqlite.ts, postgres.ts) and, on PostgreSQL, that work is claimed with
+ * `FOR UPDATE SKIP LOCKED` so that several server processes claim disjoint timers and deliveries.
  */
-import { type Kysely, Migrator, sql } from "kysely";
-import type { ApiKeyRecord, CliLease, IdempotencyRecord, Store, StoredEvent, StoredPool } from "../core/ports.js";
+import { type Kysely, Migrator, type SelectQueryBuilder, sql } from "kysely";
+import type {
+  ApiKeyRecord,
+  CliLease,
+  FraudRule,
+  IdempotencyRecord,
+  Store,
+  StoredEvent,
+  StoredPool,
+} from "../core/ports.js";
 import type { DomainEvent, Verification } from "../core/types.js";
+import type {
+  ClaimedDelivery,
+  DecisionCallback,
+  DeliveryAttempt,
+  DeliveryResult,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookStore,
+} from "../events/webhook-store.js";
 import { migrationProvider } from "./migrations/index.js";
 import {
   attemptRow,
+  decisionCallbackRow,
+  deliveryAttemptRow,
+  endpointRow,
   eventRows,
+  fraudRuleRow,
   toAttempt,
+  toDecisionCallback,
+  toDelivery,
+  toDeliveryAttempt,
+  toEndpoint,
+  toFraudRule,
   toIdempotencyRecord,
   toStoredEvent,
   toVerification,
@@ -21,11 +48,38 @@ type Tx = Kysely<Database>;
 
 class CliTaken extends Error {}
 
-export class KyselyStore implements Store {
-  constructor(private readonly db: Kysely<Database>) {}
+export interface KyselyStoreOptions {
+  /** PostgreSQL: lock the rows a claim picks and skip rows another transaction holds */
+  skipLocked?: boolean;
+}
+
+export class KyselyStore implements Store, WebhookStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: KyselyStoreOptions = {},
+  ) {}
+
+  /** The rows a claim picks: locked, and skipping those another node is claiming, where the database can. */
+  // biome-ignore lint/suspicious/noExplicitAny: applies to any claim's select
+  private claimable<Q extends SelectQueryBuilder<any, any, any>>(query: Q): Q {
+    return (this.options.skipLocked ? query.forUpdate().skipLocked() : query) as Q;
+  }
 
   async migrate(): Promise<void> {
-    const { error, results } = await new Migrator({ db: this.db, provider: migrationProvider }).migrateToLatest();
+    // Migration numbers are reserved per area (0002 events, 0003 fraud, 0004 SIP trunks) and land in any order, so a
+    // database may have run 0004 before 0003 existed: run the missing ones rather than refuse.
+    // On PostgreSQL the migration tables are looked up in the connection's own schema: Kysely otherwise takes a
+    // table of that name in any schema as ours, and two databases sharing a server (schemas) would confuse it.
+    const migrationTableSchema = this.options.skipLocked
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(this.db)).rows[0]?.schema
+      : undefined;
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+      allowUnorderedMigrations: true,
+      ...(migrationTableSchema ? { migrationTableSchema } : {}),
+    });
+    const { error, results } = await migrator.migrateToLatest();
     const failed = results?.find((r) => r.status === "Error");
     if (error || failed) {
       throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String(error)}`, { cause: error });
@@ -121,12 +175,14 @@ export class KyselyStore implements Store {
 
   async createVerification(input: {
     verification: Verification;
-    lease: CliLease;
-    phoneLastCliKey: string;
+    lease?: CliLease | undefined;
+    phoneLastCliKey?: string | undefined;
     events: DomainEvent[];
     idempotency?: IdempotencyRecord | undefined;
+    wakeAt?: number | null | undefined;
   }): Promise<"created" | "cli_taken" | "idempotency_taken"> {
     const { verification: v, lease, idempotency } = input;
+    const phoneLastCliKey = input.phoneLastCliKey;
     return this.db
       .transaction()
       .execute(async (tx) => {
@@ -145,36 +201,41 @@ export class KyselyStore implements Store {
           if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return "idempotency_taken";
         }
         // Take the lease if it is free or stale; a live lease on this CLI means another draw is needed.
-        const taken = await tx
-          .insertInto("cli_leases")
-          .values({
-            pool_id: lease.poolId,
-            cli_key: lease.cliKey,
-            verification_id: lease.verificationId,
-            expires_at: lease.expiresAt,
-          })
-          .onConflict((oc) =>
-            oc
-              .column("cli_key")
-              .doUpdateSet({
-                pool_id: lease.poolId,
-                verification_id: lease.verificationId,
-                expires_at: lease.expiresAt,
-              })
-              .where("cli_leases.expires_at", "<", v.createdAt),
-          )
-          .executeTakeFirst();
-        // Throwing rolls back the idempotency claim made above in this transaction.
-        if (Number(taken.numInsertedOrUpdatedRows ?? 0) === 0) throw new CliTaken();
+        if (lease) {
+          const taken = await tx
+            .insertInto("cli_leases")
+            .values({
+              pool_id: lease.poolId,
+              cli_key: lease.cliKey,
+              verification_id: lease.verificationId,
+              expires_at: lease.expiresAt,
+            })
+            .onConflict((oc) =>
+              oc
+                .column("cli_key")
+                .doUpdateSet({
+                  pool_id: lease.poolId,
+                  verification_id: lease.verificationId,
+                  expires_at: lease.expiresAt,
+                })
+                .where("cli_leases.expires_at", "<", v.createdAt),
+            )
+            .executeTakeFirst();
+          // Throwing rolls back the idempotency claim made above in this transaction.
+          if (Number(taken.numInsertedOrUpdatedRows ?? 0) === 0) throw new CliTaken();
+        }
 
         await tx.insertInto("verifications").values(verificationRow(v)).execute();
         for (const a of v.attempts) await tx.insertInto("attempts").values(attemptRow(a)).execute();
-        await tx
-          .insertInto("phone_last_cli")
-          .values({ phone: v.phone, cli_key: input.phoneLastCliKey })
-          .onConflict((oc) => oc.column("phone").doUpdateSet({ cli_key: input.phoneLastCliKey }))
-          .execute();
-        await insertEvents(tx, input.events);
+        if (phoneLastCliKey !== undefined) {
+          await tx
+            .insertInto("phone_last_cli")
+            .values({ phone: v.phone, cli_key: phoneLastCliKey })
+            .onConflict((oc) => oc.column("phone").doUpdateSet({ cli_key: phoneLastCliKey }))
+            .execute();
+        }
+        await insertEvents(tx, input.events, v.applicationId);
+        if (input.wakeAt != null) await setTimer(tx, v.id, input.wakeAt);
         return "created" as const;
       })
       .catch((error: unknown) => {
@@ -210,6 +271,7 @@ export class KyselyStore implements Store {
     expectedVersion: number,
     events: DomainEvent[],
     releaseLeases: boolean,
+    wakeAt?: number | null,
   ): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       const { id: _id, ...changes } = verificationRow(v);
@@ -229,7 +291,8 @@ export class KyselyStore implements Store {
           .execute();
       }
       if (releaseLeases) await tx.deleteFrom("cli_leases").where("verification_id", "=", v.id).execute();
-      await insertEvents(tx, events);
+      await insertEvents(tx, events, v.applicationId);
+      if (wakeAt !== undefined) await setTimer(tx, v.id, wakeAt);
       return true;
     });
   }
@@ -265,30 +328,298 @@ export class KyselyStore implements Store {
     return rows.map((r) => r.verification_id);
   }
 
-  async listExpired(now: number, limit: number): Promise<string[]> {
+  async claimTimers(now: number, claimUntil: number, limit: number): Promise<string[]> {
     const rows = await this.db
-      .selectFrom("verifications")
-      .select("id")
-      .where("status", "=", "pending")
-      .where("expires_at", "<=", now)
-      .orderBy("expires_at")
-      .limit(limit)
+      .updateTable("timers")
+      .set({ claimed_until: claimUntil })
+      .where("verification_id", "in", (qb) =>
+        this.claimable(
+          qb
+            .selectFrom("timers")
+            .select("verification_id")
+            .where("due_at", "<=", now)
+            .where("claimed_until", "<=", now)
+            .orderBy("due_at")
+            .limit(limit),
+        ),
+      )
+      .returning("verification_id")
       .execute();
-    return rows.map((r) => r.id);
+    return rows.map((r) => r.verification_id);
   }
 
-  async listEvents(verificationId: string): Promise<StoredEvent[]> {
+  async setTimer(verificationId: string, wakeAt: number | null): Promise<void> {
+    await setTimer(this.db, verificationId, wakeAt);
+  }
+
+  async releaseAllClaims(): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable("timers").set({ claimed_until: 0 }).where("claimed_until", ">", 0).execute();
+      await tx
+        .updateTable("webhook_deliveries")
+        .set({ claimed_until: 0 })
+        .where("status", "=", "pending")
+        .where("claimed_until", ">", 0)
+        .execute();
+    });
+  }
+
+  async listEvents(verificationId: string, afterSeq = 0): Promise<StoredEvent[]> {
     const rows = await this.db
       .selectFrom("events")
       .selectAll()
       .where("verification_id", "=", verificationId)
+      .where("seq", ">", afterSeq)
       .orderBy("seq")
       .execute();
     return rows.map(toStoredEvent);
   }
+
+  async listApplicationEvents(applicationId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.db
+      .selectFrom("events")
+      .selectAll()
+      .where("application_id", "=", applicationId)
+      .where("seq", ">", afterSeq)
+      .orderBy("seq")
+      .limit(limit)
+      .execute();
+    return rows.map(toStoredEvent);
+  }
+
+  async findEvent(id: string): Promise<(StoredEvent & { applicationId: string | null }) | undefined> {
+    const row = await this.db.selectFrom("events").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && { ...toStoredEvent(row), applicationId: row.application_id };
+  }
+
+  async insertEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    await this.db.insertInto("webhook_endpoints").values(endpointRow(endpoint)).execute();
+  }
+
+  async getEndpoint(id: string): Promise<WebhookEndpoint | undefined> {
+    const row = await this.db.selectFrom("webhook_endpoints").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toEndpoint(row);
+  }
+
+  async listEndpoints(applicationId: string): Promise<WebhookEndpoint[]> {
+    const rows = await this.db
+      .selectFrom("webhook_endpoints")
+      .selectAll()
+      .where("application_id", "=", applicationId)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map(toEndpoint);
+  }
+
+  async updateEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    const { id, ...changes } = endpointRow(endpoint);
+    await this.db.updateTable("webhook_endpoints").set(changes).where("id", "=", id).execute();
+  }
+
+  async deleteEndpoint(id: string, now: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("webhook_endpoints").where("id", "=", id).execute();
+      await tx
+        .updateTable("webhook_deliveries")
+        .set({ status: "failed", last_error: "endpoint deleted", ended_at: now, claimed_until: 0 })
+        .where("endpoint_id", "=", id)
+        .where("status", "=", "pending")
+        .execute();
+    });
+  }
+
+  async claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const rows = await tx
+        .updateTable("webhook_deliveries")
+        .set({ claimed_until: claimUntil })
+        .where("id", "in", (qb) =>
+          this.claimable(
+            qb
+              .selectFrom("webhook_deliveries as d")
+              .innerJoin("webhook_endpoints as w", "w.id", "d.endpoint_id")
+              .select("d.id")
+              .where("d.status", "=", "pending")
+              .where("d.next_attempt_at", "<=", now)
+              .where("d.claimed_until", "<=", now)
+              .where("w.enabled", "=", 1)
+              .where(({ not, exists, selectFrom }) =>
+                not(
+                  exists(
+                    selectFrom("webhook_deliveries as p")
+                      .select("p.id")
+                      .whereRef("p.endpoint_id", "=", "d.endpoint_id")
+                      .whereRef("p.verification_id", "=", "d.verification_id")
+                      .where("p.status", "=", "pending")
+                      .whereRef("p.event_seq", "<", "d.event_seq")
+                      .where((eb) => eb.or([eb("p.next_attempt_at", ">", now), eb("p.claimed_until", ">", now)])),
+                  ),
+                ),
+              )
+              .orderBy("d.event_seq")
+              .limit(limit),
+          ),
+        )
+        .returningAll()
+        .execute();
+      const out: ClaimedDelivery[] = [];
+      const endpoints = new Map<string, WebhookEndpoint>();
+      for (const row of rows) {
+        const event = await tx.selectFrom("events").selectAll().where("seq", "=", row.event_seq).executeTakeFirst();
+        let endpoint = endpoints.get(row.endpoint_id);
+        if (!endpoint) {
+          const e = await tx
+            .selectFrom("webhook_endpoints")
+            .selectAll()
+            .where("id", "=", row.endpoint_id)
+            .executeTakeFirst();
+          endpoint = e && toEndpoint(e);
+          if (endpoint) endpoints.set(endpoint.id, endpoint);
+        }
+        if (event && endpoint) out.push({ delivery: toDelivery(row), event: toStoredEvent(event), endpoint });
+      }
+      return out.sort((a, b) => a.delivery.eventSeq - b.delivery.eventSeq);
+    });
+  }
+
+  async completeDeliveries(results: DeliveryResult[], released: string[] = []): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      if (released.length > 0) {
+        await tx.updateTable("webhook_deliveries").set({ claimed_until: 0 }).where("id", "in", released).execute();
+      }
+      for (const r of results) {
+        await tx.insertInto("webhook_attempts").values(deliveryAttemptRow(r.attempt)).execute();
+        await tx
+          .updateTable("webhook_deliveries")
+          .set((eb) => ({
+            status: r.status,
+            attempts: eb("attempts", "+", 1),
+            next_attempt_at: r.nextAttemptAt,
+            claimed_until: 0,
+            last_status_code: r.attempt.statusCode,
+            last_error: r.attempt.error,
+            last_latency_ms: r.attempt.latencyMs,
+            ended_at: r.status === "pending" ? null : r.attempt.attemptedAt,
+          }))
+          .where("id", "=", r.deliveryId)
+          .execute();
+        if (r.disableEndpoint) {
+          await tx
+            .updateTable("webhook_endpoints")
+            .set({ enabled: 0, disabled_reason: r.disableEndpoint, updated_at: r.attempt.attemptedAt })
+            .where("id", "=", r.attempt.endpointId)
+            .execute();
+        }
+      }
+    });
+  }
+
+  async listDeliveries(endpointId: string, limit: number, before?: number): Promise<WebhookDelivery[]> {
+    let query = this.db.selectFrom("webhook_deliveries").selectAll().where("endpoint_id", "=", endpointId);
+    if (before !== undefined) query = query.where("event_seq", "<", before);
+    const rows = await query.orderBy("event_seq", "desc").limit(limit).execute();
+    return rows.map(toDelivery);
+  }
+
+  async getDelivery(id: string): Promise<{ delivery: WebhookDelivery; attempts: DeliveryAttempt[] } | undefined> {
+    const row = await this.db.selectFrom("webhook_deliveries").selectAll().where("id", "=", id).executeTakeFirst();
+    if (!row) return undefined;
+    const attempts = await this.db
+      .selectFrom("webhook_attempts")
+      .selectAll()
+      .where("delivery_id", "=", id)
+      .orderBy("attempted_at")
+      .orderBy("id")
+      .execute();
+    return { delivery: toDelivery(row), attempts: attempts.map(toDeliveryAttempt) };
+  }
+
+  async replayDelivery(id: string, now: number): Promise<boolean> {
+    const updated = await this.db
+      .updateTable("webhook_deliveries")
+      .set({ status: "pending", attempts: 0, next_attempt_at: now, claimed_until: 0, ended_at: null })
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  async getDecisionCallback(applicationId: string): Promise<DecisionCallback | undefined> {
+    const row = await this.db
+      .selectFrom("decision_callbacks")
+      .selectAll()
+      .where("application_id", "=", applicationId)
+      .executeTakeFirst();
+    return row && toDecisionCallback(row);
+  }
+
+  async putDecisionCallback(callback: DecisionCallback): Promise<void> {
+    const { application_id: _id, created_at: _created, ...changes } = decisionCallbackRow(callback);
+    await this.db
+      .insertInto("decision_callbacks")
+      .values(decisionCallbackRow(callback))
+      .onConflict((oc) => oc.column("application_id").doUpdateSet(changes))
+      .execute();
+  }
+
+  async deleteDecisionCallback(applicationId: string): Promise<boolean> {
+    const deleted = await this.db
+      .deleteFrom("decision_callbacks")
+      .where("application_id", "=", applicationId)
+      .executeTakeFirst();
+    return Number(deleted.numDeletedRows) === 1;
+  }
+
+  async insertFraudRule(rule: FraudRule, events: DomainEvent[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto("fraud_rules").values(fraudRuleRow(rule)).execute();
+      await insertEvents(tx, events, rule.applicationId);
+    });
+  }
+
+  async listFraudRules(since: number): Promise<FraudRule[]> {
+    const rows = await this.db
+      .selectFrom("fraud_rules")
+      .selectAll()
+      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", since)]))
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map(toFraudRule);
+  }
+
+  async deleteFraudRule(applicationId: string, id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom("fraud_rules")
+      .where("application_id", "=", applicationId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
 }
 
-async function insertEvents(tx: Tx, events: DomainEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await tx.insertInto("events").values(eventRows(events)).execute();
+async function setTimer(db: Tx, verificationId: string, wakeAt: number | null): Promise<void> {
+  if (wakeAt === null) {
+    await db.deleteFrom("timers").where("verification_id", "=", verificationId).execute();
+    return;
+  }
+  await db
+    .insertInto("timers")
+    .values({ verification_id: verificationId, due_at: wakeAt, claimed_until: 0 })
+    .onConflict((oc) => oc.column("verification_id").doUpdateSet({ due_at: wakeAt, claimed_until: 0 }))
+    .execute();
+}
+
+/** The events, and the outbox's delivery rows for the endpoints that want each one (see sqlite-store.ts). */
+async function insertEvents(tx: Tx, events: DomainEvent[], applicationId: string): Promise<void> {
+  for (const row of eventRows(events, applicationId)) {
+    const { seq } = await tx.insertInto("events").values(row).returning("seq").executeTakeFirstOrThrow();
+    await sql`insert into webhook_deliveries (id, endpoint_id, event_seq, event_id, verification_id, status,
+        attempts, next_attempt_at, claimed_until, created_at)
+      select 'msg_' || substr(${row.id}, 5) || substr(w.id, 5), w.id, ${seq}, ${row.id}, ${row.verification_id},
+        'pending', 0, ${row.created_at}, 0, ${row.created_at}
+      from webhook_endpoints w
+      where w.application_id = ${applicationId} and w.enabled = 1
+        and (w.event_types = '*' or w.event_types like ${`%,${row.type},%`})`.execute(tx);
+  }
 }

@@ -1,23 +1,50 @@
 /** Mapping between domain records and table rows, shared by the stores. JSON columns are text. */
-import { newId } from "../core/ids.js";
-import type { IdempotencyRecord, StoredEvent } from "../core/ports.js";
+import { monotonicIds } from "../core/ids.js";
+import type { FraudRule, IdempotencyRecord, StoredEvent } from "../core/ports.js";
 import type {
   Attempt,
   AttemptReason,
   AttemptStatus,
+  ChannelName,
   ClientInfo,
   DomainEvent,
   EventType,
+  RiskAssessment,
   Verification,
   VerificationReason,
   VerificationStatus,
+  WorkflowStep,
 } from "../core/types.js";
-import type { AttemptsTable, EventsTable, IdempotencyKeysTable, VerificationsTable } from "./schema.js";
+import type {
+  DecisionCallback,
+  DeliveryAttempt,
+  DeliveryStatus,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from "../events/webhook-store.js";
+import type {
+  AttemptsTable,
+  DecisionCallbacksTable,
+  EventsTable,
+  FraudRulesTable,
+  IdempotencyKeysTable,
+  VerificationsTable,
+  WebhookAttemptsTable,
+  WebhookDeliveriesTable,
+  WebhookEndpointsTable,
+} from "./schema.js";
 
-export function eventRows(events: DomainEvent[]): Omit<EventsTable, "seq">[] {
+/**
+ * Event ids come from the process's wall clock at write time, not from the event's own time (an `expired` event is
+ * dated at the expiry, which may precede the write): so a verification's events sort by id in write order.
+ */
+const nextEventId = monotonicIds("evt");
+
+export function eventRows(events: DomainEvent[], applicationId: string): Omit<EventsTable, "seq">[] {
   return events.map((e) => ({
-    id: newId("evt", e.at),
+    id: nextEventId(),
     verification_id: e.verificationId,
+    application_id: applicationId,
     attempt_id: e.attemptId,
     type: e.type,
     data: JSON.stringify(e.data),
@@ -44,12 +71,17 @@ export function verificationRow(v: Verification): VerificationsTable {
     max_checks: v.maxChecks,
     checks_used: v.checksUsed,
     guess_probability: v.guessProbability,
+    risk: json(v.risk),
     verified_caller_id: v.verifiedCallerId,
     created_at: v.createdAt,
     updated_at: v.updatedAt,
     expires_at: v.expiresAt,
     ended_at: v.endedAt,
     version: v.version,
+    workflow: JSON.stringify(v.workflow),
+    step: v.step,
+    step_deadline: v.stepDeadline,
+    email: v.email,
   };
 }
 
@@ -62,9 +94,9 @@ export function attemptRow(a: Attempt): AttemptsTable {
     status: a.status,
     reason: a.reason,
     sip_code: a.sipCode,
-    pool_id: a.poolId,
-    cli_key: a.cliKey,
-    cli_prefix: a.cliPrefix,
+    pool_id: a.poolId ?? "",
+    cli_key: a.cliKey ?? "",
+    cli_prefix: a.cliPrefix ?? "",
     code_length: a.codeLength,
     code_mac: a.codeMac,
     created_at: a.createdAt,
@@ -72,6 +104,11 @@ export function attemptRow(a: Attempt): AttemptsTable {
     ringing_at: a.ringingAt,
     ended_at: a.endedAt,
     expires_at: a.expiresAt,
+    trunk_id: a.trunkId,
+    invited_at: a.invitedAt,
+    reason_header: a.reasonHeader,
+    detail: a.detail,
+    cost: a.cost,
   };
 }
 
@@ -92,12 +129,17 @@ export function toVerification(r: VerificationsTable, attempts: Attempt[]): Veri
     maxChecks: r.max_checks,
     checksUsed: r.checks_used,
     guessProbability: Number(r.guess_probability),
+    risk: r.risk === null ? null : (JSON.parse(r.risk) as RiskAssessment),
     verifiedCallerId: r.verified_caller_id,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     expiresAt: Number(r.expires_at),
     endedAt: num(r.ended_at),
     version: r.version,
+    workflow: JSON.parse(r.workflow) as WorkflowStep[],
+    step: r.step,
+    stepDeadline: num(r.step_deadline),
+    email: r.email,
     attempts,
   };
 }
@@ -107,13 +149,14 @@ export function toAttempt(r: AttemptsTable): Attempt {
     id: r.id,
     verificationId: r.verification_id,
     seq: r.seq,
-    channel: r.channel as "flashcall",
+    channel: r.channel as ChannelName,
     status: r.status as AttemptStatus,
     reason: r.reason as AttemptReason | null,
     sipCode: r.sip_code,
-    poolId: r.pool_id,
-    cliKey: r.cli_key,
-    cliPrefix: r.cli_prefix,
+    // Message attempts store '' in these NOT NULL columns (see migration 0005).
+    poolId: r.pool_id || null,
+    cliKey: r.cli_key || null,
+    cliPrefix: r.cli_prefix || null,
     codeLength: r.code_length,
     codeMac: r.code_mac,
     createdAt: Number(r.created_at),
@@ -121,12 +164,18 @@ export function toAttempt(r: AttemptsTable): Attempt {
     ringingAt: num(r.ringing_at),
     endedAt: num(r.ended_at),
     expiresAt: Number(r.expires_at),
+    trunkId: r.trunk_id ?? null,
+    invitedAt: num(r.invited_at ?? null),
+    reasonHeader: r.reason_header ?? null,
+    detail: r.detail ?? null,
+    cost: r.cost === null || r.cost === undefined ? null : Number(r.cost),
   };
 }
 
-export function toStoredEvent(r: Omit<EventsTable, "seq">): StoredEvent {
+export function toStoredEvent(r: Omit<EventsTable, "seq"> & { seq: number }): StoredEvent {
   return {
     id: r.id,
+    seq: Number(r.seq),
     type: r.type as EventType,
     verificationId: r.verification_id,
     attemptId: r.attempt_id,
@@ -142,5 +191,145 @@ export function toIdempotencyRecord(r: IdempotencyKeysTable): IdempotencyRecord 
     requestHash: r.request_hash,
     verificationId: r.verification_id,
     createdAt: Number(r.created_at),
+  };
+}
+
+/** A delivery's id joins its event's and its endpoint's: unique per pair, the same on every store. */
+export function deliveryId(eventId: string, endpointId: string): string {
+  return `msg_${eventId.slice(4)}${endpointId.slice(4)}`;
+}
+
+/** How an endpoint's type filter is stored: `*`, or `,a,b,` so that one LIKE finds a type on either dialect. */
+export function eventTypesColumn(types: readonly string[] | null): string {
+  return types === null ? "*" : `,${types.join(",")},`;
+}
+
+export function endpointRow(e: WebhookEndpoint): WebhookEndpointsTable {
+  return {
+    id: e.id,
+    application_id: e.applicationId,
+    url: e.url,
+    description: e.description,
+    event_types: eventTypesColumn(e.eventTypes),
+    enabled: e.enabled ? 1 : 0,
+    disabled_reason: e.disabledReason,
+    secret: e.secret,
+    previous_secret: e.previousSecret,
+    previous_secret_expires_at: e.previousSecretExpiresAt,
+    created_at: e.createdAt,
+    updated_at: e.updatedAt,
+  };
+}
+
+export function toEndpoint(r: WebhookEndpointsTable): WebhookEndpoint {
+  return {
+    id: r.id,
+    applicationId: r.application_id,
+    url: r.url,
+    description: r.description,
+    eventTypes: r.event_types === "*" ? null : (r.event_types.split(",").filter(Boolean) as EventType[]),
+    enabled: Number(r.enabled) === 1,
+    disabledReason: r.disabled_reason,
+    secret: r.secret,
+    previousSecret: r.previous_secret,
+    previousSecretExpiresAt: num(r.previous_secret_expires_at),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function toDelivery(r: WebhookDeliveriesTable): WebhookDelivery {
+  return {
+    id: r.id,
+    endpointId: r.endpoint_id,
+    eventSeq: Number(r.event_seq),
+    eventId: r.event_id,
+    verificationId: r.verification_id,
+    status: r.status as DeliveryStatus,
+    attempts: r.attempts,
+    nextAttemptAt: Number(r.next_attempt_at),
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    lastLatencyMs: r.last_latency_ms,
+    createdAt: Number(r.created_at),
+    endedAt: num(r.ended_at),
+  };
+}
+
+export function deliveryAttemptRow(a: DeliveryAttempt): WebhookAttemptsTable {
+  return {
+    id: a.id,
+    delivery_id: a.deliveryId,
+    endpoint_id: a.endpointId,
+    attempted_at: a.attemptedAt,
+    status_code: a.statusCode,
+    latency_ms: a.latencyMs,
+    error: a.error,
+  };
+}
+
+export function toDeliveryAttempt(r: WebhookAttemptsTable): DeliveryAttempt {
+  return {
+    id: r.id,
+    deliveryId: r.delivery_id,
+    endpointId: r.endpoint_id,
+    attemptedAt: Number(r.attempted_at),
+    statusCode: r.status_code,
+    latencyMs: r.latency_ms,
+    error: r.error,
+  };
+}
+
+export function decisionCallbackRow(c: DecisionCallback): DecisionCallbacksTable {
+  return {
+    application_id: c.applicationId,
+    url: c.url,
+    secret: c.secret,
+    timeout_ms: c.timeoutMs,
+    default_decision: c.defaultDecision,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  };
+}
+
+export function toDecisionCallback(r: DecisionCallbacksTable): DecisionCallback {
+  return {
+    applicationId: r.application_id,
+    url: r.url,
+    secret: r.secret,
+    timeoutMs: r.timeout_ms,
+    defaultDecision: r.default_decision === "deny" ? "deny" : "allow",
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function fraudRuleRow(r: FraudRule): FraudRulesTable {
+  return {
+    id: r.id,
+    application_id: r.applicationId,
+    list: r.list,
+    scope: r.scope,
+    value: r.value,
+    reason: r.reason,
+    source: r.source,
+    shadow: r.shadow ? 1 : 0,
+    created_at: r.createdAt,
+    expires_at: r.expiresAt,
+  };
+}
+
+export function toFraudRule(r: FraudRulesTable): FraudRule {
+  return {
+    id: r.id,
+    applicationId: r.application_id,
+    list: r.list as FraudRule["list"],
+    scope: r.scope as FraudRule["scope"],
+    value: r.value,
+    reason: r.reason,
+    source: r.source as FraudRule["source"],
+    shadow: Number(r.shadow) === 1,
+    createdAt: Number(r.created_at),
+    expiresAt: num(r.expires_at),
   };
 }

@@ -44,12 +44,19 @@ export interface VerificationsTable {
   max_checks: number;
   checks_used: number;
   guess_probability: number;
+  /** JSON of the fraud controls' RiskAssessment */
+  risk: string | null;
   verified_caller_id: string | null;
   created_at: number;
   updated_at: number;
   expires_at: number;
   ended_at: number | null;
   version: number;
+  /** JSON: WorkflowStep[] */
+  workflow: string;
+  step: number;
+  step_deadline: number | null;
+  email: string | null;
 }
 
 export interface AttemptsTable {
@@ -70,6 +77,11 @@ export interface AttemptsTable {
   ringing_at: number | null;
   ended_at: number | null;
   expires_at: number;
+  trunk_id: string | null;
+  invited_at: number | null;
+  reason_header: string | null;
+  detail: string | null;
+  cost: number | null;
 }
 
 export interface CliLeasesTable {
@@ -89,10 +101,71 @@ export interface EventsTable {
   seq: Generated<number>;
   id: string;
   verification_id: string;
+  /** null only for events written before migration 0002 whose verification is gone */
+  application_id: string | null;
   attempt_id: string | null;
   type: string;
   data: string;
   created_at: number;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  application_id: string;
+  url: string;
+  description: string | null;
+  /** `*`, or the accepted types as `,type,type,` */
+  event_types: string;
+  enabled: number;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_seq: number;
+  event_id: string;
+  verification_id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_latency_ms: number | null;
+  created_at: number;
+  ended_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  attempted_at: number;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+export interface TimersTable {
+  verification_id: string;
+  due_at: number;
+  claimed_until: number;
+}
+
+export interface DecisionCallbacksTable {
+  application_id: string;
+  url: string;
+  secret: string;
+  timeout_ms: number;
+  default_decision: string;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface IdempotencyKeysTable {
@@ -108,6 +181,27 @@ export interface SettingsTable {
   value: string;
 }
 
+export interface FraudRulesTable {
+  id: string;
+  application_id: string;
+  list: string;
+  scope: string;
+  value: string;
+  reason: string;
+  source: string;
+  /** 0 or 1 */
+  shadow: number;
+  created_at: number;
+  expires_at: number | null;
+}
+
+/** rate-limiter-flexible's RateLimiterSQLite counters */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  expire: number | null;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   api_keys: ApiKeysTable;
@@ -119,4 +213,11 @@ export interface Database {
   events: EventsTable;
   settings: SettingsTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  timers: TimersTable;
+  decision_callbacks: DecisionCallbacksTable;
+  fraud_rules: FraudRulesTable;
+  rate_limits: RateLimitsTable;
 }

@@ -13,7 +13,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freeUdpPort, lastStatistics, portTaken } from "./sipp-tools.js";
+import { expect } from "vitest";
+import { freeTcpPort, freeUdpPort, lastStatistics, portTaken, tcpPortTaken } from "./sipp-tools.js";
 
 const SCENARIO_DIR = fileURLToPath(new URL(".", import.meta.url));
 
@@ -42,12 +43,16 @@ export interface SippOptions {
   scenario: string;
   /** SIPp's own loopback address. */
   address: string;
+  /** Its port; default a free one. */
+  port?: number;
   /** For SIPp as the caller: "host:port" to call. Without it SIPp is the server. */
   remote?: string;
   /** Calls to complete before exiting. Default 1. */
   calls?: number;
   /** Global timeout after which SIPp fails. Default 10. */
   timeoutSeconds?: number;
+  /** "udp" (default) or "tcp" (SIPp's `-t t1`: one connection). */
+  transport?: "udp" | "tcp";
   extraArgs?: string[];
 }
 
@@ -57,10 +62,31 @@ export interface SippProcess {
   result: Promise<SippResult>;
 }
 
-/** Starts SIPp and, for a server scenario, waits until it is listening (an INVITE sent earlier would bounce). */
+/** SIPp's exit code when it cannot bind its socket. */
+const SIPP_BIND_FAILED = 254;
+
+/**
+ * Starts SIPp and, for a server scenario, waits until it is listening (an INVITE sent earlier would bounce).
+ * A free port can be taken by another process between our probe and SIPp's bind (test files run in parallel),
+ * so a bind failure on a port we chose is retried on a fresh one.
+ */
 export async function startSipp(options: SippOptions): Promise<SippProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchSipp(options);
+    } catch (error) {
+      const portRace = error instanceof SippBindError && options.port === undefined && attempt < 5;
+      if (!portRace) throw error;
+    }
+  }
+}
+
+class SippBindError extends Error {}
+
+async function launchSipp(options: SippOptions): Promise<SippProcess> {
   const dir = await mkdtemp(join(tmpdir(), "flashverify-sipp-"));
-  const port = await freeUdpPort(options.address);
+  const tcp = options.transport === "tcp";
+  const port = options.port ?? (tcp ? await freeTcpPort(options.address) : await freeUdpPort(options.address));
   const args = [
     ...(options.remote ? [options.remote] : []),
     "-sf",
@@ -78,6 +104,7 @@ export async function startSipp(options: SippOptions): Promise<SippProcess> {
     "-buff_size",
     "4194304",
     "-nostdin",
+    ...(tcp ? ["-t", "t1"] : []),
     "-trace_msg",
     "-message_file",
     join(dir, "messages.log"),
@@ -116,9 +143,10 @@ export async function startSipp(options: SippOptions): Promise<SippProcess> {
   });
   if (!options.remote) {
     const deadline = Date.now() + 5000;
-    while (!(await portTaken(options.address, port))) {
+    while (!(await (tcp ? tcpPortTaken : portTaken)(options.address, port))) {
       if (exited || Date.now() > deadline) {
         const run = await result;
+        if (run.exitCode === SIPP_BIND_FAILED) throw new SippBindError(`SIPp could not bind port ${port}`);
         throw new Error(`SIPp did not start (exit ${run.exitCode}): ${run.output.slice(-2000)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -131,7 +159,7 @@ export async function startSipp(options: SippOptions): Promise<SippProcess> {
 function parseMessageLog(log: string): SippMessage[] {
   const messages: SippMessage[] = [];
   for (const block of log.split(/^-{20,} .*$/m)) {
-    const match = /^\s*UDP message (sent|received)[^\n]*\n\n([\s\S]*)$/.exec(block);
+    const match = /^\s*(?:UDP|TCP) message (sent|received)[^\n]*\n\n([\s\S]*)$/.exec(block);
     if (!match) continue;
     const text = match[2]!.replace(/\r\n/g, "\n").trim();
     messages.push({
@@ -158,4 +186,14 @@ export function headerValues(message: SippMessage, name: string): string[] {
     .split("\n")
     .filter((line) => line.toLowerCase().startsWith(prefix))
     .map((line) => line.slice(prefix.length).trim());
+}
+
+/** The scenario ran to its end once: SIPp exited 0 with one successful call and no errors. */
+export function expectScenarioPassed(run: SippResult): void {
+  expect({ exitCode: run.exitCode, successful: run.successful, failed: run.failed, errors: run.errors }).toEqual({
+    exitCode: 0,
+    successful: 1,
+    failed: 0,
+    errors: "",
+  });
 }

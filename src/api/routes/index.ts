@@ -1,17 +1,41 @@
 /** Every route of the API, in one explicit list. */
+
+import { registerMessagelist } from "../compat/messagelist.js";
 import type { RouteRegistration } from "../route-kit.js";
 import { registerHealth } from "./health.js";
+import { registerMetrics } from "./metrics.js";
 import { registerSandboxPhones } from "./sandbox-phones.js";
+import { registerDecisionCallback } from "./v1/decision-callback.js";
+import { registerListEvents } from "./v1/events-list.js";
+import { registerAllowlist, registerBlocks } from "./v1/fraud-lists.js";
+import { registerFraudPolicy } from "./v1/fraud-policy.js";
+import { registerReceipts } from "./v1/receipts.js";
 import { registerCancelVerification } from "./v1/verifications-cancel.js";
 import { registerCheckVerification } from "./v1/verifications-check.js";
 import { registerGetVerification } from "./v1/verifications-get.js";
+import { registerNextStep } from "./v1/verifications-next.js";
 import { registerStartVerification } from "./v1/verifications-start.js";
+import { registerStreamVerification } from "./v1/verifications-stream.js";
+import { registerWebhookDeliveries } from "./v1/webhook-deliveries.js";
+import { registerWebhookEndpoints } from "./v1/webhook-endpoints.js";
 
 export const routes: RouteRegistration[] = [
   registerHealth,
+  registerMetrics,
   registerStartVerification,
   registerCheckVerification,
   registerGetVerification,
   registerCancelVerification,
+  registerNextStep,
+  registerReceipts,
+  registerMessagelist,
+  registerListEvents,
+  registerStreamVerification,
+  registerWebhookEndpoints,
+  registerWebhookDeliveries,
+  registerDecisionCallback,
+  registerBlocks,
+  registerAllowlist,
+  registerFraudPolicy,
   registerSandboxPhones,
 ];

@@ -1,6 +1,7 @@
 /**
- * GET /sandbox/phones/{e164}: what a virtual handset of the built-in carrier saw, newest first. Registered only
- * when the sandbox is on; there is no real phone behind it, so it needs no credentials.
+ * GET /sandbox/phones/{e164}: what a virtual handset of the built-in carrier saw (missed calls, SMS and WhatsApp
+ * messages), and GET /sandbox/inbox/{address}: what the virtual mailbox received, newest first. Registered only
+ * when the sandbox is on; there is no real phone behind them, so they need no credentials.
  */
 import { z } from "zod";
 import { parseDestination } from "../../core/phone.js";
@@ -17,12 +18,20 @@ const Phone = z.object({
       result: z.enum(["ringing", "missed", "busy", "not_found", "no_answer", "answered"]),
     }),
   ),
-  messages: z.array(z.object({ channel: z.string(), from: z.string(), text: z.string(), received_at: z.string() })),
+  messages: z.array(
+    z.object({ channel: z.enum(["sms", "whatsapp"]), from: z.string(), text: z.string(), received_at: z.string() }),
+  ),
+});
+
+const Inbox = z.object({
+  address: z.string(),
+  messages: z.array(z.object({ from: z.string(), subject: z.string(), text: z.string(), received_at: z.string() })),
 });
 
 export const registerSandboxPhones: RouteRegistration = (app, services) => {
-  const handsets = services.sandbox?.handsets;
-  if (!handsets) return;
+  const sandbox = services.sandbox;
+  if (!sandbox) return;
+  const { handsets } = sandbox;
   app.get(
     "/sandbox/phones/:phone",
     {
@@ -43,8 +52,36 @@ export const registerSandboxPhones: RouteRegistration = (app, services) => {
           received_at: new Date(c.receivedAt).toISOString(),
           result: c.result,
         })),
-        messages: [],
+        messages: [...sandbox.smsc.messages(phone.e164), ...sandbox.whatsapp.messages(phone.e164)]
+          .sort((a, b) => b.receivedAt - a.receivedAt)
+          .map((m) => ({
+            channel: m.channel,
+            from: m.from,
+            text: m.text,
+            received_at: new Date(m.receivedAt).toISOString(),
+          })),
       };
     },
+  );
+
+  app.get(
+    "/sandbox/inbox/:address",
+    {
+      schema: {
+        summary: "What the virtual mailbox received for an address",
+        tags: ["sandbox"],
+        params: z.object({ address: z.email().max(254) }),
+        response: { 200: Inbox, 400: ErrorView },
+      },
+    },
+    async (request) => ({
+      address: request.params.address.toLowerCase(),
+      messages: sandbox.inbox.messages(request.params.address).map((m) => ({
+        from: m.from,
+        subject: m.subject,
+        text: m.text,
+        received_at: new Date(m.receivedAt).toISOString(),
+      })),
+    }),
   );
 };

@@ -2,11 +2,12 @@
  * The flash-call channel over SIP: each attempt is one INVITE from the leased CLI, cancelled after the ring time.
  * It turns the UAC's call records into attempt progress; it knows nothing of HTTP or storage.
  */
-import type { AttemptProgress, Channel, OutboundMessage } from "../../core/ports.js";
+import type { AttemptOutcome, AttemptProgress, Channel, OutboundMessage } from "../../core/ports.js";
+import type { RoutedCallRecord } from "../../sip/trunks/router.js";
 import type { CallRecord, FlashCaller, PlacedCall } from "../../sip/types.js";
 
 export interface FlashcallSipOptions {
-  /** the SIP user agent, in this thread (SipUac) or its own (startSipUacWorker) */
+  /** the SIP user agent: the trunk layer (TrunkRouter), or one UAC in this thread (SipUac) or its own (startSipUacWorker) */
   uac: FlashCaller;
   /** ring this long after 180/183, then CANCEL; default 1500 ms */
   ringTimeMs: number;
@@ -36,14 +37,19 @@ export function createFlashcallSipChannel(options: FlashcallSipOptions): Channel
         progress.ended({ at: Date.now(), delivered: false, reason: "network_error", sipCode: null });
         return;
       }
-      calls.set(message.attemptId, call);
-      call.done
-        .then((record) => progress.ended(toOutcome(record)))
-        .catch((error: unknown) => {
+      const attemptId = message.attemptId;
+      calls.set(attemptId, call);
+      call.done.then(
+        (record) => {
+          calls.delete(attemptId);
+          progress.ended(toOutcome(record));
+        },
+        (error: unknown) => {
+          calls.delete(attemptId);
           options.onError?.(error);
           progress.ended({ at: Date.now(), delivered: false, reason: "network_error", sipCode: null });
-        })
-        .finally(() => calls.delete(message.attemptId));
+        },
+      );
     },
     cancel(attemptId: string): void {
       calls.get(attemptId)?.cancel();
@@ -58,7 +64,21 @@ export function createFlashcallSipChannel(options: FlashcallSipOptions): Channel
  * A call delivered its CLI when the phone rang at all (even if it then ended busy or rang only after we gave up),
  * or when it was answered: either way the caller ID reached the screen.
  */
-function toOutcome(record: CallRecord) {
+function toOutcome(record: CallRecord & Partial<RoutedCallRecord>): AttemptOutcome {
   const delivered = record.ringingAt !== null || record.reason === "answered";
-  return { at: record.endedAt, delivered, reason: record.reason, sipCode: record.finalCode };
+  // The trunk layer says which trunk carried the call; its INVITE is where post-dial delay starts.
+  const trunk = record.trunk;
+  const outcome: AttemptOutcome = {
+    at: record.endedAt,
+    delivered,
+    reason: record.reason,
+    sipCode: record.finalCode,
+    reasonHeader: record.reasonHeader,
+    trunkId: trunk ?? null,
+    invitedAt: trunk ? record.startedAt : null,
+  };
+  if (record.failedOver?.length) {
+    outcome.failedOver = record.failedOver.map((f) => ({ trunk: f.trunk, reason: f.reason, sipCode: f.finalCode }));
+  }
+  return outcome;
 }

@@ -1,9 +1,17 @@
 /** Every migration, in order. Listed statically so the compiled server needs no migration folder at run time. */
 import type { Migration, MigrationProvider } from "kysely";
 import * as initial from "./0001-initial.js";
+import * as eventsOutbox from "./0002-events-outbox.js";
+import * as fraud from "./0003-fraud.js";
+import * as attemptTrunk from "./0004-attempt-trunk.js";
+import * as workflows from "./0005-workflows.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
+  "0002-events-outbox": eventsOutbox,
+  "0003-fraud": fraud,
+  "0004-attempt-trunk": attemptTrunk,
+  "0005-workflows": workflows,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,7 +7,12 @@ import { commonErrors, ErrorView, VerificationView } from "../../views.js";
 const Params = z.object({ id: z.string().min(1).max(64) });
 const Body = z
   .object({
-    code: z.string().min(1).max(40).optional().describe("the last digits of the caller ID"),
+    code: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe("the last digits of the caller ID, or the code a message (SMS, WhatsApp, email) carried"),
     caller_id: z.string().min(1).max(40).optional().describe("the whole caller ID, in any common format"),
   })
   .strict()
@@ -31,12 +36,14 @@ export const registerCheckVerification: RouteRegistration = (app, services) => {
         security: [{ bearer: [] }],
         params: Params,
         body: Body,
-        response: { 200: Checked, ...commonErrors, 409: ErrorView },
+        response: { 200: Checked, ...commonErrors, 409: ErrorView, 429: ErrorView },
       },
     },
     async (request) => {
       const access = accessOf(request);
-      const checked = unwrap(await services.verifications.check(request.params.id, access, request.body));
+      const checked = unwrap(
+        await services.verifications.check(request.params.id, access, request.body, { requestIp: request.ip }),
+      );
       return {
         id: checked.verification.id,
         status: checked.verification.status,

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { accessOf, authenticate } from "../../auth.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
-import { commonErrors, VerificationView, verificationView } from "../../views.js";
+import { clientVerificationView, commonErrors, VerificationView, verificationView } from "../../views.js";
 
 const Params = z.object({ id: z.string().min(1).max(64) });
 
@@ -21,9 +21,8 @@ export const registerGetVerification: RouteRegistration = (app, services) => {
     },
     async (request) => {
       const access = accessOf(request);
-      const view = verificationView(unwrap(await services.verifications.get(request.params.id, access)));
-      // The app or browser holding a client token sees the status, not the backend's own bookkeeping.
-      return access.kind === "client" ? { ...view, reference: null, metadata: null } : view;
+      const verification = unwrap(await services.verifications.get(request.params.id, access));
+      return access.kind === "client" ? clientVerificationView(verification) : verificationView(verification);
     },
   );
 };

@@ -1,13 +1,48 @@
-/** POST /v1/verifications: start verifying a phone number with a flash call. */
+/** POST /v1/verifications: start verifying a phone number: a flash call, or the steps of a workflow. */
 import { z } from "zod";
 import { applicationOf, authenticate } from "../../auth.js";
 import { HttpError } from "../../errors.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
-import { commonErrors, ErrorView, FlashcallView, VerificationView, verificationView } from "../../views.js";
+import {
+  commonErrors,
+  ErrorView,
+  FlashcallView,
+  MessageView,
+  VerificationView,
+  verificationView,
+} from "../../views.js";
 
 const Body = z
   .object({
     phone: z.string().min(1).max(64).describe("the number to verify, E.164 (+447400123456) or 0044..."),
+    workflow: z
+      .array(
+        z
+          .object({
+            channel: z.enum(["flashcall", "sms", "whatsapp", "email"]),
+            timeout: z
+              .number()
+              .int()
+              .min(5)
+              .max(600)
+              .optional()
+              .describe("seconds before the next step starts (a flash call: at most 120)"),
+          })
+          .strict()
+          .refine((s) => s.channel !== "flashcall" || s.timeout === undefined || s.timeout <= 120, {
+            message: "a flash call's timeout is its code's lifetime: at most 120 seconds",
+          }),
+      )
+      .min(1)
+      .max(5)
+      .optional()
+      .describe("the channels to try, in order; default the server's workflow (WORKFLOW)"),
+    email: z.email().max(254).optional().describe("the address for an email step"),
+    country: z
+      .string()
+      .regex(/^[A-Z]{2}$/, "an ISO 3166-1 alpha-2 code like GB")
+      .optional()
+      .describe("the country of a number written nationally (07400 123456)"),
     reference: z.string().max(128).optional().describe("your own id for this verification"),
     metadata: z
       .record(z.string().max(64), z.union([z.string().max(512), z.number(), z.boolean(), z.null()]))
@@ -15,13 +50,15 @@ const Body = z
       .optional(),
     client: z
       .object({
-        ip: z.union([z.ipv4(), z.ipv6()]).optional(),
-        device_id: z.string().max(128).optional(),
+        ip: z.union([z.ipv4(), z.ipv6()]).optional().describe("the person's IP; default the request's address"),
+        device_id: z.string().min(1).max(128).optional(),
         platform: z.enum(["android", "ios", "web", "other"]).optional(),
+        app_version: z.string().min(1).max(32).optional(),
+        user_agent: z.string().min(1).max(512).optional(),
       })
       .strict()
       .optional()
-      .describe("what your backend knows about the person's device, for fraud controls"),
+      .describe("what your backend knows about the person's device, for the fraud controls"),
   })
   .strict();
 
@@ -35,7 +72,8 @@ const Headers = z.object({
 
 const Started = VerificationView.pick({ id: true, status: true, phone: true, channel: true, expires_at: true }).extend({
   client_token: z.string().describe("give this to the app/browser: it may check, read status, nothing else"),
-  flashcall: FlashcallView,
+  flashcall: FlashcallView.nullable(),
+  message: MessageView.nullable(),
   guess_probability: z.number(),
   verification: VerificationView,
 });
@@ -51,14 +89,28 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
         security: [{ bearer: [] }],
         body: Body,
         headers: Headers,
-        response: { 201: Started, ...commonErrors, 403: ErrorView, 409: ErrorView, 422: ErrorView, 503: ErrorView },
+        response: {
+          201: Started,
+          ...commonErrors,
+          403: ErrorView,
+          409: ErrorView,
+          422: ErrorView,
+          429: ErrorView,
+          503: ErrorView,
+        },
       },
     },
     async (request, reply) => {
       const applicationId = applicationOf(request);
       if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
-      const idempotencyKey = request.headers["idempotency-key"];
-      const started = unwrap(await services.verifications.start(applicationId, request.body, { idempotencyKey }));
+      const countryHeader = services.config.FRAUD_IP_COUNTRY_HEADER;
+      const ipCountry = countryHeader ? request.headers[countryHeader] : undefined;
+      const options = {
+        idempotencyKey: request.headers["idempotency-key"],
+        requestIp: request.ip,
+        ipCountry: typeof ipCountry === "string" && /^[A-Z]{2}$/.test(ipCountry) ? ipCountry : undefined,
+      };
+      const started = unwrap(await services.verifications.start(applicationId, request.body, options));
       if (started.replayed) reply.header("idempotent-replayed", "true");
       const view = verificationView(started.verification);
       return reply.code(201).send({
@@ -69,6 +121,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
         expires_at: view.expires_at,
         client_token: started.clientToken,
         flashcall: view.flashcall,
+        message: view.message,
         guess_probability: view.guess_probability,
         verification: view,
       });

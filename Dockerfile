@@ -1,0 +1,21 @@
+# flashverify in a container: the README's two commands, built once. The sandbox is off here; configure a trunk,
+# a database and the channels through the environment (see the README's Configuration and docs/deploy.md).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 builds its native module when no prebuilt one matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 SANDBOX=off DATABASE_URL=sqlite:/data/flashverify.db
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/package.json ./
+VOLUME /data
+EXPOSE 8080 5060/udp
+USER node
+CMD ["node", "dist/src/cli/main.js", "serve"]

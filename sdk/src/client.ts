@@ -1,0 +1,178 @@
+/**
+ * A typed client of the flashverify API for backends (API key) and browsers or apps (a verification's client
+ * token), on the platform's `fetch`: start, read, check, "Use SMS instead", cancel, and live status over SSE.
+ * `EventSource` cannot send an Authorization header, so the stream is read with `fetch` and parsed here.
+ */
+
+export type Channel = "flashcall" | "sms" | "whatsapp" | "email";
+export type Status = "pending" | "verified" | "failed" | "expired" | "canceled";
+
+export interface Verification {
+  id: string;
+  status: Status;
+  reason: string | null;
+  phone: string;
+  channel: Channel;
+  workflow: { channel: Channel; timeout: number }[];
+  expires_at: string;
+  next_step_at: string | null;
+  attempts_remaining: number;
+  flashcall: { pattern: string; code_length: number; cli_filter: string } | null;
+  message: { channel: Exclude<Channel, "flashcall">; code_length: number } | null;
+  [field: string]: unknown;
+}
+
+export interface Started extends Pick<Verification, "id" | "status" | "phone" | "channel" | "expires_at"> {
+  client_token: string;
+  flashcall: Verification["flashcall"];
+  message: Verification["message"];
+  verification: Verification;
+}
+
+export interface StartRequest {
+  phone: string;
+  workflow?: { channel: Channel; timeout?: number }[];
+  email?: string;
+  reference?: string;
+  metadata?: Record<string, string | number | boolean | null>;
+  client?: { ip?: string; device_id?: string; platform?: "android" | "ios" | "web" | "other"; app_version?: string };
+}
+
+export interface LiveEvent {
+  id: string | null;
+  /** `state` first (the whole verification), then event types such as `attempt.ringing`, `verification.verified` */
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** An error answer of the API: its stable code, HTTP status and message. */
+export class FlashverifyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(message);
+    this.name = "FlashverifyError";
+  }
+}
+
+export interface ClientOptions {
+  /** e.g. "https://verify.example.com" */
+  baseUrl: string;
+  /** an API key (backend) or a verification's client token (browser/app) */
+  token: string;
+  fetch?: typeof fetch;
+}
+
+export function createClient(options: ClientOptions) {
+  const base = options.baseUrl.replace(/\/$/, "");
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const auth = { authorization: `Bearer ${options.token}` };
+
+  async function call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+    const response = await doFetch(`${base}${path}`, {
+      method,
+      headers: { ...auth, ...(body === undefined ? {} : { "content-type": "application/json" }), ...extra },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const payload = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    if (!response.ok) {
+      const retry = response.headers.get("retry-after");
+      throw new FlashverifyError(
+        response.status,
+        payload.error?.code ?? "HTTP_ERROR",
+        payload.error?.message ?? response.statusText,
+        retry === null ? null : Number(retry),
+      );
+    }
+    return payload as T;
+  }
+
+  const path = (id: string) => `/v1/verifications/${encodeURIComponent(id)}`;
+  return {
+    /** Backend only (API key). `idempotencyKey` makes a retry return the first verification. */
+    start: (request: StartRequest, idempotencyKey?: string) =>
+      call<Started>("POST", "/v1/verifications", request, idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+    get: (id: string) => call<Verification>("GET", path(id)),
+    /** The last digits of the missed call (or a message's code), or the whole caller ID. */
+    check: (id: string, reported: { code: string } | { caller_id: string }) =>
+      call<{ id: string; status: Status; attempts_remaining: number }>("POST", `${path(id)}/check`, reported),
+    /** "Use SMS instead": the next step of the workflow now (or a new code on the last message step). */
+    next: (id: string) => call<Verification>("POST", `${path(id)}/next`),
+    cancel: (id: string) => call<Verification>("POST", `${path(id)}/cancel`),
+    /**
+     * Live status: `onEvent` gets `state` first, then each event as it happens, until the verification ends or
+     * `close()` is called. A dropped stream resumes from the last event id.
+     */
+    subscribe(id: string, onEvent: (event: LiveEvent) => void, onError?: (error: unknown) => void) {
+      const controller = new AbortController();
+      let lastEventId: string | null = null;
+      let finished = false;
+      const run = async () => {
+        for (let attempt = 0; !finished && !controller.signal.aborted; attempt++) {
+          try {
+            const response = await doFetch(`${base}${path(id)}/stream`, {
+              headers: {
+                ...auth,
+                accept: "text/event-stream",
+                ...(lastEventId ? { "last-event-id": lastEventId } : {}),
+              },
+              signal: controller.signal,
+            });
+            if (!response.ok || !response.body) {
+              throw new FlashverifyError(response.status, "STREAM_REFUSED", response.statusText, null);
+            }
+            for await (const event of readEvents(response.body)) {
+              if (event.id) lastEventId = event.id;
+              onEvent(event);
+              if (/^verification\.(verified|failed|expired|canceled|blocked)$/.test(event.type)) finished = true;
+            }
+          } catch (error) {
+            if (controller.signal.aborted) return;
+            if (error instanceof FlashverifyError && error.status < 500) {
+              onError?.(error);
+              return;
+            }
+            onError?.(error);
+          }
+          if (!finished) await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
+        }
+      };
+      void run();
+      return { close: () => controller.abort() };
+    },
+  };
+}
+
+export type FlashverifyClient = ReturnType<typeof createClient>;
+
+/** Parses a `text/event-stream` body into events (`id:`, `event:`, `data:` lines; comments ignored). */
+export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<LiveEvent> {
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let id: string | null = null;
+      let type = "message";
+      const data: string[] = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "id") id = value;
+        else if (field === "event") type = value;
+        else if (field === "data") data.push(value);
+      }
+      if (data.length > 0) yield { id, type, data: JSON.parse(data.join("\n")) as Record<string, unknown> };
+    }
+  }
+}

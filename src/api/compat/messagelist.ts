@@ -1,0 +1,125 @@
+/**
+ * POST /bat/messagelist: the message-list API of the flash-call provider docs, translated into verifications and
+ * nothing else. Each message (with its `fallbacks`) becomes one verification whose workflow is the message's type
+ * followed by its fallbacks' types; its `messageId` is the verification id, checked with
+ * POST /v1/verifications/{messageId}/check.
+ *
+ * Deviations from the provider's docs, on purpose:
+ * - `pattern` and `callerId` are masked (`+44207941****`): the provider's example shows the code digits there,
+ *   which would hand the code to whoever reads the response before the call arrives.
+ * - The caller ID comes from our pool, so `messageData.callerId` is not honoured; `from` and `text` are not used
+ *   either (the SMS sender is SMS_SENDER, the text OTP_TEMPLATE, so that only the server knows the code).
+ * - `viber_otp` is not offered yet: such a message is answered `rejected` with the reason.
+ */
+import { z } from "zod";
+import { newId } from "../../core/ids.js";
+import { maskedPattern } from "../../core/pool.js";
+import type { ChannelName } from "../../core/types.js";
+import { HttpError } from "../errors.js";
+import type { RouteRegistration } from "../route-kit.js";
+import { ErrorView } from "../views.js";
+
+const MAX_FLASHCALL_TTL = 120;
+
+const Step = z
+  .object({
+    from: z.string().max(64).optional(),
+    to: z.string().min(1).max(64),
+    type: z.enum(["flashcall", "sms", "viber_otp"]),
+    text: z.string().max(1000).optional(),
+    ttl: z.number().int().min(10).max(600).optional().describe("seconds; a flash call's at most 120"),
+    messageData: z.object({ callerId: z.string().max(32).optional() }).optional(),
+  })
+  .superRefine((step, ctx) => {
+    if (step.type === "flashcall" && step.ttl !== undefined && step.ttl > MAX_FLASHCALL_TTL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ttl"],
+        message: `a flash call's ttl is at most ${MAX_FLASHCALL_TTL} seconds (its code's lifetime)`,
+      });
+    }
+  });
+
+const Message = Step.and(z.object({ fallbacks: z.array(Step).max(4).optional() }));
+
+const Body = z.object({ messages: z.array(Message).min(1).max(100) });
+
+const Answer = z.object({
+  messagelistId: z.string(),
+  messages: z.array(
+    z.object({
+      messageId: z.string().nullable(),
+      status: z.enum(["accepted", "rejected"]),
+      callerId: z.string().nullable().describe("masked: the code digits are never shown"),
+      pattern: z.string().nullable().describe("masked: the code digits are never shown"),
+      to: z.string(),
+      ttl: z.number().int(),
+      error: z.object({ code: z.string(), message: z.string() }).optional(),
+    }),
+  ),
+});
+
+const CHANNEL: Record<z.infer<typeof Step>["type"], ChannelName | null> = {
+  flashcall: "flashcall",
+  sms: "sms",
+  viber_otp: null,
+};
+
+export const registerMessagelist: RouteRegistration = (app, services) => {
+  app.post(
+    "/bat/messagelist",
+    {
+      onRequest: async (request) => {
+        const key = request.headers["x-authorization-key"];
+        const applicationId =
+          typeof key === "string" && key.length <= 512 ? await services.apiKeys.resolve(key) : undefined;
+        if (!applicationId) throw new HttpError({ code: "UNAUTHORIZED" });
+        request.access = { kind: "application", applicationId };
+      },
+      schema: {
+        summary: "Send flash calls with fallbacks (the flash-call provider's message-list API)",
+        tags: ["compat"],
+        headers: z.object({ "x-authorization-key": z.string().max(512) }),
+        body: Body,
+        response: { 200: Answer, 400: ErrorView, 401: ErrorView, 413: ErrorView },
+      },
+    },
+    async (request) => {
+      const applicationId = (request.access as { applicationId: string }).applicationId;
+      const answers = [];
+      for (const message of request.body.messages) {
+        const steps = [message, ...(message.fallbacks ?? [])];
+        const to = /^\d+$/.test(message.to) ? `+${message.to}` : message.to;
+        const ttl = message.ttl ?? (message.type === "flashcall" ? services.config.FLASHCALL_TTL_SECONDS : 120);
+        const unsupported = steps.find((step) => CHANNEL[step.type] === null);
+        if (unsupported) {
+          answers.push(rejected(message.to, ttl, "CHANNEL_NOT_CONFIGURED", `${unsupported.type} is not offered`));
+          continue;
+        }
+        const workflow = steps.map((step) => ({ channel: CHANNEL[step.type] as ChannelName, timeout: step.ttl }));
+        const started = await services.verifications.start(applicationId, { phone: to, workflow });
+        if (!started.ok) {
+          answers.push(rejected(message.to, ttl, started.error.code, started.error.message ?? started.error.code));
+          continue;
+        }
+        const v = started.value.verification;
+        const attempt = v.attempts.at(-1);
+        const pattern = attempt?.cliPrefix ? maskedPattern(attempt.cliPrefix, attempt.codeLength) : null;
+        answers.push({ messageId: v.id, status: "accepted" as const, callerId: pattern, pattern, to: message.to, ttl });
+      }
+      return { messagelistId: newId("mls", services.clock.now()), messages: answers };
+    },
+  );
+};
+
+function rejected(to: string, ttl: number, code: string, message: string) {
+  return {
+    messageId: null,
+    status: "rejected" as const,
+    callerId: null,
+    pattern: null,
+    to,
+    ttl,
+    error: { code, message },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The message channels' settings, part of the one configuration schema (src/config.ts). Each channel is off until
+ * configured; with SANDBOX=on, SMS, WhatsApp and email that are not configured go to the virtual carrier.
+ */
+import { z } from "zod";
+
+const onOff = z.enum(["on", "off"]);
+const port = z.coerce.number().int().min(1).max(65535);
+
+const HttpSmsSchema = z
+  .object({
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).optional(),
+    encoding: z.enum(["json", "form"]).optional(),
+    body: z.record(z.string(), z.unknown()),
+    from: z.string().min(1),
+    responseIdPath: z.string().min(1),
+    receipt: z
+      .object({
+        idPath: z.string().min(1),
+        statusPath: z.string().min(1),
+        delivered: z.array(z.string()),
+        failed: z.array(z.string()),
+        errorPath: z.string().optional(),
+      })
+      .optional(),
+    timeoutMs: z.number().int().min(100).max(60_000).optional(),
+  })
+  .strict();
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+      return z.NEVER;
+    }
+  }, schema);
+
+export const MessageChannelsConfig = {
+  /** which SMS provider: smpp, twilio or http (SMS_HTTP); default the sandbox SMSC with SANDBOX=on, else none */
+  SMS_PROVIDER: z.enum(["smpp", "twilio", "http", "none"]).optional(),
+  /** the sender id of SMS: +E.164, a short code, or up to 11 letters; default "Verify" */
+  SMS_SENDER: z.string().min(1).max(16).default("Verify"),
+  SMPP_HOST: z.string().min(1).optional(),
+  SMPP_PORT: port.default(2775),
+  SMPP_TLS: onOff.default("off"),
+  SMPP_SYSTEM_ID: z.string().max(16).optional(),
+  SMPP_PASSWORD: z.string().max(9).optional(),
+  SMPP_SYSTEM_TYPE: z.string().max(13).default(""),
+  /** submit_sm awaiting a response at once; default 10 */
+  SMPP_WINDOW: z.coerce.number().int().min(1).max(1000).default(10),
+  /** submits per second on the bind; default 50 */
+  SMPP_MAX_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(50),
+  TWILIO_ACCOUNT_SID: z.string().min(1).optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  /** default https://api.twilio.com */
+  TWILIO_BASE_URL: z.url().optional(),
+  /** a generic JSON/form SMS gateway (JSON object, see the README's "Channels") */
+  SMS_HTTP: json(HttpSmsSchema).optional(),
+
+  WHATSAPP_PHONE_NUMBER_ID: z.string().min(1).optional(),
+  WHATSAPP_ACCESS_TOKEN: z.string().min(1).optional(),
+  /** an approved authentication template with a copy-code button; default verification_code */
+  WHATSAPP_TEMPLATE: z.string().min(1).default("verification_code"),
+  WHATSAPP_LANGUAGE: z.string().min(2).default("en_US"),
+  /** default https://graph.facebook.com */
+  WHATSAPP_BASE_URL: z.url().optional(),
+  /** checks the X-Hub-Signature-256 of status webhooks */
+  WHATSAPP_APP_SECRET: z.string().min(1).optional(),
+
+  EMAIL_SMTP_HOST: z.string().min(1).optional(),
+  EMAIL_SMTP_PORT: port.default(587),
+  /** TLS from the start (port 465); default off (STARTTLS when offered) */
+  EMAIL_SMTP_SECURE: onOff.default("off"),
+  EMAIL_SMTP_USER: z.string().optional(),
+  EMAIL_SMTP_PASSWORD: z.string().optional(),
+  EMAIL_FROM: z.string().min(3).default("flashverify <no-reply@localhost>"),
+  EMAIL_SUBJECT: z.string().min(1).default("Your verification code"),
+
+  /** the secret path segment of delivery-report webhooks: POST /v1/receipts/{channel}/{token} */
+  RECEIPTS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+};

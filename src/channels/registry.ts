@@ -1,0 +1,107 @@
+/**
+ * The message channels, one line each: the channel's name and how it is built from the configuration (or, with
+ * the sandbox on and nothing configured, pointed at the virtual carrier). A new channel is a folder beside these
+ * and one line here.
+ */
+import type { Config } from "../config.js";
+import type { MessageChannel } from "../core/ports.js";
+import type { VirtualInbox } from "../sandbox/inbox.js";
+import type { VirtualSmsc } from "../sandbox/smsc.js";
+import type { VirtualWhatsApp } from "../sandbox/whatsapp.js";
+import { createEmailSender } from "./email/index.js";
+import { createHttpSmsSender } from "./sms-http/index.js";
+import { createTwilioSmsSender } from "./sms-http/twilio.js";
+import { createSmppSmsSender } from "./sms-smpp/index.js";
+import { createWhatsAppSender } from "./whatsapp/index.js";
+
+export interface SandboxCarrier {
+  smsc: VirtualSmsc;
+  whatsapp: VirtualWhatsApp;
+  inbox: VirtualInbox;
+}
+
+type Factory = (config: Config, sandbox: SandboxCarrier | null) => MessageChannel | null;
+
+export const MESSAGE_CHANNELS = {
+  sms: smsChannel,
+  whatsapp: whatsappChannel,
+  email: emailChannel,
+} satisfies Record<string, Factory>;
+
+export type MessageChannelName = keyof typeof MESSAGE_CHANNELS;
+
+function smsChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
+  const provider = config.SMS_PROVIDER ?? (config.SMPP_HOST ? "smpp" : sandbox ? "sandbox" : "none");
+  switch (provider) {
+    case "smpp":
+      return createSmppSmsSender({
+        bind: {
+          host: config.SMPP_HOST as string,
+          port: config.SMPP_PORT,
+          tls: config.SMPP_TLS === "on",
+          systemId: config.SMPP_SYSTEM_ID ?? "",
+          password: config.SMPP_PASSWORD ?? "",
+          systemType: config.SMPP_SYSTEM_TYPE,
+          window: config.SMPP_WINDOW,
+          maxPerSecond: config.SMPP_MAX_PER_SECOND,
+        },
+        sender: config.SMS_SENDER,
+      });
+    case "sandbox": {
+      const smsc = sandbox?.smsc as VirtualSmsc;
+      return createSmppSmsSender({
+        bind: { host: smsc.local.address, port: smsc.local.port, ...smsc.credentials, reconnectMinMs: 100 },
+        sender: config.SMS_SENDER,
+      });
+    }
+    case "twilio":
+      return createTwilioSmsSender({
+        accountSid: config.TWILIO_ACCOUNT_SID as string,
+        authToken: config.TWILIO_AUTH_TOKEN as string,
+        from: config.SMS_SENDER,
+        ...(config.TWILIO_BASE_URL ? { baseUrl: config.TWILIO_BASE_URL } : {}),
+      });
+    case "http":
+      return config.SMS_HTTP ? createHttpSmsSender(config.SMS_HTTP) : null;
+    default:
+      return null;
+  }
+}
+
+function whatsappChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
+  if (config.WHATSAPP_PHONE_NUMBER_ID && config.WHATSAPP_ACCESS_TOKEN) {
+    return createWhatsAppSender({
+      phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID,
+      accessToken: config.WHATSAPP_ACCESS_TOKEN,
+      templateName: config.WHATSAPP_TEMPLATE,
+      languageCode: config.WHATSAPP_LANGUAGE,
+      ...(config.WHATSAPP_BASE_URL ? { baseUrl: config.WHATSAPP_BASE_URL } : {}),
+    });
+  }
+  if (!sandbox) return null;
+  return createWhatsAppSender({
+    baseUrl: sandbox.whatsapp.baseUrl,
+    phoneNumberId: "sandbox",
+    accessToken: sandbox.whatsapp.accessToken,
+    templateName: config.WHATSAPP_TEMPLATE,
+    languageCode: config.WHATSAPP_LANGUAGE,
+  });
+}
+
+function emailChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
+  const relay = config.EMAIL_SMTP_HOST
+    ? { host: config.EMAIL_SMTP_HOST, port: config.EMAIL_SMTP_PORT }
+    : sandbox
+      ? { host: sandbox.inbox.local.address, port: sandbox.inbox.local.port }
+      : null;
+  if (!relay) return null;
+  return createEmailSender({
+    ...relay,
+    secure: config.EMAIL_SMTP_SECURE === "on",
+    ...(config.EMAIL_SMTP_USER
+      ? { auth: { user: config.EMAIL_SMTP_USER, pass: config.EMAIL_SMTP_PASSWORD ?? "" } }
+      : {}),
+    from: config.EMAIL_FROM,
+    subject: config.EMAIL_SUBJECT,
+  });
+}

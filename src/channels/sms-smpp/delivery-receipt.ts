@@ -1,0 +1,80 @@
+/**
+ * Delivery receipts (SMPP 3.4 Appendix B): a deliver_sm with esm_class "MC delivery receipt" whose text reads
+ * `id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E text: ...`.
+ * SMSCs differ in details (hex or decimal ids, missing fields, the id only in the receipted_message_id TLV), so the
+ * parser takes what is there and prefers the TLVs when present.
+ */
+
+export type ReceiptState = "delivered" | "expired" | "deleted" | "undeliverable" | "accepted" | "unknown" | "rejected";
+
+export interface DeliveryReceipt {
+  messageId: string;
+  state: ReceiptState;
+  /** the network error code, when the SMSC gave one */
+  error: string | null;
+  /** final states end the message; ENROUTE/ACCEPTED-style intermediates do not */
+  final: boolean;
+}
+
+const STAT: Record<string, ReceiptState> = {
+  DELIVRD: "delivered",
+  EXPIRED: "expired",
+  DELETED: "deleted",
+  UNDELIV: "undeliverable",
+  ACCEPTD: "accepted",
+  UNKNOWN: "unknown",
+  REJECTD: "rejected",
+};
+
+// message_state TLV values (SMPP 3.4 §5.2.28).
+const MESSAGE_STATE: Record<number, ReceiptState> = {
+  2: "delivered",
+  3: "expired",
+  4: "deleted",
+  5: "undeliverable",
+  6: "accepted",
+  7: "unknown",
+  8: "rejected",
+};
+
+const ESM_CLASS_RECEIPT = 0x04;
+
+export interface ReceiptPdu {
+  esm_class?: number;
+  short_message?: unknown;
+  receipted_message_id?: string;
+  message_state?: number;
+}
+
+/** The receipt a deliver_sm carries, or null when it is not a receipt (an ordinary mobile-originated message). */
+export function parseDeliveryReceipt(pdu: ReceiptPdu): DeliveryReceipt | null {
+  if (((pdu.esm_class ?? 0) & 0x3c) !== ESM_CLASS_RECEIPT) return null;
+  const text = shortMessageText(pdu.short_message);
+  const fields = new Map<string, string>();
+  for (const match of text.matchAll(/(id|sub|dlvrd|stat|err):(\S*)/gi)) {
+    fields.set((match[1] as string).toLowerCase(), match[2] as string);
+  }
+  const messageId = pdu.receipted_message_id || fields.get("id");
+  if (!messageId) return null;
+  const state =
+    (pdu.message_state !== undefined ? MESSAGE_STATE[pdu.message_state] : undefined) ??
+    STAT[(fields.get("stat") ?? "").toUpperCase()] ??
+    "unknown";
+  return {
+    messageId,
+    state,
+    error: fields.get("err") ?? null,
+    final: state !== "accepted",
+  };
+}
+
+/** The receipt text, whether the package decoded it to a string or left the octets. */
+function shortMessageText(message: unknown): string {
+  if (typeof message === "string") return message;
+  if (Buffer.isBuffer(message)) return message.toString("latin1");
+  if (message && typeof message === "object" && "message" in message) {
+    const inner = (message as { message: unknown }).message;
+    return typeof inner === "string" ? inner : Buffer.isBuffer(inner) ? inner.toString("latin1") : "";
+  }
+  return "";
+}

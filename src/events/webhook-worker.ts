@@ -1,0 +1,228 @@
+/**
+ * The webhook worker: claims due delivery rows in batches, sends each one signed the Standard Webhooks way, and
+ * writes every attempt to the delivery log. Deliveries of one verification to one endpoint are sent one after the
+ * other in event order, and a failure holds back the later ones until it succeeds or is given up (in order per
+ * verification while the endpoint is healthy); different verifications and endpoints go out concurrently.
+ *
+ * At least once: a row is marked delivered only after a 2xx, so a crash between the send and the write sends it
+ * again after the restart. Receivers deduplicate on `webhook-id` (the event id).
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../core/ports.js";
+import type { AddressClass } from "./address-guard.js";
+import { publicEvent } from "./catalogue.js";
+import { postJson } from "./outbound-post.js";
+import { nextRetryAt, parseRetryAfter } from "./retry-schedule.js";
+import { webhookHeaders } from "./signature.js";
+import type { ClaimedDelivery, DeliveryResult, WebhookEndpoint, WebhookStore } from "./webhook-store.js";
+
+export interface WebhookWorkerOptions {
+  store: WebhookStore;
+  clock: Clock;
+  /** address classes webhooks may reach besides public ones */
+  allowed: ReadonlySet<AddressClass>;
+  /** per request; default 10 s */
+  timeoutMs?: number;
+  /** deliveries claimed per batch; default 200 */
+  batchSize?: number;
+  /** how often an idle worker looks for due rows (retries); default 1 s. New events wake it at once. */
+  pollMs?: number;
+  /** jitter source, [0, 1) */
+  random?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+/** Past this a claimed row whose worker vanished is claimed again (a restart of the only server releases sooner). */
+const CLAIM_MS = 15 * 60_000;
+const KICKED_PAUSE_MS = 20;
+const MAX_GROUPS_IN_FLIGHT = 64;
+
+export class WebhookWorker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private stopWaiting: (() => void) | undefined;
+  private kicked = false;
+  private readonly timeoutMs: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: WebhookWorkerOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /**
+   * Starts the loop: it claims a batch and sends it without waiting for the slowest endpoint (a receiver timing
+   * out must not hold up everyone else's deliveries), claims again at once while there is work and room, else
+   * pauses until `kick` or the poll. At most `MAX_GROUPS_IN_FLIGHT` verifications' sequences are sent at a time.
+   */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let claimed = 0;
+        try {
+          claimed = await this.dispatch();
+        } catch (error) {
+          this.options.onError?.(error);
+        }
+        if (claimed === 0 && this.running) await this.pause();
+      }
+      await Promise.all(this.inFlight);
+    })();
+  }
+
+  /** New deliveries were committed: look now rather than at the next poll. */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.stopWaiting?.();
+    await this.loop;
+  }
+
+  /**
+   * Waits for the poll interval, or a little after a kick: under load commits kick hundreds of times a second,
+   * and one claim per short pause serves them all.
+   */
+  private pause(): Promise<void> {
+    const wait = this.kicked ? KICKED_PAUSE_MS : (this.options.pollMs ?? 1000);
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, wait);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = undefined;
+        self.stopWaiting = undefined;
+        self.kicked = false;
+        resolve();
+      }
+      this.stopWaiting = done;
+      // A kick during a long wait shortens it to the short pause.
+      this.wake = () => {
+        clearTimeout(timer);
+        self.wake = undefined;
+        setTimeout(done, KICKED_PAUSE_MS);
+      };
+    });
+  }
+
+  /** Claims one batch of due deliveries and sends it; resolves, once all are answered, with the requests made. */
+  async runOnce(): Promise<number> {
+    const groups = await this.claimGroups(this.options.batchSize ?? 200);
+    const counts = await Promise.all(groups.map((group) => this.sendGroup(group)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Claims what there is room for and starts sending it; resolves with the number of deliveries claimed. */
+  private async dispatch(): Promise<number> {
+    const room = MAX_GROUPS_IN_FLIGHT - this.inFlight.size;
+    if (room <= 0) return 0;
+    const groups = await this.claimGroups(Math.min(room, this.options.batchSize ?? 200));
+    for (const group of groups) {
+      const sending: Promise<unknown> = this.sendGroup(group)
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => {
+          this.inFlight.delete(sending);
+          this.kick();
+        });
+      this.inFlight.add(sending);
+    }
+    return groups.reduce((n, g) => n + g.length, 0);
+  }
+
+  /** Due deliveries, grouped by endpoint and verification, each group in event order. */
+  private async claimGroups(limit: number): Promise<ClaimedDelivery[][]> {
+    const { store, clock } = this.options;
+    const now = clock.now();
+    const claimed = await store.claimDeliveries(now, now + CLAIM_MS, limit);
+    const groups = new Map<string, ClaimedDelivery[]>();
+    for (const c of claimed) {
+      const key = `${c.endpoint.id} ${c.delivery.verificationId}`;
+      const group = groups.get(key);
+      if (group) group.push(c);
+      else groups.set(key, [c]);
+    }
+    return [...groups.values()];
+  }
+
+  /** Sends one verification's deliveries to one endpoint in order, stopping at the first that does not succeed. */
+  private async sendGroup(group: ClaimedDelivery[]): Promise<number> {
+    const results: DeliveryResult[] = [];
+    let index = 0;
+    for (; index < group.length; index++) {
+      const item = group[index] as ClaimedDelivery;
+      // (Groups sent beside this one may each still hit an endpoint that just answered 410; they stop there too.)
+      const result = await this.send(item);
+      results.push(result);
+      if (result.status !== "delivered") {
+        index++;
+        break;
+      }
+    }
+    const released = group.slice(index).map((c) => c.delivery.id);
+    await this.options.store.completeDeliveries(results, released);
+    return results.length;
+  }
+
+  private async send({ delivery, event, endpoint }: ClaimedDelivery): Promise<DeliveryResult> {
+    const { clock } = this.options;
+    const body = JSON.stringify(publicEvent(event));
+    const attemptedAt = clock.now();
+    const headers = webhookHeaders(
+      signingSecrets(endpoint, attemptedAt),
+      event.id,
+      Math.floor(attemptedAt / 1000),
+      body,
+    );
+    const outcome = await postJson(endpoint.url, body, headers, {
+      timeoutMs: this.timeoutMs,
+      allowed: this.options.allowed,
+    });
+    const status = outcome.statusCode;
+    const attempt = {
+      id: randomUUID(),
+      deliveryId: delivery.id,
+      endpointId: endpoint.id,
+      attemptedAt,
+      statusCode: status,
+      latencyMs: outcome.latencyMs,
+      error: outcome.error ?? (status !== null && (status < 200 || status >= 300) ? `HTTP ${status}` : null),
+    };
+    if (status !== null && status >= 200 && status < 300) {
+      return { deliveryId: delivery.id, attempt, status: "delivered", nextAttemptAt: attemptedAt };
+    }
+    if (status === 410) {
+      return {
+        deliveryId: delivery.id,
+        attempt,
+        status: "failed",
+        nextAttemptAt: attemptedAt,
+        disableEndpoint: "gone",
+      };
+    }
+    const retryAfter = status === 429 || status === 503 ? parseRetryAfter(outcome.retryAfter, attemptedAt) : undefined;
+    const next = nextRetryAt(delivery.attempts + 1, attemptedAt, (this.options.random ?? Math.random)(), retryAfter);
+    if (next === null) {
+      return {
+        deliveryId: delivery.id,
+        attempt: { ...attempt, error: `${attempt.error}; gave up` },
+        status: "failed",
+        nextAttemptAt: attemptedAt,
+      };
+    }
+    return { deliveryId: delivery.id, attempt, status: "pending", nextAttemptAt: next };
+  }
+}
+
+/** The current secret, and during a rotation's overlap the previous one too: receivers on either verify. */
+export function signingSecrets(endpoint: WebhookEndpoint, now: number): string[] {
+  const previousValid =
+    endpoint.previousSecret !== null &&
+    endpoint.previousSecretExpiresAt !== null &&
+    now < endpoint.previousSecretExpiresAt;
+  return previousValid ? [endpoint.secret, endpoint.previousSecret as string] : [endpoint.secret];
+}

@@ -1,0 +1,108 @@
+/**
+ * The limiter port of the fraud controls, and its implementation over rate-limiter-flexible. A backend is anything
+ * that builds a rate-limiter-flexible limiter for a rule: memory (the default), SQLite (the server's database file,
+ * table `rate_limits`), and Redis when the scale configuration supplies a client (RateLimiterRedis takes the same
+ * options plus `storeClient`), so a new backend is one more `LimiterBackend` function.
+ *
+ * @example
+ * const limiter = new FlexibleLimiter(memoryBackend);
+ * await limiter.consume("start.destination", { points: 5, durationSec: 600 }, "app_default|+447400123456");
+ */
+import type SqliteDatabase from "better-sqlite3";
+import type { Redis } from "ioredis";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  RateLimiterSQLite,
+} from "rate-limiter-flexible";
+import type { LimitRule } from "./limit-rules.js";
+
+export interface LimitDecision {
+  allowed: boolean;
+  /** points used in the current window, this call's included */
+  consumed: number;
+  /** until the window resets (and Retry-After when refused) */
+  msBeforeNext: number;
+}
+
+/** Counts events per key and rule. Implementations throw when their backend fails (callers decide open or closed). */
+export interface Limiter {
+  /** Spends `points` (default 1) of `key` under `rule`; refused once the window's points are spent. */
+  consume(name: string, rule: LimitRule, key: string, points?: number): Promise<LimitDecision>;
+  /** The key's current window without spending anything; undefined when it has none. */
+  peek(name: string, rule: LimitRule, key: string): Promise<LimitDecision | undefined>;
+  /** Gives back points spent for something that did not happen after all. */
+  refund(name: string, rule: LimitRule, key: string, points: number): Promise<void>;
+}
+
+/** Builds a rate-limiter-flexible limiter for one rule; `keyPrefix` separates rules sharing one store. */
+export type LimiterBackend = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
+
+export const memoryBackend: LimiterBackend = (options) => new RateLimiterMemory(options);
+
+/**
+ * Counters in the server's SQLite database (table `rate_limits`, created by migration 0003), so they survive a
+ * restart. rate-limiter-flexible runs its statements on the better-sqlite3 connection synchronously.
+ */
+export function sqliteBackend(db: SqliteDatabase.Database): LimiterBackend {
+  return (options) =>
+    new RateLimiterSQLite({
+      ...options,
+      storeClient: db,
+      storeType: "better-sqlite3",
+      tableName: "rate_limits",
+      tableCreated: true,
+    });
+}
+
+/**
+ * Counters in Redis, shared by every server process (REDIS_URL). The client must not queue commands while
+ * disconnected (`enableOfflineQueue: false`): a limit that cannot be counted then fails at once, and the guard
+ * refuses sends and checks (503) instead of letting them through uncounted.
+ */
+export function redisBackend(client: Redis, namespace = "flashverify"): LimiterBackend {
+  return (options) =>
+    new RateLimiterRedis({ ...options, keyPrefix: `${namespace}:${options.keyPrefix}`, storeClient: client });
+}
+
+export class FlexibleLimiter implements Limiter {
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+
+  constructor(private readonly backend: LimiterBackend) {}
+
+  private limiter(name: string, rule: LimitRule): RateLimiterAbstract {
+    // One limiter per rule: two applications with different rules for one name must not share counters.
+    const id = `${name}:${rule.points}/${rule.durationSec}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = this.backend({ keyPrefix: id, points: rule.points, duration: rule.durationSec });
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
+  }
+
+  async consume(name: string, rule: LimitRule, key: string, points = 1): Promise<LimitDecision> {
+    try {
+      const res = await this.limiter(name, rule).consume(key, points);
+      return { allowed: true, consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext };
+    } catch (error) {
+      // rate-limiter-flexible rejects with a RateLimiterRes when the points are spent, with an Error when its store fails.
+      if (error instanceof RateLimiterRes) {
+        return { allowed: false, consumed: error.consumedPoints, msBeforeNext: error.msBeforeNext };
+      }
+      throw error;
+    }
+  }
+
+  async peek(name: string, rule: LimitRule, key: string): Promise<LimitDecision | undefined> {
+    const res = await this.limiter(name, rule).get(key);
+    if (!res) return undefined;
+    return { allowed: res.consumedPoints < rule.points, consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext };
+  }
+
+  async refund(name: string, rule: LimitRule, key: string, points: number): Promise<void> {
+    await this.limiter(name, rule).reward(key, points);
+  }
+}

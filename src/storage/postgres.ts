@@ -1,0 +1,28 @@
+/**
+ * Opening PostgreSQL (`DATABASE_URL=postgres://...`) through node-postgres: the dialect-neutral Kysely store with
+ * work claimed by `FOR UPDATE SKIP LOCKED`, so several server processes can share one database.
+ */
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { KyselyStore } from "./kysely-store.js";
+import type { Database } from "./schema.js";
+
+// Times and sequence numbers are bigint columns: epoch milliseconds and counters fit a JavaScript number exactly,
+// and the stores' row mapping expects numbers, not node-postgres's default strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface PostgresOptions {
+  /** connections in the pool; default 10 */
+  maxConnections?: number;
+  /** the schema to use (tests give each store its own); default the connection's search_path */
+  schema?: string;
+}
+
+export function openPostgresStore(url: string, options: PostgresOptions = {}): KyselyStore {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), { skipLocked: true });
+}

@@ -1,0 +1,231 @@
+/**
+ * The HTTP text channels against servers speaking their providers' protocols: Twilio's Messages API (a local
+ * server, since the real one is out of reach), WhatsApp Cloud API (the sandbox's), and email over SMTP (the
+ * sandbox inbox, built on the smtp-server package).
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEmailSender } from "../src/channels/email/index.js";
+import type { MessageOutcome, MessageSender } from "../src/channels/message-channel.js";
+import { createTwilioSmsSender } from "../src/channels/sms-http/twilio.js";
+import { createWhatsAppSender, verifyWhatsAppSignature } from "../src/channels/whatsapp/index.js";
+import { VirtualInbox } from "../src/sandbox/inbox.js";
+import { VirtualWhatsApp } from "../src/sandbox/whatsapp.js";
+
+interface Sent {
+  accepted: string[] | null;
+  outcome: MessageOutcome;
+}
+
+let attempt = 0;
+function send(sender: MessageSender, to: string, code: string, text = `Your code is ${code}`): Promise<Sent> {
+  return new Promise((resolve) => {
+    let accepted: string[] | null = null;
+    sender.send(
+      { attemptId: `att_${++attempt}`, to, code, text },
+      { accepted: (_at, ids) => (accepted = ids), ended: (outcome) => resolve({ accepted, outcome }) },
+    );
+  });
+}
+
+async function listen(server: Server, address: string): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  return `http://${address}:${(server.address() as AddressInfo).port}`;
+}
+
+async function body(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+describe("SMS over Twilio's Messages API", () => {
+  const requests: Array<{ url: string; authorization: string | undefined; form: URLSearchParams }> = [];
+  let server: Server;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    server = createServer(async (request, response) => {
+      const form = new URLSearchParams(await body(request));
+      requests.push({ url: request.url ?? "", authorization: request.headers.authorization, form });
+      const to = form.get("To") ?? "";
+      if (to.endsWith("0400")) {
+        response.writeHead(400, { "content-type": "application/json" });
+        response.end(JSON.stringify({ code: 21211, message: "Invalid 'To' Phone Number", status: 400 }));
+      } else if (to.endsWith("0500")) {
+        response.writeHead(503).end();
+      } else if (to.endsWith("0408")) {
+        // never answers: the request may have been taken, so the outcome is unknown
+      } else {
+        response.writeHead(201, { "content-type": "application/json" });
+        response.end(JSON.stringify({ sid: `SM${requests.length.toString().padStart(32, "0")}`, status: "queued" }));
+      }
+    });
+    baseUrl = await listen(server, "127.0.0.82");
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const twilio = () =>
+    createTwilioSmsSender({
+      baseUrl,
+      accountSid: "AC0123",
+      authToken: "tok",
+      from: "+15005550006",
+      statusCallbackUrl: "https://verify.example/hooks/sms",
+      timeoutMs: 500,
+    });
+
+  it("posts Twilio's form with Basic auth and follows the status callback to delivered", async () => {
+    const sms = twilio();
+    const pending = send(sms, "+447400123456", "123456");
+    await expect.poll(() => requests.length).toBe(1);
+    const [request] = requests;
+    expect(request?.url).toBe("/2010-04-01/Accounts/AC0123/Messages.json");
+    expect(request?.authorization).toBe(`Basic ${Buffer.from("AC0123:tok").toString("base64")}`);
+    expect(Object.fromEntries(request?.form ?? [])).toEqual({
+      To: "+447400123456",
+      From: "+15005550006",
+      Body: "Your code is 123456",
+      StatusCallback: "https://verify.example/hooks/sms",
+    });
+    await expect
+      .poll(() => sms.handleReceipt?.({ MessageSid: "SM00000000000000000000000000000001", MessageStatus: "sent" }))
+      .toBe(true);
+    sms.handleReceipt?.({ MessageSid: "SM00000000000000000000000000000001", MessageStatus: "delivered" });
+    const sent = await pending;
+    expect(sent.accepted).toEqual(["SM00000000000000000000000000000001"]);
+    expect(sent.outcome).toMatchObject({ delivered: true, reason: "delivered" });
+    await sms.close();
+  });
+
+  it("sorts refusals, outages and silence apart, so only a definite answer counts as not sent", async () => {
+    const sms = twilio();
+    const [refused, down, silent] = await Promise.all([
+      send(sms, "+447400120400", "1"),
+      send(sms, "+447400120500", "1"),
+      send(sms, "+447400120408", "1"),
+    ]);
+    expect(refused.outcome).toMatchObject({ reason: "rejected" });
+    expect(refused.outcome.detail).toContain("21211");
+    expect(down.outcome).toMatchObject({ reason: "network_error", detail: "HTTP 503: " });
+    expect(silent.outcome).toMatchObject({ reason: "submit_unknown" });
+    await sms.close();
+  });
+
+  it("reports an undelivered status with Twilio's error code", async () => {
+    const sms = twilio();
+    const pending = send(sms, "+447400123457", "1");
+    await expect.poll(() => requests.at(-1)?.form.get("To")).toBe("+447400123457");
+    const id = `SM${requests.length.toString().padStart(32, "0")}`;
+    await expect
+      .poll(() => sms.handleReceipt?.({ MessageSid: id, MessageStatus: "undelivered", ErrorCode: "30003" }))
+      .toBe(true);
+    expect((await pending).outcome).toMatchObject({ reason: "undeliverable", detail: "undelivered (30003)" });
+    await sms.close();
+  });
+});
+
+describe("WhatsApp authentication templates against the sandbox Cloud API", () => {
+  let whatsapp: VirtualWhatsApp;
+  let receiver: Server;
+  let sender: MessageSender;
+  const signatures: boolean[] = [];
+
+  beforeAll(async () => {
+    whatsapp = await VirtualWhatsApp.create({ address: "127.0.0.83", port: 0, statusDelayMs: 10 });
+    receiver = createServer(async (request, response) => {
+      const raw = await body(request);
+      signatures.push(
+        verifyWhatsAppSignature(raw, request.headers["x-hub-signature-256"] as string, whatsapp.appSecret),
+      );
+      sender.handleReceipt?.(JSON.parse(raw));
+      response.writeHead(200).end();
+    });
+    whatsapp.setWebhookUrl(`${await listen(receiver, "127.0.0.84")}/hooks/whatsapp`);
+    sender = createWhatsAppSender({
+      baseUrl: whatsapp.baseUrl,
+      phoneNumberId: "1234567890",
+      accessToken: whatsapp.accessToken,
+      templateName: "verification_code",
+    });
+  });
+  afterAll(async () => {
+    await sender.close();
+    await whatsapp.close();
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  it("delivers the code to the handset and hears the signed delivered status", async () => {
+    const sent = await send(sender, "+447400123456", "482913");
+    expect(sent.accepted?.[0]).toMatch(/^wamid\./);
+    expect(sent.outcome).toMatchObject({ delivered: true, reason: "delivered" });
+    expect(whatsapp.messages("+447400123456")[0]).toMatchObject({
+      channel: "whatsapp",
+      text: expect.stringContaining("482913"),
+    });
+    expect(signatures.length).toBeGreaterThan(0);
+    expect(signatures.every(Boolean)).toBe(true);
+  });
+
+  it("reports a refused number and a failed status", async () => {
+    const refused = await send(sender, "+447400120499", "1");
+    expect(refused.outcome).toMatchObject({ reason: "rejected" });
+    expect(refused.outcome.detail).toContain("131030");
+    const failed = await send(sender, "+447400120498", "1");
+    expect(failed.accepted).toHaveLength(1);
+    expect(failed.outcome).toMatchObject({ reason: "undeliverable", detail: "131026: Message undeliverable" });
+  });
+
+  it("refuses a wrong access token", async () => {
+    const wrong = createWhatsAppSender({
+      baseUrl: whatsapp.baseUrl,
+      phoneNumberId: "1234567890",
+      accessToken: "nope",
+      templateName: "verification_code",
+    });
+    expect((await send(wrong, "+447400123456", "1")).outcome).toMatchObject({ reason: "rejected" });
+    await wrong.close();
+  });
+});
+
+describe("email OTP over SMTP against the sandbox inbox", () => {
+  let inbox: VirtualInbox;
+  let email: MessageSender;
+
+  beforeAll(async () => {
+    inbox = await VirtualInbox.create({ address: "127.0.0.85", port: 0 });
+    email = createEmailSender({
+      host: inbox.local.address,
+      port: inbox.local.port,
+      from: "Acme <no-reply@acme.example>",
+      subject: "Ihr Bestätigungscode",
+    });
+  });
+  afterAll(async () => {
+    await email.close();
+    await inbox.close();
+  });
+
+  it("hands the code to the relay and it lands in the mailbox, non-ASCII intact", async () => {
+    const sent = await send(email, "user@example.com", "123456", "Ihr Code lautet 123456. Gültig für 10 Minuten.");
+    expect(sent.accepted).toHaveLength(1);
+    expect(sent.outcome).toMatchObject({ reason: "no_receipt" });
+    expect(inbox.messages("user@example.com")[0]).toMatchObject({
+      channel: "email",
+      from: "Acme <no-reply@acme.example>",
+      subject: "Ihr Bestätigungscode",
+      text: "Ihr Code lautet 123456. Gültig für 10 Minuten.",
+    });
+  });
+
+  it("reports a mailbox the relay refuses as rejected", async () => {
+    const sent = await send(email, "reject@example.com", "1");
+    expect(sent.outcome).toMatchObject({ reason: "rejected" });
+    expect(sent.outcome.detail).toContain("550");
+  });
+});
