@@ -18,6 +18,7 @@ import { registerStartVerification } from "./v1/verifications-start.js";
 import { registerStreamVerification } from "./v1/verifications-stream.js";
 import { registerWebhookDeliveries } from "./v1/webhook-deliveries.js";
 import { registerWebhookEndpoints } from "./v1/webhook-endpoints.js";
+import { registerWebPages } from "./web-pages.js";
 
 export const routes: RouteRegistration[] = [
   registerHealth,
@@ -38,4 +39,5 @@ export const routes: RouteRegistration[] = [
   registerAllowlist,
   registerFraudPolicy,
   registerSandboxPhones,
+  registerWebPages,
 ];
