@@ -8,8 +8,12 @@ import { createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
 import { MESSAGE_CHANNELS, type MessageChannelName, type SandboxCarrier } from "./channels/registry.js";
 import { type Config, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
+import { Applications } from "./core/applications.js";
 import { CodeHasher } from "./core/codes.js";
 import { newSecret } from "./core/ids.js";
+import { OperatorStats } from "./core/operator-stats.js";
+import type { OperatorStore } from "./core/operator-store.js";
+import { PoolAdmin } from "./core/pool-admin.js";
 import { PoolRegistry } from "./core/pool-registry.js";
 import { type Clock, type MessageChannel, type Store, systemClock } from "./core/ports.js";
 import type { WorkflowStep } from "./core/types.js";
@@ -38,9 +42,15 @@ import { lockDatabaseForServer } from "./storage/server-lock.js";
 export interface Services {
   config: Config;
   clock: Clock;
-  store: Store & WebhookStore;
+  store: Store & WebhookStore & OperatorStore;
   apiKeys: ApiKeys;
+  /** applications, and which of them is the operator's */
+  applications: Applications;
   pools: PoolRegistry;
+  /** adding pools and numbers from the API */
+  poolAdmin: PoolAdmin;
+  /** the dashboard's statistics */
+  stats: OperatorStats;
   verifications: VerificationService;
   /** who hears about committed events (SSE streams, the webhook worker) */
   events: EventHub;
@@ -260,16 +270,34 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
 
+  const webhookEndpoints = new WebhookEndpoints(store, clock, allowed);
   return {
     config,
     clock,
     store,
     apiKeys,
+    applications: new Applications(store, apiKeys, clock),
     pools,
+    poolAdmin: new PoolAdmin({
+      store,
+      registry: pools,
+      clock,
+      flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
+      maxGuessProbability: fraud.settings.maxGuessProbability,
+      configured: new Set(poolNumbers ? [DEFAULT_POOL_ID] : []),
+    }),
+    stats: new OperatorStats({
+      store,
+      clock,
+      pools: () => pools.all,
+      endpoints: (applicationId) => webhookEndpoints.list(applicationId),
+      flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
+      maxGuessProbability: fraud.settings.maxGuessProbability,
+    }),
     verifications,
     events,
     eventLog: new EventLog(store, verifications),
-    webhookEndpoints: new WebhookEndpoints(store, clock, allowed),
+    webhookEndpoints,
     decisions,
     webhooks,
     timers,

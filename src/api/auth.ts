@@ -4,6 +4,7 @@
  * the body is read, so a request without valid credentials learns nothing from validation errors.
  */
 import type { FastifyRequest, onRequestAsyncHookHandler } from "fastify";
+import { isOperator } from "../core/applications.js";
 import { hashToken } from "../core/codes.js";
 import type { Access } from "../core/verification-service.js";
 import type { Services } from "../services.js";
@@ -65,4 +66,16 @@ export function applicationOf(request: FastifyRequest): string {
   const access = accessOf(request);
   if (access.kind !== "application") throw new HttpError({ code: "FORBIDDEN" });
   return access.applicationId;
+}
+
+/** The application of a route that only the operator's keys (the default application's) may use. */
+export function operatorOf(request: FastifyRequest): string {
+  const applicationId = applicationOf(request);
+  if (!isOperator(applicationId)) {
+    throw new HttpError({
+      code: "FORBIDDEN",
+      message: "Only keys of the operator's (default) application may do this.",
+    });
+  }
+  return applicationId;
 }

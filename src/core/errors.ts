@@ -16,6 +16,8 @@ export const ERRORS = {
   WEBHOOK_ENDPOINT_NOT_FOUND: { status: 404, message: "No such webhook endpoint." },
   WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, message: "No such webhook delivery." },
   EVENT_NOT_FOUND: { status: 404, message: "No such event." },
+  API_KEY_NOT_FOUND: { status: 404, message: "No such working API key in this application." },
+  POOL_NOT_FOUND: { status: 404, message: "No such caller-ID pool." },
   DECISION_CALLBACK_NOT_FOUND: { status: 404, message: "The application has no decision callback." },
   ALREADY_VERIFIED: { status: 409, message: "The verification has already been used." },
   VERIFICATION_NOT_PENDING: { status: 409, message: "The verification has already ended." },
@@ -28,6 +30,7 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the body as application/json." },
   NO_POOL_FOR_DESTINATION: { status: 422, message: "No caller-ID pool serves this destination." },
   INVALID_WORKFLOW: { status: 422, message: "The workflow cannot be run as given." },
+  INVALID_POOL: { status: 422, message: "The pool cannot be used as given; the message says why." },
   CHANNEL_NOT_CONFIGURED: { status: 422, message: "A channel of the workflow is not configured on this server." },
   NO_REACHABLE_CHANNEL: {
     status: 422,

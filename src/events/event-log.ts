@@ -3,6 +3,7 @@
  * verification's events, and the cursor an SSE stream starts from (`Last-Event-ID`).
  */
 import { err, ok, type Result } from "../core/errors.js";
+import type { OperatorStore } from "../core/operator-store.js";
 import type { Store, StoredEvent } from "../core/ports.js";
 import type { Verification } from "../core/types.js";
 import type { Access, VerificationService } from "../core/verification-service.js";
@@ -15,7 +16,7 @@ export interface EventPage {
 
 export class EventLog {
   constructor(
-    private readonly store: Store,
+    private readonly store: Store & OperatorStore,
     private readonly verifications: VerificationService,
   ) {}
 
@@ -29,6 +30,22 @@ export class EventLog {
     }
     const events = await this.store.listApplicationEvents(applicationId, afterSeq, limit + 1);
     return ok({ events: events.slice(0, limit), hasMore: events.length > limit });
+  }
+
+  /**
+   * Where a stream of all of an application's events starts: after the event `after` (its id) when the client
+   * resumes, else after the newest event so far. An id that is not the application's is an error, as in paging.
+   */
+  async applicationCursor(applicationId: string, after: string | undefined): Promise<Result<number>> {
+    if (after === undefined) return ok(await this.store.latestEventSeq(applicationId));
+    const cursor = await this.store.findEvent(after);
+    if (!cursor || cursor.applicationId !== applicationId) return err("EVENT_NOT_FOUND");
+    return ok(cursor.seq);
+  }
+
+  /** Up to `limit` of an application's events after global order `afterSeq`. */
+  applicationAfter(applicationId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.store.listApplicationEvents(applicationId, afterSeq, limit);
   }
 
   /** A verification's events, for its application or its client token. */

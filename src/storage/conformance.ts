@@ -6,9 +6,11 @@
  * runStoreConformance("sqlite", async () => openSqliteStore(":memory:"));
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { OperatorStore } from "../core/operator-store.js";
 import type { FraudRule, Store } from "../core/ports.js";
 import type { DomainEvent, EventType, Verification } from "../core/types.js";
 import type { WebhookEndpoint, WebhookStore } from "../events/webhook-store.js";
+import { operatorConformance } from "./operator-conformance.js";
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -101,9 +103,9 @@ const ev = (v: Verification, type: EventType, at: number, attemptId: string | nu
   data: { n: at - T0 },
 });
 
-export function runStoreConformance(name: string, open: () => Promise<Store & WebhookStore>): void {
+export function runStoreConformance(name: string, open: () => Promise<Store & WebhookStore & OperatorStore>): void {
   describe(`Store conformance: ${name}`, () => {
-    let store: Store & WebhookStore;
+    let store: Store & WebhookStore & OperatorStore;
     beforeEach(async () => {
       store = await open();
       await store.migrate();
@@ -481,5 +483,7 @@ export function runStoreConformance(name: string, open: () => Promise<Store & We
       await store.upsertPool({ ...pool, codeLength: 5 });
       expect(await store.listPools()).toEqual([{ ...pool, codeLength: 5 }]);
     });
+
+    operatorConformance(() => store);
   });
 }

@@ -1,10 +1,11 @@
 /** Picks the store for a DATABASE_URL: `sqlite:<path>` (default), `sqlite::memory:`, or `postgres://...`. */
+import type { OperatorStore } from "../core/operator-store.js";
 import type { Store } from "../core/ports.js";
 import type { WebhookStore } from "../events/webhook-store.js";
 import { openPostgresStore } from "./postgres.js";
 import { openSqliteStore } from "./sqlite.js";
 
-export function openStore(databaseUrl: string): Store & WebhookStore {
+export function openStore(databaseUrl: string): Store & WebhookStore & OperatorStore {
   if (databaseUrl.startsWith("sqlite:")) return openSqliteStore(databaseUrl.slice("sqlite:".length));
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgresStore(databaseUrl);
   throw new Error(`DATABASE_URL: unsupported scheme in "${databaseUrl.replace(/\/\/[^@]*@/, "//***@")}"`);

@@ -5,6 +5,19 @@
  */
 import { type Kysely, Migrator, type SelectQueryBuilder, sql } from "kysely";
 import type {
+  ApplicationRecord,
+  AttemptBucketRow,
+  AttemptGroupRow,
+  BlockGroupRow,
+  DeliveryGroupRow,
+  OperatorStore,
+  StatsRange,
+  StoredApiKey,
+  VerificationBucketRow,
+  VerificationGroupRow,
+  VerificationQuery,
+} from "../core/operator-store.js";
+import type {
   ApiKeyRecord,
   CliLease,
   FraudRule,
@@ -24,6 +37,7 @@ import type {
   WebhookStore,
 } from "../events/webhook-store.js";
 import { migrationProvider } from "./migrations/index.js";
+import { OperatorQueries } from "./operator-queries.js";
 import {
   attemptRow,
   decisionCallbackRow,
@@ -53,11 +67,15 @@ export interface KyselyStoreOptions {
   skipLocked?: boolean;
 }
 
-export class KyselyStore implements Store, WebhookStore {
+export class KyselyStore implements Store, WebhookStore, OperatorStore {
+  private readonly operator: OperatorQueries;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: KyselyStoreOptions = {},
-  ) {}
+  ) {
+    this.operator = new OperatorQueries(db);
+  }
 
   /** The rows a claim picks: locked, and skipping those another node is claiming, where the database can. */
   // biome-ignore lint/suspicious/noExplicitAny: applies to any claim's select
@@ -117,7 +135,12 @@ export class KyselyStore implements Store, WebhookStore {
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    const row = await this.db.selectFrom("api_keys").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("api_keys")
+      .selectAll()
+      .where("key_hash", "=", keyHash)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
     if (!row) return undefined;
     return {
       id: row.id,
@@ -595,6 +618,59 @@ export class KyselyStore implements Store, WebhookStore {
       .where("id", "=", id)
       .executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
+  }
+
+  // The operator's views (OperatorStore): dialect-neutral queries of their own file.
+  listApplications(): Promise<ApplicationRecord[]> {
+    return this.operator.listApplications();
+  }
+
+  listApiKeys(applicationId: string): Promise<StoredApiKey[]> {
+    return this.operator.listApiKeys(applicationId);
+  }
+
+  revokeApiKey(applicationId: string, id: string, now: number): Promise<boolean> {
+    return this.operator.revokeApiKey(applicationId, id, now);
+  }
+
+  listVerifications(query: VerificationQuery): Promise<Verification[]> {
+    return this.operator.listVerifications(query);
+  }
+
+  verificationBuckets(range: StatsRange, bucketMs: number): Promise<VerificationBucketRow[]> {
+    return this.operator.verificationBuckets(range, bucketMs);
+  }
+
+  verificationGroups(range: StatsRange): Promise<VerificationGroupRow[]> {
+    return this.operator.verificationGroups(range);
+  }
+
+  attemptGroups(range: StatsRange): Promise<AttemptGroupRow[]> {
+    return this.operator.attemptGroups(range);
+  }
+
+  attemptBuckets(range: StatsRange, bucketMs: number): Promise<AttemptBucketRow[]> {
+    return this.operator.attemptBuckets(range, bucketMs);
+  }
+
+  timeToVerify(range: StatsRange, fractions: readonly number[]): Promise<{ count: number; values: (number | null)[] }> {
+    return this.operator.timeToVerify(range, fractions);
+  }
+
+  blockGroups(range: StatsRange): Promise<BlockGroupRow[]> {
+    return this.operator.blockGroups(range);
+  }
+
+  deliveryGroups(range: StatsRange): Promise<DeliveryGroupRow[]> {
+    return this.operator.deliveryGroups(range);
+  }
+
+  latestEventSeq(applicationId: string): Promise<number> {
+    return this.operator.latestEventSeq(applicationId);
+  }
+
+  liveLeaseCounts(now: number): Promise<Map<string, number>> {
+    return this.operator.liveLeaseCounts(now);
   }
 }
 

@@ -17,6 +17,8 @@ export interface ApiKeysTable {
   key_hash: string;
   label: string;
   created_at: number;
+  /** null while the key works */
+  revoked_at: number | null;
 }
 
 export interface PoolsTable {

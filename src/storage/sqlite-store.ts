@@ -8,6 +8,19 @@ import type SqliteDatabase from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type {
+  ApplicationRecord,
+  AttemptBucketRow,
+  AttemptGroupRow,
+  BlockGroupRow,
+  DeliveryGroupRow,
+  OperatorStore,
+  StatsRange,
+  StoredApiKey,
+  VerificationBucketRow,
+  VerificationGroupRow,
+  VerificationQuery,
+} from "../core/operator-store.js";
+import type {
   ApiKeyRecord,
   CliLease,
   FraudRule,
@@ -132,7 +145,7 @@ type Statements = ReturnType<typeof prepareStatements>;
  * A commit costs far more than the statements of one write (WAL frames for every touched page), and a busy
  * server issues hundreds of writes per turn. Each write's promise resolves only after its batch has committed.
  */
-export class SqliteStore implements Store, WebhookStore {
+export class SqliteStore implements Store, WebhookStore, OperatorStore {
   private readonly kysely: KyselyStore;
   private statements: Statements | undefined;
   private pending: PendingWrite[] = [];
@@ -504,6 +517,59 @@ export class SqliteStore implements Store, WebhookStore {
 
   deleteFraudRule(applicationId: string, id: string): Promise<boolean> {
     return this.kysely.deleteFraudRule(applicationId, id);
+  }
+
+  // The operator's views read rarely and in bulk: the shared Kysely queries serve them.
+  listApplications(): Promise<ApplicationRecord[]> {
+    return this.kysely.listApplications();
+  }
+
+  listApiKeys(applicationId: string): Promise<StoredApiKey[]> {
+    return this.kysely.listApiKeys(applicationId);
+  }
+
+  revokeApiKey(applicationId: string, id: string, now: number): Promise<boolean> {
+    return this.kysely.revokeApiKey(applicationId, id, now);
+  }
+
+  listVerifications(query: VerificationQuery): Promise<Verification[]> {
+    return this.kysely.listVerifications(query);
+  }
+
+  verificationBuckets(range: StatsRange, bucketMs: number): Promise<VerificationBucketRow[]> {
+    return this.kysely.verificationBuckets(range, bucketMs);
+  }
+
+  verificationGroups(range: StatsRange): Promise<VerificationGroupRow[]> {
+    return this.kysely.verificationGroups(range);
+  }
+
+  attemptGroups(range: StatsRange): Promise<AttemptGroupRow[]> {
+    return this.kysely.attemptGroups(range);
+  }
+
+  attemptBuckets(range: StatsRange, bucketMs: number): Promise<AttemptBucketRow[]> {
+    return this.kysely.attemptBuckets(range, bucketMs);
+  }
+
+  timeToVerify(range: StatsRange, fractions: readonly number[]): Promise<{ count: number; values: (number | null)[] }> {
+    return this.kysely.timeToVerify(range, fractions);
+  }
+
+  blockGroups(range: StatsRange): Promise<BlockGroupRow[]> {
+    return this.kysely.blockGroups(range);
+  }
+
+  deliveryGroups(range: StatsRange): Promise<DeliveryGroupRow[]> {
+    return this.kysely.deliveryGroups(range);
+  }
+
+  latestEventSeq(applicationId: string): Promise<number> {
+    return this.kysely.latestEventSeq(applicationId);
+  }
+
+  liveLeaseCounts(now: number): Promise<Map<string, number>> {
+    return this.kysely.liveLeaseCounts(now);
   }
 }
 

@@ -5,14 +5,19 @@ import type { RouteRegistration } from "../route-kit.js";
 import { registerHealth } from "./health.js";
 import { registerMetrics } from "./metrics.js";
 import { registerSandboxPhones } from "./sandbox-phones.js";
+import { registerApiKeys, registerApplications } from "./v1/api-keys.js";
 import { registerDecisionCallback } from "./v1/decision-callback.js";
 import { registerListEvents } from "./v1/events-list.js";
+import { registerStreamEvents } from "./v1/events-stream.js";
 import { registerAllowlist, registerBlocks } from "./v1/fraud-lists.js";
 import { registerFraudPolicy } from "./v1/fraud-policy.js";
+import { registerPools } from "./v1/pools.js";
 import { registerReceipts } from "./v1/receipts.js";
+import { registerStats } from "./v1/stats.js";
 import { registerCancelVerification } from "./v1/verifications-cancel.js";
 import { registerCheckVerification } from "./v1/verifications-check.js";
 import { registerGetVerification } from "./v1/verifications-get.js";
+import { registerListVerifications } from "./v1/verifications-list.js";
 import { registerNextStep } from "./v1/verifications-next.js";
 import { registerStartVerification } from "./v1/verifications-start.js";
 import { registerStreamVerification } from "./v1/verifications-stream.js";
@@ -26,11 +31,13 @@ export const routes: RouteRegistration[] = [
   registerStartVerification,
   registerCheckVerification,
   registerGetVerification,
+  registerListVerifications,
   registerCancelVerification,
   registerNextStep,
   registerReceipts,
   registerMessagelist,
   registerListEvents,
+  registerStreamEvents,
   registerStreamVerification,
   registerWebhookEndpoints,
   registerWebhookDeliveries,
@@ -38,6 +45,10 @@ export const routes: RouteRegistration[] = [
   registerBlocks,
   registerAllowlist,
   registerFraudPolicy,
+  registerStats,
+  registerApplications,
+  registerApiKeys,
+  registerPools,
   registerSandboxPhones,
   registerWebPages,
 ];

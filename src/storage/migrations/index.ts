@@ -5,6 +5,7 @@ import * as eventsOutbox from "./0002-events-outbox.js";
 import * as fraud from "./0003-fraud.js";
 import * as attemptTrunk from "./0004-attempt-trunk.js";
 import * as workflows from "./0005-workflows.js";
+import * as operator from "./0006-operator.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   "0003-fraud": fraud,
   "0004-attempt-trunk": attemptTrunk,
   "0005-workflows": workflows,
+  "0006-operator": operator,
 };
 
 export const migrationProvider: MigrationProvider = {

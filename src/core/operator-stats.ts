@@ -1,0 +1,250 @@
+/**
+ * The operator's statistics over a time range: conversion, time to verify, delivery outcomes and failure reasons by
+ * channel, country and trunk, cost against SMS-only, fraud outcomes, pool utilisation and webhook health. The
+ * database groups and sums (OperatorStore); this file turns those rows into the report the API and the dashboard
+ * show. Prices are the rate card's list prices, not an invoice.
+ */
+
+import type { AttemptGroupRow, OperatorStore, StatsRange } from "./operator-store.js";
+import type { NumberPool } from "./pool.js";
+import type { Clock } from "./ports.js";
+import { RATE_CARD, type RateCard, sendCost } from "./rate-card.js";
+import type { ChannelName, VerificationStatus } from "./types.js";
+
+/** What the report needs to know about an application's webhook endpoints (the events module owns them). */
+export interface EndpointSummary {
+  id: string;
+  url: string;
+  enabled: boolean;
+  disabledReason: string | null;
+}
+
+export interface OperatorStatsDeps {
+  store: OperatorStore;
+  clock: Clock;
+  pools: () => readonly NumberPool[];
+  endpoints: (applicationId: string) => Promise<EndpointSummary[]>;
+  /** checks a flash call allows, for each pool's guess probability */
+  flashcallMaxChecks: number;
+  /** the fraud controls' bound on a pool's guess probability */
+  maxGuessProbability: number;
+  rateCard?: RateCard;
+}
+
+const usd = (amount: number) => Math.round(amount * 1e6) / 1e6;
+const ratio = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 1e4) / 1e4);
+const iso = (ms: number) => new Date(ms).toISOString();
+const IN_FLIGHT = new Set(["dialing", "ringing", "sent"]);
+
+/** Delivered, failed and in-flight attempts of a group, with its failure reasons and cost. */
+interface Outcomes {
+  attempts: number;
+  delivered: number;
+  failed: number;
+  in_flight: number;
+  cost: number;
+  /** failed attempts by reason */
+  failure_reasons: Record<string, number>;
+}
+
+const emptyOutcomes = (): Outcomes => ({
+  attempts: 0,
+  delivered: 0,
+  failed: 0,
+  in_flight: 0,
+  cost: 0,
+  failure_reasons: {},
+});
+
+function addOutcome(o: Outcomes, row: AttemptGroupRow): void {
+  o.attempts += row.count;
+  o.cost += row.cost;
+  if (row.status === "delivered") o.delivered += row.count;
+  else if (IN_FLIGHT.has(row.status)) o.in_flight += row.count;
+  else {
+    o.failed += row.count;
+    const reason = row.reason ?? "unknown";
+    o.failure_reasons[reason] = (o.failure_reasons[reason] ?? 0) + row.count;
+  }
+}
+
+function groupOutcomes(rows: AttemptGroupRow[], key: (r: AttemptGroupRow) => string | null): Map<string, Outcomes> {
+  const groups = new Map<string, Outcomes>();
+  for (const row of rows) {
+    const k = key(row);
+    if (k === null) continue;
+    const group = groups.get(k) ?? emptyOutcomes();
+    addOutcome(group, row);
+    groups.set(k, group);
+  }
+  return groups;
+}
+
+const finish = (o: Outcomes) => ({
+  ...o,
+  cost: usd(o.cost),
+  delivery_rate: ratio(o.delivered, o.delivered + o.failed),
+});
+
+export class OperatorStats {
+  constructor(private readonly deps: OperatorStatsDeps) {}
+
+  /** The report for [from, to) cut into `buckets` equal buckets for the charts. */
+  async report(applicationId: string, from: number, to: number, buckets: number) {
+    const { store } = this.deps;
+    const card = this.deps.rateCard ?? RATE_CARD;
+    const range: StatsRange = { applicationId, from, to };
+    const bucketMs = Math.max(1000, Math.ceil((to - from) / buckets));
+    const [vBuckets, vGroups, aGroups, aBuckets, ttv, blocks, deliveries, leases, endpoints] = await Promise.all([
+      store.verificationBuckets(range, bucketMs),
+      store.verificationGroups(range),
+      store.attemptGroups(range),
+      store.attemptBuckets(range, bucketMs),
+      store.timeToVerify(range, [0.5, 0.9]),
+      store.blockGroups(range),
+      store.deliveryGroups(range),
+      store.liveLeaseCounts(this.deps.clock.now()),
+      this.deps.endpoints(applicationId),
+    ]);
+
+    const byStatus: Record<VerificationStatus, number> = {
+      pending: 0,
+      verified: 0,
+      failed: 0,
+      expired: 0,
+      canceled: 0,
+    };
+    const byCountry = new Map<string, { verifications: number; verified: number; ended: number }>();
+    const riskOutcomes: Record<string, number> = {};
+    let deniedByApplication = 0;
+    let smsOnly = 0;
+    for (const g of vGroups) {
+      byStatus[g.status] += g.count;
+      const c = byCountry.get(g.country) ?? { verifications: 0, verified: 0, ended: 0 };
+      c.verifications += g.count;
+      if (g.status === "verified") c.verified += g.count;
+      if (g.status !== "pending") c.ended += g.count;
+      byCountry.set(g.country, c);
+      const outcome = g.riskOutcome ?? "not_assessed";
+      riskOutcomes[outcome] = (riskOutcomes[outcome] ?? 0) + g.count;
+      if (g.reason === "denied_by_application") deniedByApplication += g.count;
+      smsOnly += g.count * sendCost("sms", g.country, card);
+    }
+    const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
+    const ended = total - byStatus.pending;
+    const cost = aGroups.reduce((sum, r) => sum + r.cost, 0);
+
+    const countryOutcomes = groupOutcomes(aGroups, (r) => r.country);
+    const series = Array.from({ length: Math.ceil((to - from) / bucketMs) }, (_, i) => ({
+      start: iso(from + i * bucketMs),
+      verifications: 0,
+      verified: 0,
+      ended: 0,
+      conversion_rate: null as number | null,
+      cost: 0,
+      attempts: {} as Partial<Record<ChannelName, number>>,
+    }));
+    for (const b of vBuckets) {
+      const point = series[b.bucket];
+      if (!point) continue;
+      point.verifications += b.count;
+      if (b.status === "verified") point.verified += b.count;
+      if (b.status !== "pending") point.ended += b.count;
+    }
+    for (const b of aBuckets) {
+      const point = series[b.bucket];
+      if (!point) continue;
+      point.cost += b.cost;
+      point.attempts[b.channel] = (point.attempts[b.channel] ?? 0) + b.count;
+    }
+    for (const point of series) {
+      point.conversion_rate = ratio(point.verified, point.ended);
+      point.cost = usd(point.cost);
+    }
+
+    const poolCalls = groupOutcomes(aGroups, (r) => r.poolId);
+    const health = new Map<string, Record<string, { count: number; meanLatencyMs: number | null; lastAt: number }>>();
+    for (const d of deliveries) {
+      const h = health.get(d.endpointId) ?? {};
+      h[d.status] = { count: d.count, meanLatencyMs: d.meanLatencyMs, lastAt: d.lastAt };
+      health.set(d.endpointId, h);
+    }
+
+    return {
+      application_id: applicationId,
+      from: iso(from),
+      to: iso(to),
+      bucket_seconds: bucketMs / 1000,
+      verifications: {
+        total,
+        ...byStatus,
+        conversion_rate: ratio(byStatus.verified, ended),
+      },
+      time_to_verify_ms: { count: ttv.count, p50: ttv.values[0] ?? null, p90: ttv.values[1] ?? null },
+      cost: {
+        currency: "USD" as const,
+        total: usd(cost),
+        per_verification: total === 0 ? null : usd(cost / total),
+        sms_only: usd(smsOnly),
+        saving: usd(smsOnly - cost),
+        saving_rate: ratio(smsOnly - cost, smsOnly),
+      },
+      by_channel: [...groupOutcomes(aGroups, (r) => r.channel)].map(([channel, o]) => ({ channel, ...finish(o) })),
+      by_country: [...byCountry]
+        .map(([country, c]) => ({
+          country,
+          verifications: c.verifications,
+          verified: c.verified,
+          conversion_rate: ratio(c.verified, c.ended),
+          ...finish(countryOutcomes.get(country) ?? emptyOutcomes()),
+        }))
+        .sort((a, b) => b.verifications - a.verifications),
+      by_trunk: [...groupOutcomes(aGroups, (r) => (r.channel === "flashcall" ? (r.trunkId ?? "none") : null))].map(
+        ([trunk, o]) => ({ trunk, ...finish(o) }),
+      ),
+      series,
+      fraud: {
+        risk_outcomes: riskOutcomes,
+        denied_by_application: deniedByApplication,
+        blocks: blocks.map((b) => ({ source: b.source, type: b.scope, shadow: b.shadow, count: b.count })),
+      },
+      pools: this.deps.pools().map((p) => {
+        const live = leases.get(p.id) ?? 0;
+        const guess = this.deps.flashcallMaxChecks / p.fewestCodesPerPrefix;
+        const calls = poolCalls.get(p.id);
+        return {
+          id: p.id,
+          name: p.definition.name,
+          countries: [...p.definition.countries],
+          code_length: p.codeLength,
+          size: p.size,
+          live_leases: live,
+          utilisation: p.size === 0 ? 0 : live / p.size,
+          calls: calls?.attempts ?? 0,
+          guess_probability: guess,
+          within_bound: guess <= this.deps.maxGuessProbability,
+        };
+      }),
+      webhooks: endpoints.map((e) => {
+        const h = health.get(e.id) ?? {};
+        const delivered = h.delivered?.count ?? 0;
+        const failed = h.failed?.count ?? 0;
+        const last = Math.max(0, ...Object.values(h).map((x) => x.lastAt));
+        return {
+          endpoint_id: e.id,
+          url: e.url,
+          enabled: e.enabled,
+          disabled_reason: e.disabledReason,
+          delivered,
+          failed,
+          pending: h.pending?.count ?? 0,
+          success_rate: ratio(delivered, delivered + failed),
+          mean_latency_ms: h.delivered?.meanLatencyMs == null ? null : Math.round(h.delivered.meanLatencyMs),
+          last_delivery_at: last === 0 ? null : iso(last),
+        };
+      }),
+    };
+  }
+}
+
+export type OperatorReport = Awaited<ReturnType<OperatorStats["report"]>>;
