@@ -14,7 +14,8 @@ import { operatorConformance } from "./operator-conformance.js";
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
-function verification(id: string, overrides: Partial<Verification> = {}): Verification {
+/** A pending flash-call verification with one attempt, as the suite stores it. */
+export function verification(id: string, overrides: Partial<Verification> = {}): Verification {
   return {
     id,
     applicationId: "app_default",

@@ -1,0 +1,66 @@
+/**
+ * The SQLite store answers reads of recently written verifications from memory and writes only the columns and
+ * attempts a save changed. These tests read every step back through a second connection, which sees only what
+ * reached the database.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import type { Verification } from "../core/types.js";
+import { verification } from "./conformance.js";
+import { openSqliteStore } from "./sqlite.js";
+
+const dir = mkdtempSync(join(tmpdir(), "flashverify-sqlite-store-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it("writes what each save changed, and remembers exactly what it wrote", async () => {
+  const file = join(dir, "db.sqlite");
+  const store = openSqliteStore(file);
+  await store.migrate();
+  const fresh = async (id: string) => {
+    const reader = openSqliteStore(file);
+    await reader.migrate();
+    try {
+      return await reader.getVerification(id);
+    } finally {
+      await reader.close();
+    }
+  };
+  const saveAndCompare = async (next: Verification, from: Verification) => {
+    expect(await store.saveVerification(next, from.version, [], false)).toBe(true);
+    expect(await store.getVerification(next.id)).toEqual(next);
+    expect(await fresh(next.id)).toEqual(next);
+  };
+
+  const v1 = verification("ver_1");
+  expect(await store.createVerification({ verification: v1, events: [] })).toBe("created");
+  expect(await fresh(v1.id)).toEqual(v1);
+
+  // Only changing columns, and one attempt's progress.
+  const ringing = { ...v1.attempts[0]!, status: "ringing" as const, ringingAt: v1.createdAt + 40 };
+  const v2 = { ...v1, version: 2, updatedAt: v1.createdAt + 40, attempts: [ringing] };
+  await saveAndCompare(v2, v1);
+
+  // A check: the verification changes, its attempt does not.
+  const v3 = {
+    ...v2,
+    version: 3,
+    status: "verified" as const,
+    checksUsed: 1,
+    verifiedCallerId: "+442079410000",
+    endedAt: v1.createdAt + 90,
+    attempts: [...v2.attempts],
+  };
+  await saveAndCompare(v3, v2);
+
+  // A field outside the changing columns replaced, and an attempt added: the whole row and the new attempt.
+  const added = { ...v1.attempts[0]!, id: "att_2", seq: 2, channel: "sms" as const, cliPrefix: null, cliKey: null };
+  const v4 = { ...v3, version: 4, metadata: { plan: "team" }, step: 1, attempts: [...v3.attempts, added] };
+  await saveAndCompare(v4, v3);
+
+  // A stale version still loses, whatever is remembered.
+  expect(await store.saveVerification({ ...v4, version: 5, checksUsed: 2 }, 3, [], false)).toBe(false);
+  expect(await fresh(v1.id)).toEqual(v4);
+  await store.close();
+});
