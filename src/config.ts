@@ -28,6 +28,11 @@ const ConfigSchema = z
       .string()
       .regex(/^rediss?:\/\//, "a redis:// or rediss:// URL")
       .optional(),
+    /** prefix of this deployment's Redis keys and events channel, so deployments can share one Redis; default flashverify */
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '.' or '-'")
+      .default("flashverify"),
     /** when set, registered at start for the default application (stored hashed) */
     FLASHVERIFY_API_KEY: z.string().min(16, "must be at least 16 characters").optional(),
     /** key of the code and caller-ID HMACs; when unset one is generated once and kept in the database */

@@ -202,6 +202,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     : null;
   const events: EventHub = redis
     ? await RedisEventHub.start(redis.commands, redis.subscriber, {
+        channel: `${config.REDIS_PREFIX}:events`,
         onError: (error) => onBackgroundError(error, "event fan-out"),
       })
     : new LocalEventHub();

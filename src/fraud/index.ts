@@ -35,7 +35,7 @@ export async function createFraudControls(
   }
   if (!deps.backend && kind === "redis") {
     if (!deps.redis) throw new Error("FRAUD_LIMITER=redis needs REDIS_URL");
-    backend = redisBackend(deps.redis);
+    backend = redisBackend(deps.redis, config.REDIS_PREFIX);
   }
   const controls = new FraudControls({
     store: deps.store,
