@@ -26,6 +26,11 @@ export interface BenchOptions {
   /** SIPp-to-SIPp calls per second, one step each, measured after the server steps; empty with --no-sipp */
   sippRates: number[];
   sippSeconds: number;
+  /** where the server keeps its state: one process on SQLite, or `nodes` processes on PostgreSQL and Redis */
+  store: "sqlite" | "postgres";
+  nodes: number;
+  postgresUrl: string;
+  redisUrl: string;
 }
 
 export const USAGE = `usage: npm run bench -- [flags]
@@ -44,7 +49,13 @@ export const USAGE = `usage: npm run bench -- [flags]
   --keep-temp                  keep the temp dir (SQLite database) for inspection
   --sipp-rates 10000,20000,25000 SIPp-to-SIPp flash calls per second for the ceiling, one step each
   --sipp-seconds 5             length of each SIPp step
-  --no-sipp                    skip the SIPp-to-SIPp ceiling`;
+  --no-sipp                    skip the SIPp-to-SIPp ceiling
+  --store sqlite               sqlite (one server process) or postgres (PostgreSQL + Redis, --nodes processes)
+  --nodes 2                    server processes with --store postgres; requests go to them round-robin
+  --postgres-url URL           with --store postgres; a fresh schema is made in it and dropped after
+                               (default postgres://postgres@127.0.0.1:5432/test, also BENCH_POSTGRES_URL)
+  --redis-url URL              with --store postgres; keys get a fresh prefix, deleted after
+                               (default redis://127.0.0.1:6379, also BENCH_REDIS_URL)`;
 
 export function parseBenchArgs(argv: string[], env: Record<string, string | undefined>): BenchOptions {
   const { values } = parseArgs({
@@ -66,11 +77,24 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       "sipp-rates": { type: "string", default: "10000,20000,25000" },
       "sipp-seconds": { type: "string", default: "5" },
       "no-sipp": { type: "boolean", default: false },
+      store: { type: "string", default: "sqlite" },
+      nodes: { type: "string" },
+      "postgres-url": { type: "string", default: env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test" },
+      "redis-url": { type: "string", default: env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) throw new UsageError("");
   const rates = values.rates.split(",").map((r) => positive("--rates", r));
+  if (values.store !== "sqlite" && values.store !== "postgres") {
+    throw new UsageError(`--store: "${values.store}" is neither sqlite nor postgres`);
+  }
+  const nodes = Math.round(positive("--nodes", values.nodes ?? (values.store === "postgres" ? "2" : "1")));
+  if (values.store === "sqlite" && nodes !== 1) {
+    throw new UsageError(
+      "--nodes: SQLite is served by one process (its database has one server); use --store postgres",
+    );
+  }
   return {
     rates,
     seconds: positive("--seconds", values.seconds),
@@ -88,6 +112,10 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
       ? []
       : values["sipp-rates"].split(",").map((r) => Math.round(positive("--sipp-rates", r))),
     sippSeconds: positive("--sipp-seconds", values["sipp-seconds"]),
+    store: values.store,
+    nodes,
+    postgresUrl: values["postgres-url"],
+    redisUrl: values["redis-url"],
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The server's own record of the calls, read from its SQLite file after it stopped: what each flash call ended as
+ * The server's own record of the calls, read from its SQLite file after it stopped (PostgreSQL: shared-store.ts): what each flash call ended as
  * and how long it lasted, per step (attempts are attributed to a step by their creation time). The client only sees
  * verifications complete; a SIP side that falls behind (calls recorded as failed although the phone rang, calls
  * lasting seconds with a ring time of 0) shows only here. It reads the schema's `attempts` table; if the schema
@@ -34,19 +34,19 @@ export function readCallOutcomes(file: string, windows: readonly Window[]): Call
     const query = db.prepare(
       "select status, reason, ended_at - dialed_at as duration from attempts where created_at between ? and ?",
     );
-    return windows.map((w) => summarise(query.all(w.from, w.to) as AttemptRow[]));
+    return windows.map((w) => summariseAttempts(query.all(w.from, w.to) as AttemptRow[]));
   } finally {
     db.close();
   }
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   status: string;
   reason: string | null;
   duration: number | null;
 }
 
-function summarise(rows: readonly AttemptRow[]): CallOutcomes {
+export function summariseAttempts(rows: readonly AttemptRow[]): CallOutcomes {
   const outcomes: Record<string, number> = {};
   const durations: number[] = [];
   let failed = 0;

@@ -46,6 +46,7 @@ interface StepState {
   peakInFlight: number;
   lastVerifiedAt: number;
   startLatency: number[];
+  startToInvite: number[];
   startToVerified: number[];
   errors: ErrorCounts;
 }
@@ -73,15 +74,18 @@ export class LoadGenerator {
   /** numbers given up on at a drain's end: a call still arriving for them is not a new error */
   private readonly abandoned = new Set<string>();
   private current: StepState | null = null;
+  private nextBackend = 0;
+  private nextApp = 0;
 
   /**
-   * @param backend the customer's backend, which starts verifications
+   * @param backends the customer's backend, which starts verifications: one client per server process, used in
+   *   turn like a round-robin load balancer, so a check usually lands on another process than its start
    * @param apps the phones' apps, which check them: separate connections, so a check never queues in the client
    *   behind the backend's starts (on the real network they come from different machines)
    */
   constructor(
-    private readonly backend: JsonClient,
-    private readonly apps: JsonClient,
+    private readonly backends: readonly JsonClient[],
+    private readonly apps: readonly JsonClient[],
     private readonly apiKey: string,
     private readonly phones: PhoneNumbers,
   ) {}
@@ -98,6 +102,7 @@ export class LoadGenerator {
       return;
     }
     entry.callerId = from;
+    entry.step.startToInvite.push(performance.now() - entry.due);
     if (entry.id !== null) this.check(entry);
   }
 
@@ -113,6 +118,7 @@ export class LoadGenerator {
       peakInFlight: 0,
       lastVerifiedAt: 0,
       startLatency: [],
+      startToInvite: [],
       startToVerified: [],
       errors: { startStatus: {}, checkNotVerified: {}, neverCompleted: 0, socket: 0, unexpectedCalls: 0 },
     };
@@ -124,7 +130,8 @@ export class LoadGenerator {
     const sentSeconds = (performance.now() - step.t0) / 1000;
     await this.drain(step, request.drainSeconds);
     loopDelay.disable();
-    const abortedRequests = this.backend.abortPending() + this.apps.abortPending();
+    let abortedRequests = 0;
+    for (const client of [...this.backends, ...this.apps]) abortedRequests += client.abortPending();
 
     const elapsedMs = Math.max(sentSeconds * 1000, step.lastVerifiedAt - step.t0);
     return {
@@ -139,6 +146,7 @@ export class LoadGenerator {
       verified: step.verified,
       completedPerSecond: round(step.verified / (elapsedMs / 1000), 1),
       startLatencyMs: percentiles(step.startLatency),
+      startToInviteMs: percentiles(step.startToInvite),
       startToVerifiedMs: percentiles(step.startToVerified),
       errors: step.errors,
       loadLoopDelayP99Ms: round(Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS), 1),
@@ -206,7 +214,8 @@ export class LoadGenerator {
     step.sent++;
     step.inFlight++;
     if (step.inFlight > step.peakInFlight) step.peakInFlight = step.inFlight;
-    this.backend.post("/v1/verifications", this.apiKey, { phone: entry.phone }).then(
+    const backend = this.backends[this.nextBackend++ % this.backends.length] as JsonClient;
+    backend.post("/v1/verifications", this.apiKey, { phone: entry.phone }).then(
       (response) => this.onStarted(entry, response),
       () => this.onSocketError(entry),
     );
@@ -229,7 +238,8 @@ export class LoadGenerator {
 
   private check(entry: Pending): void {
     const path = `/v1/verifications/${entry.id}/check`;
-    this.apps.post(path, entry.token!, { caller_id: entry.callerId }).then(
+    const app = this.apps[this.nextApp++ % this.apps.length] as JsonClient;
+    app.post(path, entry.token!, { caller_id: entry.callerId }).then(
       (response) => this.onChecked(entry, response),
       () => this.onSocketError(entry),
     );

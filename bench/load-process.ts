@@ -48,8 +48,8 @@ export class LoadProcess {
     return self;
   }
 
-  configure(baseUrl: string, apiKey: string, maxSockets: number): void {
-    this.send({ type: "configure", baseUrl, apiKey, maxSockets });
+  configure(baseUrls: string[], apiKey: string, maxSockets: number): void {
+    this.send({ type: "configure", baseUrls, apiKey, maxSockets });
   }
 
   /** Runs one step in the load process; `onProgress` hears about it once a second. */

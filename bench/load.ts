@@ -44,13 +44,13 @@ async function main(): Promise<void> {
   process.on("message", (message: unknown) => {
     if (!isMessage<ToLoad>(message, ["configure", "step", "stop"])) return;
     switch (message.type) {
-      case "configure":
-        clients = [
-          new JsonClient(message.baseUrl, message.maxSockets),
-          new JsonClient(message.baseUrl, message.maxSockets),
-        ];
-        generator = new LoadGenerator(clients[0]!, clients[1]!, message.apiKey, new PhoneNumbers());
+      case "configure": {
+        const backends = message.baseUrls.map((url) => new JsonClient(url, message.maxSockets));
+        const apps = message.baseUrls.map((url) => new JsonClient(url, message.maxSockets));
+        clients = [...backends, ...apps];
+        generator = new LoadGenerator(backends, apps, message.apiKey, new PhoneNumbers());
         break;
+      }
       case "step": {
         const step = message.step;
         const runner = generator;

@@ -21,6 +21,8 @@ export interface StepLoadResult {
   /** verified / elapsedSeconds */
   completedPerSecond: number;
   startLatencyMs: Percentiles;
+  /** from the start request to its flash call's INVITE reaching the handset (which may precede the 201) */
+  startToInviteMs: Percentiles;
   startToVerifiedMs: Percentiles;
   errors: ErrorCounts;
   /** the load process's own event-loop delay: when this is high the generator, not the server, is the limit */
@@ -64,7 +66,8 @@ export interface StepRequest {
 }
 
 export type ToLoad =
-  | { type: "configure"; baseUrl: string; apiKey: string; maxSockets: number }
+  /** one base URL per server process; requests go to them in turn, as through a round-robin load balancer */
+  | { type: "configure"; baseUrls: string[]; apiKey: string; maxSockets: number }
   | { type: "step"; step: StepRequest }
   | { type: "stop" };
 

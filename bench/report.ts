@@ -33,6 +33,8 @@ export interface TableRow {
   completedPerSecond: number;
   startP50: number;
   startP99: number;
+  inviteP50: number;
+  inviteP99: number;
   verifiedP50: number;
   verifiedP99: number;
   serverCpuPercent: number;
@@ -64,6 +66,7 @@ export function stepLine(r: StepRecord): string {
   return [
     `${r.label.padEnd(16)} offered ${r.rate}/s: completed ${r.completedPerSecond}/s (${r.verified}/${r.sent})`,
     `start p50/p99 ${r.startLatencyMs.p50}/${r.startLatencyMs.p99} ms`,
+    `start->INVITE p50/p99 ${r.startToInviteMs.p50}/${r.startToInviteMs.p99} ms`,
     `start->verified p50/p99 ${r.startToVerifiedMs.p50}/${r.startToVerifiedMs.p99} ms`,
     `CPU server ${r.serverCpuPercent}% load ${r.loadCpuPercent}% others ${r.otherCpuPercent}%`,
     `server RSS ${r.serverRssMiB} MiB (peak ${r.serverPeakRssMiB})`,
@@ -97,6 +100,8 @@ export function tableRows(records: readonly StepRecord[], rates: readonly number
       completedPerSecond: med((r) => r.completedPerSecond),
       startP50: med((r) => r.startLatencyMs.p50),
       startP99: med((r) => r.startLatencyMs.p99),
+      inviteP50: med((r) => r.startToInviteMs.p50),
+      inviteP99: med((r) => r.startToInviteMs.p99),
       verifiedP50: med((r) => r.startToVerifiedMs.p50),
       verifiedP99: med((r) => r.startToVerifiedMs.p99),
       serverCpuPercent: med((r) => r.serverCpuPercent),
@@ -133,6 +138,7 @@ export function markdownTable(rows: readonly TableRow[]): string {
     "offered /s",
     "completed /s",
     "start p50 / p99 ms",
+    "start→INVITE p50 / p99 ms",
     "start→verified p50 / p99 ms",
     "server CPU %",
     "load CPU %",
@@ -150,6 +156,7 @@ export function markdownTable(rows: readonly TableRow[]): string {
       r.rate,
       fixed(r.completedPerSecond, 0),
       `${fixed(r.startP50, 1)} / ${fixed(r.startP99, 1)}`,
+      `${fixed(r.inviteP50, 1)} / ${fixed(r.inviteP99, 1)}`,
       `${fixed(r.verifiedP50, 1)} / ${fixed(r.verifiedP99, 1)}`,
       fixed(r.serverCpuPercent, 0),
       fixed(r.loadCpuPercent, 0),

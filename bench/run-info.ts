@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { relative } from "node:path";
 
 /** The way the user ran it: `npm run bench -- ...` when npm started us. */
 export function commandLine(): string {
@@ -48,7 +49,7 @@ export function summarizeServerLog(file: string, top = 5): string[] {
     const key = describeLogLine(line);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const head = `server log: .bench/server.log (${lines.length} lines at warn or above)`;
+  const head = `server log: ${relative(process.cwd(), file)} (${lines.length} lines at warn or above)`;
   const frequent = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [head, ...frequent.map(([k, n]) => `  ${String(n).padStart(7)} x ${k}`)];
 }

@@ -21,7 +21,13 @@ import { summarizeProfile } from "./profile-summary.js";
 import { type StepRequest, totalErrors } from "./protocol.js";
 import { bestCleanRow, bestSustainedRow, markdownTable, type StepRecord, stepLine, tableRows } from "./report.js";
 import { commandLine, machineInfo, summarizeServerLog } from "./run-info.js";
-import { type ServerProcess, startServer } from "./server-process.js";
+import { type ServerProcess, type ServerStore, startServer } from "./server-process.js";
+import {
+  createSharedStore,
+  readCallOutcomesFromPostgres,
+  removeSharedStore,
+  type SharedStore,
+} from "./shared-store.js";
 import { describeSippCeiling, measureSippCeiling, type SippCeiling, sippCeilingStep } from "./sipp-ceiling.js";
 
 const OUT_DIR = resolve(".bench");
@@ -38,7 +44,10 @@ interface RunState {
   options: BenchOptions;
   command: string;
   header: Record<string, string>;
-  server: ServerProcess | null;
+  /** one per node; one on SQLite */
+  servers: ServerProcess[];
+  /** PostgreSQL schema and Redis prefix of this run (--store postgres) */
+  shared: SharedStore | null;
   warmup: StepRecord | null;
   records: StepRecord[];
   /** from SIGTERM to both children gone */
@@ -64,7 +73,8 @@ async function main(): Promise<number> {
     options,
     command: commandLine(),
     header: machineInfo(),
-    server: null,
+    servers: [],
+    shared: null,
     warmup: null,
     records: [],
     shutdownSeconds: null,
@@ -78,6 +88,7 @@ async function main(): Promise<number> {
     interrupted = true;
     console.log(`\n${signal}: stopping; results so far:`);
     finish(state);
+    if (state.shared) await removeSharedStore(state.shared);
     return 130;
   });
 
@@ -88,21 +99,37 @@ async function main(): Promise<number> {
   children.add(load.child, "load process");
   mkdirSync(OUT_DIR, { recursive: true });
   const apiKey = `bench_${randomBytes(16).toString("hex")}`;
-  const server = await startServer({
-    tempDir,
-    apiKey,
-    trunk: { host: load.sip.address, port: load.sip.port },
-    nodeArgs: options.serverNodeArgs,
-    logFile: join(OUT_DIR, "server.log"),
-  });
-  children.add(server.child, "server");
-  state.server = server;
-  console.log(`# server: ${server.commandLine}`);
+  let store: ServerStore = { kind: "sqlite" };
+  if (options.store === "postgres") {
+    state.shared = await createSharedStore(options.postgresUrl, options.redisUrl);
+    store = { kind: "postgres", ...state.shared };
+    console.log(`# PostgreSQL schema ${state.shared.schema}, Redis prefix ${state.shared.redisPrefix} (removed after)`);
+  }
+  const start = async (node: number) => {
+    const server = await startServer({
+      tempDir,
+      store,
+      apiKey,
+      trunk: { host: load.sip.address, port: load.sip.port },
+      nodeArgs: options.serverNodeArgs,
+      logFile: join(OUT_DIR, serverLogName(node)),
+    });
+    children.add(server.child, `server ${node + 1}`);
+    return server;
+  };
+  // The first node runs the migrations; the others start once the schema exists.
+  state.servers.push(await start(0));
+  state.servers.push(...(await Promise.all(Array.from({ length: options.nodes - 1 }, (_, i) => start(i + 1)))));
+  for (const server of state.servers) console.log(`# server: ${server.commandLine}`);
   console.log(`# handsets: sip:${load.sip.address}:${load.sip.port} (load process pid ${load.pid})`);
   console.log(
     "# latencies count from each request's scheduled send time (open loop); CPU 100% = one core; 'others' = the rest of the machine\n",
   );
-  load.configure(server.baseUrl, apiKey, options.maxSockets);
+  load.configure(
+    state.servers.map((s) => s.baseUrl),
+    apiKey,
+    options.maxSockets,
+  );
 
   const run = (request: StepRequest, round: number) => measureStep(state, load, request, round);
   if (options.warmupSeconds > 0) {
@@ -132,7 +159,8 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   await children.stopAll();
   state.shutdownSeconds = Math.round((performance.now() - t0) / 100) / 10;
-  attachCallOutcomes(state, server.databaseFile);
+  await attachCallOutcomes(state);
+  if (state.shared) await removeSharedStore(state.shared);
   if (options.sippRates.length > 0) {
     state.sipp = { skipped: null, version: null, handsetCommand: null, steps: [] };
     await measureSippCeiling(options.sippRates, options.sippSeconds, children, state.sipp);
@@ -149,37 +177,42 @@ async function measureStep(
   request: StepRequest,
   round: number,
 ): Promise<StepRecord> {
-  const server = state.server!;
-  if (server.child.exitCode !== null || server.child.signalCode !== null) {
-    throw new Error(`the server died (${server.child.exitCode ?? server.child.signalCode}); see .bench/server.log`);
-  }
-  const s0 = sampleCpu(server.pid);
+  state.servers.forEach((server, i) => {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      const log = `.bench/${serverLogName(i)}`;
+      throw new Error(`server ${i + 1} died (${server.child.exitCode ?? server.child.signalCode}); see ${log}`);
+    }
+  });
+  const pids = state.servers.map((s) => s.pid);
+  const s0 = pids.map(sampleCpu);
   const l0 = sampleCpu(load.pid);
   const m0 = sampleMachineCpu();
-  const u0 = { server: sampleUdp(server.pid), load: sampleUdp(load.pid) };
+  const u0 = { servers: pids.map(sampleUdp), load: sampleUdp(load.pid) };
   const from = Date.now();
   const result = await load.runStep(request, showProgress);
-  const s1 = sampleCpu(server.pid);
+  const s1 = pids.map(sampleCpu);
   const l1 = sampleCpu(load.pid);
   const m1 = sampleMachineCpu();
   const to = Date.now();
-  const memory = sampleMemory(server.pid);
-  const u1 = { server: sampleUdp(server.pid), load: sampleUdp(load.pid) };
+  const memory = pids.map(sampleMemory);
+  const u1 = { servers: pids.map(sampleUdp), load: sampleUdp(load.pid) };
   clearProgress();
+  // With several nodes, CPU, memory and SIP drops are the deployment's: summed over its processes.
+  const serverCpu = sum(s0.map((before, i) => cpuPercent(before, s1[i]!)));
   const record: StepRecord = {
     ...result,
     round,
-    serverCpuPercent: cpuPercent(s0, s1),
+    serverCpuPercent: Math.round(serverCpu * 10) / 10,
     loadCpuPercent: cpuPercent(l0, l1),
-    otherCpuPercent: Math.max(0, Math.round((cpuPercent(m0, m1) - cpuPercent(s0, s1) - cpuPercent(l0, l1)) * 10) / 10),
-    serverPeakRssMiB: memory.peakRssMiB,
-    serverRssMiB: memory.rssMiB,
+    otherCpuPercent: Math.max(0, Math.round((cpuPercent(m0, m1) - serverCpu - cpuPercent(l0, l1)) * 10) / 10),
+    serverPeakRssMiB: Math.round(sum(memory.map((m) => m.peakRssMiB)) * 10) / 10,
+    serverRssMiB: Math.round(sum(memory.map((m) => m.rssMiB)) * 10) / 10,
     totalErrors: totalErrors(result.errors),
     serverBusyAfterSeconds: 0,
     udp: {
-      serverDrops: u1.server.drops - u0.server.drops,
+      serverDrops: sum(u1.servers.map((u, i) => u.drops - u0.servers[i]!.drops)),
       handsetDrops: u1.load.drops - u0.load.drops,
-      serverBacklogBytes: u1.server.rxQueueBytes,
+      serverBacklogBytes: sum(u1.servers.map((u) => u.rxQueueBytes)),
     },
     window: { from, to },
     calls: null,
@@ -194,13 +227,14 @@ async function measureStep(
  */
 async function settle(state: RunState): Promise<void> {
   await sleep(PAUSE_BETWEEN_STEPS_MS);
-  const pid = state.server!.pid;
+  const pids = state.servers.map((s) => s.pid);
   const t0 = performance.now();
   let quiet = 0;
   while (quiet < 2 && performance.now() - t0 < IDLE_TIMEOUT_MS) {
-    const before = sampleCpu(pid);
+    const before = pids.map(sampleCpu);
     await sleep(IDLE_WINDOW_MS);
-    quiet = cpuPercent(before, sampleCpu(pid)) < IDLE_CPU_PERCENT ? quiet + 1 : 0;
+    const busy = pids.some((pid, i) => cpuPercent(before[i]!, sampleCpu(pid)) >= IDLE_CPU_PERCENT);
+    quiet = busy ? 0 : quiet + 1;
   }
   const waited = (performance.now() - t0) / 1000;
   const previous = state.records.at(-1) ?? state.warmup;
@@ -212,13 +246,16 @@ async function settle(state: RunState): Promise<void> {
 }
 
 /** Adds to each step what the server's database says about its calls (read after the server stopped). */
-function attachCallOutcomes(state: RunState, databaseFile: string): void {
+async function attachCallOutcomes(state: RunState): Promise<void> {
   const records = [state.warmup, ...state.records].filter((r): r is StepRecord => r !== null);
+  const windows = records.map((r) => r.window);
+  const databaseFile = state.servers[0]?.databaseFile;
   try {
-    const outcomes = readCallOutcomes(
-      databaseFile,
-      records.map((r) => r.window),
-    );
+    const outcomes = state.shared
+      ? await readCallOutcomesFromPostgres(state.shared, windows)
+      : databaseFile
+        ? readCallOutcomes(databaseFile, windows)
+        : [];
     records.forEach((r, i) => {
       r.calls = outcomes[i] ?? null;
     });
@@ -250,7 +287,9 @@ function finish(state: RunState): void {
   for (const r of withCalls) console.log(describeCallOutcomes(r!.label, r!.calls!));
   if (state.shutdownSeconds !== null)
     console.log(`server and load process stopped ${state.shutdownSeconds} s after SIGTERM`);
-  for (const line of summarizeServerLog(join(OUT_DIR, "server.log"))) console.log(line);
+  state.servers.forEach((_, i) => {
+    for (const line of summarizeServerLog(join(OUT_DIR, serverLogName(i)))) console.log(line);
+  });
   console.log("");
   for (const line of describeSippCeiling(state.sipp, sustained?.completedPerSecond ?? null)) console.log(line);
   const sippCeiling = sippCeilingStep(state.sipp);
@@ -258,7 +297,7 @@ function finish(state: RunState): void {
   const json = {
     command: state.command,
     ...state.header,
-    server: state.server?.commandLine ?? null,
+    servers: state.servers.map((s) => s.commandLine),
     options: state.options,
     warmup: state.warmup,
     steps: state.records,
@@ -274,6 +313,15 @@ function finish(state: RunState): void {
   };
   writeFileSync(join(OUT_DIR, "last.json"), `${JSON.stringify(json, null, 2)}\n`);
   console.log("results: .bench/last.json");
+}
+
+/** server.log for the first (or only) node, server-2.log ... for the others */
+function serverLogName(node: number): string {
+  return node === 0 ? "server.log" : `server-${node + 1}.log`;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, x) => total + x, 0);
 }
 
 function printProfiles(dir: string): void {

@@ -10,8 +10,18 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
+/**
+ * Where the server keeps its state: a SQLite file in the temp dir, or PostgreSQL (a schema of the run's own) with
+ * Redis (keys under a prefix of the run's own). Nodes sharing PostgreSQL share the code secret too, so a check may
+ * reach another node than its start.
+ */
+export type ServerStore =
+  | { kind: "sqlite" }
+  | { kind: "postgres"; url: string; schema: string; redisUrl: string; redisPrefix: string; secret: string };
+
 export interface ServerOptions {
   tempDir: string;
+  store: ServerStore;
   apiKey: string;
   trunk: { host: string; port: number };
   nodeArgs: string[];
@@ -23,8 +33,8 @@ export interface ServerProcess {
   child: ChildProcess;
   pid: number;
   baseUrl: string;
-  /** the SQLite file, for reading the server's records after it stopped */
-  databaseFile: string;
+  /** the SQLite file, for reading the server's records after it stopped; null on PostgreSQL */
+  databaseFile: string | null;
   /** the command with its environment, for the report (API key elided) */
   commandLine: string;
 }
@@ -53,11 +63,21 @@ export const BENCH_FRAUD_SETTINGS: Record<string, string> = {
 /** Spawns the server and resolves once /readyz answers 200; rejects if it exits or times out first. */
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
   const port = await freePort();
-  const databaseFile = join(options.tempDir, "bench.db");
+  const { store } = options;
+  const databaseFile = store.kind === "sqlite" ? join(options.tempDir, "bench.db") : null;
+  const storeEnv: Record<string, string> =
+    store.kind === "sqlite"
+      ? { DATABASE_URL: `sqlite:${databaseFile}` }
+      : {
+          DATABASE_URL: withSearchPath(store.url, store.schema),
+          REDIS_URL: store.redisUrl,
+          REDIS_PREFIX: store.redisPrefix,
+          FLASHVERIFY_SECRET: store.secret,
+        };
   const env: Record<string, string> = {
     PORT: String(port),
     HOST: "127.0.0.1",
-    DATABASE_URL: `sqlite:${databaseFile}`,
+    ...storeEnv,
     FLASHVERIFY_API_KEY: options.apiKey,
     SANDBOX: "off",
     SIP_TRUNK_HOST: options.trunk.host,
@@ -76,12 +96,23 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   child.stderr?.pipe(log);
   if (child.pid === undefined) throw new Error("could not spawn the server");
 
-  const shown = Object.entries({ ...env, FLASHVERIFY_API_KEY: "<random>" }).map(([k, v]) => `${k}=${v}`);
+  const secrets = {
+    FLASHVERIFY_API_KEY: "<random>",
+    ...(store.kind === "postgres" ? { FLASHVERIFY_SECRET: "<random>" } : {}),
+  };
+  const shown = Object.entries({ ...env, ...secrets }).map(([k, v]) => `${k}=${v}`);
   const relative = (p: string) => p.replace(`${process.cwd()}/`, "");
   const commandLine = [...shown, "node", ...options.nodeArgs, relative(MAIN), "serve"].join(" ");
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(child, baseUrl, options.logFile);
   return { child, pid: child.pid, baseUrl, databaseFile, commandLine };
+}
+
+/** The URL with `-c search_path=<schema>` in its connection options, so the server works in that schema. */
+function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("options", `-c search_path=${schema}`);
+  return parsed.toString();
 }
 
 async function waitReady(child: ChildProcess, baseUrl: string, logFile: string): Promise<void> {
