@@ -28,7 +28,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
-    genReqId: () => `req_${randomBytes(9).toString("base64url")}`,
+    genReqId: nextRequestId,
     requestIdHeader: false,
     // The client IP of the fraud controls: X-Forwarded-For is believed only from the proxies configured.
     trustProxy: trustProxy(services.config.FRAUD_TRUST_PROXY),
@@ -68,6 +68,19 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   await app.ready();
   services.lag.reset();
   return app;
+}
+
+/**
+ * Request ids: a random prefix per process and a counter, so they are unique across the nodes of a deployment and
+ * cost no call into the system's random source per request (which measured ~2% of the server's time). They
+ * correlate logs and errors; nothing trusts them as secrets.
+ */
+const requestIdPrefix = `req_${randomBytes(6).toString("base64url")}`;
+let requestCount = 0;
+
+function nextRequestId(): string {
+  requestCount += 1;
+  return `${requestIdPrefix}${requestCount.toString(36)}`;
 }
 
 /** FRAUD_TRUST_PROXY: `off`, `on` (any proxy), or comma-separated addresses and CIDRs of your proxies. */
