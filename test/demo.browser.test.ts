@@ -1,21 +1,163 @@
-/** The demo page in real Chromium against a real server (see test/support/browser.ts). */
+/**
+ * The demo page in real Chromium against a real server (see test/support/browser.ts): a visitor signs up, the
+ * virtual phone beside the form shows the missed call, and the visitor types the last digits of its caller ID into
+ * the widget; a busy number falls back to SMS, and the code read off the phone's messages verifies it. The
+ * screenshots these take are the README's.
+ */
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BrowserStack, chromiumAvailable, startBrowserStack } from "./support/browser.js";
+import { type BrowserStack, chromiumAvailable, saveScreenshot, startBrowserStack } from "./support/browser.js";
 
 const available = chromiumAvailable();
+
+/** The widget's parts, found through its open shadow root as a person finds them: by role and label. */
+const widget = (page: Page) => page.locator("flashverify-widget");
+
+/** The id of the verification the widget shows (its `verification` property). */
+const verificationId = (page: Page) =>
+  widget(page).evaluate((el) => (el as unknown as { verification: { id: string } | null }).verification?.id);
 
 describe.skipIf(!available)("the demo page in Chromium", () => {
   let stack: BrowserStack;
   beforeAll(async () => {
-    stack = await startBrowserStack();
+    // Long enough a ring to see (and photograph) the incoming call on the virtual phone.
+    stack = await startBrowserStack({ SIP_RING_TIME_MS: "2000" });
   }, 30_000);
   afterAll(async () => {
     await stack?.close();
   });
 
-  it("loads its script and styles from the build, under its content security policy", async () => {
+  it("verifies a number by the last digits of the missed call shown on the virtual phone", async () => {
     const { page, errors } = await stack.open("/demo");
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain("flashverify");
+    await page.getByLabel("Mobile number").fill("+447400123456");
+    await page.getByRole("button", { name: "Verify my number" }).click();
+
+    // The widget waits for the call with the masked pattern; the phone rings with the full caller ID.
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Waiting for call…");
+    const incoming = page.locator(".incoming .caller-id");
+    await incoming.waitFor();
+    const callerId = (await incoming.textContent()) ?? "";
+    expect(callerId).toMatch(/^\+44\d{10}$/);
+    const pattern = (await widget(page).locator(".pattern").textContent()) ?? "";
+    expect(pattern).toBe(`${callerId.slice(0, -4)}****`);
+    const input = widget(page).getByLabel("Last 4 digits of the missed call");
+    await expect.poll(() => input.evaluate((el) => el === el.getRootNode().activeElement)).toBe(true);
+    await expect.poll(() => widget(page).locator(".countdown").textContent()).toMatch(/^Code expires in 0:\d\d$/);
+    await saveScreenshot(page, "demo-waiting-for-call", ".demo-grid");
+    await saveScreenshot(page, "widget-waiting-for-call", "flashverify-widget");
+
+    // The call ends unanswered: a missed call in the log, with the caller ID the widget asks about.
+    await expect.poll(() => page.locator(".calls .call-missed .caller-id").first().textContent()).toBe(callerId);
+    await input.fill(callerId.slice(-4));
+    await widget(page).getByRole("button", { name: "Verify" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");
+    await expect.poll(() => page.locator(".welcome").textContent()).toContain("+447400123456");
+    await saveScreenshot(page, "widget-verified", "flashverify-widget");
+    expect(errors).toEqual([]);
+  });
+
+  it("falls back to SMS for a busy number, and verifies with the code the SMS brought", async () => {
+    const { page, errors } = await stack.open("/demo");
+    await page.getByRole("button", { name: /^Use Busy/ }).click();
+    expect(await page.getByLabel("Mobile number").inputValue()).toBe("+447400120486");
+    await page.getByRole("button", { name: "Verify my number" }).click();
+
+    await expect
+      .poll(() => widget(page).getByRole("status").textContent(), { timeout: 10_000 })
+      .toBe("We sent you a code by SMS");
+    expect(await widget(page).locator(".hint").textContent()).toContain("The call could not reach your phone");
+    await expect.poll(() => page.locator(".calls .call-busy .call-result").first().textContent()).toContain("busy");
+    const sms = page.locator(".message-sms .message-text").first();
+    await sms.waitFor();
+    const code = /\b(\d{6})\b/.exec((await sms.textContent()) ?? "")?.[1] ?? "";
+    expect(code).toMatch(/^\d{6}$/);
+    await saveScreenshot(page, "demo-busy-sms", ".demo-grid");
+
+    const input = widget(page).getByLabel("6-digit code");
+    // A wrong code first: the widget says so, with the attempts left, and keeps the field for another try.
+    await input.fill(code === "000000" ? "111111" : "000000");
+    await widget(page).getByRole("button", { name: "Verify" }).click();
+    await expect
+      .poll(() => widget(page).getByRole("alert").textContent())
+      .toBe("That code is not right. 2 attempts left.");
+    expect(await input.getAttribute("aria-invalid")).toBe("true");
+    await saveScreenshot(page, "widget-wrong-code", "flashverify-widget");
+    await input.fill(code);
+    await widget(page).getByRole("button", { name: "Verify" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");
+    expect(errors).toEqual([]);
+  });
+
+  it("on a phone-sized screen, 'Use WhatsApp instead' hangs up the call and the WhatsApp code verifies", async () => {
+    const { page, errors } = await stack.open("/demo", { width: 390, height: 844 });
+    await page.getByLabel("Mobile number").fill("+447400123457");
+    await page.getByLabel("If the call cannot reach the phone, send the code by").selectOption("whatsapp");
+    await page.getByRole("button", { name: "Verify my number" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Waiting for call…");
+    // Nothing is wider than the screen: no sideways scrolling on a phone.
+    expect(await page.locator("html").evaluate((html) => html.scrollWidth)).toBeLessThanOrEqual(390);
+
+    await widget(page).getByRole("button", { name: "Use WhatsApp instead" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("We sent you a code by WhatsApp");
+    // Asked for, not fallen back to: the widget does not claim the call failed.
+    expect(await widget(page).locator(".hint").textContent()).not.toContain("could not reach");
+    const message = page.locator(".message-whatsapp .message-text").first();
+    await message.waitFor();
+    const code = /\b(\d{6})\b/.exec((await message.textContent()) ?? "")?.[1] ?? "";
+    await widget(page).getByLabel("6-digit code").fill(code);
+    await widget(page).getByRole("button", { name: "Verify" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");
+    await saveScreenshot(page, "demo-phone-screen");
+    expect(errors).toEqual([]);
+  });
+
+  it("skips the flash call for a VoIP number and sends the code by email", async () => {
+    const { page, errors } = await stack.open("/demo");
+    await page.getByRole("button", { name: /^Use VoIP/ }).click();
+    await page.getByLabel("If the call cannot reach the phone, send the code by").selectOption("email");
+    await page.getByLabel("Email address").fill("voip.visitor@example.com");
+    await page.getByRole("button", { name: "Verify my number" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("We sent you a code by email");
+    const mail = page.locator(".message-email .message-text").first();
+    await mail.waitFor();
+    const code = /\b(\d{6})\b/.exec((await mail.textContent()) ?? "")?.[1] ?? "";
+    await widget(page).getByLabel("6-digit code").fill(code);
+    await widget(page).getByRole("button", { name: "Verify" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");
+    expect(await page.locator(".calls .call").count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe.skipIf(!available)("the widget when a verification expires", () => {
+  let stack: BrowserStack;
+  beforeAll(async () => {
+    // The shortest lifetime the server allows, so the widget's "expired" screen comes within the test.
+    stack = await startBrowserStack({ VERIFICATION_TTL_SECONDS: "10", TIMER_INTERVAL_MS: "100" });
+  }, 30_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("says so, moves focus to 'Try again', and starts a new verification from it", async () => {
+    const { page, errors } = await stack.open("/demo");
+    await page.getByRole("button", { name: "Verify my number" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Waiting for call…");
+    const first = await verificationId(page);
+
+    const retry = widget(page).getByRole("button", { name: "Try again" });
+    await retry.waitFor({ timeout: 15_000 });
+    expect(await widget(page).getByRole("status").textContent()).toBe(
+      "The verification expired before a code was entered.",
+    );
+    expect(await retry.evaluate((el) => el === el.getRootNode().activeElement)).toBe(true);
+    await saveScreenshot(page, "widget-expired", "flashverify-widget");
+
+    await retry.click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Waiting for call…");
+    const second = await verificationId(page);
+    expect(second).toMatch(/^ver_/);
+    expect(second).not.toBe(first);
     expect(errors).toEqual([]);
   });
 });

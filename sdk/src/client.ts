@@ -7,6 +7,17 @@
 export type Channel = "flashcall" | "sms" | "whatsapp" | "email";
 export type Status = "pending" | "verified" | "failed" | "expired" | "canceled";
 
+/** One call or message of a verification; `expires_at` is when its code stops counting. */
+export interface Attempt {
+  id: string;
+  channel: Channel;
+  status: "dialing" | "ringing" | "sent" | "delivered" | "failed";
+  reason: string | null;
+  created_at: string;
+  expires_at: string;
+  [field: string]: unknown;
+}
+
 export interface Verification {
   id: string;
   status: Status;
@@ -14,11 +25,14 @@ export interface Verification {
   phone: string;
   channel: Channel;
   workflow: { channel: Channel; timeout: number }[];
+  /** index in `workflow` of the step under way */
+  step: number;
   expires_at: string;
   next_step_at: string | null;
   attempts_remaining: number;
   flashcall: { pattern: string; code_length: number; cli_filter: string } | null;
   message: { channel: Exclude<Channel, "flashcall">; code_length: number } | null;
+  attempts: Attempt[];
   [field: string]: unknown;
 }
 

@@ -25,8 +25,18 @@ export const CHROMIUM = "/usr/bin/chromium";
 /** The flags Debian's Chromium needs to run headless as root in a container, without reaching the network. */
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 
-/** Where the tests write the screenshots the README shows. */
-export const SCREENSHOT_DIR = join(import.meta.dirname, "..", "..", "docs", "screenshots");
+/**
+ * Where the tests write their screenshots: with FLASHVERIFY_SCREENSHOTS=1, docs/screenshots (the README's, to
+ * commit); otherwise dist/screenshots, so that a plain `npm test` does not leave committed images modified (their
+ * caller IDs and clocks differ on every run).
+ */
+export const SCREENSHOT_DIR = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  process.env.FLASHVERIFY_SCREENSHOTS ? "docs" : "dist",
+  "screenshots",
+);
 
 export function chromiumAvailable(): boolean {
   return peerAvailable("chromium", () => existsSync(CHROMIUM));
@@ -103,10 +113,13 @@ export async function startBrowserStack(env: Record<string, string> = {}): Promi
   };
 }
 
-/** Saves a screenshot of the page to docs/screenshots/<name>.png, for the README. */
-export async function saveScreenshot(page: Page, name: string): Promise<string> {
+/** Saves a screenshot of the page, or of the part `selector` finds, as <name>.png in SCREENSHOT_DIR. */
+export async function saveScreenshot(page: Page, name: string, selector?: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  // The caret blinks and the ringing banner pulses: hidden and stopped, so a screenshot is the same twice.
+  const options = { path, animations: "disabled" as const, caret: "hide" as const };
+  if (selector) await page.locator(selector).screenshot(options);
+  else await page.screenshot({ ...options, fullPage: true });
   return path;
 }

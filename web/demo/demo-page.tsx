@@ -1,8 +1,46 @@
-/** The demo's layout: the sign-up form on one side, the virtual phone on the other. */
+/** The demo's layout: the sign-up form with the widget, the virtual phone beside it, the test numbers below. */
+import { useState } from "preact/hooks";
+import { SignupForm } from "./signup-form.js";
+import { TEST_NUMBERS } from "./test-numbers.js";
+import { VirtualPhone } from "./virtual-phone.js";
+
 export function DemoPage() {
+  const [phone, setPhone] = useState(TEST_NUMBERS[0]?.phone ?? "");
+  const [shown, setShown] = useState<{ phone: string; email: string | null } | null>(null);
   return (
-    <main>
-      <h1>flashverify demo</h1>
+    <main class="demo">
+      <header>
+        <h1>flashverify demo</h1>
+        <p class="lead">
+          Sign up with a phone number and watch it verified by a <strong>flash call</strong>: a missed call whose caller
+          ID ends in the code. The phone on the right is the server's virtual carrier: real SIP calls, a real SMSC, and
+          nothing leaves this machine.
+        </p>
+      </header>
+      <div class="demo-grid">
+        <SignupForm phone={phone} onPhoneInput={setPhone} onStarted={(p, email) => setShown({ phone: p, email })} />
+        <VirtualPhone phone={shown?.phone ?? null} email={shown?.email ?? null} />
+      </div>
+      <section class="card" aria-labelledby="numbers-title">
+        <h2 id="numbers-title">Test numbers</h2>
+        <p>The virtual phones decide by a number's last four digits. Pick one, then press "Verify my number".</p>
+        <ul class="test-numbers">
+          {TEST_NUMBERS.map((t) => (
+            <li key={t.phone}>
+              <button
+                type="button"
+                class="number-pick"
+                onClick={() => setPhone(t.phone)}
+                aria-label={`Use ${t.name}: ${t.phone}`}
+              >
+                <span class="number-name">{t.name}</span>
+                <span class="number-phone">{t.phone}</span>
+              </button>
+              <span class="number-what">{t.what}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
     </main>
   );
 }

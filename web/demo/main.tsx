@@ -2,5 +2,6 @@
 import { render } from "preact";
 import { DemoPage } from "./demo-page.js";
 import "../shared/base.css";
+import "./demo.css";
 
 render(<DemoPage />, document.getElementById("app") as HTMLElement);

@@ -2,6 +2,7 @@
 
 import { registerMessagelist } from "../compat/messagelist.js";
 import type { RouteRegistration } from "../route-kit.js";
+import { registerDemo } from "./demo.js";
 import { registerHealth } from "./health.js";
 import { registerMetrics } from "./metrics.js";
 import { registerSandboxPhones } from "./sandbox-phones.js";
@@ -50,5 +51,6 @@ export const routes: RouteRegistration[] = [
   registerApiKeys,
   registerPools,
   registerSandboxPhones,
+  registerDemo,
   registerWebPages,
 ];

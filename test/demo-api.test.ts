@@ -1,0 +1,100 @@
+/**
+ * POST /demo/api/verifications, the demo page's stand-in backend: it starts a flash call with the fallback the
+ * visitor picked and answers what a browser may hold (id, client token, the client's view), nothing more; it
+ * validates like every route; it exists only with the sandbox on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auth, createTestApp, eventually, type TestApp } from "./support/test-app.js";
+
+describe("POST /demo/api/verifications", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const start = (payload: Record<string, unknown>) =>
+    t.app.inject({ method: "POST", url: "/demo/api/verifications", payload });
+
+  it("starts a flash call then the fallback, and answers only what a client token may read", async () => {
+    const res = await start({ phone: "+447400123456", fallback: "whatsapp" });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(Object.keys(body).sort()).toEqual(["client_token", "id", "verification"]);
+    expect(body.verification).toMatchObject({
+      id: body.id,
+      status: "pending",
+      channel: "flashcall",
+      workflow: [{ channel: "flashcall" }, { channel: "whatsapp" }],
+      flashcall: { pattern: expect.stringMatching(/^\+\d+\*{4}$/), code_length: 4 },
+      reference: null,
+      metadata: null,
+      client: null,
+      risk: null,
+      verified_caller_id: null,
+    });
+    // The client token it handed out is the verification's: it reads and checks it.
+    const read = await t.app.inject({
+      method: "GET",
+      url: `/v1/verifications/${body.id}`,
+      headers: auth(body.client_token),
+    });
+    expect(read.statusCode).toBe(200);
+    const call = await eventually(() => t.services.sandbox?.handsets.calls("+447400123456").at(0));
+    const check = await t.app.inject({
+      method: "POST",
+      url: `/v1/verifications/${body.id}/check`,
+      headers: auth(body.client_token),
+      payload: { caller_id: call.from },
+    });
+    expect(check.json()).toMatchObject({ status: "verified" });
+  });
+
+  it("sends the email fallback to the address given, and refuses it without one", async () => {
+    const res = await start({ phone: "+445612345678", fallback: "email", email: "visitor@example.com" });
+    expect(res.statusCode).toBe(201);
+    // A VoIP number has no call log: the flash call is skipped and the email goes first.
+    expect(res.json().verification).toMatchObject({ channel: "email", message: { channel: "email", code_length: 6 } });
+    const missing = await start({ phone: "+447400123456", fallback: "email" });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error).toMatchObject({ code: "INVALID_REQUEST" });
+    expect(missing.json().error.message).toContain("email");
+  });
+
+  it("validates with the error table and starts nothing on bad input", async () => {
+    const before = t.services.sandbox?.handsets.calls("+447400129999").length;
+    for (const payload of [
+      {},
+      { phone: "+447400129999", fallback: "pigeon" },
+      { phone: "+447400129999", workflow: [{ channel: "sms" }] },
+      { phone: "+447400129999", email: "not an address", fallback: "email" },
+      { phone: "x".repeat(65) },
+    ]) {
+      const res = await start(payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json().error.code).toBe("INVALID_REQUEST");
+    }
+    const invalid = await start({ phone: "+4474" });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().error.code).toBe("INVALID_PHONE_NUMBER");
+    expect(t.services.sandbox?.handsets.calls("+447400129999").length).toBe(before);
+  });
+});
+
+describe("POST /demo/api/verifications without the sandbox", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ SANDBOX: "off", SIP_TRUNK_HOST: "127.0.1.2", POOL_NUMBERS: "+442079460xxx" });
+  });
+  afterAll(() => t.close());
+
+  it("does not exist: without virtual phones it would start real calls for anyone", async () => {
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/demo/api/verifications",
+      payload: { phone: "+447400123456" },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe("NOT_FOUND");
+  });
+});

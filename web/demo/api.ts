@@ -1,0 +1,64 @@
+/**
+ * The demo page's calls to the server: starting a verification through the demo's backend route (as an
+ * integrator's backend would), and reading what the sandbox's virtual phone and mailbox received.
+ */
+import { FlashverifyError } from "../../sdk/src/client.js";
+import type { StartedVerification } from "../../sdk/src/widget/index.js";
+
+export type Fallback = "sms" | "whatsapp" | "email";
+
+export interface PhoneCall {
+  from: string;
+  received_at: string;
+  result: "ringing" | "missed" | "busy" | "not_found" | "no_answer" | "answered";
+}
+
+export interface PhoneMessage {
+  channel: "sms" | "whatsapp";
+  from: string;
+  text: string;
+  received_at: string;
+}
+
+export interface MailMessage {
+  from: string;
+  subject: string;
+  text: string;
+  received_at: string;
+}
+
+async function json<T>(response: Response): Promise<T> {
+  const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  if (!response.ok) {
+    const retry = response.headers.get("retry-after");
+    throw new FlashverifyError(
+      response.status,
+      body.error?.code ?? "HTTP_ERROR",
+      body.error?.message ?? response.statusText,
+      retry === null ? null : Number(retry),
+    );
+  }
+  return body as T;
+}
+
+/** What the sign-up form's backend does: start a verification, hand the browser its id and client token. */
+export async function startVerification(request: {
+  phone: string;
+  fallback: Fallback;
+  email?: string;
+}): Promise<StartedVerification> {
+  const response = await fetch("/demo/api/verifications", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(request),
+  });
+  return json<StartedVerification>(response);
+}
+
+export async function readPhone(phone: string): Promise<{ calls: PhoneCall[]; messages: PhoneMessage[] }> {
+  return json(await fetch(`/sandbox/phones/${encodeURIComponent(phone)}`));
+}
+
+export async function readInbox(address: string): Promise<{ messages: MailMessage[] }> {
+  return json(await fetch(`/sandbox/inbox/${encodeURIComponent(address)}`));
+}

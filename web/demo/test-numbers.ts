@@ -1,0 +1,52 @@
+/**
+ * The sandbox's test numbers (README "Sandbox test numbers"): the virtual handsets and SMSC decide what happens by
+ * the number's last four digits, so a visitor can watch each outcome, and the fallback it leads to.
+ */
+export interface TestNumber {
+  phone: string;
+  name: string;
+  what: string;
+}
+
+export const TEST_NUMBERS: TestNumber[] = [
+  {
+    phone: "+447400123456",
+    name: "Rings",
+    what: "A missed call: type the last 4 digits of the caller ID the phone shows.",
+  },
+  {
+    phone: "+447400120486",
+    name: "Busy",
+    what: "The phone answers 486 Busy Here: the code goes out by the fallback at once.",
+  },
+  {
+    phone: "+447400120404",
+    name: "Not found",
+    what: "The carrier answers 404: no such subscriber, so the fallback at once.",
+  },
+  {
+    phone: "+447400120408",
+    name: "Unreachable",
+    what: "No answer at all: the call times out (64×T1, 32 s), then the fallback.",
+  },
+  {
+    phone: "+447400120200",
+    name: "Answers",
+    what: "The phone picks up: the caller ID was still shown, so its digits still verify.",
+  },
+  {
+    phone: "+445612345678",
+    name: "VoIP",
+    what: "A VoIP number has no call log to read: the flash call is skipped, the fallback goes first.",
+  },
+  {
+    phone: "+447400120499",
+    name: "SMS refused",
+    what: "Rings normally; ask for the SMS and the SMSC refuses it (WhatsApp refuses it too).",
+  },
+  {
+    phone: "+447400120498",
+    name: "SMS undeliverable",
+    what: "Rings normally; the SMS is accepted, then reported undeliverable.",
+  },
+];
