@@ -122,6 +122,7 @@ export class FlashverifyWidget extends Base {
     this.#expiredSeen = false;
     this.#focusNext = true;
     this.#setError("");
+    this.#render();
     let started: StartedVerification;
     try {
       started = await start();
