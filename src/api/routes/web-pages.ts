@@ -22,6 +22,8 @@ interface Page {
 const PAGES: Page[] = [
   // The demo shows what the sandbox's virtual phones see, so it exists only where they do.
   { path: "/demo", name: "demo", servedWhen: (s) => s.sandbox !== null },
+  // The operator's dashboard: it shows nothing without an API key, so every server serves it.
+  { path: "/dashboard", name: "dashboard", servedWhen: () => true },
 ];
 
 /** Scripts and data from this origin only; styles may be inline (the widget styles its shadow root). */
