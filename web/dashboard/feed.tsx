@@ -8,6 +8,8 @@ import { VerificationRow } from "./verification-row.js";
 
 const STATUSES = ["", "pending", "verified", "failed", "expired", "canceled"];
 const CHANNELS = ["", "flashcall", "sms", "whatsapp", "email"];
+/** more changed verifications than this in 250 ms: read the first page again instead of each one */
+const BURST = 20;
 
 export function FeedScreen() {
   const [filters, setFilters] = useState({ status: "", channel: "", country: "" });
@@ -29,33 +31,51 @@ export function FeedScreen() {
 
   useEffect(() => {
     let stale = false;
-    api("GET", query())
-      .then((page) => {
-        if (stale) return;
-        setRows(page.data);
-        setCursor(page.next_cursor);
-        setError(null);
-      })
-      .catch((e) => setError(errorText(e)));
-    const stream = followEvents(async (event) => {
+    const firstPage = () =>
+      api("GET", query())
+        .then((page) => {
+          if (stale) return;
+          setRows(page.data);
+          setCursor(page.next_cursor);
+          setError(null);
+        })
+        .catch((e) => setError(errorText(e)));
+    void firstPage();
+
+    // Changed verifications are read in batches: each one again when a few changed, the first page for a burst.
+    const changed = new Map<string, boolean>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = async () => {
+      timer = undefined;
+      const batch = [...changed];
+      changed.clear();
+      if (batch.length > BURST) return firstPage();
+      for (const [id, ended] of batch) {
+        try {
+          const v = await api("GET", `/v1/verifications/${id}`);
+          if (stale) return;
+          setRows((current) => {
+            const others = current.filter((r) => r.id !== v.id);
+            return matches(v) ? [v, ...others] : others;
+          });
+          if (ended) setAnnouncement(`${v.phone}: ${v.status}`);
+        } catch {
+          // Shown again with the verification's next event.
+        }
+      }
+    };
+    const stream = followEvents((event) => {
       // Each message is the event as webhooks carry it: `{ id, type, timestamp, data: { verification_id, ... } }`.
       const id = (event.data.data as Json)?.verification_id as string | undefined;
+      // A refused start names a verification that was never created.
       if (!id || event.type === "verification.blocked") return;
-      try {
-        const v = await api("GET", `/v1/verifications/${id}`);
-        if (stale) return;
-        setRows((current) => {
-          const others = current.filter((r) => r.id !== v.id);
-          return matches(v) ? [v, ...others] : others;
-        });
-        if (event.type.startsWith("verification.")) setAnnouncement(`${v.phone}: ${v.status}`);
-      } catch {
-        // A verification of another application cannot arrive here; anything else shows on the next event.
-      }
+      changed.set(id, (changed.get(id) ?? false) || event.type.startsWith("verification."));
+      timer ??= setTimeout(flush, 250);
     }, setLive);
     return () => {
       stale = true;
       stream.close();
+      if (timer) clearTimeout(timer);
     };
   }, [filters]);
 
