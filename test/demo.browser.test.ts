@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrowserStack, chromiumAvailable, saveScreenshot, startBrowserStack } from "./support/browser.js";
 
 const available = chromiumAvailable();
+const API_KEY = "fv_browser_test_key_0123456789";
 
 /** The widget's parts, found through its open shadow root as a person finds them: by role and label. */
 const widget = (page: Page) => page.locator("flashverify-widget");
@@ -21,7 +22,7 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
   let stack: BrowserStack;
   beforeAll(async () => {
     // Long enough a ring to see (and photograph) the incoming call on the virtual phone.
-    stack = await startBrowserStack({ SIP_RING_TIME_MS: "2000" });
+    stack = await startBrowserStack({ SIP_RING_TIME_MS: "2000", FLASHVERIFY_API_KEY: API_KEY });
   }, 30_000);
   afterAll(async () => {
     await stack?.close();
@@ -109,6 +110,36 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
     await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");
     await saveScreenshot(page, "demo-phone-screen");
     expect(errors).toEqual([]);
+  });
+
+  it("finishes by itself when live status reports the number verified by someone else", async () => {
+    const { page, errors } = await stack.open("/demo");
+    await page.getByLabel("Mobile number").fill("+447400123458");
+    await page.getByRole("button", { name: "Verify my number" }).click();
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Waiting for call…");
+    const callerId = (await page.locator(".calls .caller-id").first().textContent()) ?? "";
+    // What an Android app does after reading its call log (or a backend told by it): report the caller ID.
+    // Nothing is typed into the widget; the verified event reaches it over SSE.
+    const response = await fetch(`${stack.url}/v1/verifications/${await verificationId(page)}/check`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ caller_id: callerId }),
+    });
+    expect(await response.json()).toMatchObject({ status: "verified" });
+    await expect.poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");
+    expect(await widget(page).getByLabel("Last 4 digits of the missed call").isHidden()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it("refuses a landline with the SMS fallback before anything is sent, and says so without a retry", async () => {
+    const { page } = await stack.open("/demo");
+    await page.getByRole("button", { name: /^Use Landline/ }).click();
+    await page.getByRole("button", { name: "Verify my number" }).click();
+    await expect
+      .poll(() => widget(page).getByRole("status").textContent())
+      .toBe("Numbers like this one cannot be verified here. Try a mobile number.");
+    expect(await widget(page).getByRole("button", { name: "Try again" }).isHidden()).toBe(true);
+    expect(await page.locator(".calls .call").count()).toBe(0);
   });
 
   it("skips the flash call for a VoIP number and sends the code by email", async () => {

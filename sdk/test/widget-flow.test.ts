@@ -101,13 +101,11 @@ describe("problemOf", () => {
       message: "Too many attempts. Try again in 30 seconds.",
       retry: true,
     });
-    for (const code of [
-      "VERIFICATION_BLOCKED",
-      "DESTINATION_BLOCKED",
-      "SUSPECTED_PUMPING",
-      "NUMBER_TYPE_NOT_ALLOWED",
-    ]) {
+    for (const code of ["VERIFICATION_BLOCKED", "DESTINATION_BLOCKED", "SUSPECTED_PUMPING", "SPEND_CAP_REACHED"]) {
       expect(problemOf(error(403, code), ENGLISH), code).toEqual({ message: ENGLISH.blocked, retry: false });
+    }
+    for (const code of ["NUMBER_TYPE_NOT_ALLOWED", "COUNTRY_NOT_ALLOWED"]) {
+      expect(problemOf(error(422, code), ENGLISH), code).toEqual({ message: ENGLISH.unsupportedNumber, retry: false });
     }
     expect(problemOf(error(409, "NO_NEXT_STEP"), ENGLISH)).toEqual({ message: ENGLISH.noNextStep, retry: false });
     expect(problemOf(error(400, "INVALID_CODE_FORMAT"), ENGLISH, 6).message).toBe("Enter 6 digits (0–9).");

@@ -40,6 +40,11 @@ export const TEST_NUMBERS: TestNumber[] = [
     what: "A VoIP number has no call log to read: the flash call is skipped, the fallback goes first.",
   },
   {
+    phone: "+442079460123",
+    name: "Landline",
+    what: "No call log and no SMS: refused before anything is sent, unless the fallback is email.",
+  },
+  {
     phone: "+447400120499",
     name: "SMS refused",
     what: "Rings normally; ask for the SMS and the SMSC refuses it (WhatsApp refuses it too).",

@@ -73,8 +73,6 @@ const BLOCKED = new Set([
   "VERIFICATION_BLOCKED",
   "DESTINATION_BLOCKED",
   "SUSPECTED_PUMPING",
-  "COUNTRY_NOT_ALLOWED",
-  "NUMBER_TYPE_NOT_ALLOWED",
   "SPEND_CAP_REACHED",
   "FORBIDDEN",
 ]);
@@ -92,6 +90,9 @@ export function problemOf(error: unknown, strings: WidgetStrings, codeLength = 4
     case "NO_REACHABLE_CHANNEL":
     case "NO_POOL_FOR_DESTINATION":
       return { message: strings.unreachable, retry: false };
+    case "NUMBER_TYPE_NOT_ALLOWED":
+    case "COUNTRY_NOT_ALLOWED":
+      return { message: strings.unsupportedNumber, retry: false };
     case "NO_NEXT_STEP":
       return { message: strings.noNextStep, retry: false };
     case "INVALID_CODE_FORMAT":

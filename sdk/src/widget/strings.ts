@@ -28,6 +28,7 @@ export interface WidgetStrings {
   expired: string;
   tooManyAttempts: string;
   blocked: string;
+  unsupportedNumber: string;
   unreachable: string;
   canceled: string;
   rateLimited: (seconds: number | null) => string;
@@ -63,6 +64,7 @@ export const ENGLISH: WidgetStrings = {
   expired: "The verification expired before a code was entered.",
   tooManyAttempts: "Too many wrong codes: this verification is closed.",
   blocked: "This number cannot be verified right now. Try another number, or contact support.",
+  unsupportedNumber: "Numbers like this one cannot be verified here. Try a mobile number.",
   unreachable: "We could not reach this number by any channel.",
   canceled: "The verification was canceled.",
   rateLimited: (seconds) =>
