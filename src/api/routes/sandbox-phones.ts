@@ -35,6 +35,8 @@ export const registerSandboxPhones: RouteRegistration = (app, services) => {
   app.get(
     "/sandbox/phones/:phone",
     {
+      // The demo page polls this several times a second: its requests would drown the request log.
+      logLevel: "warn",
       schema: {
         summary: "A virtual handset's missed calls and messages",
         tags: ["sandbox"],
@@ -67,6 +69,7 @@ export const registerSandboxPhones: RouteRegistration = (app, services) => {
   app.get(
     "/sandbox/inbox/:address",
     {
+      logLevel: "warn",
       schema: {
         summary: "What the virtual mailbox received for an address",
         tags: ["sandbox"],
