@@ -37,6 +37,16 @@ describe("web pages", () => {
     }
   });
 
+  it("serves the widget as one script, under a name that stays, so cached briefly", async () => {
+    const res = await t.app.inject({ method: "GET", url: "/sdk/flashverify-widget.js" });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/javascript; charset=utf-8");
+    expect(res.headers["cache-control"]).toBe("public, max-age=300");
+    expect(res.body).toContain("flashverify-widget");
+    // One file: it imports nothing else.
+    expect(res.body).not.toMatch(/^\s*import\s/m);
+  });
+
   it("serves nothing outside the assets folder", async () => {
     for (const url of [
       "/web/assets/..%2Fdemo%2Findex.html",

@@ -54,6 +54,11 @@ export function readAsset(name: string): Promise<WebFile | null> {
   return readWebFile(join(WEB_BUILD_DIR, "assets", name));
 }
 
+/** The widget built as one script (vite.widget.config.ts), or null when it is not built. */
+export function readWidgetScript(): Promise<WebFile | null> {
+  return readWebFile(join(WEB_BUILD_DIR, "sdk", "flashverify-widget.js"));
+}
+
 async function readWebFile(path: string): Promise<WebFile | null> {
   try {
     const body = await readFile(path);

@@ -1,13 +1,14 @@
 /**
  * The web pages, served from the Vite build (dist/web): each page's HTML at its path, never cached so a new build
  * shows at once, and the hashed scripts and styles under /web/assets/, cached for a year since a change gives them
- * a new name. A page that is not built answers 503 PAGE_NOT_BUILT instead of a blank page.
+ * a new name; and the widget as one script at /sdk/flashverify-widget.js. A page that is not built answers 503
+ * PAGE_NOT_BUILT instead of a blank page.
  */
 import { z } from "zod";
 import type { Services } from "../../services.js";
 import { sendError } from "../errors.js";
 import type { RouteRegistration } from "../route-kit.js";
-import { readAsset, readPage } from "../web-build.js";
+import { readAsset, readPage, readWidgetScript } from "../web-build.js";
 
 interface Page {
   /** where the server serves it */
@@ -55,6 +56,17 @@ export const registerWebPages: RouteRegistration = (app, services) => {
       });
     }
   }
+
+  // The widget for pages without a bundler. Its name stays the same from build to build, so it is cached briefly.
+  app.get("/sdk/flashverify-widget.js", { schema: { hide: true } }, async (_request, reply) => {
+    const file = await readWidgetScript();
+    if (!file) return sendError(reply, { code: "PAGE_NOT_BUILT" });
+    return reply
+      .type(file.contentType)
+      .header("cache-control", "public, max-age=300")
+      .header("x-content-type-options", "nosniff")
+      .send(file.body);
+  });
 
   app.get(
     "/web/assets/:file",
