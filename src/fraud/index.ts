@@ -10,7 +10,8 @@ import type { Config } from "../config.js";
 import type { Clock, Store } from "../core/ports.js";
 import { SqliteStore } from "../storage/sqlite-store.js";
 import { FraudControls } from "./guard.js";
-import { FlexibleLimiter, type LimiterBackend, memoryBackend, redisBackend, sqliteBackend } from "./limiter.js";
+import { FlexibleLimiter, type Limiter, type LimiterBackend, redisBackend, sqliteBackend } from "./limiter.js";
+import { MemoryLimiter } from "./memory-limiter.js";
 import { fraudSettingsFrom } from "./settings.js";
 
 export { FraudControls } from "./guard.js";
@@ -26,7 +27,7 @@ export async function createFraudControls(
     onError?: (error: unknown, context: string) => void;
   },
 ): Promise<FraudControls> {
-  let backend = deps.backend ?? memoryBackend;
+  let backend = deps.backend;
   // With Redis configured its counters are the default: processes sharing a database must share their limits.
   const kind = config.FRAUD_LIMITER ?? (deps.redis ? "redis" : "memory");
   if (!deps.backend && kind === "sqlite") {
@@ -37,10 +38,11 @@ export async function createFraudControls(
     if (!deps.redis) throw new Error("FRAUD_LIMITER=redis needs REDIS_URL");
     backend = redisBackend(deps.redis, config.REDIS_PREFIX);
   }
+  const limiter: Limiter = backend ? new FlexibleLimiter(backend) : new MemoryLimiter();
   const controls = new FraudControls({
     store: deps.store,
     clock: deps.clock,
-    limiter: new FlexibleLimiter(backend),
+    limiter,
     settings: fraudSettingsFrom(config),
     ...(deps.onError ? { onError: deps.onError } : {}),
   });

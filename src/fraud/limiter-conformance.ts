@@ -4,17 +4,17 @@
  * store's behaviour.
  *
  * @example
- * runLimiterConformance("redis", async () => (options) => new RateLimiterRedis({ ...options, storeClient: redis }));
+ * runLimiterConformance("redis", async () => new FlexibleLimiter(redisBackend(redis)));
  */
 import { describe, expect, it } from "vitest";
-import { FlexibleLimiter, type LimiterBackend } from "./limiter.js";
+import type { Limiter } from "./limiter.js";
 
 const rule = { points: 3, durationSec: 60 };
 
-export function runLimiterConformance(name: string, open: () => Promise<LimiterBackend>): void {
+export function runLimiterConformance(name: string, open: () => Promise<Limiter>): void {
   describe(`Limiter conformance: ${name}`, () => {
     it("allows the rule's points per key, then refuses with the time to wait", async () => {
-      const limiter = new FlexibleLimiter(await open());
+      const limiter = await open();
       for (let i = 1; i <= 3; i++) {
         expect(await limiter.consume("t", rule, "a")).toMatchObject({ allowed: true, consumed: i });
       }
@@ -25,7 +25,7 @@ export function runLimiterConformance(name: string, open: () => Promise<LimiterB
     });
 
     it("keeps rules apart, peeks without spending, and refunds", async () => {
-      const limiter = new FlexibleLimiter(await open());
+      const limiter = await open();
       await limiter.consume("t", rule, "k", 2);
       expect((await limiter.consume("t", { points: 1, durationSec: 60 }, "k")).allowed).toBe(true);
       expect(await limiter.peek("t", rule, "k")).toMatchObject({ allowed: true, consumed: 2 });
@@ -35,14 +35,14 @@ export function runLimiterConformance(name: string, open: () => Promise<LimiterB
     });
 
     it("counts concurrent consumes exactly", async () => {
-      const limiter = new FlexibleLimiter(await open());
+      const limiter = await open();
       const wide = { points: 100, durationSec: 60 };
       const results = await Promise.all(Array.from({ length: 150 }, () => limiter.consume("t", wide, "burst")));
       expect(results.filter((r) => r.allowed)).toHaveLength(100);
     });
 
     it("starts a key over once its window has passed", async () => {
-      const limiter = new FlexibleLimiter(await open());
+      const limiter = await open();
       const short = { points: 1, durationSec: 1 };
       expect((await limiter.consume("t", short, "w")).allowed).toBe(true);
       expect((await limiter.consume("t", short, "w")).allowed).toBe(false);

@@ -1,22 +1,17 @@
 /**
  * The limiter port of the fraud controls, and its implementation over rate-limiter-flexible. A backend is anything
- * that builds a rate-limiter-flexible limiter for a rule: memory (the default), SQLite (the server's database file,
- * table `rate_limits`), and Redis when the scale configuration supplies a client (RateLimiterRedis takes the same
- * options plus `storeClient`), so a new backend is one more `LimiterBackend` function.
+ * that builds a rate-limiter-flexible limiter for a rule: SQLite (the server's database file, table `rate_limits`)
+ * and Redis when the scale configuration supplies a client (RateLimiterRedis takes the same options plus
+ * `storeClient`), so a new backend is one more `LimiterBackend` function. Counters in this process's memory (the
+ * default) are `MemoryLimiter`'s, which holds a key in a fraction of rate-limiter-flexible's memory store.
  *
  * @example
- * const limiter = new FlexibleLimiter(memoryBackend);
+ * const limiter = new FlexibleLimiter(redisBackend(redis));
  * await limiter.consume("start.destination", { points: 5, durationSec: 600 }, "app_default|+447400123456");
  */
 import type SqliteDatabase from "better-sqlite3";
 import type { Redis } from "ioredis";
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  RateLimiterSQLite,
-} from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite } from "rate-limiter-flexible";
 import type { LimitRule } from "./limit-rules.js";
 
 export interface LimitDecision {
@@ -39,8 +34,6 @@ export interface Limiter {
 
 /** Builds a rate-limiter-flexible limiter for one rule; `keyPrefix` separates rules sharing one store. */
 export type LimiterBackend = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
-
-export const memoryBackend: LimiterBackend = (options) => new RateLimiterMemory(options);
 
 /**
  * Counters in the server's SQLite database (table `rate_limits`, created by migration 0003), so they survive a
