@@ -36,13 +36,14 @@ import { VirtualSmsc } from "./sandbox/smsc.js";
 import { VirtualWhatsApp } from "./sandbox/whatsapp.js";
 import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "./sip/trunks/index.js";
 import { openStore } from "./storage/index.js";
+import type { OperationalStatsSource } from "./storage/operational-stats.js";
 import { openRedis } from "./storage/redis.js";
 import { lockDatabaseForServer } from "./storage/server-lock.js";
 
 export interface Services {
   config: Config;
   clock: Clock;
-  store: Store & WebhookStore & OperatorStore;
+  store: Store & WebhookStore & OperatorStore & OperationalStatsSource;
   apiKeys: ApiKeys;
   /** applications, and which of them is the operator's */
   applications: Applications;
@@ -167,6 +168,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
 
   const metrics = new Metrics();
+  metrics.watch({ store, pools, clock });
   const onBackgroundError =
     overrides.onBackgroundError ??
     ((error: unknown, context: string) => console.error(`flashverify: background ${context} failed:`, error));

@@ -54,5 +54,20 @@ describe.skipIf(!available)("the API on PostgreSQL", () => {
     const types = (events.data as { type: string }[]).map((e) => e.type);
     expect(types.filter((type) => type === "verification.verified")).toHaveLength(2);
     expect(types).toContain("verification.fallback");
+
+    // The database's figures on /metrics, PostgreSQL's connection pool among them.
+    const text = (await t.app.inject({ method: "GET", url: "/metrics" })).body;
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    expect(value("flashverify_verifications_live")).toBe(0);
+    expect(value('flashverify_pool_leased{pool="pool_default"}')).toBe(0);
+    expect(text).toContain('flashverify_verifications_ended_total{status="verified",channel="flashcall",reason=""} 1');
+    expect(text).toContain('flashverify_verifications_ended_total{status="verified",channel="sms",reason=""} 1');
+    const inUse = value('flashverify_db_pool_connections{state="in_use"}');
+    const idle = value('flashverify_db_pool_connections{state="idle"}');
+    expect(inUse + idle).toBeGreaterThanOrEqual(1);
+    expect(inUse + idle).toBeLessThanOrEqual(10);
+    expect(value('flashverify_db_pool_connections{state="waiting"}')).toBe(0);
+    expect(value("flashverify_db_pool_utilization_ratio")).toBe(inUse / 10);
   });
 });

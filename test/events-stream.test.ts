@@ -97,7 +97,7 @@ describe("SSE", () => {
     expect(state).toMatchObject({ id: v.id, status: "pending", reference: null, verified_caller_id: null });
     const verified = JSON.parse(live.messages[1]?.data ?? "{}");
     expect(verified).toMatchObject({ id: live.messages[1]?.id, type: "verification.verified" });
-    expect(verified.data).toEqual({ verification_id: v.id, attempt_id: null, caller_id: from });
+    expect(verified.data).toEqual({ verification_id: v.id, attempt_id: null, channel: "flashcall", caller_id: from });
 
     const log = (await t.app.inject({ url: `/v1/verifications/${v.id}/events`, headers: auth() })).json().data;
     expect(log.map((e: { type: string }) => e.type)).toEqual([

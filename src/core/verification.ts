@@ -314,7 +314,9 @@ function end(v: Verification, status: VerificationStatus, reason: VerificationRe
   v.updatedAt = at;
   v.version += 1;
   const type = `verification.${status}` as EventType;
-  return event(type, v, at, reason === null ? {} : { reason });
+  // The channel of the step it ended on: which channel verified, or was the last one tried.
+  const channel = v.attempts.at(-1)?.channel ?? null;
+  return event(type, v, at, reason === null ? { channel } : { reason, channel });
 }
 
 export function markRinging(current: Verification, attemptId: string, at: number): Transition | undefined {

@@ -17,10 +17,11 @@ export const EVENT_FIELDS: Record<EventType, string> = {
     "from_channel, to_channel, reason (attempt_failed | step_timeout | requested | number_type | no_email)",
   "verification.blocked":
     "reason (denied_by_application | SUSPECTED_PUMPING, with rule_id, scope, value, shadow, blocked_until, sends, verified, conversion); nothing was sent",
-  "verification.verified": "caller_id (the caller ID that verified)",
-  "verification.failed": "reason (max_checks | attempt_failed | denied_by_application), attempt_reason",
-  "verification.expired": "reason (ttl)",
-  "verification.canceled": "reason (canceled_by_api)",
+  "verification.verified": "channel (the step's that verified), caller_id (the caller ID that verified; flash calls)",
+  "verification.failed":
+    "reason (max_checks | attempt_failed | denied_by_application), channel (the last step's; null when none was sent), attempt_reason",
+  "verification.expired": "reason (ttl), channel (the last step's)",
+  "verification.canceled": "reason (canceled_by_api), channel (the last step's)",
   "attempt.dialing":
     "channel, seq, and pattern (flash call: the caller ID with its code digits masked) or code_length (messages)",
   "attempt.ringing": "channel",

@@ -3,9 +3,23 @@
  * the events each commit wrote, so the figures are exactly what the event log says), SIP final response codes,
  * trunk state, and the process's own CPU, memory and event-loop lag. Each process counts what it did itself;
  * Prometheus sums the nodes.
+ *
+ * What the database holds is read at each scrape (`watch`): live verifications, the outbox's lag (the oldest
+ * webhook delivery not yet made), the timers' lag (the oldest due timer nobody has claimed), each pool's live
+ * leases against its size, and the database connection pool. Those are the same on every node.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Clock } from "../core/ports.js";
 import type { DomainEvent } from "../core/types.js";
+import type { OperationalStatsSource } from "../storage/operational-stats.js";
+
+/** What `watch` reads at each scrape. */
+export interface WatchedState {
+  store: OperationalStatsSource;
+  /** the number pools, with their sizes */
+  pools: { all: readonly { id: string; size: number }[] };
+  clock: Clock;
+}
 
 const FINAL = new Set([
   "verification.verified",
@@ -37,8 +51,8 @@ export class Metrics {
   });
   private readonly ended = new Counter({
     name: "flashverify_verifications_ended_total",
-    help: "Verifications that reached a final status, by status and reason",
-    labelNames: ["status", "reason"] as const,
+    help: "Verifications that reached a final status, by status, the channel of their last step and reason",
+    labelNames: ["status", "channel", "reason"] as const,
     registers: [this.registry],
   });
   private readonly blocked = new Counter({
@@ -72,8 +86,106 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly live = this.gauge("flashverify_verifications_live", "Pending verifications not past their expiry");
+  private readonly outboxPending = this.gauge(
+    "flashverify_outbox_pending",
+    "Webhook deliveries not yet made nor given up, to enabled endpoints",
+  );
+  private readonly outboxLag = this.gauge(
+    "flashverify_outbox_lag_seconds",
+    "Age of the oldest webhook delivery not yet made (0 when there is none)",
+  );
+  private readonly timerLag = this.gauge(
+    "flashverify_timer_lag_seconds",
+    "How late the oldest due timer (expiry, step timeout, settling a call) is, unclaimed (0 when none is due)",
+  );
+  private readonly poolLeased = this.gauge("flashverify_pool_leased", "Caller IDs leased to live verifications", [
+    "pool",
+  ]);
+  private readonly poolSize = this.gauge("flashverify_pool_size", "Caller IDs in the pool", ["pool"]);
+  private readonly poolUtilization = this.gauge(
+    "flashverify_pool_utilization_ratio",
+    "Leased caller IDs over the pool's size",
+    ["pool"],
+  );
+  private readonly dbConnections = this.gauge(
+    "flashverify_db_pool_connections",
+    "Database connections by state (in_use, idle, waiting: queries waiting for one); PostgreSQL only",
+    ["state"],
+  );
+  private readonly dbUtilization = this.gauge(
+    "flashverify_db_pool_utilization_ratio",
+    "Database connections in use over the pool's maximum; PostgreSQL only",
+  );
+  private readonly scrapeErrors = new Counter({
+    name: "flashverify_metrics_database_read_errors_total",
+    help: "Scrapes whose database figures could not be read (those figures are then left out)",
+    registers: [this.registry],
+  });
+  private watched: WatchedState | undefined;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "flashverify_" });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** Reads what the database holds at each scrape (see the header). */
+  watch(state: WatchedState): void {
+    this.watched = state;
+  }
+
+  /** The Prometheus text of every metric, with the database figures read now. */
+  async scrape(): Promise<string> {
+    await this.readDatabase();
+    return this.registry.metrics();
+  }
+
+  private async readDatabase(): Promise<void> {
+    if (!this.watched) return;
+    const { store, pools, clock } = this.watched;
+    const gauges = [
+      this.live,
+      this.outboxPending,
+      this.outboxLag,
+      this.timerLag,
+      this.poolLeased,
+      this.poolSize,
+      this.poolUtilization,
+      this.dbConnections,
+      this.dbUtilization,
+    ];
+    for (const g of gauges) g.reset();
+    const now = clock.now();
+    let stats: Awaited<ReturnType<OperationalStatsSource["operationalStats"]>>;
+    try {
+      stats = await store.operationalStats(now);
+    } catch {
+      // A database that cannot answer must not take the process's own figures down with it.
+      this.scrapeErrors.inc();
+      return;
+    }
+    const age = (since: number | null) => (since === null ? 0 : Math.max(0, now - since) / 1000);
+    this.live.set(stats.liveVerifications);
+    this.outboxPending.set(stats.undeliveredWebhooks);
+    this.outboxLag.set(age(stats.oldestUndeliveredAt));
+    this.timerLag.set(age(stats.oldestDueTimerAt));
+    for (const pool of pools.all) {
+      const leased = stats.leasesByPool[pool.id] ?? 0;
+      this.poolLeased.set({ pool: pool.id }, leased);
+      this.poolSize.set({ pool: pool.id }, pool.size);
+      this.poolUtilization.set({ pool: pool.id }, pool.size > 0 ? leased / pool.size : 0);
+    }
+    const db = stats.connections;
+    if (db) {
+      const inUse = db.total - db.idle;
+      this.dbConnections.set({ state: "in_use" }, inUse);
+      this.dbConnections.set({ state: "idle" }, db.idle);
+      this.dbConnections.set({ state: "waiting" }, db.waiting);
+      this.dbUtilization.set(db.max > 0 ? inUse / db.max : 0);
+    }
   }
 
   request(method: string, route: string, status: number, seconds: number): void {
@@ -94,7 +206,11 @@ export class Metrics {
           reason: String(data.reason),
         });
       } else if (FINAL.has(e.type)) {
-        this.ended.inc({ status: e.type.slice("verification.".length), reason: String(data.reason ?? "") });
+        this.ended.inc({
+          status: e.type.slice("verification.".length),
+          channel: String(data.channel ?? "none"),
+          reason: String(data.reason ?? ""),
+        });
       } else if (e.type === "attempt.delivered" || e.type === "attempt.failed") {
         const outcome = e.type === "attempt.delivered" ? "delivered" : "failed";
         this.attempts.inc({ channel: String(data.channel), outcome, reason: String(data.reason ?? "") });

@@ -2,10 +2,11 @@
 import type { OperatorStore } from "../core/operator-store.js";
 import type { Store } from "../core/ports.js";
 import type { WebhookStore } from "../events/webhook-store.js";
+import type { OperationalStatsSource } from "./operational-stats.js";
 import { openPostgresStore } from "./postgres.js";
 import { openSqliteStore } from "./sqlite.js";
 
-export function openStore(databaseUrl: string): Store & WebhookStore & OperatorStore {
+export function openStore(databaseUrl: string): Store & WebhookStore & OperatorStore & OperationalStatsSource {
   if (databaseUrl.startsWith("sqlite:")) return openSqliteStore(databaseUrl.slice("sqlite:".length));
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgresStore(databaseUrl);
   throw new Error(`DATABASE_URL: unsupported scheme in "${databaseUrl.replace(/\/\/[^@]*@/, "//***@")}"`);

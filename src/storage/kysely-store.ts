@@ -37,6 +37,12 @@ import type {
   WebhookStore,
 } from "../events/webhook-store.js";
 import { migrationProvider } from "./migrations/index.js";
+import {
+  type ConnectionPoolStats,
+  type OperationalStats,
+  type OperationalStatsSource,
+  readOperationalStats,
+} from "./operational-stats.js";
 import { OperatorQueries } from "./operator-queries.js";
 import {
   attemptRow,
@@ -65,9 +71,11 @@ class CliTaken extends Error {}
 export interface KyselyStoreOptions {
   /** PostgreSQL: lock the rows a claim picks and skip rows another transaction holds */
   skipLocked?: boolean;
+  /** the connection pool's state, for /metrics */
+  connections?: () => ConnectionPoolStats;
 }
 
-export class KyselyStore implements Store, WebhookStore, OperatorStore {
+export class KyselyStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource {
   private readonly operator: OperatorQueries;
 
   constructor(
@@ -110,6 +118,10 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore {
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  async operationalStats(now: number): Promise<OperationalStats> {
+    return { ...(await readOperationalStats(this.db, now)), connections: this.options.connections?.() ?? null };
   }
 
   async ensureApplication(app: { id: string; name: string; createdAt: number }): Promise<void> {

@@ -24,5 +24,9 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): K
     max: options.maxConnections ?? 10,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
-  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), { skipLocked: true });
+  const max = options.maxConnections ?? 10;
+  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), {
+    skipLocked: true,
+    connections: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  });
 }

@@ -40,6 +40,7 @@ import type {
   WebhookStore,
 } from "../events/webhook-store.js";
 import { KyselyStore } from "./kysely-store.js";
+import type { OperationalStats, OperationalStatsSource } from "./operational-stats.js";
 import {
   attemptRow,
   deliveryAttemptRow,
@@ -188,7 +189,7 @@ type Statements = ReturnType<typeof prepareStatements>;
  * A commit costs far more than the statements of one write (WAL frames for every touched page), and a busy
  * server issues hundreds of writes per turn. Each write's promise resolves only after its batch has committed.
  */
-export class SqliteStore implements Store, WebhookStore, OperatorStore {
+export class SqliteStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource {
   private readonly kysely: KyselyStore;
   private statements: Statements | undefined;
   private pending: PendingWrite[] = [];
@@ -247,6 +248,10 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore {
 
   async ping(): Promise<void> {
     this.db.prepare("select 1").get();
+  }
+
+  operationalStats(now: number): Promise<OperationalStats> {
+    return this.kysely.operationalStats(now);
   }
 
   ensureApplication(app: { id: string; name: string; createdAt: number }): Promise<void> {

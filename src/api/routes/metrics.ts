@@ -3,7 +3,7 @@ import type { RouteRegistration } from "../route-kit.js";
 
 export const registerMetrics: RouteRegistration = (app, services) => {
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
-    const text = await services.metrics.registry.metrics();
+    const text = await services.metrics.scrape();
     return reply.type(services.metrics.registry.contentType).send(text);
   });
 };
