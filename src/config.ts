@@ -171,6 +171,13 @@ const ConfigSchema = z
     TIMER_INTERVAL_MS: ms.min(10).max(60_000).default(250),
     /** comment lines on idle SSE streams, so proxies keep them open; default 15 s */
     SSE_HEARTBEAT_MS: ms.min(100).max(300_000).default(15_000),
+    /**
+     * on SIGTERM/SIGINT, how long /readyz answers 503 while the server still serves, so a load balancer's health
+     * checks take it out of rotation before its listener closes; default 0
+     */
+    SHUTDOWN_DRAIN_MS: ms.max(120_000).default(0),
+    /** on SIGTERM/SIGINT, how long calls in progress may ring on before they are hung up (CANCEL); default 10 s */
+    SHUTDOWN_GRACE_MS: ms.max(120_000).default(10_000),
     /** fraud controls (FRAUD_*): see src/fraud/settings.ts and README "Fraud controls" */
     ...fraudConfigShape,
   })

@@ -1,7 +1,10 @@
 /**
  * Runs the server: builds the services and the HTTP app, listens, starts the background work (timers, webhook
- * deliveries, pool refresh) and shuts down gracefully on SIGINT/SIGTERM, letting in-flight requests finish.
+ * deliveries, pool refresh), and stops gracefully: readiness reports draining (for SHUTDOWN_DRAIN_MS), the listener
+ * closes while requests in progress are answered, calls ring on for up to SHUTDOWN_GRACE_MS before the rest are
+ * hung up, every outcome is written, and claims, channels, Redis and the database are released.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "./api/app.js";
@@ -57,9 +60,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      // Readiness says so at once; a load balancer checking /readyz takes this node out of rotation while it
+      // still answers whatever arrives.
+      services.draining = true;
+      logger.info({ drain_ms: config.SHUTDOWN_DRAIN_MS, grace_ms: config.SHUTDOWN_GRACE_MS }, "shutting down");
+      if (config.SHUTDOWN_DRAIN_MS > 0) await sleep(config.SHUTDOWN_DRAIN_MS);
       clearInterval(refresh);
+      // The listener closes; requests in progress are answered, SSE streams end (their clients reconnect, to
+      // another node) and idle keep-alive connections close.
       await server.close();
-      await services.close();
+      await services.close({ graceMs: config.SHUTDOWN_GRACE_MS });
+      logger.info("flashverify stopped");
     })();
     return stopping;
   };

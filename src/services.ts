@@ -72,8 +72,13 @@ export interface Services {
   metrics: Metrics;
   /** event-loop lag, for shedding new verifications under overload */
   lag: EventLoopLag;
-  /** stops background work, channels and the store */
-  close(): Promise<void>;
+  /** set by a graceful shutdown: /readyz answers 503 so that load balancers stop sending */
+  draining: boolean;
+  /**
+   * Stops background work, lets calls in progress ring on for up to `graceMs` (default 0) and hangs up the rest,
+   * writes every outcome, then closes the channels and the store.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export interface ServiceOverrides {
@@ -313,14 +318,20 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     metrics,
     sandbox,
     lag,
-    async close() {
+    draining: false,
+    async close({ graceMs = 0 } = {}) {
       lag.close();
       stopKicking();
-      await timers.stop();
-      await webhooks.stop();
-      fraud.close();
+      // Work under way finishes: fired timers are rewritten and deliveries sent or released, so nothing stays
+      // claimed for another node to wait out. What is written from here on is left to the next worker, on any node.
+      await Promise.all([timers.stop(), webhooks.stop()]);
+      // Calls ring on to their own end for a while; close() then hangs up the rest (CANCEL) and settles their
+      // records, and the outcomes are written before the store closes: no attempt is left recorded in flight.
+      if (graceMs > 0) await flashcall.settle(graceMs);
       await flashcall.close();
       await Promise.all(Object.values(messageChannels).map((channel) => channel.close()));
+      await verifications.settled();
+      fraud.close();
       await sandbox?.handsets.close();
       await sandbox?.smsc.close();
       await sandbox?.whatsapp.close();

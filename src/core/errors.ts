@@ -66,6 +66,7 @@ export const ERRORS = {
   POOL_EXHAUSTED: { status: 503, message: "Every caller ID of the pool is in use; try again shortly." },
   NOT_READY: { status: 503, message: "The service is not ready." },
   PAGE_NOT_BUILT: { status: 503, message: "The web pages are not built: run npm run build (npm start does)." },
+  SHUTTING_DOWN: { status: 503, message: "This server is shutting down; send requests to another." },
   OVERLOADED: { status: 503, message: "The server is at capacity; retry after the time in Retry-After." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -681,6 +681,14 @@ export class VerificationService {
     }
   }
 
+  /**
+   * Resolves once every change queued so far has been written, channel callbacks included (a shutdown waits for
+   * the outcomes of the calls it hung up before it closes the store).
+   */
+  async settled(): Promise<void> {
+    while (this.queues.size > 0) await Promise.all(this.queues.values());
+  }
+
   /** After a commit: live listeners learn which verification moved, the observer what happened. */
   private committed(verificationId: string, events: readonly DomainEvent[]): void {
     this.deps.events?.committed(verificationId);

@@ -1,4 +1,7 @@
-/** GET /healthz (the process answers) and GET /readyz (it can reach its database). */
+/**
+ * GET /healthz (the process answers; `draining` once it is shutting down) and GET /readyz (it can reach its
+ * database and is not shutting down: 503 SHUTTING_DOWN from the first moment of a graceful shutdown).
+ */
 import { z } from "zod";
 import { sendError } from "../errors.js";
 import type { RouteRegistration } from "../route-kit.js";
@@ -7,8 +10,9 @@ import { ErrorView } from "../views.js";
 export const registerHealth: RouteRegistration = (app, services) => {
   app.get(
     "/healthz",
-    { schema: { tags: ["operations"], response: { 200: z.object({ status: z.literal("ok") }) } } },
-    async () => ({ status: "ok" as const }),
+    { schema: { tags: ["operations"], response: { 200: z.object({ status: z.enum(["ok", "draining"]) }) } } },
+    // Alive while it drains: a supervisor must let the shutdown finish rather than restart it.
+    async () => ({ status: services.draining ? ("draining" as const) : ("ok" as const) }),
   );
   app.get(
     "/readyz",
@@ -19,6 +23,7 @@ export const registerHealth: RouteRegistration = (app, services) => {
       },
     },
     async (_request, reply) => {
+      if (services.draining) return sendError(reply, { code: "SHUTTING_DOWN" });
       try {
         await services.store.ping();
         return { status: "ready" as const };

@@ -2,6 +2,7 @@
  * The flash-call channel over SIP: each attempt is one INVITE from the leased CLI, cancelled after the ring time.
  * It turns the UAC's call records into attempt progress; it knows nothing of HTTP or storage.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AttemptOutcome, AttemptProgress, Channel, OutboundMessage } from "../../core/ports.js";
 import type { RoutedCallRecord } from "../../sip/trunks/router.js";
 import type { CallRecord, FlashCaller, PlacedCall } from "../../sip/types.js";
@@ -17,7 +18,19 @@ export interface FlashcallSipOptions {
   onError?: (error: unknown) => void;
 }
 
-export function createFlashcallSipChannel(options: FlashcallSipOptions): Channel {
+/** The flash-call channel, with what a graceful shutdown needs of it. */
+export interface FlashcallSipChannel extends Channel {
+  /**
+   * Resolves once no call is in progress, or after `graceMs` with those still ringing (then `close()` hangs them
+   * up); the number of calls still in progress.
+   */
+  settle(graceMs: number): Promise<number>;
+}
+
+/** how often settle() looks at the calls in progress */
+const SETTLE_POLL_MS = 20;
+
+export function createFlashcallSipChannel(options: FlashcallSipOptions): FlashcallSipChannel {
   const calls = new Map<string, { cancel(): void }>();
   return {
     name: "flashcall",
@@ -53,6 +66,11 @@ export function createFlashcallSipChannel(options: FlashcallSipOptions): Channel
     },
     cancel(attemptId: string): void {
       calls.get(attemptId)?.cancel();
+    },
+    async settle(graceMs: number): Promise<number> {
+      const deadline = Date.now() + graceMs;
+      while (calls.size > 0 && Date.now() < deadline) await sleep(SETTLE_POLL_MS);
+      return calls.size;
     },
     async close(): Promise<void> {
       await options.uac.close();

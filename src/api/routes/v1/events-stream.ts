@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { publicEvent } from "../../../events/catalogue.js";
 import { applicationOf, authenticate } from "../../auth.js";
+import { OpenStreams } from "../../open-streams.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { commonErrors, ErrorView } from "../../views.js";
 
@@ -17,6 +18,8 @@ const Query = z
 const Headers = z.object({ "last-event-id": z.string().max(64).optional().describe("resume after this event") });
 
 export const registerStreamEvents: RouteRegistration = (app, services) => {
+  // A closing server ends its streams; their clients resume with Last-Event-ID.
+  const streams = new OpenStreams(app);
   app.get(
     "/v1/events/stream",
     {
@@ -96,10 +99,12 @@ export const registerStreamEvents: RouteRegistration = (app, services) => {
       function close() {
         if (closed) return;
         closed = true;
+        forget();
         clearInterval(heartbeat);
         unsubscribe();
         raw.end();
       }
+      const forget = streams.add(close);
       raw.on("close", close);
       ready = true;
       pump();

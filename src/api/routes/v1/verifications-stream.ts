@@ -3,11 +3,13 @@
  * verification's client token. The stream opens with the current state (`event: state`), then sends each event
  * as it commits (`id:` is the event id, `event:` its type, `data:` the same JSON a webhook carries), a comment
  * line as heartbeat, and closes after the final event. A client that reconnects with `Last-Event-ID` gets every
- * event after that one from the durable log, so a dropped connection loses nothing.
+ * event after that one from the durable log, so a dropped connection loses nothing. A server shutting down ends its
+ * streams the same way.
  */
 import { z } from "zod";
 import { FINAL_EVENT_TYPES, publicEvent } from "../../../events/catalogue.js";
 import { accessOf, authenticate } from "../../auth.js";
+import { OpenStreams } from "../../open-streams.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { clientEventViews, clientVerificationView, commonErrors, verificationView } from "../../views.js";
 
@@ -17,6 +19,7 @@ const Headers = z.object({
 });
 
 export const registerStreamVerification: RouteRegistration = (app, services) => {
+  const streams = new OpenStreams(app);
   app.get(
     "/v1/verifications/:id/stream",
     {
@@ -105,10 +108,12 @@ data: ${JSON.stringify(e)}
       function close() {
         if (closed) return;
         closed = true;
+        forget();
         clearInterval(heartbeat);
         unsubscribe();
         raw.end();
       }
+      const forget = streams.add(close);
       raw.on("close", close);
 
       ready = true;
