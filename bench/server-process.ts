@@ -27,6 +27,8 @@ export interface ServerOptions {
   nodeArgs: string[];
   /** the server's stdout and stderr go here */
   logFile: string;
+  /** settings over the bench's defaults */
+  env?: Record<string, string>;
 }
 
 export interface ServerProcess {
@@ -87,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     POOL_NUMBERS: "+4420794xxxxx",
     LOG_LEVEL: "warn",
     ...BENCH_FRAUD_SETTINGS,
+    ...options.env,
   };
   const args = [...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
   const inherited = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
