@@ -1,5 +1,6 @@
-# flashverify in a container: the README's two commands, built once. The sandbox is off here; configure a trunk,
-# a database and the channels through the environment (see the README's Configuration and docs/deploy.md).
+# flashverify in a container: the README's commands (npm ci, npm run build, serve), built once. The sandbox is off
+# here; configure a trunk, a database and the channels through the environment (README "Configuration",
+# docs/deploy.md).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 builds its native module when no prebuilt one matches.
@@ -11,11 +12,17 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 SANDBOX=off DATABASE_URL=sqlite:/data/flashverify.db
+# SIP on the port EXPOSE publishes (SIP_LOCAL_PORT's default, 0, would pick any).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 SANDBOX=off DATABASE_URL=sqlite:/data/flashverify.db \
+    SIP_LOCAL_PORT=5060
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./
+# The server runs as `node`: the database directory (a volume) must be its own.
+RUN mkdir /data && chown node:node /data
 VOLUME /data
 EXPOSE 8080 5060/udp
 USER node
+# SIGTERM drains and exits 0 (docs/deploy.md): give it `docker run --stop-timeout 30`, more than Docker's 10 s.
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/src/cli/main.js", "serve"]
