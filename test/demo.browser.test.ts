@@ -72,6 +72,10 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
     await sms.waitFor();
     const code = /\b(\d{6})\b/.exec((await sms.textContent()) ?? "")?.[1] ?? "";
     expect(code).toMatch(/^\d{6}$/);
+    // The server's side of it, from the verification's events: the busy call, then the fallback.
+    const events = page.getByRole("list", { name: "Events" });
+    await expect.poll(() => events.textContent()).toContain("flash call failed: busy (SIP 486)");
+    await expect.poll(() => events.textContent()).toContain("fallback from flash call to SMS (attempt_failed)");
     await saveScreenshot(page, "demo-busy-sms", ".demo-grid");
 
     const input = widget(page).getByLabel("6-digit code");

@@ -52,6 +52,14 @@ export interface StartRequest {
   client?: { ip?: string; device_id?: string; platform?: "android" | "ios" | "web" | "other"; app_version?: string };
 }
 
+/** An event as webhooks, `/v1/events` and the stream carry it (README "Event catalogue"). */
+export interface EventJson {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: { verification_id: string; attempt_id: string | null } & Record<string, unknown>;
+}
+
 export interface LiveEvent {
   id: string | null;
   /** `state` first (the whole verification), then event types such as `attempt.ringing`, `verification.verified` */
@@ -116,6 +124,8 @@ export function createClient(options: ClientOptions) {
     /** "Use SMS instead": the next step of the workflow now (or a new code on the last message step). */
     next: (id: string) => call<Verification>("POST", `${path(id)}/next`),
     cancel: (id: string) => call<Verification>("POST", `${path(id)}/cancel`),
+    /** The verification's events so far, oldest first (what a client token may see of them). */
+    events: async (id: string) => (await call<{ data: EventJson[] }>("GET", `${path(id)}/events`)).data,
     /**
      * Live status: `onEvent` gets `state` first, then each event as it happens, until the verification ends or
      * `close()` is called. A dropped stream resumes from the last event id.

@@ -118,6 +118,13 @@ describe("the client against the server", () => {
     const app = createClient({ baseUrl, token: started.client_token });
     const moved = await app.next(started.id);
     expect(moved).toMatchObject({ channel: "sms", message: { channel: "sms", code_length: 6 } });
+    // What happened so far, as the stream does not replay it: oldest first, no risk assessment for a client token.
+    const history = await app.events(started.id);
+    expect(history.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["verification.started", "attempt.dialing", "verification.fallback"]),
+    );
+    expect(history[0]?.type).toBe("verification.started");
+    expect(history[0]?.data).not.toHaveProperty("risk");
     const error = await backend.start({ phone: "not a number" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlashverifyError);
     expect(error).toMatchObject({ status: 400, code: "INVALID_PHONE_NUMBER" });

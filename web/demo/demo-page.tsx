@@ -1,5 +1,7 @@
 /** The demo's layout: the sign-up form with the widget, the virtual phone beside it, the test numbers below. */
 import { useState } from "preact/hooks";
+import type { StartedVerification } from "../../sdk/src/widget/index.js";
+import { EventLog } from "./event-log.js";
 import { SignupForm } from "./signup-form.js";
 import { TEST_NUMBERS } from "./test-numbers.js";
 import { VirtualPhone } from "./virtual-phone.js";
@@ -7,6 +9,7 @@ import { VirtualPhone } from "./virtual-phone.js";
 export function DemoPage() {
   const [phone, setPhone] = useState(TEST_NUMBERS[0]?.phone ?? "");
   const [shown, setShown] = useState<{ phone: string; email: string | null } | null>(null);
+  const [started, setStarted] = useState<StartedVerification | null>(null);
   return (
     <main class="demo">
       <header>
@@ -18,7 +21,17 @@ export function DemoPage() {
         </p>
       </header>
       <div class="demo-grid">
-        <SignupForm phone={phone} onPhoneInput={setPhone} onStarted={(p, email) => setShown({ phone: p, email })} />
+        <div class="demo-column">
+          <SignupForm
+            phone={phone}
+            onPhoneInput={setPhone}
+            onStarted={(verification, p, email) => {
+              setStarted(verification);
+              setShown({ phone: p, email });
+            }}
+          />
+          <EventLog started={started} />
+        </div>
         <VirtualPhone phone={shown?.phone ?? null} email={shown?.email ?? null} />
       </div>
       <section class="card" aria-labelledby="numbers-title">

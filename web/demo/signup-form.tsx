@@ -4,7 +4,11 @@
  * route (src/api/routes/demo.ts).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { defineFlashverifyWidget, type FlashverifyWidget } from "../../sdk/src/widget/index.js";
+import {
+  defineFlashverifyWidget,
+  type FlashverifyWidget,
+  type StartedVerification,
+} from "../../sdk/src/widget/index.js";
 import { type Fallback, startVerification } from "./api.js";
 
 defineFlashverifyWidget();
@@ -12,8 +16,8 @@ defineFlashverifyWidget();
 export interface SignupFormProps {
   phone: string;
   onPhoneInput(phone: string): void;
-  /** a verification started: the phone (E.164) and mailbox the virtual phone should show */
-  onStarted(phone: string, email: string | null): void;
+  /** a verification started: its id and client token, and the phone (E.164) and mailbox to show */
+  onStarted(started: StartedVerification, phone: string, email: string | null): void;
 }
 
 export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) {
@@ -38,7 +42,7 @@ export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) 
     const request = { phone: phone.trim(), fallback, ...(fallback === "email" ? { email } : {}) };
     void widget.current?.begin(async () => {
       const answer = await startVerification(request);
-      onStarted(answer.verification?.phone ?? request.phone, fallback === "email" ? email : null);
+      onStarted(answer, answer.verification?.phone ?? request.phone, fallback === "email" ? email : null);
       return answer;
     });
   };
