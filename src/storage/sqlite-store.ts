@@ -208,8 +208,14 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
    */
   private readonly recent = new Map<string, Verification>();
 
-  /** @param db the connection; public so the SQLite rate-limiter backend can keep its counters in the same file */
-  constructor(readonly db: SqliteDatabase.Database) {
+  /**
+   * @param db the connection; public so the SQLite rate-limiter backend can keep its counters in the same file
+   * @param onClose stops what runs beside the connection (the WAL checkpointer), before it closes
+   */
+  constructor(
+    readonly db: SqliteDatabase.Database,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
     // Kysely serves the migrations and the rarely used administrative queries over the same connection.
     this.kysely = new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }));
   }
@@ -243,6 +249,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
 
   async close(): Promise<void> {
     if (this.pending.length > 0) this.commitPending();
+    await this.onClose();
     await this.kysely.close();
   }
 

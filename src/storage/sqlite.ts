@@ -1,7 +1,8 @@
 /**
  * Opening SQLite through better-sqlite3. WAL lets readers (the CLI, a second process) work beside the server;
  * `synchronous=NORMAL` in WAL mode is durable across process crashes and loses at most the last transactions on
- * power loss, the usual trade for a server.
+ * power loss, the usual trade for a server. A file database has its WAL checkpointed from a thread of its own
+ * (sqlite-checkpointer.ts), so the server's commits do not pay for checkpoints.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -9,6 +10,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { KyselyStore } from "./kysely-store.js";
 import type { Database } from "./schema.js";
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 function openDatabase(file: string): SqliteDatabase.Database {
@@ -23,7 +25,13 @@ function openDatabase(file: string): SqliteDatabase.Database {
 
 /** The default store. @param file a path, or `:memory:` for a private in-memory database (tests) */
 export function openSqliteStore(file: string): SqliteStore {
-  return new SqliteStore(openDatabase(file));
+  const database = openDatabase(file);
+  if (file === ":memory:") return new SqliteStore(database);
+  database.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  const checkpointer = startCheckpointer(file, (message) =>
+    console.error(`flashverify: WAL checkpoint failed: ${message}`),
+  );
+  return new SqliteStore(database, () => checkpointer.stop());
 }
 
 /**
