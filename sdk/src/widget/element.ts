@@ -102,8 +102,10 @@ export class FlashverifyWidget extends Base {
       this.#view = view;
     }
     this.#render();
+    this.#listen();
   }
 
+  /** Taken out of the document: the stream and the countdown stop until it is put back. */
   disconnectedCallback(): void {
     this.#stop();
   }
@@ -137,11 +139,24 @@ export class FlashverifyWidget extends Base {
     this.#id = started.id;
     this.#client = createClient({ baseUrl: this.baseUrl, token: started.client_token });
     if (started.verification) this.#update(started.verification);
-    this.#subscription = this.#client.subscribe(
-      started.id,
+    this.#listen();
+  }
+
+  /**
+   * Live status and the countdown, while the verification is pending and the element is in a document. Called again
+   * when the element is put back into one: the stream opens with the current state, so nothing in between is lost.
+   */
+  #listen(): void {
+    const client = this.#client;
+    const id = this.#id;
+    const run = this.#run;
+    if (!client || !id || this.#subscription || !this.isConnected) return;
+    if (this.#verification && this.#verification.status !== "pending") return;
+    this.#subscription = client.subscribe(
+      id,
       (event) => this.#onEvent(run, event),
       () => {
-        // The client reconnects by itself; a refused stream (e.g. the token expired) leaves the polling on expiry.
+        // The client reconnects by itself; a refused stream (e.g. the token expired) leaves the read at expiry.
       },
     );
     this.#ticker = setInterval(() => this.#tick(), 1000);
