@@ -26,27 +26,40 @@ async function json(url: string, init?: RequestInit): Promise<Record<string, any
   return { http: response.status, ...((await response.json()) as Record<string, unknown>) };
 }
 
-/** Reads an SSE stream until the verification's final event; resolves with the event types seen. */
-async function streamUntilFinal(url: string): Promise<string[]> {
-  const response = await fetch(url, {
-    headers: { authorization: `Bearer ${KEY}` },
-    signal: AbortSignal.timeout(20_000),
+/**
+ * Opens an SSE stream; `opened` resolves once the server has sent the opening `state` (so whatever commits after it
+ * must arrive as an event), `types` with the event types seen up to the verification's final event.
+ */
+function streamUntilFinal(url: string): { opened: Promise<void>; types: Promise<string[]> } {
+  let markOpened: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => {
+    markOpened = resolve;
   });
-  const types: string[] = [];
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-      const type = /^event: (.+)$/m.exec(buffer.slice(0, end))?.[1];
-      buffer = buffer.slice(end + 2);
-      if (type) types.push(type);
-      if (type === "verification.verified" || type === "verification.expired" || type === "verification.failed") {
-        return types;
+  const types = (async () => {
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${KEY}` },
+      signal: AbortSignal.timeout(20_000),
+    });
+    const seen: string[] = [];
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const type = /^event: (.+)$/m.exec(buffer.slice(0, end))?.[1];
+        buffer = buffer.slice(end + 2);
+        if (type === "state") markOpened();
+        if (type) seen.push(type);
+        if (type === "verification.verified" || type === "verification.expired" || type === "verification.failed") {
+          return seen;
+        }
       }
     }
-  }
-  return types;
+    return seen;
+  })();
+  // A stream that fails before its state must not leave the round waiting on `opened`.
+  types.then(markOpened, markOpened);
+  return { opened, types };
 }
 
 describe.skipIf(!available)("three nodes on PostgreSQL and Redis", () => {
@@ -76,7 +89,7 @@ describe.skipIf(!available)("three nodes on PostgreSQL and Redis", () => {
       nodes.push(...(await Promise.all([spawnServer(env(1)), spawnServer(env(2))])));
       const urls = nodes.map((node) => node.url);
       const counts = { started: 0, verified_on_other_node: 0, streamed_on_third_node: 0, started_before_kill: 0 };
-      const clis = new Set<string>();
+      const clis = new Map<string, string>();
       const ids: string[] = [];
 
       const round = async (i: number, live: string[]) => {
@@ -91,6 +104,8 @@ describe.skipIf(!available)("three nodes on PostgreSQL and Redis", () => {
         counts.started++;
         ids.push(started.id);
         const stream = streamUntilFinal(`${c}/v1/verifications/${started.id}/stream`);
+        // The stream is open before the check on another node, so the verdict must reach it as a fanned-out event.
+        await stream.opened;
         let cli: string | undefined;
         for (let tries = 0; tries < 200 && !cli; tries++) {
           const phoneView = await json(`${a}/sandbox/phones/${encodeURIComponent(phone)}`);
@@ -98,7 +113,7 @@ describe.skipIf(!available)("three nodes on PostgreSQL and Redis", () => {
           if (!cli) await new Promise((resolve) => setTimeout(resolve, 25));
         }
         expect(cli).toBeDefined();
-        clis.add(cli as string);
+        clis.set(started.id, cli as string);
         const checked = await json(`${b}/v1/verifications/${started.id}/check`, {
           method: "POST",
           headers,
@@ -106,7 +121,7 @@ describe.skipIf(!available)("three nodes on PostgreSQL and Redis", () => {
         });
         expect(checked).toMatchObject({ http: 200, status: "verified" });
         counts.verified_on_other_node++;
-        const types = await stream;
+        const types = await stream.types;
         expect(types.at(-1)).toBe("verification.verified");
         counts.streamed_on_third_node++;
       };
@@ -138,9 +153,20 @@ describe.skipIf(!available)("three nodes on PostgreSQL and Redis", () => {
         acc[v.status] = (acc[v.status] ?? 0) + 1;
         return acc;
       }, {});
-      console.log("multi-node:", JSON.stringify({ ...counts, distinct_clis: clis.size, final: byStatus }));
+      // Two verifications may show the same CLI only one after the other (a released lease is free again); a CLI
+      // shared by two verifications that were live at once would let one code verify the other's number.
+      const lives = finals.flatMap((v) => {
+        const cli = clis.get(v.id);
+        return cli ? [{ id: v.id, cli, from: Date.parse(v.created_at), to: Date.parse(v.updated_at) }] : [];
+      });
+      const sharedWhileLive = lives.flatMap((a) =>
+        lives.filter((b) => a.id < b.id && a.cli === b.cli && a.from < b.to && b.from < a.to).map((b) => [a.id, b.id]),
+      );
+      const distinct = new Set(clis.values()).size;
+      console.log("multi-node:", JSON.stringify({ ...counts, distinct_clis: distinct, final: byStatus }));
       expect(pending).toEqual([]);
-      expect(clis.size).toBe(20);
+      expect(lives).toHaveLength(20);
+      expect(sharedWhileLive).toEqual([]);
       expect(byStatus.verified).toBe(20);
       expect(byStatus.pending ?? 0).toBe(0);
     } finally {
