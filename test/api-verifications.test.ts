@@ -222,7 +222,8 @@ describe("check", () => {
     // 487 comes back, which may be just after the check.
     const after = await eventually(async () => {
       const res = await t.app.inject({ method: "GET", url: `/v1/verifications/${s.id}`, headers: auth() });
-      return res.json().attempts[0]?.status === "ringing" ? undefined : res.json();
+      const view = res.json() as { attempts: { status: string }[] };
+      return view.attempts[0]?.status === "ringing" ? undefined : view;
     });
     expect(after).toMatchObject({ status: "verified", verified_caller_id: cli });
     expect(after.attempts[0]).toMatchObject({ channel: "flashcall", status: "delivered" });

@@ -410,6 +410,8 @@ describe("risk signals", () => {
       reason: "ringing_canceled",
       sip_code: 487,
     });
+    // No prices either: a total of 0 would give away what the attempt pretends.
+    expect(asClient.json().cost).toBeNull();
     await missedCallFrom(t, "+447400130001");
     await sleep(200);
     expect(calls(t, "+447400130002")).toEqual([]);

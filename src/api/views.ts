@@ -89,7 +89,8 @@ export const VerificationView = z.object({
       sms_only: z.number().describe("what one SMS to this country would have cost"),
       saving: z.number().describe("sms_only - total: what the workflow saved against an SMS-only verification"),
     })
-    .describe("list prices from the rate card, not an invoice"),
+    .nullable()
+    .describe("list prices from the rate card, not an invoice; null for a client token"),
   verified_caller_id: z.string().nullable().describe("the caller ID that verified; null until verified"),
   attempts: z.array(AttemptView),
   client: ClientView.nullable().describe("what the start said about the person's device; API keys only"),
@@ -202,7 +203,8 @@ export function clientVerificationView(v: Verification): VerificationJson {
       post_dial_delay_ms: 0,
     };
   });
-  return { ...view, reference: null, metadata: null, client: null, risk: null, attempts };
+  // The totals go too: a total of 0 after a "sent" step would tell a shadow-blocked client what its attempts hide.
+  return { ...view, reference: null, metadata: null, client: null, risk: null, cost: null, attempts };
 }
 
 export const ErrorView = z.object({
