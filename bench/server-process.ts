@@ -89,6 +89,8 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     POOL_NUMBERS: "+4420794xxxxx",
     LOG_LEVEL: "warn",
     ...BENCH_FRAUD_SETTINGS,
+    // The memory/throughput trade of `serve` is the operator's; a bench run may set it to compare.
+    ...(process.env.HEAP_GROWING_PERCENT ? { HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT } : {}),
     ...options.env,
   };
   const args = [...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
