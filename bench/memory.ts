@@ -28,7 +28,7 @@ import { startServer } from "./server-process.js";
 const USAGE = `usage: npm run bench:memory -- [flags]
 
   --count 100000              verifications to start and hold
-  --concurrency 64            start requests in flight at once
+  --concurrency 8             start requests in flight at once
   --ring-ms 1500              the server's SIP_RING_TIME_MS: how long each call rings before its CANCEL (max 30000)
   --handsets-address 127.0.3.1 loopback address of the virtual handsets
   --server-node-args="FLAGS"  extra node flags for the server
@@ -56,7 +56,7 @@ function parse(argv: string[]) {
     strict: true,
     options: {
       count: { type: "string", default: "100000" },
-      concurrency: { type: "string", default: "64" },
+      concurrency: { type: "string", default: "8" },
       "ring-ms": { type: "string", default: "1500" },
       "handsets-address": { type: "string", default: "127.0.3.1" },
       "server-node-args": { type: "string", default: "" },
