@@ -9,6 +9,7 @@ import { publicEvent } from "../../../events/catalogue.js";
 import { applicationOf, authenticate } from "../../auth.js";
 import { OpenStreams } from "../../open-streams.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
+import { SseStream } from "../../sse-stream.js";
 import { commonErrors, ErrorView } from "../../views.js";
 
 const PAGE = 500;
@@ -37,43 +38,20 @@ export const registerStreamEvents: RouteRegistration = (app, services) => {
     async (request, reply) => {
       const applicationId = applicationOf(request);
       const { eventLog, events } = services;
-      let pumping: Promise<void> | undefined;
-      let again = false;
-      let ready = false;
-      let closed = false;
       let cursor = 0;
-      const pump = () => {
-        if (closed) return;
-        if (pumping || !ready) {
-          again = true;
-          return;
+      const stream = new SseStream(request, async () => {
+        for (;;) {
+          const batch = await eventLog.applicationAfter(applicationId, cursor, PAGE);
+          for (const event of batch) {
+            if (stream.closed) return;
+            stream.send(publicEvent(event));
+            cursor = event.seq;
+          }
+          if (batch.length < PAGE) return;
         }
-        pumping = (async () => {
-          do {
-            again = false;
-            for (;;) {
-              const batch = await eventLog.applicationAfter(applicationId, cursor, PAGE);
-              for (const event of batch) {
-                if (closed) return;
-                const e = publicEvent(event);
-                raw.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-                cursor = event.seq;
-              }
-              if (batch.length < PAGE) break;
-            }
-          } while (again && !closed);
-        })()
-          .catch((error: unknown) => {
-            request.log.error({ err: error }, "SSE stream failed");
-            close();
-          })
-          .finally(() => {
-            pumping = undefined;
-            if (again) pump();
-          });
-      };
-      // Listen before reading the cursor: a commit in between then pumps, and the pump reads from the log.
-      const unsubscribe = events.onAny(pump);
+      });
+      // Listen before reading the cursor: a commit in between then wakes the stream, which reads from the log.
+      const unsubscribe = events.onAny(stream.wake);
       const after = request.headers["last-event-id"] ?? request.query.after;
       let start: Awaited<ReturnType<typeof eventLog.applicationCursor>>;
       try {
@@ -84,30 +62,7 @@ export const registerStreamEvents: RouteRegistration = (app, services) => {
       }
       if (!start.ok) unsubscribe();
       cursor = unwrap(start);
-
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-        "x-request-id": String(request.id),
-      });
-      raw.write("retry: 2000\n\n");
-      const heartbeat = setInterval(() => raw.write(": heartbeat\n\n"), services.config.SSE_HEARTBEAT_MS);
-      function close() {
-        if (closed) return;
-        closed = true;
-        forget();
-        clearInterval(heartbeat);
-        unsubscribe();
-        raw.end();
-      }
-      const forget = streams.add(close);
-      raw.on("close", close);
-      ready = true;
-      pump();
+      stream.open(reply, streams, services.config.SSE_HEARTBEAT_MS, "retry: 2000\n\n", unsubscribe);
     },
   );
 };
