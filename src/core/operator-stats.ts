@@ -6,7 +6,7 @@
  */
 
 import type { AttemptGroupRow, OperatorStore, StatsRange } from "./operator-store.js";
-import type { NumberPool } from "./pool.js";
+import { type NumberPool, poolOddsView } from "./pool.js";
 import type { Clock } from "./ports.js";
 import { RATE_CARD, type RateCard, sendCost } from "./rate-card.js";
 import type { ChannelName, VerificationStatus } from "./types.js";
@@ -210,19 +210,11 @@ export class OperatorStats {
       },
       pools: this.deps.pools().map((p) => {
         const live = leases.get(p.id) ?? 0;
-        const guess = this.deps.flashcallMaxChecks / p.fewestCodesPerPrefix;
-        const calls = poolCalls.get(p.id);
         return {
-          id: p.id,
-          name: p.definition.name,
-          countries: [...p.definition.countries],
-          code_length: p.codeLength,
-          size: p.size,
+          ...poolOddsView(p, this.deps.flashcallMaxChecks, this.deps.maxGuessProbability),
           live_leases: live,
           utilisation: p.size === 0 ? 0 : live / p.size,
-          calls: calls?.attempts ?? 0,
-          guess_probability: guess,
-          within_bound: guess <= this.deps.maxGuessProbability,
+          calls: poolCalls.get(p.id)?.attempts ?? 0,
         };
       }),
       webhooks: endpoints.map((e) => {

@@ -140,3 +140,20 @@ export function cliPrefix(cli: string, codeLength: number): string {
 export function maskedPattern(prefix: string, codeLength: number): string {
   return prefix + "*".repeat(codeLength);
 }
+
+/**
+ * A pool as the fraud policy report and the dashboard show it: its numbers, and an attacker's worst-case odds
+ * (checks allowed over the fewest codes behind any prefix it shows) against the configured bound.
+ */
+export function poolOddsView(pool: NumberPool, maxChecks: number, maxGuessProbability: number) {
+  const guess = maxChecks / pool.fewestCodesPerPrefix;
+  return {
+    id: pool.id,
+    name: pool.definition.name,
+    countries: [...pool.definition.countries],
+    code_length: pool.codeLength,
+    size: pool.size,
+    guess_probability: guess,
+    within_bound: guess <= maxGuessProbability,
+  };
+}

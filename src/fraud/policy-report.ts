@@ -2,7 +2,7 @@
  * The fraud policy of one application as data, for GET /v1/fraud/policy and the dashboard: every limit, the
  * code-space bound and where each pool stands against it, the number policy, the detector and the caps.
  */
-import type { NumberPool } from "../core/pool.js";
+import { type NumberPool, poolOddsView } from "../core/pool.js";
 import { HIGH_RISK_PREFIXES } from "./high-risk-prefixes.js";
 import { formatLimitRule } from "./limit-rules.js";
 import type { FraudSettings } from "./settings.js";
@@ -22,18 +22,7 @@ export function policyReport(
   return {
     application_id: applicationId,
     max_guess_probability: settings.maxGuessProbability,
-    pools: pools.map((p) => {
-      const worst = maxChecks / p.fewestCodesPerPrefix;
-      return {
-        id: p.id,
-        name: p.definition.name,
-        countries: [...p.definition.countries],
-        code_length: p.codeLength,
-        size: p.size,
-        guess_probability: worst,
-        within_bound: worst <= settings.maxGuessProbability,
-      };
-    }),
+    pools: pools.map((p) => poolOddsView(p, maxChecks, settings.maxGuessProbability)),
     start_limits: rules(policy.startLimits),
     check_limits: rules(policy.checkLimits),
     check_failures_per_number: formatLimitRule(policy.checkFailures),

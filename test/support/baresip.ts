@@ -11,11 +11,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freeUdpPort } from "../sipp/sipp-tools.js";
+import { freeTcpPort, freeUdpPort } from "../sipp/sipp-tools.js";
 
 export const BARESIP_MODULES = "/usr/lib/baresip/modules";
 
@@ -154,15 +154,4 @@ async function connectWhenListening(address: string, port: number, child: ChildP
       await sleep(50);
     }
   }
-}
-
-function freeTcpPort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, address, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
