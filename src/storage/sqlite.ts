@@ -20,6 +20,10 @@ function openDatabase(file: string): SqliteDatabase.Database {
   database.pragma("synchronous = NORMAL");
   database.pragma("busy_timeout = 5000");
   database.pragma("foreign_keys = ON");
+  // Each write of a group commit runs in a savepoint, and SQLite keeps a savepoint's undo pages in a statement
+  // journal: a temporary file by default, written with a syscall per page (a tenth of the server's main thread at
+  // 300 verifications/s). In memory it costs a copy; it only lives until the savepoint is released.
+  database.pragma("temp_store = MEMORY");
   return database;
 }
 
