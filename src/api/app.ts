@@ -1,19 +1,16 @@
 /**
- * The HTTP application: Fastify with zod schemas (validation, types and the OpenAPI document from one source).
+ * The HTTP application: Fastify with zod schemas (validation, types and the OpenAPI document from one source; the
+ * answers are written by serializers compiled from the same schemas, see response-serializer.ts).
  * `buildApp` never listens; the server and the tests decide how to serve it.
  */
 import { randomBytes } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Services } from "../services.js";
 import { errorHandler, sendError } from "./errors.js";
+import { checkedSerializerCompiler, compiledSerializerCompiler } from "./response-serializer.js";
 import { routes } from "./routes/index.js";
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -22,6 +19,11 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export interface BuildAppOptions {
   /** a pino logger for requests; default: no request logging */
   logger?: FastifyBaseLogger;
+  /**
+   * Check every answer against its zod schema (and the compiled serializer against zod's output) before sending it;
+   * an answer that breaks its schema fails its request. For tests; default off, since the views are the server's own.
+   */
+  checkResponses?: boolean;
 }
 
 export async function buildApp(services: Services, options: BuildAppOptions = {}): Promise<FastifyInstance> {
@@ -37,7 +39,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       sendError(reply, { code: "INVALID_REQUEST", message: "The URL is malformed or a path parameter is too long." }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(options.checkResponses ? checkedSerializerCompiler : compiledSerializerCompiler);
   app.setErrorHandler(errorHandler);
   app.decorateRequest("access", null);
   app.setNotFoundHandler((_request, reply) => sendError(reply, { code: "NOT_FOUND" }));

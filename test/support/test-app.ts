@@ -56,7 +56,7 @@ export async function createTestApp(
     ...env,
   });
   const services = await createServices(config, clock ? { ...overrides, clock } : overrides);
-  const app = await buildApp(services);
+  const app = await buildApp(services, { checkResponses: true });
   return {
     app,
     services,
