@@ -1,10 +1,10 @@
 /**
- * Opening PostgreSQL (`DATABASE_URL=postgres://...`) through node-postgres: the dialect-neutral Kysely store with
- * work claimed by `FOR UPDATE SKIP LOCKED`, so several server processes can share one database.
+ * Opening PostgreSQL (`DATABASE_URL=postgres://...`) through node-postgres: the store of postgres-store.ts, with work
+ * claimed by `FOR UPDATE SKIP LOCKED`, so several server processes can share one database.
  */
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
-import { KyselyStore } from "./kysely-store.js";
+import { PostgresStore } from "./postgres-store.js";
 import type { Database } from "./schema.js";
 
 // Times and sequence numbers are bigint columns: epoch milliseconds and counters fit a JavaScript number exactly,
@@ -18,15 +18,14 @@ export interface PostgresOptions {
   schema?: string;
 }
 
-export function openPostgresStore(url: string, options: PostgresOptions = {}): KyselyStore {
+export function openPostgresStore(url: string, options: PostgresOptions = {}): PostgresStore {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   const max = options.maxConnections ?? 10;
-  return new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), {
-    skipLocked: true,
+  return new PostgresStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool, {
     connections: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   });
 }

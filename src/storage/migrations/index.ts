@@ -6,6 +6,7 @@ import * as fraud from "./0003-fraud.js";
 import * as attemptTrunk from "./0004-attempt-trunk.js";
 import * as workflows from "./0005-workflows.js";
 import * as operator from "./0006-operator.js";
+import * as postgresWrites from "./0007-postgres-writes.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   "0004-attempt-trunk": attemptTrunk,
   "0005-workflows": workflows,
   "0006-operator": operator,
+  "0007-postgres-writes": postgresWrites,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,211 @@
+/**
+ * The store on PostgreSQL: the dialect-neutral Kysely store, with the hot path of a verification in one round trip
+ * per call. A create and a save are one call each of the functions of migration 0007, a read is one query with its
+ * attempts aggregated, and a claim of webhook deliveries returns their events and endpoints in the same statement.
+ * These go to node-postgres directly as named (prepared) statements: parsed and planned once per connection, and
+ * never through Kysely's query building.
+ *
+ * Every statement here has a result type that later migrations cannot change (explicit columns, json, functions'
+ * scalar results): PostgreSQL refuses a prepared statement whose result columns changed, and a node still running
+ * the old code while another migrates must keep working.
+ */
+import type { Kysely } from "kysely";
+import type pg from "pg";
+import type { CliLease, IdempotencyRecord } from "../core/ports.js";
+import type { DomainEvent, Verification } from "../core/types.js";
+import type { ClaimedDelivery } from "../events/webhook-store.js";
+import { KyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
+import {
+  attemptRow,
+  eventRows,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  toStoredEvent,
+  toVerification,
+  verificationRow,
+} from "./rows.js";
+import type {
+  AttemptsTable,
+  Database,
+  EventsTable,
+  VerificationsTable,
+  WebhookDeliveriesTable,
+  WebhookEndpointsTable,
+} from "./schema.js";
+
+const VERIFICATION_COLUMNS = [
+  "id",
+  "application_id",
+  "phone",
+  "country",
+  "status",
+  "reason",
+  "reference",
+  "metadata",
+  "client",
+  "client_token_hash",
+  "max_checks",
+  "checks_used",
+  "guess_probability",
+  "risk",
+  "verified_caller_id",
+  "created_at",
+  "updated_at",
+  "expires_at",
+  "ended_at",
+  "version",
+  "workflow",
+  "step",
+  "step_deadline",
+  "email",
+] as const satisfies readonly (keyof VerificationsTable)[];
+
+const GET_VERIFICATION = {
+  name: "flashverify_get_verification",
+  text: `select ${VERIFICATION_COLUMNS.map((c) => `v.${c}`).join(", ")},
+      coalesce((select json_agg(a order by a.seq) from attempts a where a.verification_id = v.id), '[]') as attempts
+    from verifications v where v.id = $1`,
+};
+
+const CREATE_VERIFICATION = {
+  name: "flashverify_create_verification",
+  text: "select flashverify_create_verification($1::jsonb) as outcome",
+};
+
+const SAVE_VERIFICATION = {
+  name: "flashverify_save_verification",
+  text: "select flashverify_save_verification($1::jsonb) as saved",
+};
+
+const LAST_CLI_KEY = {
+  name: "flashverify_last_cli_key",
+  text: "select cli_key from phone_last_cli where phone = $1",
+};
+
+// The same choice as the dialect-neutral claim; locking the endpoint's row too (FOR UPDATE of the whole join) is what
+// keeps two nodes from claiming two deliveries of one verification to one endpoint at once, out of order.
+const CLAIM_DELIVERIES = {
+  name: "flashverify_claim_deliveries",
+  text: `with claimed as (
+      update webhook_deliveries set claimed_until = $2
+      where id in (
+        select d.id from webhook_deliveries d
+        join webhook_endpoints w on w.id = d.endpoint_id
+        where d.status = 'pending' and d.next_attempt_at <= $1 and d.claimed_until <= $1 and w.enabled = 1
+          and not exists (
+            select 1 from webhook_deliveries p
+            where p.endpoint_id = d.endpoint_id and p.verification_id = d.verification_id and p.status = 'pending'
+              and p.event_seq < d.event_seq and (p.next_attempt_at > $1 or p.claimed_until > $1))
+        order by d.event_seq
+        limit $3
+        for update skip locked)
+      returning *)
+    select row_to_json(c) as delivery, row_to_json(e) as event, row_to_json(w) as endpoint
+    from claimed c
+    join events e on e.seq = c.event_seq
+    join webhook_endpoints w on w.id = c.endpoint_id
+    order by c.event_seq`,
+};
+
+type CreateOutcome = "created" | "cli_taken" | "idempotency_taken";
+
+export class PostgresStore extends KyselyStore {
+  constructor(
+    db: Kysely<Database>,
+    private readonly pool: pg.Pool,
+    options: KyselyStoreOptions = {},
+  ) {
+    super(db, { ...options, skipLocked: true });
+  }
+
+  override async createVerification(input: {
+    verification: Verification;
+    lease?: CliLease | undefined;
+    phoneLastCliKey?: string | undefined;
+    events: DomainEvent[];
+    idempotency?: IdempotencyRecord | undefined;
+    wakeAt?: number | null | undefined;
+  }): Promise<CreateOutcome> {
+    const { verification: v, lease, idempotency } = input;
+    const payload = {
+      verification: verificationRow(v),
+      attempts: v.attempts.map(attemptRow),
+      lease: lease
+        ? {
+            pool_id: lease.poolId,
+            cli_key: lease.cliKey,
+            verification_id: lease.verificationId,
+            expires_at: lease.expiresAt,
+          }
+        : null,
+      phone_last_cli: input.phoneLastCliKey ?? null,
+      events: eventRows(input.events, v.applicationId),
+      idempotency: idempotency
+        ? {
+            application_id: idempotency.applicationId,
+            key: idempotency.key,
+            request_hash: idempotency.requestHash,
+            verification_id: idempotency.verificationId,
+            created_at: idempotency.createdAt,
+          }
+        : null,
+      wake_at: input.wakeAt ?? null,
+    };
+    const result = await this.pool.query<{ outcome: CreateOutcome }>({
+      ...CREATE_VERIFICATION,
+      values: [JSON.stringify(payload)],
+    });
+    return result.rows[0]?.outcome as CreateOutcome;
+  }
+
+  override async getVerification(id: string): Promise<Verification | undefined> {
+    const result = await this.pool.query<VerificationsTable & { attempts: AttemptsTable[] }>({
+      ...GET_VERIFICATION,
+      values: [id],
+    });
+    const row = result.rows[0];
+    return row && toVerification(row, row.attempts.map(toAttempt));
+  }
+
+  override async saveVerification(
+    v: Verification,
+    expectedVersion: number,
+    events: DomainEvent[],
+    releaseLeases: boolean,
+    wakeAt?: number | null,
+  ): Promise<boolean> {
+    const payload = {
+      verification: verificationRow(v),
+      expected_version: expectedVersion,
+      attempts: v.attempts.map(attemptRow),
+      release_leases: releaseLeases,
+      events: eventRows(events, v.applicationId),
+      // Absent leaves the timer where it is.
+      ...(wakeAt === undefined ? {} : { wake_at: wakeAt }),
+    };
+    const result = await this.pool.query<{ saved: boolean }>({
+      ...SAVE_VERIFICATION,
+      values: [JSON.stringify(payload)],
+    });
+    return result.rows[0]?.saved === true;
+  }
+
+  override async lastCliKey(phone: string): Promise<string | undefined> {
+    const result = await this.pool.query<{ cli_key: string }>({ ...LAST_CLI_KEY, values: [phone] });
+    return result.rows[0]?.cli_key;
+  }
+
+  override async claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+    const result = await this.pool.query<{
+      delivery: WebhookDeliveriesTable;
+      event: Omit<EventsTable, "seq"> & { seq: number };
+      endpoint: WebhookEndpointsTable;
+    }>({ ...CLAIM_DELIVERIES, values: [now, claimUntil, limit] });
+    return result.rows.map((r) => ({
+      delivery: toDelivery(r.delivery),
+      event: toStoredEvent(r.event),
+      endpoint: toEndpoint(r.endpoint),
+    }));
+  }
+}
