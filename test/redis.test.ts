@@ -8,6 +8,8 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisEventHub } from "../src/events/redis-event-hub.js";
 import { FlexibleLimiter, redisBackend } from "../src/fraud/limiter.js";
+import { runLimiterConformance } from "../src/fraud/limiter-conformance.js";
+import { RedisLimiter } from "../src/fraud/redis-limiter.js";
 import { openRedis } from "../src/storage/redis.js";
 import { REDIS_URL, redisAvailable, startPrivateRedis } from "./support/redis.js";
 import { auth, createTestApp, eventually } from "./support/test-app.js";
@@ -24,6 +26,8 @@ afterAll(() => {
 });
 
 describe.skipIf(!available)("Redis", () => {
+  runLimiterConformance("redis", async () => new RedisLimiter(client(), `fv_test_${randomBytes(4).toString("hex")}`));
+
   it("counts a limit once across processes", async () => {
     const namespace = `fv_test_${randomBytes(4).toString("hex")}`;
     const [a, b] = [

@@ -23,8 +23,7 @@ import type {
 } from "../core/ports.js";
 import { RATE_CARD, type RateCard, sendCost } from "../core/rate-card.js";
 import type { RiskAssessment, Verification } from "../core/types.js";
-import type { LimitRule } from "./limit-rules.js";
-import type { Limiter } from "./limiter.js";
+import type { LimitDecision, Limiter, LimitStep } from "./limiter.js";
 import { matchPrefix, refuseNumber } from "./number-policy.js";
 import { destinationPrefix, PumpingDetector, type Trip } from "./pumping-detector.js";
 import { assessRisk } from "./risk.js";
@@ -113,15 +112,6 @@ export class FraudControls implements FraudGuard {
     }
 
     try {
-      const failures = await this.deps.limiter
-        .peek("check.failures", policy.checkFailures, `${r.applicationId}|${r.phone}`)
-        .catch((error: unknown) => {
-          this.deps.onError?.(error, "rate limiter (check failures)");
-          throw new LimiterDown();
-        });
-      if (failures && failures.consumed >= policy.checkFailures.points) {
-        return errWith("RATE_LIMITED", { limit: "check_failures" }, retryAfter(failures.msBeforeNext));
-      }
       const limited = await this.consumeStartLimits(r, policy);
       if (!limited.ok) return limited;
 
@@ -171,16 +161,20 @@ export class FraudControls implements FraudGuard {
     }
   }
 
-  private async limit(name: string, rule: LimitRule, key: string, points = 1) {
+  /** Runs the steps in one go (see `Limiter.run`); a limiter that fails throws `LimiterDown`. */
+  private async limits(steps: LimitStep[], context: string): Promise<(LimitDecision | undefined)[]> {
     try {
-      return await this.deps.limiter.consume(name, rule, key, points);
+      return await this.deps.limiter.run(steps);
     } catch (error) {
-      this.deps.onError?.(error, `rate limiter (${name})`);
+      this.deps.onError?.(error, `rate limiter (${context})`);
       throw new LimiterDown();
     }
   }
 
-  /** Spends one send of every configured start limit; the first exhausted one refuses. */
+  /**
+   * Refuses a number locked out by failed checks, then spends one send of every configured start limit; the first
+   * exhausted one refuses, and those after it are not spent.
+   */
   private async consumeStartLimits(
     r: StartScreening,
     policy: ApplicationPolicy,
@@ -199,16 +193,29 @@ export class FraudControls implements FraudGuard {
       device: r.client.device_id,
       application: "",
     } as const;
-    const seen: Record<string, { consumed: number; points: number }> = {};
+    const limits: { name: keyof typeof keys; points: number }[] = [];
+    const steps: LimitStep[] = [
+      { op: "peek", name: "check.failures", rule: policy.checkFailures, key: `${app}|${r.phone}` },
+    ];
     for (const name of Object.keys(keys) as (keyof typeof keys)[]) {
       const rule = policy.startLimits[name];
       const value = keys[name];
       if (!rule || value === undefined) continue;
-      const decision = await this.limit(`start.${name}`, rule, `${app}|${value}`);
+      limits.push({ name, points: rule.points });
+      steps.push({ op: "consume", name: `start.${name}`, rule, key: `${app}|${value}` });
+    }
+    const [failures, ...decisions] = await this.limits(steps, "start");
+    if (failures && !failures.allowed) {
+      return errWith("RATE_LIMITED", { limit: "check_failures" }, retryAfter(failures.msBeforeNext));
+    }
+    const seen: Record<string, { consumed: number; points: number }> = {};
+    for (const [i, decision] of decisions.entries()) {
+      const { name, points } = limits[i] as (typeof limits)[number];
+      if (!decision) continue;
       if (!decision.allowed) {
         return errWith("RATE_LIMITED", { limit: name, action: "start" }, retryAfter(decision.msBeforeNext));
       }
-      seen[name] = { consumed: decision.consumed, points: rule.points };
+      seen[name] = { consumed: decision.consumed, points };
     }
     return ok({ destination: seen.destination ?? null, ip: seen.ip ?? null });
   }
@@ -247,22 +254,29 @@ export class FraudControls implements FraudGuard {
       ["application", policy.dailySpendMicros, `${r.applicationId}`],
       ["country", policy.dailySpendCountryMicros, `${r.applicationId}|${r.country}`],
     ] as const;
-    const spent: [string, LimitRule, string][] = [];
+    const budgets: { budget: string; cap: number }[] = [];
+    const steps: LimitStep[] = [];
     for (const [budget, cap, key] of caps) {
       if (cap === null || cost === 0) continue;
-      const rule = { points: cap, durationSec: DAY_SEC };
-      const decision = await this.limit(`spend.${budget}`, rule, key, cost);
-      if (!decision.allowed) {
-        // Refused sends cost nothing: give back what this start reserved.
-        await this.deps.limiter.refund(`spend.${budget}`, rule, key, cost).catch(() => undefined);
-        for (const [name, earlier, earlierKey] of spent) {
-          await this.deps.limiter.refund(name, earlier, earlierKey, cost).catch(() => undefined);
-        }
-        return errWith("SPEND_CAP_REACHED", { budget, cap_usd: cap / 1e6 }, retryAfter(decision.msBeforeNext));
-      }
-      spent.push([`spend.${budget}`, rule, key]);
+      budgets.push({ budget, cap });
+      steps.push({
+        op: "consume",
+        name: `spend.${budget}`,
+        rule: { points: cap, durationSec: DAY_SEC },
+        key,
+        points: cost,
+      });
     }
-    return ok(undefined);
+    const decisions = await this.limits(steps, "spend");
+    const refused = decisions.findIndex((decision) => decision && !decision.allowed);
+    if (refused < 0) return ok(undefined);
+    // Refused sends cost nothing: give back what this start reserved, the refused budget's included.
+    for (const step of steps.slice(0, refused + 1)) {
+      await this.deps.limiter.refund(step.name, step.rule, step.key, cost).catch(() => undefined);
+    }
+    const { budget, cap } = budgets[refused] as (typeof budgets)[number];
+    const decision = decisions[refused] as LimitDecision;
+    return errWith("SPEND_CAP_REACHED", { budget, cap_usd: cap / 1e6 }, retryAfter(decision.msBeforeNext));
   }
 
   private pumpingError(block: FraudRule, now: number): Result<never> {
@@ -332,18 +346,28 @@ export class FraudControls implements FraudGuard {
     const app = r.applicationId ?? "";
     const policy = this.deps.settings.policyFor(app);
     const keys = { destination: r.phone, ip: r.ip, application: r.applicationId === null ? null : "" } as const;
+    const names: (keyof typeof keys)[] = [];
+    const steps: LimitStep[] = [];
+    for (const name of Object.keys(keys) as (keyof typeof keys)[]) {
+      const rule = policy.checkLimits[name];
+      const value = keys[name];
+      if (!rule || value === null) continue;
+      names.push(name);
+      steps.push({ op: "consume", name: `check.${name}`, rule, key: `${app}|${value}` });
+    }
+    // Read last, after the counts: a locked-out number's check is still counted.
+    if (r.phone !== null) {
+      steps.push({ op: "peek", name: "check.failures", rule: policy.checkFailures, key: `${app}|${r.phone}` });
+    }
     try {
-      for (const name of Object.keys(keys) as (keyof typeof keys)[]) {
-        const rule = policy.checkLimits[name];
-        const value = keys[name];
-        if (!rule || value === null) continue;
-        const decision = await this.deps.limiter.consume(`check.${name}`, rule, `${app}|${value}`);
-        if (!decision.allowed) {
+      const decisions = await this.deps.limiter.run(steps);
+      for (const [i, name] of names.entries()) {
+        const decision = decisions[i];
+        if (decision && !decision.allowed) {
           return errWith("RATE_LIMITED", { limit: name, action: "check" }, retryAfter(decision.msBeforeNext));
         }
       }
-      if (r.phone === null) return ok({ locked: false });
-      const failures = await this.deps.limiter.peek("check.failures", policy.checkFailures, `${app}|${r.phone}`);
+      const failures = r.phone === null ? undefined : decisions[names.length];
       return ok({ locked: failures !== undefined && failures.consumed >= policy.checkFailures.points });
     } catch (error) {
       this.deps.onError?.(error, "rate limiter (check)");

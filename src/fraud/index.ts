@@ -10,8 +10,9 @@ import type { Config } from "../config.js";
 import type { Clock, Store } from "../core/ports.js";
 import { SqliteStore } from "../storage/sqlite-store.js";
 import { FraudControls } from "./guard.js";
-import { FlexibleLimiter, type Limiter, type LimiterBackend, redisBackend, sqliteBackend } from "./limiter.js";
+import { FlexibleLimiter, type Limiter, type LimiterBackend, sqliteBackend } from "./limiter.js";
 import { MemoryLimiter } from "./memory-limiter.js";
+import { RedisLimiter } from "./redis-limiter.js";
 import { fraudSettingsFrom } from "./settings.js";
 
 export { FraudControls } from "./guard.js";
@@ -34,11 +35,12 @@ export async function createFraudControls(
     if (!(deps.store instanceof SqliteStore)) throw new Error("FRAUD_LIMITER=sqlite needs a SQLite DATABASE_URL");
     backend = sqliteBackend(deps.store.db);
   }
+  let limiter: Limiter | undefined;
   if (!deps.backend && kind === "redis") {
     if (!deps.redis) throw new Error("FRAUD_LIMITER=redis needs REDIS_URL");
-    backend = redisBackend(deps.redis, config.REDIS_PREFIX);
+    limiter = new RedisLimiter(deps.redis, config.REDIS_PREFIX);
   }
-  const limiter: Limiter = backend ? new FlexibleLimiter(backend) : new MemoryLimiter();
+  limiter ??= backend ? new FlexibleLimiter(backend) : new MemoryLimiter();
   const controls = new FraudControls({
     store: deps.store,
     clock: deps.clock,

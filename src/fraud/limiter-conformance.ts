@@ -41,6 +41,41 @@ export function runLimiterConformance(name: string, open: () => Promise<Limiter>
       expect(results.filter((r) => r.allowed)).toHaveLength(100);
     });
 
+    it("runs steps in order and spends nothing after the first exhausted key", async () => {
+      const limiter = await open();
+      const one = { points: 1, durationSec: 60 };
+      await limiter.consume("t", one, "spent");
+      const decisions = await limiter.run([
+        { op: "peek", name: "t", rule: one, key: "unused" },
+        { op: "consume", name: "t", rule, key: "s1", points: 2 },
+        { op: "consume", name: "t", rule: one, key: "spent" },
+        { op: "consume", name: "t", rule, key: "s2" },
+      ]);
+      expect(decisions).toHaveLength(3);
+      expect(decisions[0]).toBeUndefined();
+      expect(decisions[1]).toMatchObject({ allowed: true, consumed: 2 });
+      expect(decisions[2]).toMatchObject({ allowed: false, consumed: 2 });
+      expect(decisions[2]?.msBeforeNext).toBeGreaterThan(50_000);
+      expect(await limiter.peek("t", rule, "s2")).toBeUndefined();
+      // A peek at the rule's points stops the run too; below them it does not.
+      const stopped = await limiter.run([
+        { op: "peek", name: "t", rule: one, key: "spent" },
+        { op: "consume", name: "t", rule, key: "s2" },
+      ]);
+      expect(stopped).toHaveLength(1);
+      expect(stopped[0]).toMatchObject({ allowed: false, consumed: 2 });
+      expect(await limiter.peek("t", rule, "s2")).toBeUndefined();
+      const ran = await limiter.run([
+        { op: "peek", name: "t", rule, key: "s1" },
+        { op: "consume", name: "t", rule, key: "s3" },
+      ]);
+      expect(ran).toEqual([
+        expect.objectContaining({ allowed: true, consumed: 2 }),
+        expect.objectContaining({ allowed: true, consumed: 1 }),
+      ]);
+      expect(await limiter.run([])).toEqual([]);
+    });
+
     it("starts a key over once its window has passed", async () => {
       const limiter = await open();
       const short = { points: 1, durationSec: 1 };

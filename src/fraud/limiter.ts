@@ -22,6 +22,15 @@ export interface LimitDecision {
   msBeforeNext: number;
 }
 
+/** One step of a screening: spend `points` (default 1) of a key, or read its window. */
+export interface LimitStep {
+  op: "consume" | "peek";
+  name: string;
+  rule: LimitRule;
+  key: string;
+  points?: number;
+}
+
 /** Counts events per key and rule. Implementations throw when their backend fails (callers decide open or closed). */
 export interface Limiter {
   /** Spends `points` (default 1) of `key` under `rule`; refused once the window's points are spent. */
@@ -30,6 +39,29 @@ export interface Limiter {
   peek(name: string, rule: LimitRule, key: string): Promise<LimitDecision | undefined>;
   /** Gives back points spent for something that did not happen after all. */
   refund(name: string, rule: LimitRule, key: string, points: number): Promise<void>;
+  /**
+   * Runs `steps` in order and stops after the first that finds its key spent (a refused consume, or a peek at or
+   * over the rule's points): the steps after it spend nothing. Resolves with the decisions of the steps it ran, a
+   * peek of a key without a window as undefined. A shared backend does it in one round trip.
+   */
+  run(steps: readonly LimitStep[]): Promise<(LimitDecision | undefined)[]>;
+}
+
+/** `Limiter.run` as consecutive calls, for backends without a round trip to save. */
+export async function runInOrder(
+  limiter: Limiter,
+  steps: readonly LimitStep[],
+): Promise<(LimitDecision | undefined)[]> {
+  const decisions: (LimitDecision | undefined)[] = [];
+  for (const step of steps) {
+    const decision =
+      step.op === "consume"
+        ? await limiter.consume(step.name, step.rule, step.key, step.points)
+        : await limiter.peek(step.name, step.rule, step.key);
+    decisions.push(decision);
+    if (decision && !decision.allowed) break;
+  }
+  return decisions;
 }
 
 /** Builds a rate-limiter-flexible limiter for one rule; `keyPrefix` separates rules sharing one store. */
@@ -65,7 +97,7 @@ export class FlexibleLimiter implements Limiter {
 
   constructor(private readonly backend: LimiterBackend) {}
 
-  private limiter(name: string, rule: LimitRule): RateLimiterAbstract {
+  protected limiter(name: string, rule: LimitRule): RateLimiterAbstract {
     // One limiter per rule: two applications with different rules for one name must not share counters.
     const id = `${name}:${rule.points}/${rule.durationSec}`;
     let limiter = this.limiters.get(id);
@@ -97,5 +129,9 @@ export class FlexibleLimiter implements Limiter {
 
   async refund(name: string, rule: LimitRule, key: string, points: number): Promise<void> {
     await this.limiter(name, rule).reward(key, points);
+  }
+
+  run(steps: readonly LimitStep[]): Promise<(LimitDecision | undefined)[]> {
+    return runInOrder(this, steps);
   }
 }

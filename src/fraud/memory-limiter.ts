@@ -11,7 +11,7 @@
  * await limiter.consume("start.destination", { points: 5, durationSec: 600 }, "app_default|+447400123456");
  */
 import type { LimitRule } from "./limit-rules.js";
-import type { LimitDecision, Limiter } from "./limiter.js";
+import { type LimitDecision, type Limiter, type LimitStep, runInOrder } from "./limiter.js";
 
 /** expired windows dropped per consume at most: sweeping is spread over the traffic that causes it */
 const SWEEP_PER_CONSUME = 8;
@@ -89,6 +89,10 @@ export class MemoryLimiter implements Limiter {
     // A window that has closed has nothing left to give back.
     const w = this.rule(name, rule).open(key, this.now());
     if (w) w.consumed -= points;
+  }
+
+  run(steps: readonly LimitStep[]): Promise<(LimitDecision | undefined)[]> {
+    return runInOrder(this, steps);
   }
 
   /** keys held across every rule (for tests and the memory bench) */

@@ -23,7 +23,8 @@ export async function openRedis(
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 2000),
   };
-  const commands = new Redis(url, options);
+  // Commands issued in one turn of the event loop (limits of concurrent requests, publishes) share one write.
+  const commands = new Redis(url, { ...options, enableAutoPipelining: true });
   // A subscriber must queue its SUBSCRIBE until the first connection is up, and re-subscribes after reconnecting.
   const subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
   // Connection errors repeat while Redis is away: report a change of state, not every retry.
