@@ -41,6 +41,9 @@ export interface TableRow {
   loadCpuPercent: number;
   otherCpuPercent: number;
   serverPeakRssMiB: number;
+  /** CPU time per completed verification, ms: what each verification cost the server and the load process */
+  serverCpuMsPerVerification: number;
+  loadCpuMsPerVerification: number;
   /** summed over rounds */
   errors: number;
   failedRounds: number;
@@ -108,6 +111,8 @@ export function tableRows(records: readonly StepRecord[], rates: readonly number
       loadCpuPercent: med((r) => r.loadCpuPercent),
       otherCpuPercent: med((r) => r.otherCpuPercent),
       serverPeakRssMiB: Math.max(...rs.map((r) => r.serverPeakRssMiB)),
+      serverCpuMsPerVerification: med((r) => cpuMsPerVerification(r.serverCpuPercent, r.completedPerSecond)),
+      loadCpuMsPerVerification: med((r) => cpuMsPerVerification(r.loadCpuPercent, r.completedPerSecond)),
       errors: rs.reduce((sum, r) => sum + r.totalErrors, 0),
       failedRounds: rs.filter((r) => r.aborted !== null).length,
       sipDrops: rs.reduce((sum, r) => sum + r.udp.serverDrops, 0),
@@ -116,6 +121,32 @@ export function tableRows(records: readonly StepRecord[], rates: readonly number
     });
   }
   return rows;
+}
+
+/** CPU % of one core at `perSecond` completions/s, as ms of CPU per completion (NaN with none completed). */
+function cpuMsPerVerification(cpuPercent: number, perSecond: number): number {
+  return perSecond > 0 ? (cpuPercent * 10) / perSecond : Number.NaN;
+}
+
+/**
+ * What the machine itself allows: the load process and the server share its cores, so their CPU per verification
+ * bounds the rate any run here can show, however fast either becomes. Read at the step that completed the most
+ * (per-verification costs fall as batches grow, so that step gives the most generous bound). The load process's
+ * JavaScript runs on one thread, so it alone cannot go past one core. Undefined when nothing completed.
+ */
+export function machineBound(
+  rows: readonly TableRow[],
+  cores: number,
+): { row: TableRow; loadAlonePerSecond: number; bothPerSecond: number } | undefined {
+  const row = rows
+    .filter((r) => r.completedPerSecond > 0)
+    .sort((a, b) => b.completedPerSecond - a.completedPerSecond)[0];
+  if (!row) return undefined;
+  return {
+    row,
+    loadAlonePerSecond: 1000 / row.loadCpuMsPerVerification,
+    bothPerSecond: (cores * 1000) / (row.loadCpuMsPerVerification + row.serverCpuMsPerVerification),
+  };
 }
 
 /** The highest rate whose every round finished without a single error. */
@@ -142,6 +173,7 @@ export function markdownTable(rows: readonly TableRow[]): string {
     "start→verified p50 / p99 ms",
     "server CPU %",
     "load CPU %",
+    "server / load CPU ms per verification",
     "other CPU %",
     "server peak RSS MiB",
     "errors",
@@ -160,6 +192,7 @@ export function markdownTable(rows: readonly TableRow[]): string {
       `${fixed(r.verifiedP50, 1)} / ${fixed(r.verifiedP99, 1)}`,
       fixed(r.serverCpuPercent, 0),
       fixed(r.loadCpuPercent, 0),
+      `${fixed(r.serverCpuMsPerVerification, 2)} / ${fixed(r.loadCpuMsPerVerification, 2)}`,
       fixed(r.otherCpuPercent, 0),
       fixed(r.serverPeakRssMiB, 0),
       errors,

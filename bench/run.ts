@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type BenchOptions, parseBenchArgs, USAGE, UsageError } from "./args.js";
@@ -19,7 +19,15 @@ import { LoadProcess, type ProgressMessage } from "./load-process.js";
 import { cpuPercent, sampleCpu, sampleMachineCpu, sampleMemory, sampleUdp } from "./proc-stats.js";
 import { summarizeProfile } from "./profile-summary.js";
 import { type StepRequest, totalErrors } from "./protocol.js";
-import { bestCleanRow, bestSustainedRow, markdownTable, type StepRecord, stepLine, tableRows } from "./report.js";
+import {
+  bestCleanRow,
+  bestSustainedRow,
+  machineBound,
+  markdownTable,
+  type StepRecord,
+  stepLine,
+  tableRows,
+} from "./report.js";
 import { commandLine, machineInfo, summarizeServerLog } from "./run-info.js";
 import { type ServerProcess, type ServerStore, startServer } from "./server-process.js";
 import {
@@ -282,6 +290,16 @@ function finish(state: RunState): void {
       ? `highest rate sustained (zero errors, >= 95% completed, no SIP drops, no failed calls): ${sustained.rate}/s`
       : "no rate was sustained (zero errors, >= 95% completed, no SIP drops, no failed calls)",
   );
+  const bound = machineBound(rows, cpus().length);
+  if (bound) {
+    const { row } = bound;
+    console.log(
+      `at ${row.rate}/s offered (${row.completedPerSecond.toFixed(0)}/s completed) each verification cost ${row.serverCpuMsPerVerification.toFixed(2)} ms of server CPU and ` +
+        `${row.loadCpuMsPerVerification.toFixed(2)} ms of load-process CPU: the load process alone fills its one ` +
+        `thread at about ${Math.round(bound.loadAlonePerSecond)}/s, and both fill this machine's ${cpus().length} cores ` +
+        `at about ${Math.round(bound.bothPerSecond)}/s`,
+    );
+  }
   const withCalls = [state.warmup, ...state.records].filter((r) => r?.calls);
   if (withCalls.length > 0) console.log("\ncalls as the server recorded them (attempts created during each step):");
   for (const r of withCalls) console.log(describeCallOutcomes(r!.label, r!.calls!));
@@ -304,6 +322,9 @@ function finish(state: RunState): void {
     table: rows,
     best: best ?? null,
     sustained: sustained ?? null,
+    machineBound: bound
+      ? { rate: bound.row.rate, loadAlonePerSecond: bound.loadAlonePerSecond, bothPerSecond: bound.bothPerSecond }
+      : null,
     shutdownSeconds: state.shutdownSeconds,
     sipp: state.sipp && {
       ...state.sipp,
