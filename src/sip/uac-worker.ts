@@ -259,7 +259,11 @@ export class SipUacWorker implements FlashCaller {
     this.outbox.push(message);
     if (this.flushQueued) return;
     this.flushQueued = true;
-    setImmediate(this.flush);
+    // Posted once the current microtasks have run, not at the next setImmediate: calls are placed from the
+    // continuations of a store commit, which itself runs in the check phase, so an immediate queued there would
+    // wait behind a whole further poll phase of requests before the INVITE leaves. The continuations of one
+    // commit still share one message, since they run in the same microtask checkpoint ahead of this one.
+    queueMicrotask(this.flush);
   }
 
   private readonly flush = (): void => {
