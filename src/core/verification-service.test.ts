@@ -223,6 +223,26 @@ describe("check", () => {
     expect(remaining).toEqual([1, 2]);
   });
 
+  it("never answers from what this process wrote last when another process has written since", async () => {
+    const s = await start();
+    const other = secondProcess();
+    const right = s.cli.slice(-4);
+    const wrong = right === "0000" ? "1111" : "0000";
+    // The other process spends a check: this one's last write is now out of date.
+    expect((await other.check(s.verification.id, app, { code: wrong })).ok).toBe(true);
+    const read = await service.get(s.verification.id, app);
+    expect(read.ok && read.value.checksUsed).toBe(1);
+    const checked = await service.check(s.verification.id, app, { code: wrong });
+    expect(checked.ok && checked.value.attemptsRemaining).toBe(1);
+    // The other process ends it; a check here must see that, not the pending verification it saved.
+    expect((await other.check(s.verification.id, app, { code: right })).ok).toBe(true);
+    expect(await service.check(s.verification.id, app, { code: right })).toEqual({
+      ok: false,
+      error: { code: "ALREADY_VERIFIED" },
+    });
+    expect((await store.getVerification(s.verification.id))?.checksUsed).toBe(3);
+  });
+
   it("accepts the verification's client token and nothing of another verification", async () => {
     const a = await start();
     const b = await start("+447400654321");

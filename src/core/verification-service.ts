@@ -203,9 +203,18 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const FLASHCALL_ONLY: WorkflowStep[] = [{ channel: "flashcall", timeoutMs: DEFAULT_STEP_TIMEOUT_MS.flashcall }];
 /** a claimed timer whose worker died is handed out again after this */
 const TIMER_CLAIM_MS = 30_000;
+/** verifications kept as this process last wrote them (see `written`): a few seconds' worth at thousands a second */
+const WRITTEN_LIMIT = 5_000;
 
 export class VerificationService {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /**
+   * The verifications this process wrote last, as it wrote them: the first guess of their next change, so that the
+   * callbacks of a call this process placed (ringing, ended) cost a save but no read. Another process may have
+   * written since, so a guess is only ever confirmed by a save the store's version check accepts; any other outcome
+   * (a conflict, no change, an error, no access) is decided again on a fresh read. Ended verifications leave it.
+   */
+  private readonly written = new Map<string, Verification>();
   private readonly attemptDeadlineMs: number;
 
   constructor(private readonly deps: VerificationServiceDeps) {
@@ -333,6 +342,7 @@ export class VerificationService {
         wakeAt: nextWake(opened.verification, this.attemptDeadlineMs),
       });
       if (created === "idempotency_taken" && idempotency) return this.replayRace(applicationId, idempotency);
+      this.remember(opened.verification);
       this.committed(verificationId, events);
       // Screened at the start like any first send.
       this.sendAll(opened.verification, opened.sends ?? [], true);
@@ -375,6 +385,7 @@ export class VerificationService {
       if (created === "cli_taken") continue;
       if (created === "idempotency_taken" && idempotency) return this.replayRace(applicationId, idempotency);
 
+      this.remember(verification);
       this.committed(verificationId, events);
       if (!shadow) this.dispatch(verification, verification.attempts.at(-1) as Attempt, cli);
       return ok({ verification, replayed: false, clientToken });
@@ -556,10 +567,11 @@ export class VerificationService {
     if (reportedText === undefined) return err("INVALID_CODE_FORMAT");
     const { hasher, clock, fraud } = this.deps;
     let locked = false;
+    let screenedAs: Verification | undefined;
     if (fraud) {
       // Screened whether or not the id names a verification, so an unknown id costs the same and counts the same.
-      const current = await this.deps.store.getVerification(id);
-      const visible = current && this.allowed(current, access) ? current : undefined;
+      screenedAs = await this.deps.store.getVerification(id);
+      const visible = screenedAs && this.allowed(screenedAs, access) ? screenedAs : undefined;
       const screened = await fraud.screenCheck({
         applicationId: visible?.applicationId ?? (access.kind === "application" ? access.applicationId : null),
         phone: visible?.phone ?? null,
@@ -595,6 +607,9 @@ export class VerificationService {
         return applyCheck(v, codeOk && prefixOk && live && !locked, attempt.cliPrefix + reported.code, now);
       },
       access,
+      false,
+      // What the screening read is the first guess (a change may have been saved since).
+      screenedAs,
     );
     if (!result.ok) return result;
     const { read, saved } = result.value;
@@ -810,23 +825,35 @@ export class VerificationService {
    * Reads the verification (checking `access` when given), applies `change` and saves the result with its events,
    * retrying on version conflicts. Resolves to what was read and, when `change` made a transition, what was saved.
    * A change may also return an error, which is passed through without writing anything.
+   *
+   * The first try may start from a guess instead of a read: `guess`, else what this process last wrote (`written`).
+   * A guess stands only if the save of its change succeeds; every other outcome is decided again on a fresh read.
    */
   private update(
     id: string,
     change: (v: Verification) => Transition | { error: AppError } | undefined,
     access?: Access,
     rewriteTimer = false,
+    guess?: Verification,
   ): Promise<Result<{ read: Verification; saved?: Verification }>> {
     const run = async (): Promise<Result<{ read: Verification; saved?: Verification }>> => {
+      let guessed = guess ?? this.written.get(id);
       for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
-        const current = await this.deps.store.getVerification(id);
+        const fresh = guessed === undefined;
+        const current = guessed ?? (await this.deps.store.getVerification(id));
+        guessed = undefined;
         // Another application's verification, or another verification's token, looks exactly like none.
-        if (!current || (access && !this.allowed(current, access))) return err("VERIFICATION_NOT_FOUND");
+        if (!current || (access && !this.allowed(current, access))) {
+          if (fresh) return err("VERIFICATION_NOT_FOUND");
+          continue;
+        }
         let next = change(current);
         if (next && !("error" in next) && next.stepOver)
           next = this.proceed(next, next.stepOver, this.deps.clock.now());
-        if (!next) return ok({ read: current });
-        if ("error" in next) return { ok: false, error: next.error };
+        if (!next || "error" in next) {
+          if (!fresh) continue;
+          return next ? { ok: false, error: next.error } : ok({ read: current });
+        }
         const ended = isFinal(next.verification) && !isFinal(current);
         // The timer row is written only when it must fire sooner, or never again. A timer left earlier than needed
         // costs one harmless early firing (advanceDue re-arms it); a write per change would cost every verification.
@@ -841,11 +868,13 @@ export class VerificationService {
           wakeChanged ? wake : undefined,
         );
         if (saved) {
+          this.remember(next.verification);
           if (next.events.length > 0) this.committed(id, next.events);
           if (ended) this.stopChannels(next.verification);
           this.sendAll(next.verification, next.sends ?? []);
           return ok({ read: current, saved: next.verification });
         }
+        this.written.delete(id);
       }
       throw new Error(`verification ${id}: gave up after ${MAX_CONFLICT_RETRIES} conflicting updates`);
     };
@@ -857,6 +886,14 @@ export class VerificationService {
       if (this.queues.get(id) === tail) this.queues.delete(id);
     });
     return result;
+  }
+
+  /** Keeps `v` as the first guess of its next change (see `written`), oldest out first past the limit. */
+  private remember(v: Verification): void {
+    this.written.delete(v.id);
+    if (isFinal(v)) return;
+    this.written.set(v.id, v);
+    if (this.written.size > WRITTEN_LIMIT) this.written.delete(this.written.keys().next().value as string);
   }
 
   /**
