@@ -570,7 +570,9 @@ export class VerificationService {
     let screenedAs: Verification | undefined;
     if (fraud) {
       // Screened whether or not the id names a verification, so an unknown id costs the same and counts the same.
-      screenedAs = await this.deps.store.getVerification(id);
+      // The screening reads only what never changes (application, number, token, expiry), so what this process
+      // wrote last serves as well as a read.
+      screenedAs = this.written.get(id) ?? (await this.deps.store.getVerification(id));
       const visible = screenedAs && this.allowed(screenedAs, access) ? screenedAs : undefined;
       const screened = await fraud.screenCheck({
         applicationId: visible?.applicationId ?? (access.kind === "application" ? access.applicationId : null),
