@@ -320,4 +320,15 @@ describe("service routes", () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe("NOT_FOUND");
   });
+
+  it("names every answer's request in X-Request-Id, the id its error body carries", async () => {
+    const ok = await t.app.inject({ url: "/healthz" });
+    const invalid = await t.app.inject({ method: "POST", url: "/v1/verifications", headers: auth(), payload: {} });
+    const malformed = await t.app.inject({ url: `/v1/verifications/${"x".repeat(200)}`, headers: auth() });
+    const ids = [ok, invalid, malformed].map((res) => res.headers["x-request-id"]);
+    for (const id of ids) expect(id).toMatch(/^req_[\w-]+$/);
+    expect(new Set(ids).size).toBe(3);
+    expect(invalid.json().error.request_id).toBe(ids[1]);
+    expect(malformed.json().error.request_id).toBe(ids[2]);
+  });
 });
