@@ -37,8 +37,9 @@ async function resolveAccess(
     }
     // A client token is bound to one verification: the one named in the URL.
     const { id } = request.params as { id?: string };
-    if (!id || !services.verifications.isClientToken(id, token)) throw new HttpError({ code: "UNAUTHORIZED" });
-    return { kind: "client", tokenHash: hashToken(token) };
+    const tokenHash = hashToken(token);
+    if (!id || !services.verifications.isClientToken(id, tokenHash)) throw new HttpError({ code: "UNAUTHORIZED" });
+    return { kind: "client", tokenHash };
   }
   const applicationId = await services.apiKeys.resolve(token);
   if (!applicationId) throw new HttpError({ code: "UNAUTHORIZED" });

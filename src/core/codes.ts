@@ -3,7 +3,7 @@
  * comparing two fixed-length HMACs with `timingSafeEqual`, so neither the stored value nor the comparison time
  * reveals it. Caller IDs are keyed by an HMAC too: the lease table holds these keys, one live lease per CLI.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, timingSafeEqual } from "node:crypto";
 
 export class CodeHasher {
   private readonly key: Buffer;
@@ -42,7 +42,8 @@ export class CodeHasher {
 
 /** Hash of a high-entropy bearer secret (API key, client token). SHA-256 suffices: the secrets are random. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  // The one-shot form: no Hash object per request (a quarter of createHash's cost for a short input).
+  return hash("sha256", token, "base64url");
 }
 
 /** Constant-time comparison of two token hashes. */

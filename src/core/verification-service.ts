@@ -712,9 +712,12 @@ export class VerificationService {
     this.deps.observer?.(events);
   }
 
-  /** Constant-time: true when `token` is the client token of verification `id` (whether or not it still exists). */
-  isClientToken(id: string, token: string): boolean {
-    return tokenHashEquals(hashToken(this.deps.hasher.clientToken(id)), hashToken(token));
+  /**
+   * Constant-time: true when `tokenHash` (hashToken of a bearer) is the hash of verification `id`'s client token,
+   * whether or not that verification still exists.
+   */
+  isClientToken(id: string, tokenHash: string): boolean {
+    return tokenHashEquals(hashToken(this.deps.hasher.clientToken(id)), tokenHash);
   }
 
   private allowed(v: Verification, access: Access): boolean {
