@@ -28,7 +28,9 @@ export interface BuildAppOptions {
 
 export async function buildApp(services: Services, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // One line per request, written when it is answered (below), instead of Fastify's two: on a busy server the
+    // second line cost as much as a quarter of the request's own work.
+    ...(options.logger ? { loggerInstance: options.logger, disableRequestLogging: true } : { logger: false }),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: nextRequestId,
     requestIdHeader: false,
@@ -57,6 +59,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     // The route's pattern, not the URL: ids in paths would make a series per verification.
     const route = request.routeOptions.url ?? "unmatched";
     services.metrics.request(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    if (options.logger) {
+      const ms = Math.round(reply.elapsedTime * 10) / 10;
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms }, "request");
+    }
     done();
   });
 
