@@ -4,7 +4,7 @@
  * PostgreSQL answers, unless CI requires it (FLASHVERIFY_REQUIRE_PEERS=postgres).
  */
 import { describe, expect, it } from "vitest";
-import { runStoreConformance } from "../src/storage/conformance.js";
+import { runStoreConformance, verification } from "../src/storage/conformance.js";
 import { openPostgresStore } from "../src/storage/postgres.js";
 import {
   openTestPostgresStore,
@@ -17,6 +17,23 @@ import {
 const available = postgresAvailable();
 describe.skipIf(!available)("PostgreSQL", () => {
   runStoreConformance("postgres", openTestPostgresStore);
+
+  it("writes the creates of one turn together, and a write that fails fails alone", async () => {
+    const store = await openTestPostgresStore();
+    try {
+      await store.migrate();
+      const create = (id: string) =>
+        store.createVerification({ verification: verification(id), events: [], wakeAt: null });
+      expect(await create("ver_dup")).toBe("created");
+      // Issued in one turn: one statement, in which the duplicate id breaks the batch; the others still land.
+      const results = await Promise.allSettled([create("ver_a"), create("ver_dup"), create("ver_b")]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect((await store.getVerification("ver_a"))?.id).toBe("ver_a");
+      expect((await store.getVerification("ver_b"))?.id).toBe("ver_b");
+    } finally {
+      await store.close();
+    }
+  });
 
   it("lets four nodes claim due timers at once without ever handing one to two of them", async () => {
     const schema = await testSchema();

@@ -1,6 +1,7 @@
 /**
  * The store on PostgreSQL: the dialect-neutral Kysely store, with the hot path of a verification in one round trip
- * per call. A create and a save are one call each of the functions of migration 0007, a read is one query with its
+ * per call at most. A create and a save are one call each of the functions of migration 0007 (those of one turn of
+ * the event loop share one statement, postgres-write-batch.ts), a read is one query with its
  * attempts aggregated, and a claim of webhook deliveries returns their events and endpoints in the same statement.
  * These go to node-postgres directly as named (prepared) statements: parsed and planned once per connection, and
  * never through Kysely's query building.
@@ -15,6 +16,7 @@ import type { CliLease, IdempotencyRecord } from "../core/ports.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type { ClaimedDelivery } from "../events/webhook-store.js";
 import { KyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
+import { WriteBatcher } from "./postgres-write-batch.js";
 import {
   attemptRow,
   eventRows,
@@ -68,16 +70,6 @@ const GET_VERIFICATION = {
     from verifications v where v.id = $1`,
 };
 
-const CREATE_VERIFICATION = {
-  name: "flashverify_create_verification",
-  text: "select flashverify_create_verification($1::jsonb) as outcome",
-};
-
-const SAVE_VERIFICATION = {
-  name: "flashverify_save_verification",
-  text: "select flashverify_save_verification($1::jsonb) as saved",
-};
-
 const LAST_CLI_KEY = {
   name: "flashverify_last_cli_key",
   text: "select cli_key from phone_last_cli where phone = $1",
@@ -111,12 +103,15 @@ const CLAIM_DELIVERIES = {
 type CreateOutcome = "created" | "cli_taken" | "idempotency_taken";
 
 export class PostgresStore extends KyselyStore {
+  private readonly writes: WriteBatcher;
+
   constructor(
     db: Kysely<Database>,
     private readonly pool: pg.Pool,
     options: KyselyStoreOptions = {},
   ) {
     super(db, { ...options, skipLocked: true });
+    this.writes = new WriteBatcher(pool);
   }
 
   override async createVerification(input: {
@@ -152,11 +147,7 @@ export class PostgresStore extends KyselyStore {
         : null,
       wake_at: input.wakeAt ?? null,
     };
-    const result = await this.pool.query<{ outcome: CreateOutcome }>({
-      ...CREATE_VERIFICATION,
-      values: [JSON.stringify(payload)],
-    });
-    return result.rows[0]?.outcome as CreateOutcome;
+    return (await this.writes.write({ create: payload })) as CreateOutcome;
   }
 
   override async getVerification(id: string): Promise<Verification | undefined> {
@@ -184,11 +175,7 @@ export class PostgresStore extends KyselyStore {
       // Absent leaves the timer where it is.
       ...(wakeAt === undefined ? {} : { wake_at: wakeAt }),
     };
-    const result = await this.pool.query<{ saved: boolean }>({
-      ...SAVE_VERIFICATION,
-      values: [JSON.stringify(payload)],
-    });
-    return result.rows[0]?.saved === true;
+    return (await this.writes.write({ save: payload })) === true;
   }
 
   override async lastCliKey(phone: string): Promise<string | undefined> {

@@ -7,6 +7,7 @@ import * as attemptTrunk from "./0004-attempt-trunk.js";
 import * as workflows from "./0005-workflows.js";
 import * as operator from "./0006-operator.js";
 import * as postgresWrites from "./0007-postgres-writes.js";
+import * as postgresWriteBatches from "./0008-postgres-write-batches.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   "0005-workflows": workflows,
   "0006-operator": operator,
   "0007-postgres-writes": postgresWrites,
+  "0008-postgres-write-batches": postgresWriteBatches,
 };
 
 export const migrationProvider: MigrationProvider = {
