@@ -134,3 +134,13 @@ function nonNegative(flag: string, text: string): number {
   if (!Number.isFinite(value) || value < 0) throw new UsageError(`${flag}: "${text}" is not a number >= 0`);
   return value;
 }
+
+/**
+ * `--name value` flags of the small single-purpose benches (bench:core, bench:fraud, bench:dashboard), read from
+ * this process's arguments: the value after the flag, or `fallback` when the flag is absent.
+ */
+export function flagValue(name: string, fallback: string): string {
+  const args = process.argv.slice(2);
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 && args[at + 1] !== undefined ? (args[at + 1] as string) : fallback;
+}

@@ -19,15 +19,12 @@ import { VerificationService } from "../src/core/verification-service.js";
 import { LocalEventHub } from "../src/events/event-hub.js";
 import { createFraudControls } from "../src/fraud/index.js";
 import { openSqliteStore } from "../src/storage/sqlite.js";
+import { flagValue } from "./args.js";
 import { PhoneNumbers } from "./phone-numbers.js";
 import { BENCH_FRAUD_SETTINGS } from "./server-process.js";
 import { median } from "./stats.js";
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 && args[at + 1] !== undefined ? (args[at + 1] as string) : fallback;
-};
+const flag = flagValue;
 const count = Number(flag("count", "20000"));
 const concurrency = Number(flag("concurrency", "64"));
 const passes = Number(flag("passes", "3"));

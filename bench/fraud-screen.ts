@@ -11,14 +11,11 @@ import { loadConfig } from "../src/config.js";
 import type { Verification } from "../src/core/types.js";
 import { createFraudControls } from "../src/fraud/index.js";
 import { openSqliteStore } from "../src/storage/sqlite.js";
+import { flagValue } from "./args.js";
 import { PhoneNumbers } from "./phone-numbers.js";
 import { BENCH_FRAUD_SETTINGS } from "./server-process.js";
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 && args[at + 1] !== undefined ? (args[at + 1] as string) : fallback;
-};
+const flag = flagValue;
 const count = Number(flag("count", "200000"));
 const limiter = flag("limiter", "memory");
 

@@ -17,13 +17,10 @@ import type { Attempt, Verification } from "../src/core/types.js";
 import { listVerifications } from "../src/core/verification-list.js";
 import { openPostgresStore } from "../src/storage/postgres.js";
 import { openSqliteStore } from "../src/storage/sqlite.js";
+import { flagValue } from "./args.js";
 import { median } from "./stats.js";
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 && args[at + 1] !== undefined ? (args[at + 1] as string) : fallback;
-};
+const flag = flagValue;
 const count = Number(flag("count", "100000"));
 const repeat = Number(flag("repeat", "5"));
 const postgresUrl = flag("postgres", "");
@@ -172,7 +169,7 @@ const queries: [string, () => Promise<unknown>][] = [
 const perQuery: string[] = [];
 for (const [name, run] of queries) perQuery.push(`${name} ${(await time(run)).toFixed(1)}`);
 
-console.log(`npm run bench:dashboard -- ${args.join(" ")}`.trim());
+console.log(`npm run bench:dashboard -- ${process.argv.slice(2).join(" ")}`.trim());
 console.log(
   `store: ${postgresUrl ? "PostgreSQL" : "SQLite (file)"}, ${count} verifications over 24 h (seeded in ${(seedMs / 1000).toFixed(1)} s)`,
 );
