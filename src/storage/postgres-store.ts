@@ -2,7 +2,7 @@
  * The store on PostgreSQL: the dialect-neutral Kysely store, with the hot path of a verification in one round trip
  * per call at most. A create and a save are one call each of the functions of migration 0007 (those of one turn of
  * the event loop share one statement, postgres-write-batch.ts), a read is one query with its
- * attempts aggregated, and a claim of webhook deliveries returns their events and endpoints in the same statement.
+ * attempts aggregated (one for all the reads of a turn, postgres-read-batch.ts), and a claim of webhook deliveries returns their events and endpoints in the same statement.
  * These go to node-postgres directly as named (prepared) statements: parsed and planned once per connection, and
  * never through Kysely's query building.
  *
@@ -16,6 +16,7 @@ import type { CliLease, IdempotencyRecord } from "../core/ports.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type { ClaimedDelivery } from "../events/webhook-store.js";
 import { KyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
+import { ReadBatcher } from "./postgres-read-batch.js";
 import { WriteBatcher } from "./postgres-write-batch.js";
 import {
   attemptRow,
@@ -67,12 +68,12 @@ const GET_VERIFICATION = {
   name: "flashverify_get_verification",
   text: `select ${VERIFICATION_COLUMNS.map((c) => `v.${c}`).join(", ")},
       coalesce((select json_agg(a order by a.seq) from attempts a where a.verification_id = v.id), '[]') as attempts
-    from verifications v where v.id = $1`,
+    from verifications v where v.id = any($1::text[])`,
 };
 
 const LAST_CLI_KEY = {
   name: "flashverify_last_cli_key",
-  text: "select cli_key from phone_last_cli where phone = $1",
+  text: "select phone, cli_key from phone_last_cli where phone = any($1::text[])",
 };
 
 // The same choice as the dialect-neutral claim; locking the endpoint's row too (FOR UPDATE of the whole join) is what
@@ -104,6 +105,8 @@ type CreateOutcome = "created" | "cli_taken" | "idempotency_taken";
 
 export class PostgresStore extends KyselyStore {
   private readonly writes: WriteBatcher;
+  private readonly verifications: ReadBatcher<VerificationsTable & { attempts: AttemptsTable[] }, Verification>;
+  private readonly lastCliKeys: ReadBatcher<string, string>;
 
   constructor(
     db: Kysely<Database>,
@@ -112,6 +115,23 @@ export class PostgresStore extends KyselyStore {
   ) {
     super(db, { ...options, skipLocked: true });
     this.writes = new WriteBatcher(pool);
+    this.verifications = new ReadBatcher(
+      async (ids) => {
+        const result = await pool.query<VerificationsTable & { attempts: AttemptsTable[] }>({
+          ...GET_VERIFICATION,
+          values: [ids],
+        });
+        return new Map(result.rows.map((row) => [row.id, row]));
+      },
+      (row) => toVerification(row, row.attempts.map(toAttempt)),
+    );
+    this.lastCliKeys = new ReadBatcher(
+      async (phones) => {
+        const result = await pool.query<{ phone: string; cli_key: string }>({ ...LAST_CLI_KEY, values: [phones] });
+        return new Map(result.rows.map((row) => [row.phone, row.cli_key]));
+      },
+      (cliKey) => cliKey,
+    );
   }
 
   override async createVerification(input: {
@@ -151,12 +171,7 @@ export class PostgresStore extends KyselyStore {
   }
 
   override async getVerification(id: string): Promise<Verification | undefined> {
-    const result = await this.pool.query<VerificationsTable & { attempts: AttemptsTable[] }>({
-      ...GET_VERIFICATION,
-      values: [id],
-    });
-    const row = result.rows[0];
-    return row && toVerification(row, row.attempts.map(toAttempt));
+    return this.verifications.read(id);
   }
 
   override async saveVerification(
@@ -179,8 +194,7 @@ export class PostgresStore extends KyselyStore {
   }
 
   override async lastCliKey(phone: string): Promise<string | undefined> {
-    const result = await this.pool.query<{ cli_key: string }>({ ...LAST_CLI_KEY, values: [phone] });
-    return result.rows[0]?.cli_key;
+    return this.lastCliKeys.read(phone);
   }
 
   override async claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
