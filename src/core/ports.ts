@@ -54,6 +54,18 @@ export interface StoredEvent extends DomainEvent {
   seq: number;
 }
 
+/** What `Store.createVerification` writes in one transaction. */
+export interface NewVerification {
+  verification: Verification;
+  /** absent for a verification that ends before anything is sent (it holds no CLI) */
+  lease?: CliLease | undefined;
+  phoneLastCliKey?: string | undefined;
+  events: DomainEvent[];
+  idempotency?: IdempotencyRecord | undefined;
+  /** when its durable timer fires (see `nextWake`); absent or null: no timer */
+  wakeAt?: number | null | undefined;
+}
+
 export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -75,16 +87,7 @@ export interface Store {
    * transaction. Writes nothing and returns `cli_taken` when a live lease already holds the CLI, or
    * `idempotency_taken` when the application already used this Idempotency-Key.
    */
-  createVerification(input: {
-    verification: Verification;
-    /** absent for a verification that ends before anything is sent (it holds no CLI) */
-    lease?: CliLease | undefined;
-    phoneLastCliKey?: string | undefined;
-    events: DomainEvent[];
-    idempotency?: IdempotencyRecord | undefined;
-    /** when its durable timer fires (see `nextWake`); absent or null: no timer */
-    wakeAt?: number | null | undefined;
-  }): Promise<"created" | "cli_taken" | "idempotency_taken">;
+  createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken">;
 
   /** The record of an Idempotency-Key an application used, if it is still remembered. */
   findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined>;

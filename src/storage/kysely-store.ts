@@ -19,9 +19,9 @@ import type {
 } from "../core/operator-store.js";
 import type {
   ApiKeyRecord,
-  CliLease,
   FraudRule,
   IdempotencyRecord,
+  NewVerification,
   Store,
   StoredEvent,
   StoredPool,
@@ -208,14 +208,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
     return row.value;
   }
 
-  async createVerification(input: {
-    verification: Verification;
-    lease?: CliLease | undefined;
-    phoneLastCliKey?: string | undefined;
-    events: DomainEvent[];
-    idempotency?: IdempotencyRecord | undefined;
-    wakeAt?: number | null | undefined;
-  }): Promise<"created" | "cli_taken" | "idempotency_taken"> {
+  async createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken"> {
     const { verification: v, lease, idempotency } = input;
     const phoneLastCliKey = input.phoneLastCliKey;
     return this.db

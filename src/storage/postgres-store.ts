@@ -12,7 +12,7 @@
  */
 import type { Kysely } from "kysely";
 import type pg from "pg";
-import type { CliLease, IdempotencyRecord } from "../core/ports.js";
+import type { NewVerification } from "../core/ports.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type { ClaimedDelivery } from "../events/webhook-store.js";
 import { KyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
@@ -26,6 +26,7 @@ import {
   toEndpoint,
   toStoredEvent,
   toVerification,
+  VERIFICATION_COLUMNS,
   verificationRow,
 } from "./rows.js";
 import type {
@@ -36,33 +37,6 @@ import type {
   WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from "./schema.js";
-
-const VERIFICATION_COLUMNS = [
-  "id",
-  "application_id",
-  "phone",
-  "country",
-  "status",
-  "reason",
-  "reference",
-  "metadata",
-  "client",
-  "client_token_hash",
-  "max_checks",
-  "checks_used",
-  "guess_probability",
-  "risk",
-  "verified_caller_id",
-  "created_at",
-  "updated_at",
-  "expires_at",
-  "ended_at",
-  "version",
-  "workflow",
-  "step",
-  "step_deadline",
-  "email",
-] as const satisfies readonly (keyof VerificationsTable)[];
 
 const GET_VERIFICATION = {
   name: "flashverify_get_verification",
@@ -134,14 +108,7 @@ export class PostgresStore extends KyselyStore {
     );
   }
 
-  override async createVerification(input: {
-    verification: Verification;
-    lease?: CliLease | undefined;
-    phoneLastCliKey?: string | undefined;
-    events: DomainEvent[];
-    idempotency?: IdempotencyRecord | undefined;
-    wakeAt?: number | null | undefined;
-  }): Promise<CreateOutcome> {
+  override async createVerification(input: NewVerification): Promise<CreateOutcome> {
     const { verification: v, lease, idempotency } = input;
     const payload = {
       verification: verificationRow(v),

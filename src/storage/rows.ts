@@ -56,6 +56,34 @@ function json(value: unknown): string | null {
   return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
+/** Every column of `verifications`, in the table's order: the stores' prepared statements name them. */
+export const VERIFICATION_COLUMNS = [
+  "id",
+  "application_id",
+  "phone",
+  "country",
+  "status",
+  "reason",
+  "reference",
+  "metadata",
+  "client",
+  "client_token_hash",
+  "max_checks",
+  "checks_used",
+  "guess_probability",
+  "risk",
+  "verified_caller_id",
+  "created_at",
+  "updated_at",
+  "expires_at",
+  "ended_at",
+  "version",
+  "workflow",
+  "step",
+  "step_deadline",
+  "email",
+] as const satisfies readonly (keyof VerificationsTable)[];
+
 export function verificationRow(v: Verification): VerificationsTable {
   return {
     id: v.id,

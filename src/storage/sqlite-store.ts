@@ -22,9 +22,9 @@ import type {
 } from "../core/operator-store.js";
 import type {
   ApiKeyRecord,
-  CliLease,
   FraudRule,
   IdempotencyRecord,
+  NewVerification,
   Store,
   StoredEvent,
   StoredPool,
@@ -53,6 +53,7 @@ import {
   toIdempotencyRecord,
   toStoredEvent,
   toVerification,
+  VERIFICATION_COLUMNS,
   verificationRow,
 } from "./rows.js";
 import type {
@@ -64,33 +65,6 @@ import type {
   WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from "./schema.js";
-
-const VERIFICATION_COLUMNS = [
-  "id",
-  "application_id",
-  "phone",
-  "country",
-  "status",
-  "reason",
-  "reference",
-  "metadata",
-  "client",
-  "client_token_hash",
-  "max_checks",
-  "checks_used",
-  "guess_probability",
-  "risk",
-  "verified_caller_id",
-  "created_at",
-  "updated_at",
-  "expires_at",
-  "ended_at",
-  "version",
-  "workflow",
-  "step",
-  "step_deadline",
-  "email",
-] as const satisfies readonly (keyof VerificationsTable)[];
 
 const ATTEMPT_COLUMNS = [
   "id",
@@ -285,14 +259,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     return this.kysely.getOrCreateSetting(name, value);
   }
 
-  async createVerification(input: {
-    verification: Verification;
-    lease?: CliLease | undefined;
-    phoneLastCliKey?: string | undefined;
-    events: DomainEvent[];
-    idempotency?: IdempotencyRecord | undefined;
-    wakeAt?: number | null | undefined;
-  }): Promise<"created" | "cli_taken" | "idempotency_taken"> {
+  async createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken"> {
     const { verification: v, lease, idempotency } = input;
     const s = this.s;
     try {
