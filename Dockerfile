@@ -25,4 +25,4 @@ EXPOSE 8080 5060/udp
 USER node
 # SIGTERM drains and exits 0 (docs/deploy.md): give it `docker run --stop-timeout 30`, more than Docker's 10 s.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/src/cli/main.js", "serve"]
+CMD ["node", "--max-semi-space-size=4", "dist/src/cli/main.js", "serve"]

@@ -93,7 +93,8 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     ...(process.env.HEAP_GROWING_PERCENT ? { HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT } : {}),
     ...options.env,
   };
-  const args = [...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
+  // As `npm start` runs it (package.json): the young generation capped at 4 MiB per semi-space (README "Memory").
+  const args = ["--max-semi-space-size=4", ...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
   const inherited = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
   const log = createWriteStream(options.logFile);
   const child = spawn(process.execPath, args, { env: { ...inherited, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -107,7 +108,9 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   };
   const shown = Object.entries({ ...env, ...secrets }).map(([k, v]) => `${k}=${v}`);
   const relative = (p: string) => p.replace(`${process.cwd()}/`, "");
-  const commandLine = [...shown, "node", ...options.nodeArgs, relative(MAIN), "serve"].join(" ");
+  const commandLine = [...shown, "node", "--max-semi-space-size=4", ...options.nodeArgs, relative(MAIN), "serve"].join(
+    " ",
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(child, baseUrl, options.logFile);
   return { child, pid: child.pid, baseUrl, databaseFile, commandLine };
