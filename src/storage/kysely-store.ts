@@ -51,6 +51,8 @@ import {
   endpointRow,
   eventRows,
   fraudRuleRow,
+  idempotencyRow,
+  leaseRow,
   toAttempt,
   toDecisionCallback,
   toDelivery,
@@ -217,13 +219,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
         if (idempotency) {
           const claimed = await tx
             .insertInto("idempotency_keys")
-            .values({
-              application_id: idempotency.applicationId,
-              key: idempotency.key,
-              request_hash: idempotency.requestHash,
-              verification_id: idempotency.verificationId,
-              created_at: idempotency.createdAt,
-            })
+            .values(idempotencyRow(idempotency))
             .onConflict((oc) => oc.columns(["application_id", "key"]).doNothing())
             .executeTakeFirst();
           if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return "idempotency_taken";
@@ -232,12 +228,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
         if (lease) {
           const taken = await tx
             .insertInto("cli_leases")
-            .values({
-              pool_id: lease.poolId,
-              cli_key: lease.cliKey,
-              verification_id: lease.verificationId,
-              expires_at: lease.expiresAt,
-            })
+            .values(leaseRow(lease))
             .onConflict((oc) =>
               oc
                 .column("cli_key")

@@ -21,6 +21,8 @@ import { WriteBatcher } from "./postgres-write-batch.js";
 import {
   attemptRow,
   eventRows,
+  idempotencyRow,
+  leaseRow,
   toAttempt,
   toDelivery,
   toEndpoint,
@@ -113,25 +115,10 @@ export class PostgresStore extends KyselyStore {
     const payload = {
       verification: verificationRow(v),
       attempts: v.attempts.map(attemptRow),
-      lease: lease
-        ? {
-            pool_id: lease.poolId,
-            cli_key: lease.cliKey,
-            verification_id: lease.verificationId,
-            expires_at: lease.expiresAt,
-          }
-        : null,
+      lease: lease ? leaseRow(lease) : null,
       phone_last_cli: input.phoneLastCliKey ?? null,
       events: eventRows(input.events, v.applicationId),
-      idempotency: idempotency
-        ? {
-            application_id: idempotency.applicationId,
-            key: idempotency.key,
-            request_hash: idempotency.requestHash,
-            verification_id: idempotency.verificationId,
-            created_at: idempotency.createdAt,
-          }
-        : null,
+      idempotency: idempotency ? idempotencyRow(idempotency) : null,
       wake_at: input.wakeAt ?? null,
     };
     return (await this.writes.write({ create: payload })) as CreateOutcome;

@@ -1,6 +1,6 @@
 /** Mapping between domain records and table rows, shared by the stores. JSON columns are text. */
 import { monotonicIds } from "../core/ids.js";
-import type { FraudRule, IdempotencyRecord, StoredEvent } from "../core/ports.js";
+import type { CliLease, FraudRule, IdempotencyRecord, StoredEvent } from "../core/ports.js";
 import type {
   Attempt,
   AttemptReason,
@@ -24,6 +24,7 @@ import type {
 } from "../events/webhook-store.js";
 import type {
   AttemptsTable,
+  CliLeasesTable,
   DecisionCallbacksTable,
   EventsTable,
   FraudRulesTable,
@@ -210,6 +211,20 @@ export function toStoredEvent(r: Omit<EventsTable, "seq"> & { seq: number }): St
     at: Number(r.created_at),
     data: JSON.parse(r.data) as Record<string, unknown>,
   };
+}
+
+export function idempotencyRow(r: IdempotencyRecord): IdempotencyKeysTable {
+  return {
+    application_id: r.applicationId,
+    key: r.key,
+    request_hash: r.requestHash,
+    verification_id: r.verificationId,
+    created_at: r.createdAt,
+  };
+}
+
+export function leaseRow(l: CliLease): CliLeasesTable {
+  return { pool_id: l.poolId, cli_key: l.cliKey, verification_id: l.verificationId, expires_at: l.expiresAt };
 }
 
 export function toIdempotencyRecord(r: IdempotencyKeysTable): IdempotencyRecord {

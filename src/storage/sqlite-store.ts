@@ -47,6 +47,8 @@ import {
   deliveryId,
   eventRows,
   fraudRuleRow,
+  idempotencyRow,
+  leaseRow,
   toAttempt,
   toDelivery,
   toEndpoint,
@@ -266,23 +268,11 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
       await this.write(
         () => {
           if (idempotency) {
-            const claimed = s.claimIdempotency.run({
-              application_id: idempotency.applicationId,
-              key: idempotency.key,
-              request_hash: idempotency.requestHash,
-              verification_id: idempotency.verificationId,
-              created_at: idempotency.createdAt,
-            });
+            const claimed = s.claimIdempotency.run(idempotencyRow(idempotency));
             if (claimed.changes === 0) throw new Abort("idempotency_taken");
           }
           if (lease) {
-            const leased = s.takeLease.run({
-              pool_id: lease.poolId,
-              cli_key: lease.cliKey,
-              verification_id: lease.verificationId,
-              expires_at: lease.expiresAt,
-              now: v.createdAt,
-            });
+            const leased = s.takeLease.run({ ...leaseRow(lease), now: v.createdAt });
             if (leased.changes === 0) throw new Abort("cli_taken");
           }
           s.insertVerification.run(verificationRow(v));
