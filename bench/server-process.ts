@@ -116,10 +116,14 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   return { child, pid: child.pid, baseUrl, databaseFile, commandLine };
 }
 
-/** The URL with `-c search_path=<schema>` in its connection options, so the server works in that schema. */
+/**
+ * The URL with `-c search_path=<schema>` added to its connection options, so the server works in that schema; options
+ * already in --postgres-url (say `-c synchronous_commit=off`) are kept.
+ */
 function withSearchPath(url: string, schema: string): string {
   const parsed = new URL(url);
-  parsed.searchParams.set("options", `-c search_path=${schema}`);
+  const given = parsed.searchParams.get("options");
+  parsed.searchParams.set("options", `${given ? `${given} ` : ""}-c search_path=${schema}`);
   return parsed.toString();
 }
 

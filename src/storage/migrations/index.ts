@@ -8,6 +8,7 @@ import * as workflows from "./0005-workflows.js";
 import * as operator from "./0006-operator.js";
 import * as postgresWrites from "./0007-postgres-writes.js";
 import * as postgresWriteBatches from "./0008-postgres-write-batches.js";
+import * as postgresEventsPlpgsql from "./0009-postgres-events-plpgsql.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   "0006-operator": operator,
   "0007-postgres-writes": postgresWrites,
   "0008-postgres-write-batches": postgresWriteBatches,
+  "0009-postgres-events-plpgsql": postgresEventsPlpgsql,
 };
 
 export const migrationProvider: MigrationProvider = {
