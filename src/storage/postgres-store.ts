@@ -40,15 +40,17 @@ import type {
   WebhookEndpointsTable,
 } from "./schema.js";
 
+// The two reads by key are unnamed statements, planned at each execution. A named one gets a generic plan after five
+// executions, and on a new deployment those five run while the table still fits a page: the generic plan is then a
+// sequential scan, kept until autovacuum next analyzes the table, while the table grows by hundreds of rows a
+// second (seen in `npm run bench -- --store postgres`: most of PostgreSQL's CPU in seq scans of `verifications`).
 const GET_VERIFICATION = {
-  name: "flashverify_get_verification",
   text: `select ${VERIFICATION_COLUMNS.map((c) => `v.${c}`).join(", ")},
       coalesce((select json_agg(a order by a.seq) from attempts a where a.verification_id = v.id), '[]') as attempts
     from verifications v where v.id = any($1::text[])`,
 };
 
 const LAST_CLI_KEY = {
-  name: "flashverify_last_cli_key",
   text: "select phone, cli_key from phone_last_cli where phone = any($1::text[])",
 };
 
