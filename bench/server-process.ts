@@ -90,7 +90,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     LOG_LEVEL: "warn",
     ...BENCH_FRAUD_SETTINGS,
     // The memory/throughput trade of `serve` is the operator's; a bench run may set it to compare.
-    ...(process.env.HEAP_GROWING_PERCENT ? { HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT } : {}),
+    ...(process.env.HEAP_BUDGET_MB ? { HEAP_BUDGET_MB: process.env.HEAP_BUDGET_MB } : {}),
     ...options.env,
   };
   // As `npm start` runs it (package.json): the young generation capped at 4 MiB per semi-space (README "Memory").

@@ -13,7 +13,7 @@ describe("loadConfig", () => {
       FLASHCALL_TTL_SECONDS: 60,
       FLASHCALL_MAX_CHECKS: 3,
       POOL_CODE_LENGTH: 4,
-      HEAP_GROWING_PERCENT: 10,
+      HEAP_BUDGET_MB: 90,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -25,7 +25,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SANDBOX: "maybe" })).toThrow(/SANDBOX/);
     expect(() => loadConfig({ POOL_NUMBERS: "+44x20" })).toThrow(/POOL_NUMBERS/);
     expect(() => loadConfig({ FLASHVERIFY_API_KEY: "short" })).toThrow(ConfigError);
-    expect(() => loadConfig({ HEAP_GROWING_PERCENT: "-1" })).toThrow(/HEAP_GROWING_PERCENT/);
+    expect(() => loadConfig({ HEAP_BUDGET_MB: "-1" })).toThrow(/HEAP_BUDGET_MB/);
   });
 
   it("keeps the sandbox, which shows caller IDs to anyone, off public addresses unless told otherwise", () => {

@@ -38,10 +38,10 @@ const ConfigSchema = z
     /** key of the code and caller-ID HMACs; when unset one is generated once and kept in the database */
     FLASHVERIFY_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     /**
-     * how far (%) V8 lets the heap grow past what survived its last full collection; 0 = V8's own choice (up to
-     * 4x on a machine with a few GiB). Default 10: less memory per live verification, more time in GC.
+     * the JavaScript heap (MB) the server aims to stay within: V8 grows it freely while little is live, and by at
+     * least 10% past what is live once that nears the budget (src/cli/heap-budget.ts); 0 = V8's own choice always
      */
-    HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(400).default(10),
+    HEAP_BUDGET_MB: z.coerce.number().int().min(0).max(1_000_000).default(90),
     /** refuse new verifications (503) while the event loop lags more than this; 0 = never; default 250 ms */
     OVERLOAD_MAX_LAG_MS: ms.max(60_000).default(250),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
