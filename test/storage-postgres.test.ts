@@ -35,6 +35,30 @@ describe.skipIf(!available)("PostgreSQL", () => {
     }
   });
 
+  it("outlives the loss of an idle connection and serves the next query on a new one", async () => {
+    const schema = await testSchema();
+    const lost: Error[] = [];
+    const url = new URL(POSTGRES_URL);
+    url.searchParams.set("application_name", schema.name);
+    const store = openPostgresStore(url.toString(), {
+      schema: schema.name,
+      maxConnections: 1,
+      onIdleError: (error) => lost.push(error),
+    });
+    try {
+      await store.migrate();
+      // The pool's only connection is idle now; the server ends it, as a restart or a failover would.
+      await postgresQuery(
+        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = '${schema.name}'`,
+      );
+      await expect.poll(() => lost.length).toBe(1);
+      expect(await store.getVerification("ver_none")).toBeUndefined();
+    } finally {
+      await store.close();
+      await schema.drop();
+    }
+  });
+
   it("lets four nodes claim due timers at once without ever handing one to two of them", async () => {
     const schema = await testSchema();
     const nodes = Array.from({ length: 4 }, () =>

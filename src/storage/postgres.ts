@@ -16,6 +16,8 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** the schema to use (tests give each store its own); default the connection's search_path */
   schema?: string;
+  /** told when an idle pooled connection fails (the pool drops it and opens another when needed); default stderr */
+  onIdleError?: (error: Error) => void;
 }
 
 export function openPostgresStore(url: string, options: PostgresOptions = {}): PostgresStore {
@@ -24,6 +26,12 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): P
     max: options.maxConnections ?? 10,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
+  // node-postgres re-emits an idle connection's failure (a server restart, a cut network) on the pool, and an
+  // 'error' event nobody listens to ends the process. The next query simply gets a new connection.
+  pool.on(
+    "error",
+    options.onIdleError ?? ((error) => console.error("flashverify: idle PostgreSQL connection lost:", error.message)),
+  );
   const max = options.maxConnections ?? 10;
   return new PostgresStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool, {
     connections: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
