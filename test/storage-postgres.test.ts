@@ -91,4 +91,34 @@ describe.skipIf(!available)("PostgreSQL", () => {
       await schema.drop();
     }
   });
+
+  it("remembers what a node wrote until another node's write makes it stale, and forgets it then", async () => {
+    const schema = await testSchema();
+    const node = () => openPostgresStore(POSTGRES_URL, { schema: schema.name, maxConnections: 2 });
+    const a = node();
+    const b = node();
+    try {
+      await a.migrate();
+      const v = verification("ver_1");
+      expect(await a.createVerification({ verification: v, events: [], wakeAt: null })).toBe("created");
+      expect(a.lastWritten(v.id)).toBe(v);
+      expect(b.lastWritten(v.id)).toBeUndefined();
+      // The other node spends a check: only a save's version check can tell this node its memory is out of date.
+      const theirs = { ...v, checksUsed: 1, version: 2 };
+      expect(await b.saveVerification(theirs, 1, [], false)).toBe(true);
+      expect(a.lastWritten(v.id)).toBe(v);
+      expect(await a.saveVerification({ ...v, checksUsed: 1, version: 2 }, 1, [], false)).toBe(false);
+      expect(a.lastWritten(v.id)).toBeUndefined();
+      const mine = { ...theirs, checksUsed: 2, version: 3 };
+      expect(await a.saveVerification(mine, 2, [], false)).toBe(true);
+      expect(a.lastWritten(v.id)).toBe(mine);
+      // An ended verification seldom changes again: it is not kept.
+      const ended = { ...mine, status: "verified" as const, endedAt: mine.updatedAt + 1, version: 4 };
+      expect(await a.saveVerification(ended, 3, [], true)).toBe(true);
+      expect(a.lastWritten(v.id)).toBeUndefined();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await schema.drop();
+    }
+  });
 });

@@ -95,6 +95,13 @@ export interface Store {
   getVerification(id: string): Promise<Verification | undefined>;
 
   /**
+   * The verification as this process last wrote it, when the store still remembers it (it need not: undefined
+   * costs the caller a read). Where other processes write the same database it may be out of date, so it is only a
+   * guess: a change built on it stands only if `saveVerification`'s version check accepts it.
+   */
+  lastWritten(id: string): Verification | undefined;
+
+  /**
    * Writes `verification` (and its attempts) if its stored version is still `expectedVersion`, together with its
    * events, and releases its CLI leases when `releaseLeases` is set (the save that ends it).
    * Each event also gets a delivery row for every enabled webhook endpoint of the application that accepts its type

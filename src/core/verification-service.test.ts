@@ -1,6 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { FakeClock, ScriptedChannel } from "../../test/support/scripted-channel.js";
-import { openSqliteStore } from "../storage/sqlite.js";
+import { openKyselySqliteStore, openSqliteStore } from "../storage/sqlite.js";
 import { CodeHasher, hashToken } from "./codes.js";
 import { PoolRegistry } from "./pool-registry.js";
 import type { Store } from "./ports.js";
@@ -16,8 +19,8 @@ let clock: FakeClock;
 let channel: ScriptedChannel;
 let service: VerificationService;
 
-async function setup(numbers = ["+4420794xxxxx"], maxChecks = 3) {
-  store = openSqliteStore(":memory:");
+async function setup(numbers = ["+4420794xxxxx"], maxChecks = 3, opened: Store = openSqliteStore(":memory:")) {
+  store = opened;
   await store.migrate();
   await store.upsertPool({ id: "pool_a", name: "a", numbers, codeLength: 4, countries: ["*"], createdAt: 0 });
   const pools = new PoolRegistry(store);
@@ -49,10 +52,13 @@ async function start(phone = "+447400123456") {
 }
 
 /** lets queued channel callbacks reach the store */
-/** Another service over the same store, as a second process (or a restarted one) would have: no shared state. */
-function secondProcess(): VerificationService {
+/**
+ * Another service, as a second process (or a restarted one) would have: no shared state. It shares `store` unless
+ * given a store of its own over the same database.
+ */
+function secondProcess(over: Store = store): VerificationService {
   return new VerificationService({
-    store,
+    store: over,
     clock,
     hasher: new CodeHasher("s".repeat(32)),
     pools: { poolsFor: () => [] },
@@ -224,8 +230,17 @@ describe("check", () => {
   });
 
   it("never answers from what this process wrote last when another process has written since", async () => {
+    // Each process has a store of its own over the shared database, as nodes on PostgreSQL do, so what one remembers
+    // writing goes out of date when the other writes (the SQLite store assumes it is its database's only writer).
+    const dir = mkdtempSync(join(tmpdir(), "flashverify-two-processes-"));
+    await setup(undefined, undefined, openKyselySqliteStore(join(dir, "shared.sqlite")));
+    const theirs = openKyselySqliteStore(join(dir, "shared.sqlite"));
+    onTestFinished(async () => {
+      await theirs.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
     const s = await start();
-    const other = secondProcess();
+    const other = secondProcess(theirs);
     const right = s.cli.slice(-4);
     const wrong = right === "0000" ? "1111" : "0000";
     // The other process spends a check: this one's last write is now out of date.

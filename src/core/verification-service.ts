@@ -203,18 +203,9 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const FLASHCALL_ONLY: WorkflowStep[] = [{ channel: "flashcall", timeoutMs: DEFAULT_STEP_TIMEOUT_MS.flashcall }];
 /** a claimed timer whose worker died is handed out again after this */
 const TIMER_CLAIM_MS = 30_000;
-/** verifications kept as this process last wrote them (see `written`): a few seconds' worth at thousands a second */
-const WRITTEN_LIMIT = 5_000;
 
 export class VerificationService {
   private readonly queues = new Map<string, Promise<unknown>>();
-  /**
-   * The verifications this process wrote last, as it wrote them: the first guess of their next change, so that the
-   * callbacks of a call this process placed (ringing, ended) cost a save but no read. Another process may have
-   * written since, so a guess is only ever confirmed by a save the store's version check accepts; any other outcome
-   * (a conflict, no change, an error, no access) is decided again on a fresh read. Ended verifications leave it.
-   */
-  private readonly written = new Map<string, Verification>();
   private readonly attemptDeadlineMs: number;
 
   constructor(private readonly deps: VerificationServiceDeps) {
@@ -342,7 +333,6 @@ export class VerificationService {
         wakeAt: nextWake(opened.verification, this.attemptDeadlineMs),
       });
       if (created === "idempotency_taken" && idempotency) return this.replayRace(applicationId, idempotency);
-      this.remember(opened.verification);
       this.committed(verificationId, events);
       // Screened at the start like any first send.
       this.sendAll(opened.verification, opened.sends ?? [], true);
@@ -385,7 +375,6 @@ export class VerificationService {
       if (created === "cli_taken") continue;
       if (created === "idempotency_taken" && idempotency) return this.replayRace(applicationId, idempotency);
 
-      this.remember(verification);
       this.committed(verificationId, events);
       if (!shadow) this.dispatch(verification, verification.attempts.at(-1) as Attempt, cli);
       return ok({ verification, replayed: false, clientToken });
@@ -572,7 +561,7 @@ export class VerificationService {
       // Screened whether or not the id names a verification, so an unknown id costs the same and counts the same.
       // The screening reads only what never changes (application, number, token, expiry), so what this process
       // wrote last serves as well as a read.
-      screenedAs = this.written.get(id) ?? (await this.deps.store.getVerification(id));
+      screenedAs = this.deps.store.lastWritten(id) ?? (await this.deps.store.getVerification(id));
       const visible = screenedAs && this.allowed(screenedAs, access) ? screenedAs : undefined;
       const screened = await fraud.screenCheck({
         applicationId: visible?.applicationId ?? (access.kind === "application" ? access.applicationId : null),
@@ -831,8 +820,11 @@ export class VerificationService {
    * retrying on version conflicts. Resolves to what was read and, when `change` made a transition, what was saved.
    * A change may also return an error, which is passed through without writing anything.
    *
-   * The first try may start from a guess instead of a read: `guess`, else what this process last wrote (`written`).
-   * A guess stands only if the save of its change succeeds; every other outcome is decided again on a fresh read.
+   * The first try may start from a guess instead of a read: `guess`, else what the store says this process last
+   * wrote (`Store.lastWritten`), so that the callbacks of a call this process placed (ringing, ended) cost a save but
+   * no read. Another process may have written since, so a guess stands only if the save of its change passes the
+   * store's version check; every other outcome (a conflict, no change, an error, no access) is decided again on a
+   * fresh read.
    */
   private update(
     id: string,
@@ -842,7 +834,7 @@ export class VerificationService {
     guess?: Verification,
   ): Promise<Result<{ read: Verification; saved?: Verification }>> {
     const run = async (): Promise<Result<{ read: Verification; saved?: Verification }>> => {
-      let guessed = guess ?? this.written.get(id);
+      let guessed = guess ?? this.deps.store.lastWritten(id);
       for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
         const fresh = guessed === undefined;
         const current = guessed ?? (await this.deps.store.getVerification(id));
@@ -873,13 +865,11 @@ export class VerificationService {
           wakeChanged ? wake : undefined,
         );
         if (saved) {
-          this.remember(next.verification);
           if (next.events.length > 0) this.committed(id, next.events);
           if (ended) this.stopChannels(next.verification);
           this.sendAll(next.verification, next.sends ?? []);
           return ok({ read: current, saved: next.verification });
         }
-        this.written.delete(id);
       }
       throw new Error(`verification ${id}: gave up after ${MAX_CONFLICT_RETRIES} conflicting updates`);
     };
@@ -891,14 +881,6 @@ export class VerificationService {
       if (this.queues.get(id) === tail) this.queues.delete(id);
     });
     return result;
-  }
-
-  /** Keeps `v` as the first guess of its next change (see `written`), oldest out first past the limit. */
-  private remember(v: Verification): void {
-    this.written.delete(v.id);
-    if (isFinal(v)) return;
-    this.written.set(v.id, v);
-    if (this.written.size > WRITTEN_LIMIT) this.written.delete(this.written.keys().next().value as string);
   }
 
   /**

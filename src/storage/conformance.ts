@@ -193,6 +193,22 @@ export function runStoreConformance(name: string, open: () => Promise<Store & We
       expect(await create(verification("ver_2"), "cli")).toBe("created");
     });
 
+    it("remembers, if at all, what it last wrote of a verification: not a save its version check refused", async () => {
+      const rememberedAs = (expected: Verification) => {
+        const last = store.lastWritten(expected.id);
+        if (last !== undefined) expect(last).toEqual(expected);
+      };
+      const v = verification("ver_1");
+      await create(v);
+      rememberedAs(v);
+      const next = { ...v, checksUsed: 1, version: 2 };
+      expect(await store.saveVerification(next, 1, [], false)).toBe(true);
+      rememberedAs(next);
+      expect(await store.saveVerification({ ...next, checksUsed: 9, version: 3 }, 1, [], false)).toBe(false);
+      rememberedAs(next);
+      expect(store.lastWritten("ver_missing")).toBeUndefined();
+    });
+
     it("updates attempts in place", async () => {
       const v = verification("ver_1");
       await create(v);

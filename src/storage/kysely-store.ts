@@ -70,6 +70,9 @@ type Tx = Kysely<Database>;
 
 class CliTaken extends Error {}
 
+/** verifications remembered as this process last wrote them (see `written`): a few seconds' worth at thousands a second */
+const WRITTEN_LIMIT = 5_000;
+
 export interface KyselyStoreOptions {
   /** PostgreSQL: lock the rows a claim picks and skip rows another transaction holds */
   skipLocked?: boolean;
@@ -79,6 +82,13 @@ export interface KyselyStoreOptions {
 
 export class KyselyStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource {
   private readonly operator: OperatorQueries;
+  /**
+   * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
+   * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
+   * database, so an entry may be out of date: a save its version check refused forgets it. Ended ones leave (they
+   * seldom change again), and the least recently written past the limit.
+   */
+  private readonly written = new Map<string, Verification>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -213,7 +223,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
   async createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken"> {
     const { verification: v, lease, idempotency } = input;
     const phoneLastCliKey = input.phoneLastCliKey;
-    return this.db
+    const outcome = await this.db
       .transaction()
       .execute(async (tx) => {
         if (idempotency) {
@@ -261,6 +271,8 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
         if (error instanceof CliTaken) return "cli_taken" as const;
         throw error;
       });
+    if (outcome === "created") this.wrote(v);
+    return outcome;
   }
 
   async findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -292,7 +304,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
     releaseLeases: boolean,
     wakeAt?: number | null,
   ): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
+    const saved = await this.db.transaction().execute(async (tx) => {
       const { id: _id, ...changes } = verificationRow(v);
       const updated = await tx
         .updateTable("verifications")
@@ -314,6 +326,26 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
       if (wakeAt !== undefined) await setTimer(tx, v.id, wakeAt);
       return true;
     });
+    this.saved(v, saved);
+    return saved;
+  }
+
+  lastWritten(id: string): Verification | undefined {
+    return this.written.get(id);
+  }
+
+  /** After a create committed, or a save did: `v` is what this process wrote last. */
+  protected wrote(v: Verification): void {
+    this.written.delete(v.id);
+    if (v.endedAt !== null) return;
+    this.written.set(v.id, v);
+    if (this.written.size > WRITTEN_LIMIT) this.written.delete(this.written.keys().next().value as string);
+  }
+
+  /** After a save: remembered if it was written, forgotten if its version check refused it (another writer won). */
+  protected saved(v: Verification, written: boolean): void {
+    if (written) this.wrote(v);
+    else this.written.delete(v.id);
   }
 
   async liveLeaseKeys(poolId: string, now: number): Promise<Set<string>> {

@@ -123,7 +123,9 @@ export class PostgresStore extends KyselyStore {
       idempotency: idempotency ? idempotencyRow(idempotency) : null,
       wake_at: input.wakeAt ?? null,
     };
-    return (await this.writes.write({ create: payload })) as CreateOutcome;
+    const outcome = (await this.writes.write({ create: payload })) as CreateOutcome;
+    if (outcome === "created") this.wrote(v);
+    return outcome;
   }
 
   override async getVerification(id: string): Promise<Verification | undefined> {
@@ -146,7 +148,9 @@ export class PostgresStore extends KyselyStore {
       // Absent leaves the timer where it is.
       ...(wakeAt === undefined ? {} : { wake_at: wakeAt }),
     };
-    return (await this.writes.write({ save: payload })) === true;
+    const saved = (await this.writes.write({ save: payload })) === true;
+    this.saved(v, saved);
+    return saved;
   }
 
   override async lastCliKey(phone: string): Promise<string | undefined> {

@@ -178,9 +178,10 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   private listeners = new Map<string, { id: string; types: ReadonlySet<string> | null }[]>();
   /**
    * The committed state of recently written verifications, so reading one back costs no query (two statements
-   * and the row mapping measured about a tenth of the server's time). Exact for the same reason as `listeners`:
-   * every write of a verification goes through this object, and an entry changes only after its write committed.
-   * The domain copies a verification before changing it, so the objects handed out are never modified.
+   * and the row mapping measured about a tenth of the server's time); it also answers `lastWritten`. Exact for the
+   * same reason as `listeners`: every write of a verification goes through this object, and an entry changes only
+   * after its write committed. The domain copies a verification before changing it, so the objects handed out are
+   * never modified.
    */
   private readonly recent = new Map<string, Verification>();
 
@@ -302,6 +303,11 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     if (!row) return undefined;
     const attempts = this.s.getAttempts.all({ id }) as AttemptsTable[];
     return toVerification(row, attempts.map(toAttempt));
+  }
+
+  /** Exact here (see `recent`), though callers may only take it as a guess. */
+  lastWritten(id: string): Verification | undefined {
+    return this.recent.get(id);
   }
 
   async saveVerification(
