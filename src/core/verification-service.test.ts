@@ -51,7 +51,6 @@ async function start(phone = "+447400123456") {
   return { ...result.value, cli: channel.last().message.cli };
 }
 
-/** lets queued channel callbacks reach the store */
 /**
  * Another service, as a second process (or a restarted one) would have: no shared state. It shares `store` unless
  * given a store of its own over the same database.
