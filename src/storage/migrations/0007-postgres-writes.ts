@@ -9,14 +9,11 @@
  */
 import { type Kysely, sql } from "kysely";
 
-// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the evolving schema type
-export async function up(db: Kysely<any>): Promise<void> {
-  if (!db.getExecutor().adapter.constructor.name.startsWith("Postgres")) return;
-
-  // The events of one write, in order, and their outbox rows: one delivery per enabled endpoint of the
-  // application that accepts the type (the same LIKE as the dialect-neutral store).
-  await sql`create or replace function flashverify_insert_events(app_id text, new_events jsonb) returns void
-    language sql as $$
+/**
+ * The events of one write, in order, and their outbox rows: one statement, which migration 0009 moves into PL/pgSQL
+ * unchanged.
+ */
+export const INSERT_EVENTS = `
       with inserted as (
         insert into events (id, verification_id, application_id, attempt_id, type, data, created_at)
         select e.id, e.verification_id, e.application_id, e.attempt_id, e.type, e.data, e.created_at
@@ -30,7 +27,17 @@ export async function up(db: Kysely<any>): Promise<void> {
         i.created_at, 0, i.created_at
       from inserted i
       join webhook_endpoints w on w.application_id = app_id and w.enabled = 1
-        and (w.event_types = '*' or w.event_types like '%,' || i.type || ',%')
+        and (w.event_types = '*' or w.event_types like '%,' || i.type || ',%')`;
+
+// biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the evolving schema type
+export async function up(db: Kysely<any>): Promise<void> {
+  if (!db.getExecutor().adapter.constructor.name.startsWith("Postgres")) return;
+
+  // The events of one write, in order, and their outbox rows: one delivery per enabled endpoint of the
+  // application that accepts the type (the same LIKE as the dialect-neutral store).
+  await sql`create or replace function flashverify_insert_events(app_id text, new_events jsonb) returns void
+    language sql as $$
+      ${sql.raw(INSERT_EVENTS)}
     $$`.execute(db);
 
   // Returns 'created', 'idempotency_taken' or 'cli_taken' (then nothing is written).
