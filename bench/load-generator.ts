@@ -48,6 +48,7 @@ interface StepState {
   startLatency: number[];
   startToInvite: number[];
   startToVerified: number[];
+  startDueAt: Record<string, number>;
   errors: ErrorCounts;
 }
 
@@ -120,6 +121,7 @@ export class LoadGenerator {
       startLatency: [],
       startToInvite: [],
       startToVerified: [],
+      startDueAt: {},
       errors: { startStatus: {}, checkNotVerified: {}, neverCompleted: 0, socket: 0, unexpectedCalls: 0 },
     };
     this.current = step;
@@ -147,6 +149,7 @@ export class LoadGenerator {
       completedPerSecond: round(step.verified / (elapsedMs / 1000), 1),
       startLatencyMs: percentiles(step.startLatency),
       startToInviteMs: percentiles(step.startToInvite),
+      startDueAt: step.startDueAt,
       startToVerifiedMs: percentiles(step.startToVerified),
       errors: step.errors,
       loadLoopDelayP99Ms: round(Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS), 1),
@@ -232,6 +235,7 @@ export class LoadGenerator {
     step.started++;
     step.startLatency.push(performance.now() - entry.due);
     entry.id = response.body.id;
+    step.startDueAt[entry.id] = performance.timeOrigin + entry.due;
     entry.token = response.body.client_token;
     if (entry.callerId !== null) this.check(entry);
   }

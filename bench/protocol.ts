@@ -21,8 +21,16 @@ export interface StepLoadResult {
   /** verified / elapsedSeconds */
   completedPerSecond: number;
   startLatencyMs: Percentiles;
-  /** from the start request to its flash call's INVITE reaching the handset (which may precede the 201) */
+  /**
+   * from the start request to its flash call's INVITE reaching the handset (which may precede the 201): includes the
+   * load process's own delay in reading the INVITE
+   */
   startToInviteMs: Percentiles;
+  /**
+   * when each started verification's start request was due, epoch ms, by verification id: the harness joins it with
+   * the server's record of when that verification's INVITE left (start -> INVITE on the wire)
+   */
+  startDueAt: Record<string, number>;
   startToVerifiedMs: Percentiles;
   errors: ErrorCounts;
   /** the load process's own event-loop delay: when this is high the generator, not the server, is the limit */

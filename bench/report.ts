@@ -35,6 +35,9 @@ export interface TableRow {
   startP99: number;
   inviteP50: number;
   inviteP99: number;
+  /** start -> INVITE on the wire, from the server's record (NaN until it is read) */
+  inviteSentP50: number;
+  inviteSentP99: number;
   verifiedP50: number;
   verifiedP99: number;
   serverCpuPercent: number;
@@ -69,7 +72,7 @@ export function stepLine(r: StepRecord): string {
   return [
     `${r.label.padEnd(16)} offered ${r.rate}/s: completed ${r.completedPerSecond}/s (${r.verified}/${r.sent})`,
     `start p50/p99 ${r.startLatencyMs.p50}/${r.startLatencyMs.p99} ms`,
-    `start->INVITE p50/p99 ${r.startToInviteMs.p50}/${r.startToInviteMs.p99} ms`,
+    `start->INVITE at handset p50/p99 ${r.startToInviteMs.p50}/${r.startToInviteMs.p99} ms`,
     `start->verified p50/p99 ${r.startToVerifiedMs.p50}/${r.startToVerifiedMs.p99} ms`,
     `CPU server ${r.serverCpuPercent}% load ${r.loadCpuPercent}% others ${r.otherCpuPercent}%`,
     `server RSS ${r.serverRssMiB} MiB (peak ${r.serverPeakRssMiB})`,
@@ -105,6 +108,8 @@ export function tableRows(records: readonly StepRecord[], rates: readonly number
       startP99: med((r) => r.startLatencyMs.p99),
       inviteP50: med((r) => r.startToInviteMs.p50),
       inviteP99: med((r) => r.startToInviteMs.p99),
+      inviteSentP50: med((r) => r.calls?.startToInviteSentMs.p50 ?? Number.NaN),
+      inviteSentP99: med((r) => r.calls?.startToInviteSentMs.p99 ?? Number.NaN),
       verifiedP50: med((r) => r.startToVerifiedMs.p50),
       verifiedP99: med((r) => r.startToVerifiedMs.p99),
       serverCpuPercent: med((r) => r.serverCpuPercent),
@@ -169,7 +174,8 @@ export function markdownTable(rows: readonly TableRow[]): string {
     "offered /s",
     "completed /s",
     "start p50 / p99 ms",
-    "start→INVITE p50 / p99 ms",
+    "start→INVITE sent p50 / p99 ms",
+    "start→INVITE at handset p50 / p99 ms",
     "start→verified p50 / p99 ms",
     "server CPU %",
     "load CPU %",
@@ -188,6 +194,7 @@ export function markdownTable(rows: readonly TableRow[]): string {
       r.rate,
       fixed(r.completedPerSecond, 0),
       `${fixed(r.startP50, 1)} / ${fixed(r.startP99, 1)}`,
+      `${fixed(r.inviteSentP50, 0)} / ${fixed(r.inviteSentP99, 0)}`,
       `${fixed(r.inviteP50, 1)} / ${fixed(r.inviteP99, 1)}`,
       `${fixed(r.verifiedP50, 1)} / ${fixed(r.verifiedP99, 1)}`,
       fixed(r.serverCpuPercent, 0),

@@ -256,7 +256,7 @@ async function settle(state: RunState): Promise<void> {
 /** Adds to each step what the server's database says about its calls (read after the server stopped). */
 async function attachCallOutcomes(state: RunState): Promise<void> {
   const records = [state.warmup, ...state.records].filter((r): r is StepRecord => r !== null);
-  const windows = records.map((r) => r.window);
+  const windows = records.map((r) => ({ ...r.window, startDueAt: r.startDueAt }));
   const databaseFile = state.servers[0]?.databaseFile;
   try {
     const outcomes = state.shared
@@ -317,8 +317,8 @@ function finish(state: RunState): void {
     ...state.header,
     servers: state.servers.map((s) => s.commandLine),
     options: state.options,
-    warmup: state.warmup,
-    steps: state.records,
+    warmup: state.warmup && withoutDues(state.warmup),
+    steps: state.records.map(withoutDues),
     table: rows,
     best: best ?? null,
     sustained: sustained ?? null,
@@ -334,6 +334,11 @@ function finish(state: RunState): void {
   };
   writeFileSync(join(OUT_DIR, "last.json"), `${JSON.stringify(json, null, 2)}\n`);
   console.log("results: .bench/last.json");
+}
+
+/** A step as .bench/last.json keeps it: without one due time per verification. */
+function withoutDues({ startDueAt: _, ...record }: StepRecord): Omit<StepRecord, "startDueAt"> {
+  return record;
 }
 
 /** server.log for the first (or only) node, server-2.log ... for the others */

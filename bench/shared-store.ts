@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { type CallOutcomes, summariseAttempts, type Window } from "./call-outcomes.js";
+import { ATTEMPT_COLUMNS, type CallOutcomes, type StepWindow, summariseAttempts } from "./call-outcomes.js";
 
 export interface SharedStore {
   url: string;
@@ -61,7 +61,7 @@ export async function removeSharedStore(store: SharedStore): Promise<void> {
 /** The servers' record of the calls created in each window, from the run's schema. */
 export async function readCallOutcomesFromPostgres(
   store: SharedStore,
-  windows: readonly Window[],
+  windows: readonly StepWindow[],
 ): Promise<CallOutcomes[]> {
   const client = new pg.Client({ connectionString: store.url });
   await client.connect();
@@ -69,11 +69,10 @@ export async function readCallOutcomesFromPostgres(
     const outcomes: CallOutcomes[] = [];
     for (const w of windows) {
       const result = await client.query(
-        `select status, reason, (ended_at - dialed_at)::float8 as duration from ${store.schema}.attempts
-         where created_at between $1 and $2`,
+        `select ${ATTEMPT_COLUMNS} from ${store.schema}.attempts where created_at between $1 and $2`,
         [w.from, w.to],
       );
-      outcomes.push(summariseAttempts(result.rows));
+      outcomes.push(summariseAttempts(result.rows, w.startDueAt));
     }
     return outcomes;
   } finally {

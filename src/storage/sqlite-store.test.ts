@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 import type { Verification } from "../core/types.js";
 import { verification } from "./conformance.js";
@@ -62,5 +63,35 @@ it("writes what each save changed, and remembers exactly what it wrote", async (
   // A stale version still loses, whatever is remembered.
   expect(await store.saveVerification({ ...v4, version: 5, checksUsed: 2 }, 3, [], false)).toBe(false);
   expect(await fresh(v1.id)).toEqual(v4);
+  await store.close();
+});
+
+it("commits a group early when its turn runs long, so its first writes do not wait for the whole turn", async () => {
+  const file = join(dir, "long-turn.sqlite");
+  const store = openSqliteStore(file);
+  await store.migrate();
+  const reader = new Database(file, { readonly: true });
+  const stored = () =>
+    (reader.prepare("select count(*) as n from verifications where id like 'ver_early_%'").get() as { n: number }).n;
+  const create = (id: string) => store.createVerification({ verification: verification(id), events: [] });
+
+  // One turn: a write, 5 ms of other work, another write. The second finds the group open longer than a group may
+  // wait, and both commit in a microtask instead of at the end of the turn.
+  const first = create("ver_early_1");
+  const busyUntil = performance.now() + 5;
+  while (performance.now() < busyUntil) {}
+  const second = create("ver_early_2");
+  await Promise.resolve();
+  expect(stored()).toBe(2);
+  expect(await Promise.all([first, second])).toEqual(["created", "created"]);
+
+  // A short turn commits once, at its end.
+  const third = create("ver_early_3");
+  const fourth = create("ver_early_4");
+  await Promise.resolve();
+  expect(stored()).toBe(2);
+  expect(await Promise.all([third, fourth])).toEqual(["created", "created"]);
+  expect(stored()).toBe(4);
+  reader.close();
   await store.close();
 });

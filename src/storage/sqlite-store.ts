@@ -156,6 +156,13 @@ interface PendingWrite {
  * per second, and a miss reads the database.
  */
 const RECENT_VERIFICATIONS = 4096;
+/**
+ * How long a group commit waits for its turn of the event loop to end. A busy turn (many requests read in one poll)
+ * would otherwise hold its first writes, and the calls they start, until every request of the turn is done; past
+ * this, the next write commits the group in a microtask. Measured by `npm run bench` at 700/s: the server's p99 from
+ * creating a verification to sending its INVITE went from 8-22 ms to 5-6 ms.
+ */
+const MAX_GROUP_MS = 2;
 
 type Statements = ReturnType<typeof prepareStatements>;
 
@@ -169,6 +176,9 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   private readonly kysely: KyselyStore;
   private statements: Statements | undefined;
   private pending: PendingWrite[] = [];
+  /** when the first of `pending` was queued, and whether its group is already set to commit in a microtask */
+  private groupOpenedAt = 0;
+  private earlyCommit = false;
   /**
    * The enabled webhook endpoints of each application with their type filters, so that writing an event costs no
    * query when nobody listens (an INSERT ... SELECT per event measured ~25 µs even with no endpoint at all). It is
@@ -393,12 +403,20 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
    */
   private write(write: () => void, committed?: () => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.commitPending());
+      if (this.pending.length === 0) {
+        this.groupOpenedAt = performance.now();
+        setImmediate(() => this.commitPending());
+      } else if (!this.earlyCommit && performance.now() - this.groupOpenedAt >= MAX_GROUP_MS) {
+        this.earlyCommit = true;
+        queueMicrotask(() => this.commitPending());
+      }
       this.pending.push({ write, committed, resolve, reject });
     });
   }
 
   private commitPending(): void {
+    this.earlyCommit = false;
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     const s = this.s;
