@@ -2,7 +2,8 @@
  * The WAL of a file database is checkpointed by the checkpointer's thread: commits land in the WAL, and the
  * database file grows without the store's own connection ever checkpointing (its threshold is far away).
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -41,3 +42,29 @@ function walFrames(store: ReturnType<typeof openSqliteStore>): number {
 async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !condition(); i++) await sleep(50);
 }
+
+it("lets a process that only opened and closed a file store exit cleanly", () => {
+  // The thread is unreferenced while it runs, so a finished command never waits on it; closing the store must still
+  // wait for it, or such a process ends with the close unsettled (exit code 13 from the top-level await).
+  const here = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  // The child runs the TypeScript sources through the loader the SIP worker uses.
+  const script = `
+    import { register } from "node:module";
+    register(${here("../sip/worker-ts-loader.mjs")});
+    const { openSqliteStore } = await import(${here("./sqlite.ts")});
+    const store = openSqliteStore(${JSON.stringify(join(dir, "exit.sqlite"))});
+    await store.migrate();
+    await store.close();
+    console.log("closed");
+  `;
+  // A file, not `-e`: `--input-type=module` would pass to the checkpointer's own eval'd (CommonJS) thread.
+  const file = join(dir, "open-close.mjs");
+  writeFileSync(file, script);
+  const run = spawnSync(process.execPath, [file], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  expect(run.stderr).toBe("");
+  expect(run.stdout.trim()).toBe("closed");
+  expect(run.status).toBe(0);
+});

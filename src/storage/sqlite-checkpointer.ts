@@ -52,6 +52,9 @@ export function startCheckpointer(file: string, onError: (message: string) => vo
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   return {
     stop() {
+      // Referenced again while it stops: otherwise a process with nothing else to do exits before the thread closes
+      // its connection, with this promise still pending (node's exit code 13 for an unsettled top-level await).
+      worker.ref();
       worker.postMessage("stop");
       return exited;
     },
