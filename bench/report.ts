@@ -17,6 +17,8 @@ export interface StepRecord extends StepLoadResult {
   serverPeakRssMiB: number;
   serverRssMiB: number;
   totalErrors: number;
+  /** the p99 of the server's event-loop delay during the step, ms (the highest of the nodes'; NaN if unread) */
+  serverLoopDelayP99Ms: number;
   /** how long the server kept working after the step ended (its leftover queue) */
   serverBusyAfterSeconds: number;
   /** SIP datagrams lost to full receive buffers during the step, and the server's unread backlog at its end */
@@ -78,7 +80,7 @@ export function stepLine(r: StepRecord): string {
     `server RSS ${r.serverRssMiB} MiB (peak ${r.serverPeakRssMiB})`,
     `errors ${r.totalErrors}${r.totalErrors > 0 ? ` ${describeErrors(r.errors)}` : ""}`,
     `SIP drops server ${r.udp.serverDrops} handsets ${r.udp.handsetDrops}, server unread ${Math.round(r.udp.serverBacklogBytes / 1024)} KiB`,
-    `load lag p99 ${r.loadLoopDelayP99Ms} ms, peak in flight ${r.peakInFlight}${r.abortedRequests ? `, ${r.abortedRequests} requests dropped` : ""}`,
+    `server lag p99 ${r.serverLoopDelayP99Ms} ms, load lag p99 ${r.loadLoopDelayP99Ms} ms, peak in flight ${r.peakInFlight}${r.abortedRequests ? `, ${r.abortedRequests} requests dropped` : ""}`,
     status,
   ].join(" | ");
 }

@@ -29,6 +29,7 @@ import {
   tableRows,
 } from "./report.js";
 import { commandLine, machineInfo, summarizeServerLog } from "./run-info.js";
+import { eventLoopDelayP99Ms } from "./server-metrics.js";
 import { type ServerProcess, type ServerStore, startServer } from "./server-process.js";
 import {
   createSharedStore,
@@ -196,6 +197,8 @@ async function measureStep(
   const l0 = sampleCpu(load.pid);
   const m0 = sampleMachineCpu();
   const u0 = { servers: pids.map(sampleUdp), load: sampleUdp(load.pid) };
+  // Restarts each server's event-loop delay histogram, so the read after the step covers the step alone.
+  await Promise.all(state.servers.map((s) => eventLoopDelayP99Ms(s.baseUrl)));
   const from = Date.now();
   const result = await load.runStep(request, showProgress);
   const s1 = pids.map(sampleCpu);
@@ -204,6 +207,7 @@ async function measureStep(
   const to = Date.now();
   const memory = pids.map(sampleMemory);
   const u1 = { servers: pids.map(sampleUdp), load: sampleUdp(load.pid) };
+  const serverLag = await Promise.all(state.servers.map((s) => eventLoopDelayP99Ms(s.baseUrl)));
   clearProgress();
   // With several nodes, CPU, memory and SIP drops are the deployment's: summed over its processes.
   const serverCpu = sum(s0.map((before, i) => cpuPercent(before, s1[i]!)));
@@ -216,6 +220,7 @@ async function measureStep(
     serverPeakRssMiB: Math.round(sum(memory.map((m) => m.peakRssMiB)) * 10) / 10,
     serverRssMiB: Math.round(sum(memory.map((m) => m.rssMiB)) * 10) / 10,
     totalErrors: totalErrors(result.errors),
+    serverLoopDelayP99Ms: Math.round(Math.max(...serverLag) * 10) / 10,
     serverBusyAfterSeconds: 0,
     udp: {
       serverDrops: sum(u1.servers.map((u, i) => u.drops - u0.servers[i]!.drops)),
