@@ -46,24 +46,19 @@ async function waitFor(condition: () => boolean): Promise<void> {
 it("lets a process that only opened and closed a file store exit cleanly", () => {
   // The thread is unreferenced while it runs, so a finished command never waits on it; closing the store must still
   // wait for it, or such a process ends with the close unsettled (exit code 13 from the top-level await).
-  const here = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
-  // The child runs the TypeScript sources through the loader the SIP worker uses.
   const script = `
-    import { register } from "node:module";
-    register(${here("../sip/worker-ts-loader.mjs")});
-    const { openSqliteStore } = await import(${here("./sqlite.ts")});
+    const { openSqliteStore } = await import(${JSON.stringify(new URL("./sqlite.ts", import.meta.url).href)});
     const store = openSqliteStore(${JSON.stringify(join(dir, "exit.sqlite"))});
     await store.migrate();
     await store.close();
     console.log("closed");
   `;
-  // A file, not `-e`: `--input-type=module` would pass to the checkpointer's own eval'd (CommonJS) thread.
+  // A file, not `-e`: `--input-type=module` would pass to the checkpointer's own eval'd (CommonJS) thread. The child
+  // runs the TypeScript sources as the crash tests' servers do.
   const file = join(dir, "open-close.mjs");
   writeFileSync(file, script);
-  const run = spawnSync(process.execPath, [file], {
-    encoding: "utf8",
-    timeout: 30_000,
-  });
+  const register = new URL("../../test/support/ts-register.mjs", import.meta.url).href;
+  const run = spawnSync(process.execPath, ["--import", register, file], { encoding: "utf8", timeout: 30_000 });
   expect(run.stderr).toBe("");
   expect(run.stdout.trim()).toBe("closed");
   expect(run.status).toBe(0);
