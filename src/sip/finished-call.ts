@@ -1,0 +1,72 @@
+/**
+ * What outlives a call's record: the ACKs for its finals and the BYE for each dialog a 2xx created. A settled call
+ * lingers as a FinishedCall for Timer D, re-ACKing retransmitted finals and hanging up late 2xx.
+ */
+import { newBranch } from "./ids.js";
+import { headerParam, type SipMessage } from "./message.js";
+import { NonInviteClientTransaction } from "./non-invite-transaction.js";
+import { type CallIdentity, dialogRequests, nonSuccessAck, type RequestContext } from "./requests.js";
+import type { TransactionContext } from "./transaction-context.js";
+
+/** What the 2xx handling needs from the UAC. */
+export interface DialogContext extends TransactionContext, RequestContext {
+  /** Non-INVITE transactions outliving their call (BYEs), by branch; the UAC routes their responses. */
+  readonly transactions: Map<string, NonInviteClientTransaction>;
+}
+
+/**
+ * A settled call during Timer D: it re-ACKs retransmitted (or late) non-2xx finals and ACKs each 2xx, hanging up
+ * every dialog once. Kept small on purpose: thousands of these live at once.
+ */
+export class FinishedCall {
+  constructor(
+    private readonly ctx: DialogContext,
+    private readonly id: CallIdentity,
+    private dialogs: Map<string, Buffer> | null,
+    private readonly authorization: string | null,
+  ) {}
+
+  onResponse(msg: SipMessage): void {
+    if (msg.cseqMethod !== "INVITE" || msg.status < 200) return;
+    if (msg.status < 300) {
+      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.authorization);
+    } else this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, this.id, msg)), noop);
+  }
+}
+
+/**
+ * A 2xx: the phone answered (perhaps racing our CANCEL). The first 2xx of each dialog gets an ACK and a BYE;
+ * its retransmissions get the same ACK again (our ACK was lost).
+ */
+export function acknowledgeSuccess(
+  ctx: DialogContext,
+  id: CallIdentity,
+  dialogs: Map<string, Buffer> | null,
+  msg: SipMessage,
+  authorization: string | null,
+): Map<string, Buffer> {
+  const known = dialogs ?? new Map<string, Buffer>();
+  const tag = headerParam(msg.to ?? "", "tag") ?? "";
+  const previous = known.get(tag);
+  if (previous) {
+    ctx.send(previous, noop);
+    return known;
+  }
+  const byeBranch = newBranch();
+  const requests = dialogRequests(ctx, id, msg, { ack: newBranch(), bye: byeBranch }, authorization);
+  const ack = Buffer.from(requests.ack);
+  known.set(tag, ack);
+  ctx.send(ack, noop);
+  const transactions = ctx.transactions;
+  const bye = new NonInviteClientTransaction(
+    ctx,
+    Buffer.from(requests.bye),
+    () => transactions.delete(byeBranch),
+    noop,
+  );
+  transactions.set(byeBranch, bye);
+  bye.start();
+  return known;
+}
+
+function noop(): void {}
