@@ -97,7 +97,7 @@ async function verifyOne(): Promise<void> {
   const cli = await called;
   channel.calls.delete(phone);
   const access = { kind: "application", applicationId: APP } as const;
-  const checked = await service.check(started.value.verification.id, access, { caller_id: cli });
+  const checked = await service.check(started.value.verification.id, access, { callerId: cli });
   if (!checked.ok || checked.value.verification.status !== "verified") {
     throw new Error(`check: ${checked.ok ? checked.value.verification.status : checked.error.code}`);
   }

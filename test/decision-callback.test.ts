@@ -1,5 +1,5 @@
 /** The pre-send decision callback: allow, deny (nothing is sent), and the default when the answer is late. */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auth, createTestApp, eventually, type TestApp } from "./support/test-app.js";
 import { WebhookReceiver } from "./support/webhook-receiver.js";
 
@@ -95,4 +95,67 @@ it("is managed per application and removable", async () => {
   const before = receiver.received.length;
   expect((await start("+447400700006")).status).toBe("pending");
   expect(receiver.received.length).toBe(before);
+});
+
+describe("the workflow a callback chooses", () => {
+  // Sends SMS by default and allows flash calls only to the US.
+  let s: TestApp;
+  let decider: WebhookReceiver;
+  beforeAll(async () => {
+    s = await createTestApp({
+      WEBHOOK_ALLOW_PRIVATE: "loopback",
+      SANDBOX_SIP_ADDRESS: "127.0.0.100",
+      WORKFLOW: "sms",
+      FRAUD_FLASHCALL_COUNTRIES: "US",
+    });
+    decider = await WebhookReceiver.start("127.0.0.101");
+    const res = await s.app.inject({
+      method: "PUT",
+      url: "/v1/decision-callback",
+      headers: auth(),
+      payload: { url: decider.url, timeout_ms: 2000 },
+    });
+    expect(res.statusCode).toBe(200);
+    decider.secrets = [res.json().secret];
+  });
+  afterAll(async () => {
+    await decider.close();
+    await s.close();
+  });
+
+  const startOn = (phone: string, workflow?: { channel: string }[]) =>
+    s.app.inject({
+      method: "POST",
+      url: "/v1/verifications",
+      headers: auth(),
+      payload: { phone, ...(workflow ? { workflow } : {}) },
+    });
+
+  it("is screened like a direct request: a flash call to a country it may not call is refused, and nothing is sent", async () => {
+    const phone = "+447400700101";
+    const direct = await startOn(phone, [{ channel: "flashcall" }]);
+    expect(direct.statusCode).toBe(403);
+    expect(direct.json().error.code).toBe("COUNTRY_NOT_ALLOWED");
+
+    decider.answers.push({ status: 200, body: JSON.stringify({ decision: "allow", workflow: ["flashcall"] }) });
+    const chosen = await startOn(phone);
+    expect(decider.received.at(-1)?.json).toMatchObject({ data: { channel: "sms" } });
+    expect(chosen.statusCode).toBe(403);
+    expect(chosen.json().error.code).toBe("COUNTRY_NOT_ALLOWED");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await s.app.inject({ url: `/sandbox/phones/${phone}` })).json().calls).toEqual([]);
+  });
+
+  it("that passes the screening is what is sent", async () => {
+    decider.answers.push({ status: 200, body: JSON.stringify({ decision: "allow", workflow: ["flashcall", "sms"] }) });
+    const phone = "+12025550101";
+    const res = await startOn(phone);
+    expect(res.statusCode).toBe(201);
+    expect(res.json().verification.workflow.map((step: { channel: string }) => step.channel)).toEqual([
+      "flashcall",
+      "sms",
+    ]);
+    const calls = async () => (await s.app.inject({ url: `/sandbox/phones/${phone}` })).json().calls;
+    expect(await eventually(async () => (await calls())[0])).toBeDefined();
+  });
 });

@@ -95,11 +95,12 @@ export interface Store {
   getVerification(id: string): Promise<Verification | undefined>;
 
   /**
-   * The verification as this process last wrote it, when the store still remembers it (it need not: undefined
-   * costs the caller a read). Where other processes write the same database it may be out of date, so it is only a
-   * guess: a change built on it stands only if `saveVerification`'s version check accepts it.
+   * A store shared by several processes (PostgreSQL) may offer the verification as this process last wrote it, so a
+   * change can start without a read. It is only a guess (another process may have written since): a change built on
+   * it stands only if `saveVerification`'s version check accepts it. A store that is its database's only writer
+   * (SQLite) has no need of it: its `getVerification` answers exactly from its own cache of what it wrote.
    */
-  lastWritten(id: string): Verification | undefined;
+  lastWritten?(id: string): Verification | undefined;
 
   /**
    * Writes `verification` (and its attempts) if its stored version is still `expectedVersion`, together with its

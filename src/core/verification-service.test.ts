@@ -149,7 +149,7 @@ describe("check", () => {
       const s = await start();
       const code =
         form === "last4" ? s.cli.slice(-4) : form === "e164" ? s.cli : `0${s.cli.slice(3, 5)} ${s.cli.slice(5)}`;
-      const checked = await service.check(s.verification.id, app, { caller_id: code });
+      const checked = await service.check(s.verification.id, app, { callerId: code });
       expect(checked.ok && checked.value.verification.status).toBe("verified");
     }
   });
@@ -171,7 +171,7 @@ describe("check", () => {
   it("treats a full caller ID with the right last digits but a different prefix as wrong", async () => {
     const s = await start();
     const other = `+3361234${s.cli.slice(-4)}`;
-    const checked = await service.check(s.verification.id, app, { caller_id: other });
+    const checked = await service.check(s.verification.id, app, { callerId: other });
     expect(checked.ok && checked.value.verification.status).toBe("pending");
     expect(checked.ok && checked.value.attemptsRemaining).toBe(2);
   });
@@ -325,7 +325,7 @@ describe("restart", () => {
     expect(b?.attempts[0]).toMatchObject({ status: "failed", reason: "interrupted" });
     expect(b).toMatchObject({ status: "pending" });
 
-    const checked = await restarted.check(rang.verification.id, app, { caller_id: rang.cli });
+    const checked = await restarted.check(rang.verification.id, app, { callerId: rang.cli });
     expect(checked.ok && checked.value.verification.status).toBe("verified");
   });
 });

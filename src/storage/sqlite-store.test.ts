@@ -95,3 +95,24 @@ it("commits a group early when its turn runs long, so its first writes do not wa
   reader.close();
   await store.close();
 });
+
+it("drops what it remembers of a verification when a save of it is refused, so the next read is the row", async () => {
+  const file = join(dir, "evict.sqlite");
+  const store = openSqliteStore(file);
+  await store.migrate();
+  const v1 = verification("ver_evict");
+  expect(await store.createVerification({ verification: v1, events: [] })).toBe("created");
+  // Another connection moves the row on (the CLI or a restarted process writing the same file).
+  const other = openSqliteStore(file);
+  await other.migrate();
+  const moved = { ...v1, version: 2, checksUsed: 1 };
+  expect(await other.saveVerification(moved, 1, [], false)).toBe(true);
+  await other.close();
+
+  expect(await store.saveVerification({ ...v1, version: 2, checksUsed: 2 }, 1, [], false)).toBe(false);
+  expect(await store.getVerification(v1.id)).toEqual(moved);
+  const retried = { ...moved, version: 3, checksUsed: 2 };
+  expect(await store.saveVerification(retried, 2, [], false)).toBe(true);
+  expect(await store.getVerification(v1.id)).toEqual(retried);
+  await store.close();
+});

@@ -188,10 +188,11 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   private listeners = new Map<string, { id: string; types: ReadonlySet<string> | null }[]>();
   /**
    * The committed state of recently written verifications, so reading one back costs no query (two statements
-   * and the row mapping measured about a tenth of the server's time); it also answers `lastWritten`. Exact for the
-   * same reason as `listeners`: every write of a verification goes through this object, and an entry changes only
-   * after its write committed. The domain copies a verification before changing it, so the objects handed out are
-   * never modified.
+   * and the row mapping measured about a tenth of the server's time): `getVerification` reads through it. Exact for
+   * the same reason as `listeners`: every write of a verification goes through this object, and an entry changes
+   * only after its write committed; a save refused by its version check drops the entry all the same, so the retry
+   * reads the row. The domain copies a verification before changing it, so the objects handed out are never
+   * modified.
    */
   private readonly recent = new Map<string, Verification>();
 
@@ -315,11 +316,6 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     return toVerification(row, attempts.map(toAttempt));
   }
 
-  /** Exact here (see `recent`), though callers may only take it as a guess. */
-  lastWritten(id: string): Verification | undefined {
-    return this.recent.get(id);
-  }
-
   async saveVerification(
     v: Verification,
     expectedVersion: number,
@@ -359,8 +355,9 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
       );
       return true;
     } catch (error) {
-      if (error instanceof Abort) return false;
-      throw error;
+      if (!(error instanceof Abort)) throw error;
+      this.recent.delete(v.id);
+      return false;
     }
   }
 

@@ -42,7 +42,12 @@ export const registerCheckVerification: RouteRegistration = (app, services) => {
     async (request) => {
       const access = accessOf(request);
       const checked = unwrap(
-        await services.verifications.check(request.params.id, access, request.body, { requestIp: request.ip }),
+        await services.verifications.check(
+          request.params.id,
+          access,
+          { code: request.body.code, callerId: request.body.caller_id },
+          { requestIp: request.ip },
+        ),
       );
       return {
         id: checked.verification.id,

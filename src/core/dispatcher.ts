@@ -1,0 +1,132 @@
+/**
+ * The last step of every path that sends: hands committed attempts to their channels and feeds what the channels
+ * report back into the verification. It sends only what a committed transition holds; a fallback or resend passes
+ * the fraud controls' send screening first (a start's first send was screened with the start).
+ */
+import type { Change } from "./change.js";
+import { err } from "./errors.js";
+import { numberType } from "./number-type.js";
+import { DEFAULT_OTP_TEMPLATE, renderOtpText } from "./otp.js";
+import type { AttemptOutcome, Channel, Clock, FraudGuard, MessageChannel, MessageOutcome } from "./ports.js";
+import type { Attempt, ChannelName, Verification } from "./types.js";
+import { liveAttempts, markRinging, markSent, type PendingSend } from "./verification.js";
+
+export type Channels = { flashcall: Channel } & Partial<Record<Exclude<ChannelName, "flashcall">, MessageChannel>>;
+
+export interface DispatcherDeps {
+  channels: Channels;
+  clock: Clock;
+  fraud?: FraudGuard | undefined;
+  otpTemplate?: string | undefined;
+  appName?: string | undefined;
+  /** applies a change reported by a channel to the stored verification, in the background */
+  report: (id: string, change: (v: Verification) => Change, context: string) => void;
+  /** how an attempt's end changes its verification (it may open the next step) */
+  ended: (v: Verification, attemptId: string, outcome: AttemptOutcome) => Change;
+  onBackgroundError?: ((error: unknown, context: string) => void) | undefined;
+}
+
+export class Dispatcher {
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Places a committed flash-call attempt from its leased CLI. */
+  call(v: Verification, attempt: Attempt, cli: string): void {
+    const { channels, report, ended } = this.deps;
+    channels.flashcall.send(
+      { kind: "flashcall", attemptId: attempt.id, to: v.phone, cli },
+      {
+        ringing: (at) => report(v.id, (cur) => markRinging(cur, attempt.id, at), "ringing"),
+        ended: (outcome) => report(v.id, (cur) => ended(cur, attempt.id, outcome), "attempt ended"),
+      },
+    );
+  }
+
+  /**
+   * Hands committed messages to their channels, and hangs up a superseded step's call still ringing. `screened`:
+   * the start's screening already judged these sends.
+   */
+  sendAll(v: Verification, sends: readonly PendingSend[], screened = false): void {
+    if (sends.length === 0) return;
+    const current = v.attempts.at(-1);
+    for (const attempt of liveAttempts(v)) {
+      if (attempt !== current && attempt.channel === "flashcall") this.deps.channels.flashcall.cancel(attempt.id);
+    }
+    for (const send of sends) {
+      if (screened || !this.deps.fraud) this.send(v, send);
+      else void this.screenThenSend(v, send, this.deps.fraud);
+    }
+  }
+
+  /**
+   * A verification that ended needs no more ringing: hang up calls still in progress. Messages already sent cannot
+   * be recalled; their receipts are still recorded.
+   */
+  stop(v: Verification): void {
+    for (const attempt of liveAttempts(v)) {
+      if (attempt.channel === "flashcall") this.deps.channels.flashcall.cancel(attempt.id);
+    }
+  }
+
+  /** A fallback or resend passes the fraud controls' number policy, blocks and spend caps before it goes out. */
+  private async screenThenSend(v: Verification, send: PendingSend, fraud: FraudGuard): Promise<void> {
+    const { clock, report, ended } = this.deps;
+    const screened = await fraud
+      .screenSend({
+        verificationId: v.id,
+        applicationId: v.applicationId,
+        phone: v.phone,
+        country: v.country,
+        numberType: numberType(v.phone),
+        channel: send.attempt.channel,
+        now: clock.now(),
+      })
+      .catch((error: unknown) => {
+        this.deps.onBackgroundError?.(error, "fraud screening");
+        return err("FRAUD_CHECK_UNAVAILABLE");
+      });
+    if (screened.ok) {
+      this.send(v, send);
+      return;
+    }
+    const refused: AttemptOutcome = {
+      at: clock.now(),
+      delivered: false,
+      reason: "refused_by_policy",
+      sipCode: null,
+      detail: screened.error.code,
+    };
+    report(v.id, (cur) => ended(cur, send.attempt.id, refused), "attempt refused");
+  }
+
+  private send(v: Verification, { attempt, code }: PendingSend): void {
+    const { channels, clock, report, ended } = this.deps;
+    const channel = attempt.channel === "flashcall" ? undefined : channels[attempt.channel];
+    if (!channel) {
+      // Configuration changed since the workflow was accepted: the step fails and the workflow moves on.
+      const outcome: MessageOutcome = {
+        at: clock.now(),
+        delivered: false,
+        reason: "network_error",
+        detail: "channel not configured",
+      };
+      report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended");
+      return;
+    }
+    const text = renderOtpText(this.deps.otpTemplate ?? DEFAULT_OTP_TEMPLATE, {
+      app: this.deps.appName ?? "flashverify",
+      code,
+      ttlMs: attempt.expiresAt - (attempt.dialedAt ?? attempt.createdAt),
+    });
+    channel.send(
+      { attemptId: attempt.id, to: attempt.channel === "email" ? (v.email as string) : v.phone, code, text },
+      {
+        accepted: (at, ids) => report(v.id, (cur) => markSent(cur, attempt.id, at, ids), "message sent"),
+        ended: (outcome) => report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended"),
+      },
+    );
+  }
+}
+
+function messageOutcome(o: MessageOutcome): AttemptOutcome {
+  return { at: o.at, delivered: o.delivered, reason: o.reason, sipCode: null, detail: o.detail };
+}

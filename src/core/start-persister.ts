@@ -1,0 +1,187 @@
+/**
+ * The persist step of a start: writes the verification exactly as its screened plan says, with its first attempt,
+ * its CLI lease and its events, in one transaction, and says what the dispatcher is to send. It takes the plan as
+ * it was screened and changes none of it: the first step, its channel and its pool are the plan's.
+ */
+import type { CallerIdAllocator } from "./caller-id-allocator.js";
+import { type CodeHasher, hashToken } from "./codes.js";
+import { err, ok, type Result } from "./errors.js";
+import { newId } from "./ids.js";
+import { cliPrefix } from "./pool.js";
+import type { IdempotencyRecord, NewVerification, Store } from "./ports.js";
+import { sendCost } from "./rate-card.js";
+import type { StartPlan, StartRequest } from "./start-planner.js";
+import type { Steps } from "./steps.js";
+import type { Attempt, DomainEvent, RiskAssessment, Verification } from "./types.js";
+import {
+  flashcallAttempt,
+  newBlockedVerification,
+  newVerification,
+  nextWake,
+  openStep,
+  type PendingSend,
+  skipStep,
+  startedEvents,
+} from "./verification.js";
+import { stepReaches } from "./workflow.js";
+
+/** a lease outlives its verification's expiry by this much, so a crashed process cannot hold a CLI forever */
+const LEASE_GRACE_MS = 60_000;
+
+/** What the dispatcher sends for a new verification: nothing for a denied or shadow-blocked one. */
+export type FirstSend =
+  | { kind: "call"; attempt: Attempt; cli: string }
+  | { kind: "messages"; sends: PendingSend[] }
+  | { kind: "none" };
+
+export interface Created {
+  verification: Verification;
+  events: DomainEvent[];
+  send: FirstSend;
+}
+
+/** `idempotency_taken`: a concurrent request with the same Idempotency-Key created its verification first. */
+export type Persisted = Result<Created> | "idempotency_taken";
+
+export interface PersisterDeps {
+  store: Store;
+  hasher: CodeHasher;
+  allocator: CallerIdAllocator;
+  steps: Steps;
+  settings: { verificationTtlMs: number; flashcallMaxChecks: number; otpMaxChecks: number };
+  attemptDeadlineMs: number;
+}
+
+export class StartPersister {
+  constructor(private readonly deps: PersisterDeps) {}
+
+  /** The application's callback said deny: the verification is recorded ended, and nothing is sent. */
+  async denied(r: StartRequest, plan: StartPlan): Promise<Persisted> {
+    const blocked = newBlockedVerification({
+      ...this.request(r),
+      input: r.input,
+      reason: "denied_by_application",
+      settings: this.deps.settings,
+      workflow: [...plan.workflow],
+    });
+    return leaseless(
+      await this.create({ verification: blocked.verification, events: blocked.events }, r, { kind: "none" }),
+    );
+  }
+
+  async persist(r: StartRequest, plan: StartPlan, risk: RiskAssessment | null): Promise<Persisted> {
+    const { settings, steps } = this.deps;
+    const workflow = [...plan.workflow];
+    const hasFlashcall = workflow.some((step) => step.channel === "flashcall");
+    const draft = newVerification({
+      ...this.request(r),
+      workflow,
+      email: r.input.email ?? null,
+      maxChecks: hasFlashcall ? settings.flashcallMaxChecks : settings.otpMaxChecks,
+      expiresAt: r.now + Math.min(settings.verificationTtlMs, sum(workflow.map((step) => step.timeoutMs))),
+      risk,
+    });
+    const skipped: DomainEvent[] = [];
+    for (let i = 0; i < plan.first; i++) {
+      const reach = stepReaches(workflow[i]?.channel ?? "flashcall", r.destination);
+      skipped.push(skipStep(draft, { index: i, to: i + 1, reason: reach.ok ? "requested" : reach.reason, at: r.now }));
+    }
+    if (!plan.pool) {
+      const opened = steps.openMessageStep(draft, plan.first, null, r.now);
+      const events = [...startedEvents(opened.verification), ...skipped, ...opened.events];
+      const send: FirstSend = { kind: "messages", sends: opened.sends ?? [] };
+      return leaseless(await this.create({ verification: opened.verification, events }, r, send));
+    }
+    return this.persistCall(r, plan, draft, skipped, risk?.outcome === "shadow_block");
+  }
+
+  /** A flash call: leases a CLI of the plan's pool in the transaction that creates the verification. */
+  private async persistCall(
+    r: StartRequest,
+    plan: StartPlan,
+    draft: Verification,
+    skipped: DomainEvent[],
+    shadow: boolean,
+  ): Promise<Persisted> {
+    const { hasher, allocator } = this.deps;
+    const pool = plan.pool;
+    if (!pool) return err("INTERNAL", "a flash call was planned without a pool");
+    const attemptId = newId("att", r.now);
+    const persisted = await allocator.allocate(pool, r.phone.e164, ({ cli, cliKey }, lastCliKey) => {
+      const prefix = cliPrefix(cli, pool.codeLength);
+      // A shadow block answers like any start but sends nothing: its attempt holds no real CLI or code.
+      const attempt = flashcallAttempt({
+        id: attemptId,
+        verificationId: r.verificationId,
+        seq: 1,
+        pool,
+        cliKey: shadow ? `shadow_${attemptId}` : cliKey,
+        cliPrefix: prefix,
+        codeMac: hasher.codeMac(attemptId, shadow ? "shadow" : cli.slice(-pool.codeLength)),
+        cost: sendCost("flashcall", r.phone.country),
+        now: r.now,
+      });
+      // The attacker's odds: each check guesses among the pool numbers that share the prefix the pattern shows.
+      const guessProbability = draft.maxChecks / pool.codesSharing(prefix);
+      const opened = openStep(draft, { index: plan.first, attempt, at: r.now, guessProbability, reason: null, shadow });
+      const { verification } = opened;
+      const leased = verification.attempts.at(-1) as Attempt;
+      const send: FirstSend = shadow ? { kind: "none" } : { kind: "call", attempt: leased, cli };
+      return this.create(
+        {
+          verification,
+          events: [...startedEvents(verification), ...skipped, ...opened.events],
+          lease: {
+            poolId: pool.id,
+            cliKey: attempt.cliKey as string,
+            verificationId: r.verificationId,
+            expiresAt: verification.expiresAt + LEASE_GRACE_MS,
+          },
+          phoneLastCliKey: shadow ? (lastCliKey ?? (attempt.cliKey as string)) : cliKey,
+        },
+        r,
+        send,
+      );
+    });
+    return persisted ?? err("POOL_EXHAUSTED");
+  }
+
+  private request(r: StartRequest) {
+    const client = Object.keys(r.client).length > 0 ? r.client : undefined;
+    return {
+      id: r.verificationId,
+      applicationId: r.applicationId,
+      phone: r.phone,
+      input: { ...r.input, client },
+      clientTokenHash: hashToken(this.deps.hasher.clientToken(r.verificationId)),
+      now: r.now,
+    };
+  }
+
+  private async create(
+    write: Omit<NewVerification, "idempotency" | "wakeAt">,
+    r: StartRequest,
+    send: FirstSend,
+  ): Promise<Persisted | "cli_taken"> {
+    const idempotency: IdempotencyRecord | undefined = r.idempotency && {
+      ...r.idempotency,
+      applicationId: r.applicationId,
+      verificationId: r.verificationId,
+      createdAt: r.now,
+    };
+    const { verification } = write;
+    const wakeAt = nextWake(verification, this.deps.attemptDeadlineMs);
+    const created = await this.deps.store.createVerification({ ...write, idempotency, wakeAt });
+    if (created !== "created") return created;
+    return ok({ verification, events: write.events, send });
+  }
+}
+
+/** A write that holds no lease cannot find its CLI taken. */
+function leaseless(persisted: Persisted | "cli_taken"): Persisted {
+  return persisted === "cli_taken" ? err("INTERNAL", "a write without a lease found its CLI taken") : persisted;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
