@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { MessageChannelsConfig } from "./channels/config.js";
 import { validatePool } from "./core/pool.js";
+import { CHANNELS, type ChannelName } from "./core/types.js";
 import { parseAllowedClasses } from "./events/address-guard.js";
 import { fraudConfigShape } from "./fraud/settings.js";
 import { RoutesSchema, TrunksSchema, trunkConfigProblems } from "./sip/trunks/schema.js";
@@ -123,7 +124,7 @@ const ConfigSchema = z
           .map((x) => x.trim())
           .filter(Boolean)) {
           const [channel, seconds] = part.split(":");
-          if (!["flashcall", "sms", "whatsapp", "email"].includes(channel ?? "")) {
+          if (!(CHANNELS as readonly string[]).includes(channel ?? "")) {
             ctx.addIssue({ code: "custom", message: `unknown channel ${JSON.stringify(channel)}` });
             return z.NEVER;
           }
@@ -132,7 +133,7 @@ const ConfigSchema = z
             return z.NEVER;
           }
           steps.push({
-            channel: channel as "flashcall" | "sms" | "whatsapp" | "email",
+            channel: channel as ChannelName,
             timeout: seconds === undefined ? undefined : Number(seconds),
           });
         }

@@ -33,6 +33,7 @@ import { Metrics } from "./metrics/index.js";
 import { VirtualHandsets } from "./sandbox/handsets.js";
 import { VirtualInbox } from "./sandbox/inbox.js";
 import { VirtualSmsc } from "./sandbox/smsc.js";
+import { VirtualViber } from "./sandbox/viber.js";
 import { VirtualWhatsApp } from "./sandbox/whatsapp.js";
 import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "./sip/trunks/index.js";
 import { openStore } from "./storage/index.js";
@@ -138,9 +139,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const pools = new PoolRegistry(store);
   await pools.refresh();
 
-  // The virtual carrier: SIP handsets, an SMSC, WhatsApp's Cloud API and a mailbox, all on loopback. WhatsApp's
-  // delivery statuses are handed over in-process (its channel is created below).
-  const whatsappStatus: { receive?: (payload: Record<string, unknown>) => void } = {};
+  // The virtual carrier: SIP handsets, an SMSC, WhatsApp's Cloud API, Viber and a mailbox, all on loopback. The
+  // HTTP providers' delivery reports are handed over in-process, to the channels created below.
+  const messageChannels: Partial<Record<MessageChannelName, MessageChannel>> = {};
+  const sandboxReceipt = (channel: MessageChannelName) => (payload: Record<string, unknown>) =>
+    messageChannels[channel]?.handleReceipt?.(payload);
   const sandbox =
     config.SANDBOX === "on"
       ? {
@@ -152,17 +155,20 @@ export async function createServices(config: Config, overrides: ServiceOverrides
           whatsapp: await VirtualWhatsApp.create({
             address: config.SANDBOX_SIP_ADDRESS,
             port: 0,
-            onStatus: (payload) => whatsappStatus.receive?.(payload),
+            onStatus: sandboxReceipt("whatsapp"),
+          }),
+          viber: await VirtualViber.create({
+            address: config.SANDBOX_SIP_ADDRESS,
+            port: 0,
+            onStatus: sandboxReceipt("viber"),
           }),
           inbox: await VirtualInbox.create({ address: config.SANDBOX_SIP_ADDRESS, port: config.SANDBOX_SMTP_PORT }),
         }
       : null;
-  const messageChannels: Partial<Record<MessageChannelName, MessageChannel>> = {};
   for (const [name, create] of Object.entries(MESSAGE_CHANNELS)) {
     const channel = create(config, sandbox);
     if (channel) messageChannels[name as MessageChannelName] = channel;
   }
-  whatsappStatus.receive = (payload) => messageChannels.whatsapp?.handleReceipt?.(payload);
   const defaultWorkflow: WorkflowStep[] = config.WORKFLOW.map((step) => {
     if (step.channel !== "flashcall" && !messageChannels[step.channel]) {
       throw new Error(`WORKFLOW: the ${step.channel} channel is not configured`);
@@ -335,6 +341,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       await sandbox?.handsets.close();
       await sandbox?.smsc.close();
       await sandbox?.whatsapp.close();
+      await sandbox?.viber.close();
       await sandbox?.inbox.close();
       await redis?.close();
       await store.close();

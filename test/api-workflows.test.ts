@@ -29,7 +29,7 @@ const check = (id: string, code: string, token?: string) =>
   t.app.inject({ method: "POST", url: `/v1/verifications/${id}/check`, headers: auth(token), payload: { code } });
 
 /** The code in the newest message of a channel on the virtual handset. */
-async function codeOnPhone(phone: string, channel: "sms" | "whatsapp"): Promise<string> {
+async function codeOnPhone(phone: string, channel: "sms" | "whatsapp" | "viber"): Promise<string> {
   return eventually(async () => {
     const res = await t.app.inject({ method: "GET", url: `/sandbox/phones/${encodeURIComponent(phone)}` });
     const message = (res.json().messages as Json[]).find((m) => m.channel === channel);
@@ -215,7 +215,7 @@ describe("POST /bat/messagelist (the flash-call provider's message-list API)", (
     expect(busy.pattern).toMatch(/^\+4420794\d\*{4}$/);
     expect(busy.callerId).toBe(busy.pattern);
     expect(plain).toMatchObject({ status: "accepted", ttl: 60 });
-    expect(viber).toMatchObject({ status: "rejected", messageId: null, error: { code: "CHANNEL_NOT_CONFIGURED" } });
+    expect(viber).toMatchObject({ status: "accepted", to: "447400140002", pattern: null });
     expect(bad).toMatchObject({ status: "rejected", error: { code: "INVALID_PHONE_NUMBER" } });
 
     // The busy flash call falls back to the SMS, whose code verifies the message through the v1 API.
@@ -226,6 +226,50 @@ describe("POST /bat/messagelist (the flash-call provider's message-list API)", (
       { channel: "flashcall", timeout: 60 },
       { channel: "sms", timeout: 120 },
     ]);
+  });
+
+  it("runs the providers' cascade flashcall -> viber_otp -> sms: Viber when the call fails, SMS when Viber fails too", async () => {
+    const cascade = (to: string) => ({
+      to,
+      type: "flashcall",
+      fallbacks: [
+        { to, type: "viber_otp", ttl: 120 },
+        { to, type: "sms", ttl: 120 },
+      ],
+    });
+    // 0486: the handset is busy, Viber delivers. 0404: the number does not exist on the phone network nor on Viber.
+    const res = await post({ messages: [cascade("447400140486"), cascade("447400140404")] });
+    expect(res.statusCode, res.body).toBe(200);
+    const [onViber, onSms] = res.json().messages;
+    expect(onViber).toMatchObject({ status: "accepted" });
+    expect(onSms).toMatchObject({ status: "accepted" });
+
+    const viberCode = await codeOnPhone("+447400140486", "viber");
+    expect((await check(onViber.messageId, viberCode)).json()).toMatchObject({ status: "verified" });
+    // Viber's signed `delivered` callback follows the message.
+    const viaViber = await eventually(async () => {
+      const read = await get(onViber.messageId);
+      return read.attempts[1]?.status === "delivered" ? read : undefined;
+    });
+    expect(viaViber.attempts.map((a: Json) => [a.channel, a.status, a.reason])).toEqual([
+      ["flashcall", "failed", "busy"],
+      ["viber", "delivered", "delivered"],
+    ]);
+    expect(viaViber).toMatchObject({ status: "verified", channel: "viber" });
+
+    const smsCode = await codeOnPhone("+447400140404", "sms");
+    expect((await check(onSms.messageId, smsCode)).json()).toMatchObject({ status: "verified" });
+    const viaSms = await eventually(async () => {
+      const read = await get(onSms.messageId);
+      return read.attempts[2]?.status === "delivered" ? read : undefined;
+    });
+    expect(viaSms.attempts.map((a: Json) => [a.channel, a.status, a.reason])).toEqual([
+      ["flashcall", "failed", "not_found"],
+      ["viber", "failed", "undeliverable"],
+      ["sms", "delivered", "delivered"],
+    ]);
+    const onPhone = await t.app.inject({ method: "GET", url: "/sandbox/phones/%2B447400140404" });
+    expect((onPhone.json().messages as Json[]).map((m) => m.channel)).toEqual(["sms"]);
   });
 
   it("refuses a flash call ttl above 120 s, and a wrong key, with clear errors and nothing sent", async () => {

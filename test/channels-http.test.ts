@@ -9,8 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmailSender } from "../src/channels/email/index.js";
 import type { MessageOutcome, MessageSender } from "../src/channels/message-channel.js";
 import { createTwilioSmsSender } from "../src/channels/sms-http/twilio.js";
+import { createViberSender, verifyViberSignature, viberSignature } from "../src/channels/viber/index.js";
+
+const viberSignatureOf = (raw: string) => viberSignature(raw, "viber-test-token");
+
 import { createWhatsAppSender, verifyWhatsAppSignature } from "../src/channels/whatsapp/index.js";
 import { VirtualInbox } from "../src/sandbox/inbox.js";
+import { VirtualViber } from "../src/sandbox/viber.js";
 import { VirtualWhatsApp } from "../src/sandbox/whatsapp.js";
 
 interface Sent {
@@ -190,6 +195,72 @@ describe("WhatsApp authentication templates against the sandbox Cloud API", () =
     });
     expect((await send(wrong, "+447400123456", "1")).outcome).toMatchObject({ reason: "rejected" });
     await wrong.close();
+  });
+});
+
+describe("Viber OTP against the sandbox's Viber Business Messages stand-in", () => {
+  let viber: VirtualViber;
+  let receiver: Server;
+  let sender: MessageSender;
+  const signatures: boolean[] = [];
+
+  beforeAll(async () => {
+    receiver = createServer(async (request, response) => {
+      const raw = await body(request);
+      signatures.push(
+        verifyViberSignature(raw, request.headers["x-viber-content-signature"] as string, "viber-test-token"),
+      );
+      sender.handleReceipt?.(JSON.parse(raw));
+      response.writeHead(200).end();
+    });
+    const webhookUrl = `${await listen(receiver, "127.0.0.191")}/hooks/viber`;
+    viber = await VirtualViber.create({
+      address: "127.0.0.190",
+      authToken: "viber-test-token",
+      webhookUrl,
+      statusDelayMs: 10,
+    });
+    sender = createViberSender({ baseUrl: viber.baseUrl, authToken: viber.authToken, sender: "Acme", ttlSeconds: 60 });
+  });
+  afterAll(async () => {
+    await sender.close();
+    await viber.close();
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+
+  it("delivers the text to the handset under the sender name and hears the signed delivered callback", async () => {
+    const sent = await send(sender, "+447400123456", "482913", "Your Acme code is 482913");
+    expect(sent.accepted?.[0]).toMatch(/^\d+$/);
+    expect(sent.outcome).toMatchObject({ delivered: true, reason: "delivered", detail: "delivered" });
+    expect(viber.messages("+447400123456")[0]).toMatchObject({
+      channel: "viber",
+      from: "Acme",
+      text: "Your Acme code is 482913",
+    });
+    expect(signatures).toEqual([true]);
+  });
+
+  it("reports a number that is not on Viber at once, and a failed callback later", async () => {
+    const refused = await send(sender, "+447400120499", "1");
+    expect(refused).toMatchObject({ accepted: null, outcome: { reason: "undeliverable" } });
+    expect(refused.outcome.detail).toContain("status 6");
+    const failed = await send(sender, "+447400120498", "1");
+    expect(failed.accepted).toHaveLength(1);
+    expect(failed.outcome).toMatchObject({ reason: "undeliverable", detail: "Message undeliverable" });
+    expect(viber.messages("+447400120498")).toEqual([]);
+  });
+
+  it("is refused with a wrong token, and a callback with a forged signature does not verify", async () => {
+    const wrong = createViberSender({ baseUrl: viber.baseUrl, authToken: "nope", sender: "Acme" });
+    const refused = await send(wrong, "+447400123456", "1");
+    expect(refused.outcome).toMatchObject({ reason: "rejected" });
+    expect(refused.outcome.detail).toContain("status 2");
+    await wrong.close();
+    const raw = JSON.stringify({ event: "delivered", message_token: "1" });
+    expect(verifyViberSignature(raw, "00".repeat(32), "viber-test-token")).toBe(false);
+    expect(verifyViberSignature(`${raw} `, viberSignatureOf(raw), "viber-test-token")).toBe(false);
+    expect(verifyViberSignature(raw, viberSignatureOf(raw), "viber-test-token")).toBe(true);
   });
 });
 

@@ -7,6 +7,7 @@ import { cliFilter } from "../core/matching.js";
 import { maskedPattern } from "../core/pool.js";
 import { sendCost } from "../core/rate-card.js";
 import type { Attempt, Verification } from "../core/types.js";
+import { CHANNELS, MESSAGE_CHANNELS } from "../core/types.js";
 import { attemptsRemaining } from "../core/verification.js";
 import type { PublicEvent } from "../events/catalogue.js";
 
@@ -18,10 +19,10 @@ export const FlashcallView = z.object({
   cli_filter: z.string().describe("regular expression matching the caller ID in international or national form"),
 });
 
-const CHANNEL = z.enum(["flashcall", "sms", "whatsapp", "email"]);
+const CHANNEL = z.enum(CHANNELS);
 
 export const MessageView = z.object({
-  channel: z.enum(["sms", "whatsapp", "email"]),
+  channel: z.enum(MESSAGE_CHANNELS),
   code_length: z.number().int().describe("digits of the code the message carries"),
 });
 

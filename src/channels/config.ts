@@ -71,6 +71,15 @@ export const MessageChannelsConfig = {
   /** checks the X-Hub-Signature-256 of status webhooks */
   WHATSAPP_APP_SECRET: z.string().min(1).optional(),
 
+  /** the Viber Business Messages service's auth token (turns the Viber channel on) */
+  VIBER_AUTH_TOKEN: z.string().min(1).optional(),
+  /** the sender name users see in Viber, as registered; default "Verify" */
+  VIBER_SENDER: z.string().min(1).max(28).default("Verify"),
+  /** seconds Viber keeps trying to deliver an OTP (30-86400); default 120 */
+  VIBER_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(120),
+  /** default https://chatapi.viber.com/pa */
+  VIBER_BASE_URL: z.url().optional(),
+
   EMAIL_SMTP_HOST: z.string().min(1).optional(),
   EMAIL_SMTP_PORT: port.default(587),
   /** TLS from the start (port 465); default off (STARTTLS when offered) */

@@ -7,16 +7,19 @@ import type { Config } from "../config.js";
 import type { MessageChannel } from "../core/ports.js";
 import type { VirtualInbox } from "../sandbox/inbox.js";
 import type { VirtualSmsc } from "../sandbox/smsc.js";
+import type { VirtualViber } from "../sandbox/viber.js";
 import type { VirtualWhatsApp } from "../sandbox/whatsapp.js";
 import { createEmailSender } from "./email/index.js";
 import { createHttpSmsSender } from "./sms-http/index.js";
 import { createTwilioSmsSender } from "./sms-http/twilio.js";
 import { createSmppSmsSender } from "./sms-smpp/index.js";
+import { createViberSender } from "./viber/index.js";
 import { createWhatsAppSender } from "./whatsapp/index.js";
 
 export interface SandboxCarrier {
   smsc: VirtualSmsc;
   whatsapp: VirtualWhatsApp;
+  viber: VirtualViber;
   inbox: VirtualInbox;
 }
 
@@ -25,6 +28,7 @@ type Factory = (config: Config, sandbox: SandboxCarrier | null) => MessageChanne
 export const MESSAGE_CHANNELS = {
   sms: smsChannel,
   whatsapp: whatsappChannel,
+  viber: viberChannel,
   email: emailChannel,
 } satisfies Record<string, Factory>;
 
@@ -86,6 +90,17 @@ function whatsappChannel(config: Config, sandbox: SandboxCarrier | null): Messag
     templateName: config.WHATSAPP_TEMPLATE,
     languageCode: config.WHATSAPP_LANGUAGE,
   });
+}
+
+function viberChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
+  const endpoint = config.VIBER_AUTH_TOKEN
+    ? { authToken: config.VIBER_AUTH_TOKEN, ...(config.VIBER_BASE_URL ? { baseUrl: config.VIBER_BASE_URL } : {}) }
+    : sandbox
+      ? { authToken: sandbox.viber.authToken, baseUrl: sandbox.viber.baseUrl }
+      : null;
+  return endpoint
+    ? createViberSender({ ...endpoint, sender: config.VIBER_SENDER, ttlSeconds: config.VIBER_TTL_SECONDS })
+    : null;
 }
 
 function emailChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {

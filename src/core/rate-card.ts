@@ -49,6 +49,15 @@ export const RATE_CARD: RateCard = {
     GB: 0.0358,
     [DEFAULT_RATE_KEY]: 0.08,
   },
+  viber: {
+    US: 0.012,
+    BR: 0.0125,
+    IT: 0.0372,
+    DE: 0.0406,
+    JP: 0.0388,
+    GB: 0.0328,
+    [DEFAULT_RATE_KEY]: 0.045,
+  },
   email: { [DEFAULT_RATE_KEY]: 0.0001 },
 };
 

@@ -3,8 +3,11 @@
 export type VerificationStatus = "pending" | "verified" | "failed" | "expired" | "canceled";
 export const FINAL_STATUSES: ReadonlySet<VerificationStatus> = new Set(["verified", "failed", "expired", "canceled"]);
 
-/** The channels a workflow step can use (see workflow.ts). */
-export type ChannelName = "flashcall" | "sms" | "whatsapp" | "email";
+/** The channels a workflow step can use (see workflow.ts): the one list every schema and table derives from. */
+export const CHANNELS = ["flashcall", "sms", "whatsapp", "viber", "email"] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+/** The channels that carry the code in a message (everything but calls). */
+export const MESSAGE_CHANNELS = ["sms", "whatsapp", "viber", "email"] as const satisfies readonly ChannelName[];
 
 /**
  * `dialing` INVITE sent, or message being submitted (stored so in the transaction that creates the attempt);

@@ -4,8 +4,10 @@
  * failed for good (move on at once instead of waiting out its timeout), and which steps a number cannot take.
  */
 
-export const CHANNELS = ["flashcall", "sms", "whatsapp", "email"] as const;
-export type WorkflowChannel = (typeof CHANNELS)[number];
+import { CHANNELS, type ChannelName } from "./types.js";
+
+export { CHANNELS };
+export type WorkflowChannel = ChannelName;
 
 export interface WorkflowStep {
   channel: WorkflowChannel;
@@ -18,6 +20,7 @@ export const DEFAULT_STEP_TIMEOUT_MS: Readonly<Record<WorkflowChannel, number>> 
   flashcall: 60_000,
   sms: 120_000,
   whatsapp: 120_000,
+  viber: 120_000,
   email: 300_000,
 };
 
@@ -46,7 +49,7 @@ export function endedForGood(channel: WorkflowChannel, delivered: boolean, reaso
 
 /** Number types (libphonenumber-js) a flash call can reach: it needs a phone whose call log an app can read. */
 const FLASHCALL_TYPES = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE"]);
-/** Types that take an SMS or WhatsApp message. */
+/** Types that take an SMS, WhatsApp or Viber message. */
 const MESSAGE_TYPES = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP"]);
 
 /**

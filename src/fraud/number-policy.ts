@@ -25,6 +25,7 @@ export const DEFAULT_NUMBER_TYPES: Readonly<Record<ChannelName, readonly string[
   flashcall: ["MOBILE", "FIXED_LINE_OR_MOBILE"],
   sms: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP"],
   whatsapp: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP"],
+  viber: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP"],
   // An email step still verifies a phone number: any type a person can own.
   email: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP", "FIXED_LINE"],
 };

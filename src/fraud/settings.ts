@@ -183,6 +183,7 @@ const micros = (usdAmount: number): number | null => (usdAmount > 0 ? Math.round
 const MESSAGE_NUMBER_POLICIES = {
   sms: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.sms) },
   whatsapp: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.whatsapp) },
+  viber: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.viber) },
   email: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.email) },
 };
 

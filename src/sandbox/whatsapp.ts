@@ -9,23 +9,21 @@
  * - `0498`: accepted, then a `failed` status with error 131026 (message undeliverable)
  * - anything else: accepted, shown on the handset, then `delivered`
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { whatsappSignature } from "../channels/whatsapp/index.js";
+import {
+  listen,
+  postReport,
+  readBody,
+  replyJson,
+  type SandboxMessage,
+  VirtualProvider,
+  type VirtualProviderOptions,
+} from "./virtual-provider.js";
 
-export interface SandboxWhatsAppMessage {
-  channel: "whatsapp";
-  from: string;
-  to: string;
-  text: string;
-  receivedAt: number;
-}
+export type SandboxWhatsAppMessage = SandboxMessage<"whatsapp">;
 
-export interface VirtualWhatsAppOptions {
-  /** Default "127.0.0.2". */
-  address?: string;
-  /** Default 0 (ephemeral). */
-  port?: number;
+export interface VirtualWhatsAppOptions extends VirtualProviderOptions {
   accessToken?: string;
   appSecret?: string;
   /** The business name shown as the sender. Default "flashverify sandbox". */
@@ -34,68 +32,35 @@ export interface VirtualWhatsAppOptions {
   webhookUrl?: string;
   /** Hands status payloads to a receiver in this process instead (the embedded sandbox). */
   onStatus?: (payload: Record<string, unknown>) => void;
-  statusDelayMs?: number;
-  maxMessagesPerPhone?: number;
-  now?: () => number;
 }
 
-const MAX_BODY = 64 * 1024;
-
-export class VirtualWhatsApp {
-  readonly local: { address: string; port: number };
+export class VirtualWhatsApp extends VirtualProvider<"whatsapp"> {
   readonly accessToken: string;
   readonly appSecret: string;
   private webhookUrl: string | undefined;
-  private readonly phones = new Map<string, SandboxWhatsAppMessage[]>();
-  private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 1;
 
   static async create(options: VirtualWhatsAppOptions = {}): Promise<VirtualWhatsApp> {
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port ?? 0, options.address ?? "127.0.0.2", () => resolve());
-    });
-    return new VirtualWhatsApp(server, options);
+    return new VirtualWhatsApp(await listen(options), options);
   }
 
   private constructor(
-    private readonly server: Server,
+    server: Awaited<ReturnType<typeof listen>>,
     private readonly options: VirtualWhatsAppOptions,
   ) {
-    const { address, port } = server.address() as AddressInfo;
-    this.local = { address, port };
+    super(server, options);
     this.accessToken = options.accessToken ?? "sandbox-token";
     this.appSecret = options.appSecret ?? "sandbox-app-secret";
     this.webhookUrl = options.webhookUrl;
-    server.on("request", (request, response) => void this.handle(request, response));
-  }
-
-  get baseUrl(): string {
-    return `http://${this.local.address}:${this.local.port}`;
   }
 
   setWebhookUrl(url: string): void {
     this.webhookUrl = url;
   }
 
-  /** Messages a phone received, newest first. */
-  messages(phone: string): SandboxWhatsAppMessage[] {
-    return [...(this.phones.get(phone) ?? [])].reverse();
-  }
-
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-    };
+  protected async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const error = (status: number, code: number, message: string) =>
-      reply(status, { error: { message, type: "OAuthException", code, fbtrace_id: "sandbox" } });
+      replyJson(response, status, { error: { message, type: "OAuthException", code, fbtrace_id: "sandbox" } });
     if (request.method !== "POST" || !/^\/v\d+\.\d+\/[^/]+\/messages$/.test(request.url ?? "")) {
       return error(404, 100, "Unsupported post request");
     }
@@ -122,7 +87,7 @@ export class VirtualWhatsApp {
     }
     if (to.endsWith("0499")) return error(400, 131030, "Recipient phone number not in allowed list");
     const id = `wamid.sandbox${(this.nextId++).toString().padStart(12, "0")}`;
-    reply(200, {
+    replyJson(response, 200, {
       messaging_product: "whatsapp",
       contacts: [{ input: body.to, wa_id: to.slice(1) }],
       messages: [{ id }],
@@ -134,7 +99,7 @@ export class VirtualWhatsApp {
         from: this.options.businessName ?? "flashverify sandbox",
         to,
         text: `${code} is your verification code. For your security, do not share this code.`,
-        receivedAt: (this.options.now ?? Date.now)(),
+        receivedAt: this.now(),
       });
     }
     this.later(() => this.postStatus(id, to, "sent"));
@@ -146,14 +111,6 @@ export class VirtualWhatsApp {
         failed ? [{ code: 131026, title: "Message undeliverable" }] : undefined,
       ),
     );
-  }
-
-  private later(task: () => Promise<void>): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void task();
-    }, this.options.statusDelayMs ?? 50);
-    this.timers.add(timer);
   }
 
   private async postStatus(id: string, to: string, status: string, errors?: unknown[]): Promise<void> {
@@ -187,26 +144,9 @@ export class VirtualWhatsApp {
       this.options.onStatus(JSON.parse(payload));
       return;
     }
-    try {
-      await fetch(this.webhookUrl as string, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-hub-signature-256": whatsappSignature(payload, this.appSecret),
-        },
-        body: payload,
-        signal: AbortSignal.timeout(5000),
-      });
-    } catch {
-      // A receiver that is down misses the status, as with Meta after its retries.
-    }
-  }
-
-  private store(message: SandboxWhatsAppMessage): void {
-    const list = this.phones.get(message.to) ?? [];
-    list.push(message);
-    if (list.length > (this.options.maxMessagesPerPhone ?? 20)) list.shift();
-    this.phones.set(message.to, list);
+    await postReport(this.webhookUrl as string, payload, {
+      "x-hub-signature-256": whatsappSignature(payload, this.appSecret),
+    });
   }
 }
 
@@ -217,15 +157,4 @@ function bodyParameter(template: { components?: unknown } | undefined): string |
     if (typeof text === "string" && text.length > 0 && text.length <= 15) return text;
   }
   return null;
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error("body too large");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

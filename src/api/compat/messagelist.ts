@@ -9,7 +9,8 @@
  *   which would hand the code to whoever reads the response before the call arrives.
  * - The caller ID comes from our pool, so `messageData.callerId` is not honoured; `from` and `text` are not used
  *   either (the SMS sender is SMS_SENDER, the text OTP_TEMPLATE, so that only the server knows the code).
- * - `viber_otp` is not offered yet: such a message is answered `rejected` with the reason.
+ * - `viber_otp` is our Viber channel (the text is our template, as for SMS); where Viber is not configured the start
+ *   is refused like any workflow naming an unconfigured channel.
  */
 import { z } from "zod";
 import { newId } from "../../core/ids.js";
@@ -59,10 +60,10 @@ const Answer = z.object({
   ),
 });
 
-const CHANNEL: Record<z.infer<typeof Step>["type"], ChannelName | null> = {
+const CHANNEL: Record<z.infer<typeof Step>["type"], ChannelName> = {
   flashcall: "flashcall",
   sms: "sms",
-  viber_otp: null,
+  viber_otp: "viber",
 };
 
 export const registerMessagelist: RouteRegistration = (app, services) => {
@@ -91,12 +92,7 @@ export const registerMessagelist: RouteRegistration = (app, services) => {
         const steps = [message, ...(message.fallbacks ?? [])];
         const to = /^\d+$/.test(message.to) ? `+${message.to}` : message.to;
         const ttl = message.ttl ?? (message.type === "flashcall" ? services.config.FLASHCALL_TTL_SECONDS : 120);
-        const unsupported = steps.find((step) => CHANNEL[step.type] === null);
-        if (unsupported) {
-          answers.push(rejected(message.to, ttl, "CHANNEL_NOT_CONFIGURED", `${unsupported.type} is not offered`));
-          continue;
-        }
-        const workflow = steps.map((step) => ({ channel: CHANNEL[step.type] as ChannelName, timeout: step.ttl }));
+        const workflow = steps.map((step) => ({ channel: CHANNEL[step.type], timeout: step.ttl }));
         const started = await services.verifications.start(applicationId, { phone: to, workflow });
         if (!started.ok) {
           answers.push(rejected(message.to, ttl, started.error.code, started.error.message ?? started.error.code));

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_APPLICATION_ID } from "../../core/api-keys.js";
+import { MESSAGE_CHANNELS } from "../../core/types.js";
 import { HttpError } from "../errors.js";
 import { type RouteRegistration, unwrap } from "../route-kit.js";
 import { clientVerificationView, ErrorView, VerificationView } from "../views.js";
@@ -14,7 +15,7 @@ const Body = z
   .object({
     phone: z.string().min(1).max(64).describe("the number to verify, E.164"),
     fallback: z
-      .enum(["sms", "whatsapp", "email"])
+      .enum(MESSAGE_CHANNELS)
       .default("sms")
       .describe("the channel after the flash call when it cannot reach the phone, or on request"),
     email: z.email().max(254).optional().describe("the address of the email fallback"),

@@ -19,7 +19,12 @@ const Phone = z.object({
     }),
   ),
   messages: z.array(
-    z.object({ channel: z.enum(["sms", "whatsapp"]), from: z.string(), text: z.string(), received_at: z.string() }),
+    z.object({
+      channel: z.enum(["sms", "whatsapp", "viber"]),
+      from: z.string(),
+      text: z.string(),
+      received_at: z.string(),
+    }),
   ),
 });
 
@@ -54,7 +59,11 @@ export const registerSandboxPhones: RouteRegistration = (app, services) => {
           received_at: new Date(c.receivedAt).toISOString(),
           result: c.result,
         })),
-        messages: [...sandbox.smsc.messages(phone.e164), ...sandbox.whatsapp.messages(phone.e164)]
+        messages: [
+          ...sandbox.smsc.messages(phone.e164),
+          ...sandbox.whatsapp.messages(phone.e164),
+          ...sandbox.viber.messages(phone.e164),
+        ]
           .sort((a, b) => b.receivedAt - a.receivedAt)
           .map((m) => ({
             channel: m.channel,

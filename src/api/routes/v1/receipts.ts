@@ -5,14 +5,17 @@
  * app secret is configured. GET answers WhatsApp's subscription handshake with the same token.
  */
 import { timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { verifyViberSignature } from "../../../channels/viber/index.js";
 import { verifyWhatsAppSignature } from "../../../channels/whatsapp/index.js";
+import { MESSAGE_CHANNELS } from "../../../core/types.js";
 import { sendError } from "../../errors.js";
 import type { RouteRegistration } from "../../route-kit.js";
 import { ErrorView } from "../../views.js";
 
-const Params = z.object({ channel: z.enum(["sms", "whatsapp", "email"]), token: z.string().min(1).max(200) });
+const Params = z.object({ channel: z.enum(MESSAGE_CHANNELS), token: z.string().min(1).max(200) });
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -23,6 +26,21 @@ function sameToken(given: string, expected: string): boolean {
 export const registerReceipts: RouteRegistration = (app, services) => {
   const token = services.config.RECEIPTS_TOKEN;
   if (!token) return;
+  const { WHATSAPP_APP_SECRET: whatsappSecret, VIBER_AUTH_TOKEN: viberToken } = services.config;
+  const header = (headers: IncomingHttpHeaders, name: string) => {
+    const value = headers[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  /** WhatsApp's body signature when its app secret is configured; Viber's always (its token is the key). */
+  const signedAsExpected = (channel: string, body: string, headers: IncomingHttpHeaders): boolean => {
+    if (channel === "whatsapp" && whatsappSecret) {
+      return verifyWhatsAppSignature(body, header(headers, "x-hub-signature-256"), whatsappSecret);
+    }
+    if (channel === "viber" && viberToken) {
+      return verifyViberSignature(body, header(headers, "x-viber-content-signature"), viberToken);
+    }
+    return true;
+  };
   const raw = new WeakMap<object, string>();
 
   app.register(async (plugin) => {
@@ -58,18 +76,8 @@ export const registerReceipts: RouteRegistration = (app, services) => {
         if (!sameToken(request.params.token, token)) return sendError(reply, { code: "UNAUTHORIZED" });
         const channel = services.messageChannels[request.params.channel];
         if (!channel?.handleReceipt) return sendError(reply, { code: "NOT_FOUND" });
-        const secret = services.config.WHATSAPP_APP_SECRET;
-        if (request.params.channel === "whatsapp" && secret) {
-          const signature = request.headers["x-hub-signature-256"];
-          if (
-            !verifyWhatsAppSignature(
-              raw.get(request) ?? "",
-              typeof signature === "string" ? signature : undefined,
-              secret,
-            )
-          ) {
-            return sendError(reply, { code: "UNAUTHORIZED" });
-          }
+        if (!signedAsExpected(request.params.channel, raw.get(request) ?? "", request.headers)) {
+          return sendError(reply, { code: "UNAUTHORIZED" });
         }
         const body = request.body;
         if (!body || typeof body !== "object" || Array.isArray(body))

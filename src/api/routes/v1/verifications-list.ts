@@ -1,5 +1,6 @@
 /** GET /v1/verifications: the application's verifications, newest first, filtered and paged (the dashboard's feed). */
 import { z } from "zod";
+import { CHANNELS } from "../../../core/types.js";
 import { listVerifications } from "../../../core/verification-list.js";
 import { applicationOf, authenticate } from "../../auth.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
@@ -8,7 +9,7 @@ import { commonErrors, ErrorView, VerificationView, verificationView } from "../
 const Query = z
   .object({
     status: z.enum(["pending", "verified", "failed", "expired", "canceled"]).optional(),
-    channel: z.enum(["flashcall", "sms", "whatsapp", "email"]).optional().describe("had an attempt on this channel"),
+    channel: z.enum(CHANNELS).optional().describe("had an attempt on this channel"),
     country: z
       .string()
       .regex(/^[A-Z]{2}$/)

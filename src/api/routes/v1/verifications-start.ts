@@ -1,5 +1,6 @@
 /** POST /v1/verifications: start verifying a phone number: a flash call, or the steps of a workflow. */
 import { z } from "zod";
+import { CHANNELS } from "../../../core/types.js";
 import { applicationOf, authenticate } from "../../auth.js";
 import { HttpError } from "../../errors.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
@@ -19,7 +20,7 @@ const Body = z
       .array(
         z
           .object({
-            channel: z.enum(["flashcall", "sms", "whatsapp", "email"]),
+            channel: z.enum(CHANNELS),
             timeout: z
               .number()
               .int()
