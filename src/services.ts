@@ -12,10 +12,10 @@ import { Applications } from "./core/applications.js";
 import { CodeHasher } from "./core/codes.js";
 import { newSecret } from "./core/ids.js";
 import { OperatorStats } from "./core/operator-stats.js";
-import type { OperatorStore } from "./core/operator-store.js";
 import { PoolAdmin } from "./core/pool-admin.js";
 import { PoolRegistry } from "./core/pool-registry.js";
-import { type Clock, type MessageChannel, type Store, systemClock } from "./core/ports.js";
+import { type Clock, type MessageChannel, systemClock } from "./core/ports.js";
+import { SinchCredentials } from "./core/sinch-credentials.js";
 import type { WorkflowStep } from "./core/types.js";
 import { VerificationService } from "./core/verification-service.js";
 import { DEFAULT_STEP_TIMEOUT_MS } from "./core/workflow.js";
@@ -25,7 +25,6 @@ import { EventLog } from "./events/event-log.js";
 import { RedisEventHub } from "./events/redis-event-hub.js";
 import { TimerWorker } from "./events/timer-worker.js";
 import { WebhookEndpoints } from "./events/webhook-endpoints.js";
-import type { WebhookStore } from "./events/webhook-store.js";
 import { WebhookWorker } from "./events/webhook-worker.js";
 import { createFraudControls, type FraudControls } from "./fraud/index.js";
 import type { LimiterBackend } from "./fraud/limiter.js";
@@ -36,16 +35,17 @@ import { VirtualSmsc } from "./sandbox/smsc.js";
 import { VirtualViber } from "./sandbox/viber.js";
 import { VirtualWhatsApp } from "./sandbox/whatsapp.js";
 import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "./sip/trunks/index.js";
-import { openStore } from "./storage/index.js";
-import type { OperationalStatsSource } from "./storage/operational-stats.js";
+import { type AppStore, openStore } from "./storage/index.js";
 import { openRedis } from "./storage/redis.js";
 import { lockDatabaseForServer } from "./storage/server-lock.js";
 
 export interface Services {
   config: Config;
   clock: Clock;
-  store: Store & WebhookStore & OperatorStore & OperationalStatsSource;
+  store: AppStore;
   apiKeys: ApiKeys;
+  /** Sinch credential pairs, for the Sinch-compatible Verification API */
+  sinchCredentials: SinchCredentials;
   /** applications, and which of them is the operator's */
   applications: Applications;
   pools: PoolRegistry;
@@ -122,6 +122,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const hasher = new CodeHasher(secret);
 
   const apiKeys = new ApiKeys(store, clock);
+  const sinchCredentials = new SinchCredentials(store.sinch, clock, secret);
   await store.ensureApplication({ id: DEFAULT_APPLICATION_ID, name: "default", createdAt: clock.now() });
   if (config.FLASHVERIFY_API_KEY) await apiKeys.register(DEFAULT_APPLICATION_ID, config.FLASHVERIFY_API_KEY, "env");
 
@@ -290,6 +291,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     clock,
     store,
     apiKeys,
+    sinchCredentials,
     applications: new Applications(store, apiKeys, clock),
     pools,
     poolAdmin: new PoolAdmin({

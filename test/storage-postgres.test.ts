@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { runStoreConformance, verification } from "../src/storage/conformance.js";
 import { openPostgresStore } from "../src/storage/postgres.js";
+import { runSinchStoreConformance } from "../src/storage/sinch-conformance.js";
 import {
   openTestPostgresStore,
   POSTGRES_URL,
@@ -17,6 +18,7 @@ import {
 const available = postgresAvailable();
 describe.skipIf(!available)("PostgreSQL", () => {
   runStoreConformance("postgres", openTestPostgresStore);
+  runSinchStoreConformance("postgres", openTestPostgresStore);
 
   it("writes the creates of one turn together, and a write that fails fails alone", async () => {
     const store = await openTestPostgresStore();

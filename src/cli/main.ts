@@ -15,8 +15,9 @@ const USAGE = `usage: flashverify <command>
 
   serve                         run the server (default)
   migrate                       apply database migrations and exit
-  keys create [--app ID] [--label TEXT]
-                                create an API key and print it (shown once)
+  keys create [--app ID] [--label TEXT] [--sinch]
+                                create an API key and print it (shown once); --sinch: a Sinch
+                                credential pair for /verification/v1/, printed as "<key> <secret>"
   pool add --numbers LIST [--code-length N] [--countries LIST] [--name NAME] [--id ID]
                                 add or replace a caller-ID pool (ranges like +4420794xxxxx)
   verify <phone> [--url URL] [--key KEY] [--timeout SECONDS]
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-const keysOptions = { app: { type: "string" }, label: { type: "string" } } as const;
+const keysOptions = { app: { type: "string" }, label: { type: "string" }, sinch: { type: "boolean" } } as const;
 const poolOptions = {
   numbers: { type: "string" },
   "code-length": { type: "string" },

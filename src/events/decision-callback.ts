@@ -31,7 +31,13 @@ export class CallbackDecider implements PreSendDecider {
   /** Sets an application's callback; its secret is kept unless `rotateSecret` (or there was none). */
   async configure(
     applicationId: string,
-    input: { url: string; timeoutMs: number; defaultDecision: "allow" | "deny"; rotateSecret: boolean },
+    input: {
+      url: string;
+      timeoutMs: number;
+      defaultDecision: "allow" | "deny";
+      rotateSecret: boolean;
+      format?: "flashverify" | "sinch" | undefined;
+    },
   ): Promise<Result<DecisionCallback>> {
     if (!urlAllowed(input.url, this.options.allowed)) return err("URL_NOT_ALLOWED");
     const now = this.options.clock.now();
@@ -44,6 +50,7 @@ export class CallbackDecider implements PreSendDecider {
       defaultDecision: input.defaultDecision,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
+      format: input.format ?? "flashverify",
     };
     await this.options.store.putDecisionCallback(callback);
     this.cache.delete(applicationId);

@@ -17,7 +17,18 @@ export interface EndpointInput {
   /** null or absent: every type */
   event_types?: EventType[] | null | undefined;
   enabled?: boolean | undefined;
+  /** `standard` (default) or `sinch`: Sinch's VerificationResultEvent, Sinch-signed */
+  format?: "standard" | "sinch" | undefined;
 }
+
+/** What a Sinch-format endpoint receives by default: the events that end a verification (its result). */
+export const SINCH_RESULT_EVENTS: EventType[] = [
+  "verification.verified",
+  "verification.failed",
+  "verification.expired",
+  "verification.canceled",
+  "verification.blocked",
+];
 
 /** default overlap of a rotation: 24 h, the longest a delivery waits between two retries */
 export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
@@ -36,12 +47,14 @@ export class WebhookEndpoints {
   async create(applicationId: string, input: EndpointInput): Promise<Result<WebhookEndpoint>> {
     if (!this.checkUrl(input.url)) return err("URL_NOT_ALLOWED");
     const now = this.clock.now();
+    const format = input.format ?? "standard";
+    const types = input.event_types && input.event_types.length > 0 ? [...new Set(input.event_types)] : null;
     const endpoint: WebhookEndpoint = {
       id: newId("whe", now),
       applicationId,
       url: input.url,
       description: input.description ?? null,
-      eventTypes: input.event_types && input.event_types.length > 0 ? [...new Set(input.event_types)] : null,
+      eventTypes: types ?? (format === "sinch" ? SINCH_RESULT_EVENTS : null),
       enabled: input.enabled ?? true,
       disabledReason: input.enabled === false ? "by_api" : null,
       secret: newWebhookSecret(),
@@ -49,6 +62,7 @@ export class WebhookEndpoints {
       previousSecretExpiresAt: null,
       createdAt: now,
       updatedAt: now,
+      format,
     };
     await this.store.insertEndpoint(endpoint);
     return ok(endpoint);

@@ -22,6 +22,11 @@ export interface WebhookEndpoint {
   previousSecretExpiresAt: number | null;
   createdAt: number;
   updatedAt: number;
+  /**
+   * `standard`: every event, Standard Webhooks; `sinch`: Sinch's VerificationResultEvent for the events that end a
+   * verification, signed with the application's Sinch credential pair the way Sinch signs callbacks
+   */
+  format: "standard" | "sinch";
 }
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";
@@ -81,6 +86,8 @@ export interface DecisionCallback {
   defaultDecision: "allow" | "deny";
   createdAt: number;
   updatedAt: number;
+  /** `flashverify`: our request and answer; `sinch`: Sinch's VerificationRequestEvent and its answer, Sinch-signed */
+  format: "flashverify" | "sinch";
 }
 
 export interface WebhookStore {

@@ -92,6 +92,7 @@ function endpoint(id: string, overrides: Partial<WebhookEndpoint> = {}): Webhook
     previousSecretExpiresAt: null,
     createdAt: T0,
     updatedAt: T0,
+    format: "standard",
     ...overrides,
   };
 }
@@ -390,6 +391,7 @@ export function runStoreConformance(name: string, open: () => Promise<Store & We
         defaultDecision: "deny" as const,
         createdAt: T0,
         updatedAt: T0,
+        format: "flashverify" as const,
       };
       await store.putDecisionCallback(callback);
       await store.putDecisionCallback({ ...callback, timeoutMs: 900, updatedAt: T0 + 1 });

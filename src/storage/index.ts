@@ -1,12 +1,16 @@
 /** Picks the store for a DATABASE_URL: `sqlite:<path>` (default), `sqlite::memory:`, or `postgres://...`. */
 import type { OperatorStore } from "../core/operator-store.js";
 import type { Store } from "../core/ports.js";
+import type { SinchStore } from "../core/sinch-credentials.js";
 import type { WebhookStore } from "../events/webhook-store.js";
 import type { OperationalStatsSource } from "./operational-stats.js";
 import { openPostgresStore } from "./postgres.js";
 import { openSqliteStore } from "./sqlite.js";
 
-export function openStore(databaseUrl: string): Store & WebhookStore & OperatorStore & OperationalStatsSource {
+/** Every storage port one database serves. */
+export type AppStore = Store & WebhookStore & OperatorStore & OperationalStatsSource & { readonly sinch: SinchStore };
+
+export function openStore(databaseUrl: string): AppStore {
   if (databaseUrl.startsWith("sqlite:")) return openSqliteStore(databaseUrl.slice("sqlite:".length));
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgresStore(databaseUrl);
   throw new Error(`DATABASE_URL: unsupported scheme in "${databaseUrl.replace(/\/\/[^@]*@/, "//***@")}"`);

@@ -65,6 +65,7 @@ import {
   verificationRow,
 } from "./rows.js";
 import type { Database } from "./schema.js";
+import { SinchQueries } from "./sinch-queries.js";
 
 type Tx = Kysely<Database>;
 
@@ -82,6 +83,8 @@ export interface KyselyStoreOptions {
 
 export class KyselyStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource {
   private readonly operator: OperatorQueries;
+  /** the Sinch-compatible API's credentials and lookups */
+  readonly sinch: SinchQueries;
   /**
    * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
    * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
@@ -95,6 +98,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
     private readonly options: KyselyStoreOptions = {},
   ) {
     this.operator = new OperatorQueries(db);
+    this.sinch = new SinchQueries(db);
   }
 
   /** The rows a claim picks: locked, and skipping those another node is claiming, where the database can. */

@@ -235,6 +235,7 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
       previousSecretExpiresAt: null,
       createdAt: T0,
       updatedAt: T0,
+      format: "standard",
     });
     const v = verification({ id: "ver_leased", at: T0 });
     await store.createVerification({

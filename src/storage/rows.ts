@@ -261,6 +261,7 @@ export function endpointRow(e: WebhookEndpoint): WebhookEndpointsTable {
     previous_secret_expires_at: e.previousSecretExpiresAt,
     created_at: e.createdAt,
     updated_at: e.updatedAt,
+    format: e.format,
   };
 }
 
@@ -278,6 +279,7 @@ export function toEndpoint(r: WebhookEndpointsTable): WebhookEndpoint {
     previousSecretExpiresAt: num(r.previous_secret_expires_at),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    format: r.format === "sinch" ? "sinch" : "standard",
   };
 }
 
@@ -332,6 +334,7 @@ export function decisionCallbackRow(c: DecisionCallback): DecisionCallbacksTable
     default_decision: c.defaultDecision,
     created_at: c.createdAt,
     updated_at: c.updatedAt,
+    format: c.format,
   };
 }
 
@@ -344,6 +347,7 @@ export function toDecisionCallback(r: DecisionCallbacksTable): DecisionCallback 
     defaultDecision: r.default_decision === "deny" ? "deny" : "allow",
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    format: r.format === "sinch" ? "sinch" : "flashverify",
   };
 }
 

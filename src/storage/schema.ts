@@ -125,6 +125,8 @@ export interface WebhookEndpointsTable {
   previous_secret_expires_at: number | null;
   created_at: number;
   updated_at: number;
+  /** `standard` (Standard Webhooks) or `sinch` (Sinch's VerificationResultEvent, Sinch-signed) */
+  format: string;
 }
 
 export interface WebhookDeliveriesTable {
@@ -168,6 +170,20 @@ export interface DecisionCallbacksTable {
   default_decision: string;
   created_at: number;
   updated_at: number;
+  /** `flashverify` or `sinch` (Sinch's VerificationRequestEvent, Sinch-signed) */
+  format: string;
+}
+
+export interface SinchCredentialsTable {
+  id: string;
+  application_id: string;
+  /** the public half, a UUID, as Sinch's application keys are */
+  application_key: string;
+  /** the secret, AES-256-GCM under a key derived from the server secret */
+  secret_sealed: string;
+  label: string;
+  created_at: number;
+  revoked_at: number | null;
 }
 
 export interface IdempotencyKeysTable {
@@ -222,4 +238,5 @@ export interface Database {
   decision_callbacks: DecisionCallbacksTable;
   fraud_rules: FraudRulesTable;
   rate_limits: RateLimitsTable;
+  sinch_credentials: SinchCredentialsTable;
 }

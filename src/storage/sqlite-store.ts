@@ -29,6 +29,7 @@ import type {
   StoredEvent,
   StoredPool,
 } from "../core/ports.js";
+import type { SinchStore } from "../core/sinch-credentials.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type {
   ClaimedDelivery,
@@ -243,6 +244,11 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
 
   async ping(): Promise<void> {
     this.db.prepare("select 1").get();
+  }
+
+  /** the Sinch-compatible API's credentials and lookups (rare administrative reads, through Kysely) */
+  get sinch(): SinchStore {
+    return this.kysely.sinch;
   }
 
   operationalStats(now: number): Promise<OperationalStats> {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { runStoreConformance } from "./conformance.js";
+import { runSinchStoreConformance } from "./sinch-conformance.js";
 import { openKyselySqliteStore, openSqliteStore } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flashverify-sqlite-"));
@@ -12,3 +13,5 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 runStoreConformance("sqlite in memory", async () => openSqliteStore(":memory:"));
 runStoreConformance("sqlite file (WAL)", async () => openSqliteStore(join(dir, `db-${n++}.sqlite`)));
 runStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));
+runSinchStoreConformance("sqlite in memory", async () => openSqliteStore(":memory:"));
+runSinchStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));

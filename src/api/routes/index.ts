@@ -1,6 +1,7 @@
 /** Every route of the API, in one explicit list. */
 
 import { registerMessagelist } from "../compat/messagelist.js";
+import { registerSinch } from "../compat/sinch/index.js";
 import type { RouteRegistration } from "../route-kit.js";
 import { registerDemo } from "./demo.js";
 import { registerHealth } from "./health.js";
@@ -37,6 +38,7 @@ export const routes: RouteRegistration[] = [
   registerNextStep,
   registerReceipts,
   registerMessagelist,
+  registerSinch,
   registerListEvents,
   registerStreamEvents,
   registerStreamVerification,

@@ -30,6 +30,15 @@ const KeyWithSecretView = KeyView.extend({
   key: z.string().describe("fv_...: shown this once; send it as `Authorization: Bearer`"),
 });
 
+const SinchPairView = z.object({
+  id: z.string(),
+  kind: z.literal("sinch"),
+  label: z.string(),
+  created_at: z.string(),
+  application_key: z.string().describe("the Sinch SDKs' applicationKey"),
+  application_secret: z.string().describe("the Sinch SDKs' applicationSecret: shown this once"),
+});
+
 const keyView = (k: StoredApiKey | ApiKeyRecord): z.infer<typeof KeyView> => ({
   id: k.id,
   label: k.label,
@@ -115,13 +124,34 @@ export const registerApiKeys: RouteRegistration = (app, services) => {
       schema: {
         ...base,
         tags: ["applications"],
-        summary: "Create an API key (shown once)",
-        body: z.object({ label: Label }).strict(),
-        response: { 201: KeyWithSecretView, ...errors },
+        summary: "Create an API key, or a Sinch credential pair (shown once)",
+        description:
+          'kind "sinch" makes an application key and secret for the Sinch-compatible API (/verification/v1/); ' +
+          "the secret is kept sealed under the server secret, since Sinch's signed requests need it.",
+        body: z
+          .object({
+            label: Label.optional().describe("default: the kind"),
+            kind: z.enum(["api", "sinch"]).default("api"),
+          })
+          .strict(),
+        response: { 201: z.union([KeyWithSecretView, SinchPairView]), ...errors },
       },
     },
     async (request, reply) => {
-      const { key, record } = await services.apiKeys.issue(applicationOf(request), request.body.label);
+      const applicationId = applicationOf(request);
+      const { kind, label = kind === "sinch" ? "sinch" : "api" } = request.body;
+      if (kind === "sinch") {
+        const pair = await services.sinchCredentials.issue(applicationId, label);
+        return reply.code(201).send({
+          id: pair.id,
+          kind: "sinch" as const,
+          label,
+          created_at: iso(services.clock.now()),
+          application_key: pair.applicationKey,
+          application_secret: pair.applicationSecret,
+        });
+      }
+      const { key, record } = await services.apiKeys.issue(applicationId, label);
       return reply.code(201).send({ ...keyView(record), key });
     },
   );

@@ -1,0 +1,176 @@
+/**
+ * POST /verification/v1/verifications: Sinch's start, translated into our start with a one-step workflow (the
+ * method's channel) and nothing else; the screening, limits and callbacks are the ones every start passes.
+ *
+ * What differs from Sinch, on purpose:
+ * - `flashCall.cliFilter` leaves the code digits open (`^(?:(?:\+|00)?4416329604)\d{2}$`): Sinch's filter may
+ *   name the whole caller ID, which would hand the code to whoever reads the answer before the call arrives.
+ * - `flashCallOptions.dialTimeout` is not honoured: the ring time is the server's (SIP_RING_TIME_MS).
+ * - `callout` needs a voice channel on this server; `seamless` is not offered.
+ * - SMS codes are numeric, of the server's length (OTP_LENGTH); `smsOptions.expiry` sets the step's lifetime.
+ * - `custom` is kept as the verification's `metadata.custom` (at most 512 characters).
+ */
+import { z } from "zod";
+import type { AppError } from "../../../core/errors.js";
+import { DEFAULT_OTP_TEMPLATE, renderOtpText } from "../../../core/otp.js";
+import type { ChannelName } from "../../../core/types.js";
+import type { Services } from "../../../services.js";
+import { applicationOf } from "../../auth.js";
+import { HttpError } from "../../errors.js";
+import type { App } from "../../route-kit.js";
+import { SinchErrorView } from "./errors.js";
+import { flashCallFilter, Identity } from "./views.js";
+
+const Seconds = z.number().int().min(5).max(600);
+
+const Body = z.object({
+  identity: z.object({ type: z.literal("number"), endpoint: z.string().min(1).max(64) }),
+  method: z.string().min(1).max(32),
+  reference: z.string().min(1).max(128).optional(),
+  custom: z.string().max(512).optional(),
+  flashCallOptions: z
+    .object({
+      dialTimeout: z.number().int().min(1).max(120).optional(),
+      interceptionTimeout: Seconds.max(120).optional().describe("seconds the flash call's code is accepted"),
+    })
+    .optional(),
+  smsOptions: z
+    .object({
+      expiry: z
+        .string()
+        .regex(/^\d{2}:\d{2}:\d{2}$/, "HH:MM:SS")
+        .optional(),
+      codeType: z.string().optional(),
+    })
+    .optional(),
+});
+
+const Link = z.object({ rel: z.string(), href: z.string(), method: z.string() });
+
+const Started = z.object({
+  id: z.string(),
+  method: z.string(),
+  flashCall: z
+    .object({
+      cliFilter: z.string().describe("the caller ID's pattern with the code digits left open"),
+      interceptionTimeout: z.number().int(),
+      reportTimeout: z.number().int(),
+      denyCallAfter: z.number().int(),
+    })
+    .optional(),
+  sms: z.object({ template: z.string(), interceptionTimeout: z.number().int() }).optional(),
+  callout: z.object({}).optional(),
+  whatsapp: z.object({}).optional(),
+  identity: Identity,
+  _links: z.array(Link),
+});
+
+/** Sinch's methods and the channel each starts on; null for one we do not offer. */
+const CHANNEL: Record<string, string | null> = {
+  flashcall: "flashcall",
+  sms: "sms",
+  callout: "voice",
+  whatsapp: "whatsapp",
+  seamless: null,
+};
+
+export function registerSinchStart(app: App, services: Services): void {
+  app.post(
+    "/verifications",
+    {
+      schema: {
+        summary: "Start a verification (Sinch Verification v1)",
+        tags: ["compat: Sinch"],
+        body: Body,
+        response: { 200: Started, 400: SinchErrorView, 401: SinchErrorView, 403: SinchErrorView },
+      },
+    },
+    async (request) => {
+      const applicationId = applicationOf(request);
+      if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
+      const body = request.body;
+      const channel = channelFor(body.method, services);
+      const timeout =
+        channel === "flashcall" ? body.flashCallOptions?.interceptionTimeout : expirySeconds(body.smsOptions?.expiry);
+      if (body.smsOptions?.codeType !== undefined && body.smsOptions.codeType !== "Numeric") {
+        throw new HttpError({ code: "INVALID_REQUEST", message: "smsOptions.codeType: only Numeric codes are sent" });
+      }
+      const started = await services.verifications.start(
+        applicationId,
+        {
+          phone: body.identity.endpoint,
+          workflow: [{ channel: channel as ChannelName, timeout }],
+          reference: body.reference,
+          metadata: body.custom === undefined ? undefined : { custom: body.custom },
+        },
+        { requestIp: request.ip },
+      );
+      if (!started.ok) throw new HttpError(started.error);
+      const v = started.value.verification;
+      // The application's callback said no: Sinch answers such a start with an error, and so do we.
+      if (v.status === "failed" && v.reason === "denied_by_application") {
+        throw new HttpError({ code: "VERIFICATION_BLOCKED", message: "Denied by callback." });
+      }
+      const base = `${request.protocol}://${request.host}/verification/v1/verifications/id/${v.id}`;
+      const links = [
+        { rel: "status", href: base, method: "GET" },
+        { rel: "report", href: base, method: "PUT" },
+      ];
+      const stepSeconds = Math.round((v.workflow[v.step]?.timeoutMs ?? 0) / 1000);
+      const answer = {
+        id: v.id,
+        method: body.method,
+        identity: { type: "number" as const, endpoint: v.phone },
+        _links: links,
+      };
+      if (channel === "flashcall") {
+        return {
+          ...answer,
+          flashCall: {
+            cliFilter: flashCallFilter(v) ?? "",
+            interceptionTimeout: stepSeconds,
+            reportTimeout: Math.max(0, Math.round((v.expiresAt - services.clock.now()) / 1000)),
+            // The server hangs up itself after the ring time: the app need not reject the call.
+            denyCallAfter: 0,
+          },
+        };
+      }
+      if (channel === "sms")
+        return { ...answer, sms: { template: smsTemplate(services, stepSeconds), interceptionTimeout: stepSeconds } };
+      return channel === "voice" ? { ...answer, callout: {} } : { ...answer, whatsapp: {} };
+    },
+  );
+}
+
+function channelFor(method: string, services: Services): string {
+  const channel = CHANNEL[method];
+  const configured = channel === "flashcall" || (channel && channel in services.messageChannels);
+  if (channel && configured) return channel;
+  const error: AppError = {
+    code: "CHANNEL_NOT_CONFIGURED",
+    message:
+      method === "callout"
+        ? "callout needs a voice channel, which this server does not have configured."
+        : `The method ${JSON.stringify(method)} is not offered by this server (flashcall, sms${"whatsapp" in services.messageChannels ? ", whatsapp" : ""}).`,
+  };
+  throw new HttpError(error);
+}
+
+function expirySeconds(expiry: string | undefined): number | undefined {
+  if (expiry === undefined) return undefined;
+  const [h, m, s] = expiry.split(":").map(Number) as [number, number, number];
+  const seconds = h * 3600 + m * 60 + s;
+  if (seconds < 5 || seconds > 600) {
+    throw new HttpError({ code: "INVALID_REQUEST", message: "smsOptions.expiry: between 00:00:05 and 00:10:00" });
+  }
+  return seconds;
+}
+
+/** The SMS text with Sinch's `{{CODE}}` where the code goes, for apps that read the message. */
+function smsTemplate(services: Services, seconds: number): string {
+  return renderOtpText(services.config.OTP_TEMPLATE ?? DEFAULT_OTP_TEMPLATE, {
+    app: services.config.OTP_APP_NAME,
+    code: "{{CODE}}",
+    ttlMs: seconds * 1000,
+  });
+}
