@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { parseDestination } from "../../../core/phone.js";
+import type { CheckInput } from "../../../core/verification-service.js";
 import type { Services } from "../../../services.js";
 import { accessOf } from "../../auth.js";
 import { HttpError } from "../../errors.js";
@@ -42,7 +43,8 @@ const schema = { tags: ["compat: Sinch"], body: Body, response: { 200: ReportVie
 export function registerSinchReport(app: App, services: Services): void {
   const report = async (id: string, body: z.infer<typeof Body>, ip: string, access: ReturnType<typeof accessOf>) => {
     const cli = (body.flashCall ?? body.flashcall)?.cli;
-    const input = cli === undefined ? { code: (body.sms ?? body.callout ?? body.whatsapp)?.code } : { caller_id: cli };
+    const input: CheckInput =
+      cli === undefined ? { code: (body.sms ?? body.callout ?? body.whatsapp)?.code } : { callerId: cli };
     const checked = await services.verifications.check(id, access, input, { requestIp: ip });
     if (!checked.ok) throw new HttpError(checked.error);
     return reportView(checked.value.verification);
