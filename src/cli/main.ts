@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `flashverify` command: serve | migrate | keys create | pool add | verify <phone>.
+ * The `flashverify` command: serve | migrate | keys create | pool add | verify <phone> | firewall ....
  * Every subcommand reads the same configuration as the server.
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.js";
+import { firewallCommand } from "../firewall/cli.js";
 import { keysCreate } from "./keys.js";
 import { migrate } from "./migrate.js";
 import { poolAdd } from "./pool.js";
@@ -22,6 +23,8 @@ const USAGE = `usage: flashverify <command>
                                 add or replace a caller-ID pool (ranges like +4420794xxxxx)
   verify <phone> [--url URL] [--key KEY] [--timeout SECONDS]
                                 run one verification against a running sandbox server and print each step
+  firewall <analyze|generate|evaluate|train|proxy> ...
+                                the operator-side flash-call firewall (see docs/firewall.md)
 
 Configuration comes from the environment (see README): PORT, HOST, DATABASE_URL, FLASHVERIFY_API_KEY, SANDBOX, ...`;
 
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (command === "firewall") return firewallCommand(rest);
   const config = loadConfig();
   switch (command) {
     case "serve":

@@ -1,0 +1,39 @@
+/**
+ * Offline mode: a day of call records in, one score and label per call out. Two passes over the records held in
+ * memory: the first builds every range's, caller's and trunk's history from the whole file, the second scores each
+ * call against it, so the first flash calls of a range are judged with everything the day shows about it (a proxy,
+ * scoring as calls happen, cannot).
+ */
+import type { Cdr } from "./cdr.js";
+import { FlashClassifier, type Verdict } from "./classifier.js";
+import type { FirewallConfig } from "./config.js";
+import type { Models } from "./default-model.js";
+
+export interface Analysis {
+  records: Cdr[];
+  verdicts: Verdict[];
+}
+
+export function analyzeRecords(records: Cdr[], config: FirewallConfig, models?: Models): Analysis {
+  const classifier = new FlashClassifier(config, models);
+  const h = classifier.history;
+  for (const r of records) {
+    h.attempt(r.caller, r.callee, r.source);
+    h.end(r);
+  }
+  const verdicts = records.map((r) => classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1));
+  return { records, verdicts };
+}
+
+/** The analyzer's output: `call_id,flashcall_score,label` with a header line. */
+export function* scoreLines(a: Analysis): Generator<string> {
+  yield "call_id,flashcall_score,label";
+  for (let i = 0; i < a.records.length; i++) {
+    const v = a.verdicts[i] as Verdict;
+    yield `${csvField((a.records[i] as Cdr).callId)},${v.score.toFixed(4)},${v.label}`;
+  }
+}
+
+export function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

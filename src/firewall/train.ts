@@ -1,0 +1,108 @@
+/**
+ * Fitting and measuring the classifier on labelled traffic. The INVITE-time model learns from features as a proxy
+ * would have them (each call scored before it is counted, in start order); the end-of-call model from features as
+ * the offline analyzer has them (the whole day counted first). `evaluate` reports recall and false positives at the
+ * call level, overall and per population, which is how docs/firewall.md's table is made.
+ */
+
+import { analyzeRecords } from "./analyze.js";
+import type { Cdr } from "./cdr.js";
+import type { FirewallConfig } from "./config.js";
+import type { Models } from "./default-model.js";
+import { END_FEATURES, endFeatures, INVITE_FEATURES, inviteFeatures } from "./features.js";
+import { CallHistory } from "./history.js";
+import { fitLogistic } from "./model.js";
+
+export interface Labelled {
+  cdr: Cdr;
+  flash: boolean;
+  population: string;
+}
+
+export function trainModels(calls: readonly Labelled[], config: FirewallConfig): Models {
+  const labels = Uint8Array.from(calls, (c) => (c.flash ? 1 : 0));
+  const live = new CallHistory(config.range_digits);
+  const inviteRows = calls.map((c) => {
+    const x = inviteFeatures(c.cdr, live);
+    live.attempt(c.cdr.caller, c.cdr.callee, c.cdr.source);
+    live.end(c.cdr);
+    return x;
+  });
+  const day = new CallHistory(config.range_digits);
+  for (const c of calls) {
+    day.attempt(c.cdr.caller, c.cdr.callee, c.cdr.source);
+    day.end(c.cdr);
+  }
+  const endRows = calls.map((c) => endFeatures(c.cdr, day, day.pair(c.cdr.caller, c.cdr.callee) - 1));
+  return {
+    invite: fitLogistic(INVITE_FEATURES, inviteRows, labels, { maxFalsePositiveShare: 0.005 }),
+    end: fitLogistic(END_FEATURES, endRows, labels),
+  };
+}
+
+export interface Evaluation {
+  calls: number;
+  flash: number;
+  other: number;
+  truePositives: number;
+  falsePositives: number;
+  recall: number;
+  falsePositiveShare: number;
+  /** per population: calls and how many were labelled flashcall */
+  populations: Record<string, { calls: number; flagged: number }>;
+}
+
+export function evaluate(calls: readonly Labelled[], config: FirewallConfig, models?: Models): Evaluation {
+  const a = analyzeRecords(
+    calls.map((c) => c.cdr),
+    config,
+    models,
+  );
+  const e: Evaluation = {
+    calls: calls.length,
+    flash: 0,
+    other: 0,
+    truePositives: 0,
+    falsePositives: 0,
+    recall: 0,
+    falsePositiveShare: 0,
+    populations: {},
+  };
+  calls.forEach((c, i) => {
+    const flagged = a.verdicts[i]?.label === "flashcall";
+    const p = e.populations[c.population] ?? { calls: 0, flagged: 0 };
+    e.populations[c.population] = p;
+    p.calls++;
+    if (flagged) p.flagged++;
+    if (c.flash) {
+      e.flash++;
+      if (flagged) e.truePositives++;
+    } else {
+      e.other++;
+      if (flagged) e.falsePositives++;
+    }
+  });
+  e.recall = e.flash ? e.truePositives / e.flash : 0;
+  e.falsePositiveShare = e.other ? e.falsePositives / e.other : 0;
+  return e;
+}
+
+/** The models as the TypeScript module default-model.ts holds them. */
+export function modelModule(models: Models, provenance: string): string {
+  const json = (v: unknown) => JSON.stringify(v, null, 2);
+  return `/**
+ * The default models, fitted by ${provenance}
+ * Regenerate rather than edit by hand: the numbers belong together.
+ */
+import type { LinearModel } from "./model.js";
+
+export interface Models {
+  /** scores a call set-up from history alone */
+  invite: LinearModel;
+  /** scores an ended call with its outcome */
+  end: LinearModel;
+}
+
+export const DEFAULT_MODELS: Models = ${json(models)};
+`;
+}
