@@ -11,7 +11,10 @@ import type { Models } from "./default-model.js";
 
 export interface Analysis {
   records: Cdr[];
+  /** per record; `factors` are left empty, `explain` gives them */
   verdicts: Verdict[];
+  /** the strongest factors of record `i`'s score */
+  explain(i: number): Verdict["factors"];
 }
 
 export function analyzeRecords(records: Cdr[], config: FirewallConfig, models?: Models): Analysis {
@@ -21,8 +24,12 @@ export function analyzeRecords(records: Cdr[], config: FirewallConfig, models?: 
     h.attempt(r.caller, r.callee, r.source);
     h.end(r);
   }
-  const verdicts = records.map((r) => classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1));
-  return { records, verdicts };
+  const verdicts = records.map((r) => classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1, false));
+  const explain = (i: number) => {
+    const r = records[i] as Cdr;
+    return classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1).factors;
+  };
+  return { records, verdicts, explain };
 }
 
 /** The analyzer's output: `call_id,flashcall_score,label` with a header line. */

@@ -35,12 +35,13 @@ describe("the classifier on generated traffic", () => {
 
   it("explains every score by its strongest factors and names known senders", () => {
     const i = calls.findIndex((c) => c.population === "flash-known");
-    const v = analysis.verdicts[i]!;
+    const v = { ...analysis.verdicts[i]!, factors: analysis.explain(i) };
     expect(v).toMatchObject({ sender: "known", senderName: "acme-verify", range: `${KNOWN_SENDER_RANGE}xxxx` });
     expect(v.factors).toHaveLength(3);
     for (const f of v.factors) expect(typeof f.feature).toBe("string");
-    const flagged = analysis.verdicts.find((x) => x.label === "flashcall" && x.sender === "unknown")!;
-    expect(Math.abs(flagged.factors[0]!.weight)).toBeGreaterThanOrEqual(Math.abs(flagged.factors[2]!.weight));
+    const j = analysis.verdicts.findIndex((x) => x.label === "flashcall" && x.sender === "unknown");
+    const factors = analysis.explain(j);
+    expect(Math.abs(factors[0]!.weight)).toBeGreaterThanOrEqual(Math.abs(factors[2]!.weight));
   });
 
   it("writes call_id,flashcall_score,label per call, and a per-range report with revenue for unknown senders", () => {

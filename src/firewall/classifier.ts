@@ -65,9 +65,17 @@ export class FlashClassifier {
     return this.scoreEnded(call, pairBefore);
   }
 
-  /** Scores an ended call against the history as it stands, without counting it (the offline second pass). */
-  scoreEnded(call: CallOutcome, pairBefore: number): Verdict {
-    return this.judge(call.caller, this.models.end, () => endFeatures(call, this.history, pairBefore, this.endBuffer));
+  /**
+   * Scores an ended call against the history as it stands, without counting it (the offline second pass).
+   * `explain: false` leaves `factors` empty (the offline pass explains only the calls its report shows).
+   */
+  scoreEnded(call: CallOutcome, pairBefore: number, explain = true): Verdict {
+    return this.judge(
+      call.caller,
+      this.models.end,
+      () => endFeatures(call, this.history, pairBefore, this.endBuffer),
+      explain,
+    );
   }
 
   /** Known sender, never-flag or unknown, by the longest matching prefix. */
@@ -77,7 +85,12 @@ export class FlashClassifier {
     return { kind: "unknown", name: null };
   }
 
-  private judge(caller: string, model: LinearModel, features: () => Float64Array<ArrayBuffer>): Verdict {
+  private judge(
+    caller: string,
+    model: LinearModel,
+    features: () => Float64Array<ArrayBuffer>,
+    explain = true,
+  ): Verdict {
     const range = callingRange(caller, this.config.range_digits);
     const sender = this.sender(caller);
     if (sender.kind === "never") {
@@ -98,7 +111,7 @@ export class FlashClassifier {
       sender: sender.kind,
       senderName: sender.name,
       range,
-      factors: topFactors(model, x),
+      factors: explain ? topFactors(model, x) : [],
     };
   }
 }

@@ -62,7 +62,7 @@ export function rangeReport(a: Analysis, config: FirewallConfig): RangeReport {
     row.flagged++;
     const hour = Math.floor((r.start - firstHour) / HOUR);
     row.hourly[hour] = (row.hourly[hour] as number) + 1;
-    if (!row.topFactor) row.topFactor = v.factors[0]?.feature ?? "";
+    if (!row.topFactor) row.topFactor = a.explain(i)[0]?.feature ?? "";
     if (v.sender === "unknown") {
       row.unbilledMinutes++;
       row.revenue += config.charge_per_call;

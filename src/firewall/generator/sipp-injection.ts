@@ -5,12 +5,12 @@
  */
 import type { LabelledCall } from "./generate.js";
 
-export function sippInjection(calls: readonly LabelledCall[]): string {
+export function sippInjection(calls: readonly LabelledCall[], fixedRingMs: number | null = null): string {
   const lines = ["SEQUENTIAL"];
   for (const { cdr } of calls) {
     // A call that was answered or failed still rings a little through SIPp: its outcome is the handset's to play.
-    const ring = cdr.answered ? Math.min(cdr.ringMs, 3000) : Math.min(cdr.ringMs, 10_000);
-    lines.push(`${cdr.caller};${cdr.callee};${Math.max(ring, 50)}`);
+    const ring = fixedRingMs ?? (cdr.answered ? Math.min(cdr.ringMs, 3000) : Math.min(cdr.ringMs, 10_000));
+    lines.push(`${cdr.caller};${cdr.callee};${ring}`);
   }
   return `${lines.join("\n")}\n`;
 }
