@@ -5,25 +5,25 @@
  *   /dev/null) on a generated day.
  * - Real time: SIPp placing generated calls (caller IDs and numbers from the holdout mix; each call INVITE, 100, 180,
  *   CANCEL, 200, 487, ACK) through the proxy to a SIPp handset, one step per rate; and the same calls through Kamailio
- *   forwarding statelessly (bench/kamailio-stateless.cfg) in the same run, for the ratio. The proxy runs in this
- *   process, so its added latency per INVITE (datagram received -> forwarded INVITE handed to the kernel, the
- *   classifier and the policy included) is read from its own recorder, and its CPU from process.cpuUsage().
+ *   forwarding statelessly (bench/kamailio-stateless.cfg) in the same run, for the ratio. The proxy is the built CLI
+ *   (`flashverify firewall proxy`) in its own process; its added latency per INVITE (datagram received -> forwarded
+ *   INVITE handed to the kernel, the classifier and the policy included) is read from its /metrics histogram before
+ *   and after each step (so a percentile is a bucket's upper bound), and its CPU from /proc.
  *
  * Flags: --rates 2500,5000,10000  --seconds 5  --rows 1000000  --ring-ms 0  --no-kamailio  --no-offline
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { firewallConfigSchema } from "../src/firewall/config.js";
 import { generateTraffic, writeTraffic } from "../src/firewall/generator/generate.js";
 import { MIXES } from "../src/firewall/generator/mixes.js";
 import { sippInjection } from "../src/firewall/generator/sipp-injection.js";
-import { FirewallProxy } from "../src/firewall/proxy/proxy.js";
 import { freeUdpPort, portTaken } from "../test/sipp/sipp-tools.js";
 import { Children } from "./children.js";
+import { cpuPercent, sampleCpu } from "./proc-stats.js";
 import { readFinalStats, SIPP_MAX_FAILED_RATIO, startSipp, waitUntilBound } from "./sipp-ceiling.js";
 
 const PROXY_ADDRESS = "127.0.0.165";
@@ -75,12 +75,20 @@ async function offline(rows: number): Promise<void> {
   await writeTraffic(traffic, cdr, join(dir, "day.labels.csv"));
   console.log(`generated ${traffic.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const args = ["dist/src/firewall/bin.js", "analyze", cdr, "--report", join(dir, "report.csv")];
+  const load = loadavg()[0]?.toFixed(1);
   const start = performance.now();
-  const run = spawnSync(process.execPath, args, { stdio: ["ignore", openSync("/dev/null", "w"), "inherit"] });
+  // GNU time reports the child's CPU and peak RSS: on a shared machine wall time alone says more about the others.
+  const run = spawnSync("/usr/bin/time", ["-f", "%U %S %M", process.execPath, ...args], {
+    stdio: ["ignore", openSync("/dev/null", "w"), "pipe"],
+    encoding: "utf8",
+  });
   const elapsed = (performance.now() - start) / 1000;
-  console.log(`offline: node ${args.join(" ")} > /dev/null`);
+  const [user, system, rssKb] = (run.stderr ?? "").trim().split("\n").at(-1)?.split(" ").map(Number) ?? [];
+  const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
+  const perMinute = (s: number) => Math.round((traffic.length / s) * 60).toLocaleString("en");
+  console.log(`offline: node ${args.join(" ")} > /dev/null   (1-minute load average before: ${load})`);
   console.log(
-    `  exit ${run.status}: ${traffic.length} rows in ${elapsed.toFixed(2)} s = ${Math.round((traffic.length / elapsed) * 60).toLocaleString("en")} rows/minute (reading, two passes, scoring, writing scores and the report)`,
+    `  exit ${run.status}: ${traffic.length} rows in ${elapsed.toFixed(2)} s = ${perMinute(elapsed)} rows/minute; CPU ${cpu.toFixed(2)} s = ${perMinute(cpu)} rows per CPU-minute; peak RSS ${Math.round((rssKb ?? 0) / 1024)} MiB`,
   );
 }
 
@@ -110,13 +118,74 @@ async function startKamailio(nextHop: string): Promise<{ port: number; stop: () 
   };
 }
 
+/** The built proxy in its own process, tagging calls scored 0.9 or more, with metrics on a port of their own. */
+async function startProxy(nextHop: string) {
+  const port = await freeUdpPort(PROXY_ADDRESS);
+  const metricsPort = await freeUdpPort(PROXY_ADDRESS);
+  const config = join(dir, "firewall.json");
+  writeFileSync(config, JSON.stringify({ policy: [{ action: "tag", min_score: 0.9 }] }));
+  const args = ["dist/src/firewall/bin.js", "proxy", "--listen", `${PROXY_ADDRESS}:${port}`, "--next-hop", nextHop];
+  args.push("--config", config, "--metrics", `${PROXY_ADDRESS}:${metricsPort}`);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+  children.add(child, "firewall proxy");
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const deadline = Date.now() + 10_000;
+  while (!(await portTaken(PROXY_ADDRESS, port))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error("the firewall proxy did not start");
+    await sleep(50);
+  }
+  console.log(`  node ${args.join(" ")}`);
+  const metricsUrl = `http://${PROXY_ADDRESS}:${metricsPort}/metrics`;
+  return {
+    port,
+    pid: child.pid as number,
+    /** cumulative [upper bound in us, count] of the added-latency histogram */
+    histogram: async (): Promise<(readonly [number, number])[]> => {
+      const text = await (await fetch(metricsUrl)).text();
+      const out: [number, number][] = [];
+      for (const m of text.matchAll(/^flashverify_firewall_invite_added_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) {
+        out.push([m[1] === "+Inf" ? Number.POSITIVE_INFINITY : Math.round(Number(m[1]) * 1e6), Number(m[2])]);
+      }
+      return out;
+    },
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** The upper bound of the bucket holding the p-th percentile of a cumulative histogram. */
+function percentile(cumulative: readonly (readonly [number, number])[], p: number): number {
+  const total = cumulative.at(-1)?.[1] ?? 0;
+  const rank = Math.ceil((p / 100) * total);
+  return cumulative.find(([, n]) => n >= rank)?.[0] ?? Number.POSITIVE_INFINITY;
+}
+
 async function step(via: Step["via"], rate: number, injection: string): Promise<Step> {
   const handsetPort = await freeUdpPort(HANDSET_ADDRESS);
   const callerPort = await freeUdpPort(CALLER_ADDRESS);
-  const common = ["-bind_local", "-buff_size", BUFFER, "-nostdin", "-trace_stat"];
+  // A late 100 Trying (Kamailio's two workers can reorder it behind the 180) or a retransmission is ignored, not
+  // fatal to the call: the step measures forwarding, not SIPp's strictness about order.
+  const common = [
+    "-bind_local",
+    "-buff_size",
+    BUFFER,
+    "-nostdin",
+    "-trace_stat",
+    "-default_behaviors",
+    "all,-abortunexp",
+  ];
   const handset = startSipp(
     [
-      ...["-sf", join(SCENARIOS, "uas-ring-cancel.xml"), "-i", HANDSET_ADDRESS, "-p", String(handsetPort)],
+      ...[
+        "-sf",
+        join(SCENARIOS, "firewall/uas-ring-cancel-stateless.xml"),
+        "-i",
+        HANDSET_ADDRESS,
+        "-p",
+        String(handsetPort),
+      ],
       ...["-timeout", `${seconds + 30}s`, ...common, "-stf", "handset.csv"],
     ],
     dir,
@@ -125,15 +194,11 @@ async function step(via: Step["via"], rate: number, injection: string): Promise<
   );
   await waitUntilBound(HANDSET_ADDRESS, handsetPort, handset);
   let target: string;
-  let proxy: FirewallProxy | null = null;
+  let proxy: Awaited<ReturnType<typeof startProxy>> | null = null;
   let kamailio: Awaited<ReturnType<typeof startKamailio>> | null = null;
   if (via === "firewall") {
-    proxy = await FirewallProxy.start({
-      address: PROXY_ADDRESS,
-      nextHop: { host: HANDSET_ADDRESS, port: handsetPort },
-      config: firewallConfigSchema.parse({ policy: [{ action: "tag", min_score: 0.9 }] }),
-    });
-    target = `${PROXY_ADDRESS}:${proxy.local.port}`;
+    proxy = await startProxy(`${HANDSET_ADDRESS}:${handsetPort}`);
+    target = `${PROXY_ADDRESS}:${proxy.port}`;
   } else {
     kamailio = await startKamailio(`sip:${HANDSET_ADDRESS}:${handsetPort}`);
     target = `${KAMAILIO_ADDRESS}:${kamailio.port}`;
@@ -144,18 +209,18 @@ async function step(via: Step["via"], rate: number, injection: string): Promise<
     ...["-i", CALLER_ADDRESS, "-p", String(callerPort), "-r", String(rate), "-rp", "1000", "-m", String(requested)],
     ...["-timeout", `${seconds + 15}s`, "-timeout_error", ...common, "-stf", "caller.csv"],
   ];
-  const cpu0 = process.cpuUsage();
-  const wall0 = performance.now();
+  const before = proxy ? await proxy.histogram() : null;
+  const cpu0 = proxy ? sampleCpu(proxy.pid) : null;
   const caller = startSipp(callerArgs, dir, children, "SIPp caller");
   await caller.exit;
-  const cpu = process.cpuUsage(cpu0);
-  const wall = performance.now() - wall0;
+  const cpu = proxy && cpu0 ? cpuPercent(cpu0, sampleCpu(proxy.pid)) : null;
+  const after = proxy ? await proxy.histogram() : null;
   await sleep(1000);
   handset.child.kill("SIGTERM");
   await handset.exit;
   const c = readFinalStats(join(dir, "caller.csv"));
   const h = readFinalStats(join(dir, "handset.csv"));
-  const latency = proxy?.latency;
+  const latency = before && after ? after.map(([le, n], i) => [le, n - (before[i]?.[1] ?? 0)] as const) : null;
   const result: Step = {
     via,
     rate,
@@ -164,15 +229,15 @@ async function step(via: Step["via"], rate: number, injection: string): Promise<
     failed: c?.failed ?? 0,
     handsetSuccessful: h?.successful ?? 0,
     callsPerSecond: c && c.elapsedSeconds > 0 ? Math.round(c.successful / c.elapsedSeconds) : 0,
-    cpuPercent: proxy ? Math.round(((cpu.user + cpu.system) / 1000 / wall) * 100) : null,
-    p50: latency ? latency.percentile(50) : null,
-    p99: latency ? latency.percentile(99) : null,
-    p999: latency ? latency.percentile(99.9) : null,
+    cpuPercent: cpu,
+    p50: latency ? percentile(latency, 50) : null,
+    p99: latency ? percentile(latency, 99) : null,
+    p999: latency ? percentile(latency, 99.9) : null,
     clean: false,
     command: `sipp ${callerArgs.join(" ")}`,
   };
   result.clean = requested - Math.min(result.successful, result.handsetSuccessful) <= requested * SIPP_MAX_FAILED_RATIO;
-  await proxy?.close();
+  await proxy?.stop();
   await kamailio?.stop();
   return result;
 }

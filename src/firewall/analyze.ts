@@ -20,10 +20,7 @@ export interface Analysis {
 export function analyzeRecords(records: Cdr[], config: FirewallConfig, models?: Models): Analysis {
   const classifier = new FlashClassifier(config, models);
   const h = classifier.history;
-  for (const r of records) {
-    h.attempt(r.caller, r.callee, r.source);
-    h.end(r);
-  }
+  for (const r of records) h.add(r);
   const verdicts = records.map((r) => classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1, false));
   const explain = (i: number) => {
     const r = records[i] as Cdr;

@@ -5,6 +5,7 @@
 
 import { once } from "node:events";
 import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { analyzeRecords, scoreLines } from "./analyze.js";
 import { type Cdr, readCdrFile } from "./cdr.js";
@@ -148,7 +149,7 @@ async function train(args: string[]): Promise<number> {
   const [cdrPath, labelsPath] = positionals;
   if (!cdrPath || !labelsPath) return usage();
   const models = trainModels(await readLabelled(cdrPath, labelsPath), loadFirewallConfig(values.config));
-  const text = modelModule(models, `\`flashverify firewall train ${positionals.join(" ")}\``);
+  const text = modelModule(models, `\`flashverify firewall train ${positionals.map((p) => basename(p)).join(" ")}\``);
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);
   return 0;

@@ -43,6 +43,7 @@ export const END_FEATURES = [
   "short cancel x range share",
   "short cancel x caller answered share",
   "short cancel x trunk share for the caller's prefix",
+  "short cancel x caller short-cancel share",
 ] as const;
 
 /** Fills `out` with the INVITE-time features; the pair count is of earlier calls (`pairBefore`). */
@@ -89,5 +90,6 @@ export function endFeatures(
   out[14] = short * (out[0] as number);
   out[15] = short * (out[4] as number);
   out[16] = short * (out[8] as number);
+  out[17] = short * (out[1] as number);
   return out;
 }

@@ -29,10 +29,7 @@ export function trainModels(calls: readonly Labelled[], config: FirewallConfig):
     return x;
   });
   const day = new CallHistory(config.range_digits);
-  for (const c of calls) {
-    day.attempt(c.cdr.caller, c.cdr.callee, c.cdr.source);
-    day.end(c.cdr);
-  }
+  for (const c of calls) day.add(c.cdr);
   const endRows = calls.map((c) => endFeatures(c.cdr, day, day.pair(c.cdr.caller, c.cdr.callee) - 1));
   return {
     invite: fitLogistic(INVITE_FEATURES, inviteRows, labels, { maxFalsePositiveShare: 0.005 }),

@@ -1,5 +1,5 @@
 /** The proxy's Prometheus metrics (prom-client, as the server's), on a registry of its own. */
-import { Counter, collectDefaultMetrics, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -34,6 +34,13 @@ export class ProxyMetrics {
   readonly errors = new Counter({
     name: "flashverify_firewall_errors_total",
     help: "Messages whose handling failed in the proxy itself",
+    registers: [this.registry],
+  });
+
+  readonly addedLatency = new Histogram({
+    name: "flashverify_firewall_invite_added_seconds",
+    help: "Time the proxy adds to a new INVITE: received -> forwarded (or answered) handed to the kernel",
+    buckets: [25e-6, 50e-6, 100e-6, 200e-6, 300e-6, 500e-6, 750e-6, 1e-3, 2e-3, 5e-3, 10e-3, 50e-3],
     registers: [this.registry],
   });
 

@@ -72,6 +72,12 @@ export class FirewallProxy {
   private nextConn = 1;
   private readonly sweeper: NodeJS.Timeout;
 
+  private recordLatency(t0: bigint): void {
+    const ns = process.hrtime.bigint() - t0;
+    this.latency.record(ns);
+    this.metrics.addedLatency.observe(Number(ns) / 1e9);
+  }
+
   private constructor(
     private readonly options: ProxyOptions,
     private readonly udp: UdpSocket,
@@ -204,7 +210,7 @@ export class FirewallProxy {
         this.reply(msg, from, action.code, reasonPhrase(action.code), [
           `Reason: SIP;cause=${action.code};text="${action.reason.replace(/"/g, "'")}"`,
         ]);
-        this.latency.record(process.hrtime.bigint() - t0);
+        this.recordLatency(t0);
         return;
       }
       if (action.action === "tag" && call.verdict)
@@ -231,7 +237,7 @@ export class FirewallProxy {
     const via = `SIP/2.0/${from.transport.toUpperCase()} ${this.local.address}:${this.local.port};branch=${branch}${connParam}`;
     this.send(pushVia(out, via), from.transport, dest.host, dest.port, 0);
     this.metrics.forwarded.inc();
-    if (initialInvite) this.latency.record(process.hrtime.bigint() - t0);
+    if (initialInvite) this.recordLatency(t0);
   }
 
   /** Classifies a new call set-up and decides on it; any failure of the classifier passes the call (fail open). */
