@@ -141,7 +141,16 @@ async function startProxy(nextHop: string) {
     pid: child.pid as number,
     /** cumulative [upper bound in us, count] of the added-latency histogram */
     histogram: async (): Promise<(readonly [number, number])[]> => {
-      const text = await (await fetch(metricsUrl)).text();
+      let text = "";
+      // The metrics listener opens just after the SIP socket: retry for a few seconds.
+      for (let attempt = 0; !text; attempt++) {
+        try {
+          text = await (await fetch(metricsUrl)).text();
+        } catch (error) {
+          if (attempt >= 50) throw error;
+          await sleep(100);
+        }
+      }
       const out: [number, number][] = [];
       for (const m of text.matchAll(/^flashverify_firewall_invite_added_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) {
         out.push([m[1] === "+Inf" ? Number.POSITIVE_INFINITY : Math.round(Number(m[1]) * 1e6), Number(m[2])]);
