@@ -17,14 +17,14 @@ import { CHROMIUM, chromiumAvailable, saveScreenshot } from "./support/browser.j
 
 const available = chromiumAvailable();
 
-describe.skipIf(!available)("the firewall report page in Chromium", () => {
+describe.skipIf(!available)("the firewall report page in Chromium", { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), "flashverify-firewall-page-"));
   const config = firewallConfigSchema.parse({
     known_senders: [{ name: "acme-verify", ranges: [KNOWN_SENDER_RANGE] }],
     charge_per_call: 0.05,
     currency: "GBP",
   });
-  const calls = generateTraffic({ mix: MIXES.train!, seed: 21, calls: 20_000 });
+  const calls = generateTraffic({ mix: MIXES.train!, seed: 21, calls: 10_000 });
   const report = rangeReport(
     analyzeRecords(
       calls.map((c) => c.cdr),
@@ -60,7 +60,8 @@ describe.skipIf(!available)("the firewall report page in Chromium", () => {
     expect(await page.locator("#revenue").innerText()).toContain(`${revenue.toFixed(2)} GBP`);
     const known = page.locator("#ranges tbody tr", { hasText: "known: acme-verify" });
     expect(await known.locator("td").nth(6).innerText()).toBe("0.00 GBP");
-    await saveScreenshot(page, "firewall-report");
+    // The overview only: a full-page screenshot of every range is tall and slow.
+    await saveScreenshot(page, "firewall-report", "#overview");
     await page.close();
   });
 });

@@ -45,6 +45,7 @@ svg rect{fill:#c0392b}.summary{display:flex;gap:2rem;margin:1rem 0}.summary div{
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p>From ${from}:00 UTC, ${report.hours} hour(s).</p>
+<section id="overview">
 <div class="summary">
 <div id="calls">${calls}<small>calls</small></div>
 <div id="flagged">${flagged}<small>flagged as flash calls</small></div>
@@ -52,6 +53,7 @@ svg rect{fill:#c0392b}.summary{display:flex;gap:2rem;margin:1rem 0}.summary div{
 </div>
 <h2>Flagged calls per hour</h2>
 ${bars(total, 720, 120, "flagged calls per hour, all ranges")}
+</section>
 <h2>Calling ranges with flagged calls (${flaggedRows.length})</h2>
 <table id="ranges"><thead><tr><th>range</th><th>sender</th><th>calls</th><th>flagged</th><th>share</th><th>unbilled minutes</th><th>revenue</th><th>per hour</th><th>strongest factor</th></tr></thead>
 <tbody>
