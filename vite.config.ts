@@ -8,7 +8,7 @@ import preact from "@preact/preset-vite";
 import { defineConfig } from "vite";
 
 /** The pages of the build: adding one is one line here (its folder web/<name>/index.html) and one in web-pages.ts. */
-const PAGES = ["demo", "dashboard"];
+const PAGES = ["demo", "dashboard", "reference"];
 
 export default defineConfig({
   root: resolve(import.meta.dirname, "web"),

@@ -44,10 +44,10 @@ describe("loadConfig", () => {
     const { join } = await import("node:path");
     const { tmpdir } = await import("node:os");
     const file = join(mkdtempSync(join(tmpdir(), "fv-config-")), "config.json");
-    writeFileSync(file, JSON.stringify({ PORT: 9000, POOL_NUMBERS: "+4420794xxxxx, +441632960123" }));
+    writeFileSync(file, JSON.stringify({ PORT: 9000, POOL_NUMBERS: "+4420794xxxxx, +441632960xxxx" }));
     const config = loadConfig({ FLASHVERIFY_CONFIG: file, PORT: "9001" });
     expect(config.PORT).toBe(9001);
-    expect(config.POOL_NUMBERS).toEqual(["+4420794xxxxx", "+441632960123"]);
+    expect(config.POOL_NUMBERS).toEqual(["+4420794xxxxx", "+441632960xxxx"]);
     expect(() => loadConfig({ FLASHVERIFY_CONFIG: join(file, "missing") })).toThrow(/FLASHVERIFY_CONFIG/);
   });
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { MessageChannelsConfig } from "./channels/config.js";
-import { validatePool } from "./core/pool.js";
+import { NumberPool, validatePool } from "./core/pool.js";
 import { CHANNELS, type ChannelName } from "./core/types.js";
 import { parseAllowedClasses } from "./events/address-guard.js";
 import { fraudConfigShape } from "./fraud/settings.js";
@@ -192,6 +192,10 @@ const ConfigSchema = z
       const pool = { id: "default", name: "default", numbers: c.POOL_NUMBERS, codeLength: c.POOL_CODE_LENGTH };
       const problem = validatePool({ ...pool, countries: c.POOL_COUNTRIES });
       if (problem) ctx.addIssue({ code: "custom", path: ["POOL_NUMBERS"], message: problem });
+      else {
+        const odds = poolOddsProblem(new NumberPool({ ...pool, countries: c.POOL_COUNTRIES }), c);
+        if (odds) ctx.addIssue({ code: "custom", path: ["POOL_NUMBERS"], message: odds });
+      }
     }
     const loopback = c.HOST === "localhost" || c.HOST === "::1" || c.HOST.startsWith("127.");
     if (c.SANDBOX === "on" && !loopback && c.SANDBOX_PUBLIC === "off") {
@@ -225,6 +229,29 @@ const ConfigSchema = z
   });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/**
+ * A pool whose worst-case guess probability is over the bound would have every flash call refused with
+ * GUESS_PROBABILITY_TOO_HIGH: say so at start, with the pool size that would do.
+ */
+function poolOddsProblem(
+  pool: NumberPool,
+  c: { FLASHCALL_MAX_CHECKS: number; FRAUD_MAX_GUESS_PROBABILITY: number },
+): string | undefined {
+  const guess = c.FLASHCALL_MAX_CHECKS / pool.fewestCodesPerPrefix;
+  if (guess <= c.FRAUD_MAX_GUESS_PROBABILITY) return undefined;
+  const needed = Math.ceil(c.FLASHCALL_MAX_CHECKS / c.FRAUD_MAX_GUESS_PROBABILITY);
+  // A range ending in n x's puts 10^min(n, code length) numbers behind each prefix it shows.
+  const digits = Math.ceil(Math.log10(needed));
+  const longer = digits > pool.codeLength ? ` with POOL_CODE_LENGTH=${digits}` : "";
+  return (
+    `only ${pool.fewestCodesPerPrefix} caller IDs share a shown prefix, so ${c.FLASHCALL_MAX_CHECKS} checks ` +
+    `(FLASHCALL_MAX_CHECKS) guess the code with probability ${+guess.toPrecision(3)}, over ` +
+    `FRAUD_MAX_GUESS_PROBABILITY=${c.FRAUD_MAX_GUESS_PROBABILITY}, and every flash call would be refused ` +
+    `(GUESS_PROBABILITY_TOO_HIGH): list at least ${needed} numbers behind each prefix (ranges ending in ` +
+    `${"x".repeat(digits)}${longer}), or lower FLASHCALL_MAX_CHECKS`
+  );
+}
 
 /** The sandbox's default pool: 100,000 numbers, so a 4-digit code spans the whole code space ten times over. */
 export const SANDBOX_POOL_NUMBERS = ["+4420794xxxxx"];

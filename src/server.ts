@@ -10,6 +10,7 @@ import pino from "pino";
 import { buildApp } from "./api/app.js";
 import type { Config } from "./config.js";
 import { createServices, type Services } from "./services.js";
+import { startupLines } from "./startup-lines.js";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -21,7 +22,17 @@ export interface RunningServer {
 /** how often pools are reloaded */
 const POOL_REFRESH_MS = 10_000;
 
-export async function startServer(config: Config): Promise<RunningServer> {
+export interface ServerOptions {
+  /**
+   * where the startup lines (pages, carrier, how to get a key) go; default stderr at LOG_LEVEL info and below,
+   * nowhere above it
+   */
+  print?: (line: string) => void;
+}
+
+const QUIET_LEVELS = new Set(["warn", "error", "fatal", "silent"]);
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = pino({ level: config.LOG_LEVEL });
   const services = await createServices(config, {
     onBackgroundError: (error, context) => logger.error({ err: error }, `background ${context} failed`),
@@ -56,6 +67,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
     "flashverify is serving",
   );
+  const print =
+    options.print ??
+    (QUIET_LEVELS.has(config.LOG_LEVEL) ? undefined : (line: string) => process.stderr.write(`${line}\n`));
+  if (print) {
+    const lines = startupLines({
+      url,
+      sandbox: sandbox ?? null,
+      trunks: config.SANDBOX === "on" ? [] : trunksOf(config),
+      pools: services.pools.all.map((p) => ({ id: p.id, size: p.size, codeLength: p.codeLength })),
+      apiKeyFromEnv: config.FLASHVERIFY_API_KEY !== undefined,
+    });
+    for (const line of lines) print(line);
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -75,4 +99,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     return stopping;
   };
   return { app: server, services, url, stop };
+}
+
+function trunksOf(config: Config) {
+  if (config.SIP_TRUNKS) return config.SIP_TRUNKS;
+  return [{ id: "default", host: config.SIP_TRUNK_HOST ?? "", port: config.SIP_TRUNK_PORT, transport: "udp" }];
 }

@@ -6,7 +6,7 @@
 import { EventLoopLag } from "./api/load-shedding.js";
 import { createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
 import { MESSAGE_CHANNELS, type MessageChannelName, type SandboxCarrier } from "./channels/registry.js";
-import { type Config, SANDBOX_POOL_NUMBERS } from "./config.js";
+import { type Config, ConfigError, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
 import { Applications } from "./core/applications.js";
 import { CodeHasher } from "./core/codes.js";
@@ -139,6 +139,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
   const pools = new PoolRegistry(store);
   await pools.refresh();
+  if (config.SANDBOX === "off" && pools.all.length === 0) {
+    await store.close();
+    unlock();
+    throw new ConfigError(
+      "SANDBOX=off and no caller-ID pool: every flash call would be refused with NO_POOL_FOR_DESTINATION. Set " +
+        "POOL_NUMBERS to numbers your trunk may present (ranges like +44207946xxxx), or add a pool first with " +
+        "`flashverify pool add --numbers ...`",
+    );
+  }
 
   // The virtual carrier: SIP handsets, an SMSC, WhatsApp's Cloud API, Viber and a mailbox, all on loopback. The
   // HTTP providers' delivery reports are handed over in-process, to the channels created below.

@@ -84,7 +84,7 @@ describe("POST /demo/api/verifications", () => {
 describe("POST /demo/api/verifications without the sandbox", () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ SANDBOX: "off", SIP_TRUNK_HOST: "127.0.1.2", POOL_NUMBERS: "+442079460xxx" });
+    t = await createTestApp({ SANDBOX: "off", SIP_TRUNK_HOST: "127.0.1.2", POOL_NUMBERS: "+44207946xxxx" });
   });
   afterAll(() => t.close());
 

@@ -55,6 +55,8 @@ describe.skipIf(!available)("the demo page in Chromium", () => {
 
     // The call ends unanswered: a missed call in the log, with the caller ID the widget asks about.
     await poll(() => page.locator(".calls .call-missed .caller-id").first().textContent()).toBe(callerId);
+    // The widget says the call has come: the code is on the phone now, not still on its way.
+    await poll(() => widget(page).getByRole("status").textContent()).toBe("Missed call received");
     await input.fill(callerId.slice(-4));
     await widget(page).getByRole("button", { name: "Verify" }).click();
     await poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");

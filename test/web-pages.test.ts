@@ -65,7 +65,7 @@ describe("web pages", () => {
 describe("web pages without the sandbox", () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ SANDBOX: "off", SIP_TRUNK_HOST: "127.0.1.2", POOL_NUMBERS: "+442079460xxx" });
+    t = await createTestApp({ SANDBOX: "off", SIP_TRUNK_HOST: "127.0.1.2", POOL_NUMBERS: "+44207946xxxx" });
   });
   afterAll(() => t.close());
 

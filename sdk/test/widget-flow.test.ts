@@ -55,10 +55,28 @@ describe("screenOf", () => {
       codeLength: 4,
       expiresAt: Date.parse(expires),
       next: { kind: "channel", channel: "sms" },
+      called: false,
     });
     const only = screenOf(verification({ workflow: [{ channel: "flashcall", timeout: 60 }] }), ENGLISH);
     expect(only).toMatchObject({ kind: "flashcall", next: null });
     expect(screenOf(verification({ flashcall: null, attempts: [] }), ENGLISH)).toEqual({ kind: "starting" });
+  });
+
+  it("says the call has come once it ended, so the person reads the call log instead of waiting", () => {
+    const ended = verification({
+      attempts: [
+        {
+          id: "att_1",
+          channel: "flashcall",
+          status: "delivered",
+          reason: "ringing_canceled",
+          created_at: at,
+          expires_at: expires,
+        },
+      ],
+    });
+    expect(screenOf(ended, ENGLISH)).toMatchObject({ kind: "flashcall", called: true, pattern: "+44207941****" });
+    expect(screenOf(verification(), ENGLISH)).toMatchObject({ kind: "flashcall", called: false });
   });
 
   it("asks for the message's code, says whether the call failed first, and offers a new code on the last step", () => {

@@ -5,11 +5,11 @@
  */
 import { randomBytes } from "node:crypto";
 import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Services } from "../services.js";
 import { errorHandler, sendError } from "./errors.js";
+import { addExamples } from "./openapi-examples.js";
 import { checkedSerializerCompiler, compiledSerializerCompiler } from "./response-serializer.js";
 import { routes } from "./routes/index.js";
 
@@ -78,8 +78,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     },
     transform: jsonSchemaTransform,
+    // Examples from the schemas and field names, for the API reference at /docs and any other reader.
+    transformObject: (document) =>
+      "openapiObject" in document ? addExamples(document.openapiObject) : document.swaggerObject,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   for (const register of routes) register(app, services);

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config.js";
 import { firewallCommand } from "../firewall/cli.js";
+import { CliError } from "./cli-error.js";
 import { keysCreate } from "./keys.js";
 import { migrate } from "./migrate.js";
 import { poolAdd } from "./pool.js";
@@ -74,7 +75,9 @@ main(process.argv.slice(2)).then(
     if (code !== -1) process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error instanceof ConfigError || error instanceof TypeError ? error.message : error);
+    // Expected failures (configuration, arguments, the API's refusals) are one line; anything else is a fault.
+    const expected = error instanceof ConfigError || error instanceof CliError || error instanceof TypeError;
+    console.error(expected ? `flashverify: ${error.message}` : error);
     process.exit(1);
   },
 );

@@ -3,6 +3,7 @@
  * step the way an app would live it: start, the phone rings, the missed call shows up, the caller ID is checked.
  */
 import type { Config } from "../config.js";
+import { CliError } from "./cli-error.js";
 
 interface Options {
   url?: string;
@@ -27,9 +28,11 @@ export async function verify(config: Config, phone: string, options: Options): P
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
+    }).catch((error: unknown) => {
+      throw new CliError(`cannot reach ${base}: ${causeOf(error)} (is the server running? --url sets where)`);
     });
-    const json = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) throw CliError.fromApi(`${method} ${path}`, response.status, json);
     return json;
   };
 
@@ -81,4 +84,10 @@ export async function verify(config: Config, phone: string, options: Options): P
   const checked = await call("POST", `/v1/verifications/${id}/check`, token, { caller_id: from });
   step(`checked caller ID ${from}: ${String(checked.status)}`);
   return checked.status === "verified" ? 0 : 1;
+}
+
+/** fetch's own message is "fetch failed"; what went wrong (ECONNREFUSED, a DNS failure) is in its cause. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

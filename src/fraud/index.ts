@@ -8,6 +8,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Clock, Store } from "../core/ports.js";
+import { TEST_NUMBER_SET } from "../sandbox/test-numbers.js";
 import { SqliteStore } from "../storage/sqlite-store.js";
 import { FraudControls } from "./guard.js";
 import { FlexibleLimiter, type Limiter, type LimiterBackend, sqliteBackend } from "./limiter.js";
@@ -45,7 +46,10 @@ export async function createFraudControls(
     store: deps.store,
     clock: deps.clock,
     limiter,
-    settings: fraudSettingsFrom(config),
+    settings: {
+      ...fraudSettingsFrom(config),
+      ...(config.SANDBOX === "on" ? { exemptNumbers: TEST_NUMBER_SET } : {}),
+    },
     ...(deps.onError ? { onError: deps.onError } : {}),
   });
   await controls.start();

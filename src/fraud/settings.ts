@@ -175,6 +175,11 @@ export interface FraudSettings {
   highRiskPrefixes: ReadonlySet<string>;
   pumping: PumpingSettings;
   risk: RiskSettings;
+  /**
+   * numbers whose starts skip the start limits, the risk score and the pumping detector: the sandbox's test
+   * numbers, only while SANDBOX=on (src/fraud/index.ts); default none
+   */
+  exemptNumbers?: ReadonlySet<string>;
 }
 
 const micros = (usdAmount: number): number | null => (usdAmount > 0 ? Math.round(usdAmount * 1e6) : null);

@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import { formatDateTime, formatTick } from "../shared/format-time.js";
 
 export interface Series {
   label: string;
@@ -32,7 +33,8 @@ export function TimeChart(props: {
         width: Math.max(280, element.clientWidth),
         height: 220,
         series: [
-          {},
+          // uPlot writes its own US-style dates; the pages' one formatter follows the browser's locale instead.
+          { value: (_u: uPlot, t: number | null) => (t == null ? "–" : formatDateTime(t * 1000)) },
           ...props.series.map((s) => ({
             label: s.label,
             stroke: s.color,
@@ -41,7 +43,13 @@ export function TimeChart(props: {
             value: (_u: uPlot, v: number | null) => (v == null ? "–" : (s.format ?? format)(v)),
           })),
         ],
-        axes: [{}, { values: (_u: uPlot, ticks: number[]) => ticks.map(format), size: 70 }],
+        axes: [
+          {
+            values: (_u: uPlot, ticks: number[], _a, _s, step: number) =>
+              ticks.map((t) => formatTick(t * 1000, step * 1000)),
+          },
+          { values: (_u: uPlot, ticks: number[]) => ticks.map(format), size: 70 },
+        ],
         // Counts, rates and money start at zero, so a quiet period reads as zero, not as the bottom of the chart.
         scales: {
           x: { time: true },

@@ -1,4 +1,5 @@
 /** How the dashboard writes numbers, money, durations and times. */
+import { formatDateTime } from "../shared/format-time.js";
 
 export const usd = (amount: number | null | undefined, digits = 4): string =>
   amount == null ? "–" : `${amount < 0 ? "−" : ""}$${Math.abs(amount).toFixed(digits)}`;
@@ -15,8 +16,7 @@ export function duration(ms: number | null | undefined): string {
   return `${(ms / 60_000).toFixed(1)} min`;
 }
 
-export const time = (iso: string | null | undefined): string =>
-  iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "short", timeStyle: "medium" }) : "–";
+export const time = (iso: string | null | undefined): string => (iso ? formatDateTime(iso) : "–");
 
 /** A probability such as 0.0003 as "1 in 3,333". */
 export const odds = (p: number): string => (p <= 0 ? "0" : `1 in ${Math.round(1 / p).toLocaleString("en")}`);

@@ -27,15 +27,31 @@ export interface MailMessage {
   received_at: string;
 }
 
+/** An error answer with the details the API gave (the limit that was reached, the risk factors, ...). */
+export class StartRefused extends FlashverifyError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    retryAfterSeconds: number | null,
+    readonly details: Record<string, unknown> | null,
+  ) {
+    super(status, code, message, retryAfterSeconds);
+  }
+}
+
 async function json<T>(response: Response): Promise<T> {
-  const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  const body = (await response.json().catch(() => ({}))) as {
+    error?: { code?: string; message?: string; details?: Record<string, unknown> };
+  };
   if (!response.ok) {
     const retry = response.headers.get("retry-after");
-    throw new FlashverifyError(
+    throw new StartRefused(
       response.status,
       body.error?.code ?? "HTTP_ERROR",
       body.error?.message ?? response.statusText,
       retry === null ? null : Number(retry),
+      body.error?.details ?? null,
     );
   }
   return body as T;

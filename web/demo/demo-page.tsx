@@ -1,9 +1,13 @@
-/** The demo's layout: the sign-up form with the widget, the virtual phone beside it, the test numbers below. */
+/**
+ * The demo's layout: the sign-up form with the widget and the virtual phone side by side, the server's events under
+ * the form, the test numbers below. On a phone the virtual phone comes right after the form, so the caller ID to
+ * type is one short scroll from the field, and the events follow.
+ */
 import { useState } from "preact/hooks";
 import type { StartedVerification } from "../../sdk/src/widget/index.js";
+import { TEST_NUMBERS } from "../../src/sandbox/test-numbers.js";
 import { EventLog } from "./event-log.js";
 import { SignupForm } from "./signup-form.js";
-import { TEST_NUMBERS } from "./test-numbers.js";
 import { VirtualPhone } from "./virtual-phone.js";
 
 export function DemoPage() {
@@ -21,18 +25,16 @@ export function DemoPage() {
         </p>
       </header>
       <div class="demo-grid">
-        <div class="demo-column">
-          <SignupForm
-            phone={phone}
-            onPhoneInput={setPhone}
-            onStarted={(verification, p, email) => {
-              setStarted(verification);
-              setShown({ phone: p, email });
-            }}
-          />
-          <EventLog started={started} />
-        </div>
-        <VirtualPhone phone={shown?.phone ?? null} email={shown?.email ?? null} />
+        <SignupForm
+          phone={phone}
+          onPhoneInput={setPhone}
+          onStarted={(verification, p, email) => {
+            setStarted(verification);
+            setShown({ phone: p, email });
+          }}
+        />
+        <VirtualPhone phone={shown?.phone ?? null} email={shown?.email ?? null} since={startedAt(started)} />
+        <EventLog started={started} />
       </div>
       <section class="card" aria-labelledby="numbers-title">
         <h2 id="numbers-title">Test numbers</h2>
@@ -56,4 +58,10 @@ export function DemoPage() {
       </section>
     </main>
   );
+}
+
+/** When the verification began by the server's clock, which also stamps what the virtual phone receives. */
+function startedAt(started: StartedVerification | null): number | null {
+  const created = started?.verification?.created_at;
+  return typeof created === "string" ? Date.parse(created) : null;
 }

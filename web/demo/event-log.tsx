@@ -46,7 +46,7 @@ export function EventLog({ started }: { started: StartedVerification | null }) {
   const start = lines[0]?.at ?? 0;
 
   return (
-    <section class="card" aria-labelledby="events-title">
+    <section class="card events-card" aria-labelledby="events-title">
       <h2 id="events-title">What the server did</h2>
       {lines.length === 0 ? (
         <p class="phone-empty">Events of the verification appear here as they happen.</p>

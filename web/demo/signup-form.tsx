@@ -9,7 +9,8 @@ import {
   type FlashverifyWidget,
   type StartedVerification,
 } from "../../sdk/src/widget/index.js";
-import { type Fallback, startVerification } from "./api.js";
+import { type Fallback, StartRefused, startVerification } from "./api.js";
+import { RefusalNote } from "./refusal-note.js";
 
 defineFlashverifyWidget();
 
@@ -25,6 +26,7 @@ export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) 
   const [email, setEmail] = useState("you@example.com");
   const [verified, setVerified] = useState<string | null>(null);
   const [started, setStarted] = useState(false);
+  const [refusal, setRefusal] = useState<StartRefused | null>(null);
   const widget = useRef<FlashverifyWidget>(null);
 
   useEffect(() => {
@@ -41,7 +43,11 @@ export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) 
     setStarted(true);
     const request = { phone: phone.trim(), fallback, ...(fallback === "email" ? { email } : {}) };
     void widget.current?.begin(async () => {
-      const answer = await startVerification(request);
+      setRefusal(null);
+      const answer = await startVerification(request).catch((error: unknown) => {
+        if (error instanceof StartRefused) setRefusal(error);
+        throw error;
+      });
       onStarted(answer, answer.verification?.phone ?? request.phone, fallback === "email" ? email : null);
       return answer;
     });
@@ -84,6 +90,7 @@ export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) 
       <div class="verification">
         <flashverify-widget ref={widget} hidden={!started} />
         {!started && <p class="widget-placeholder">The verification widget appears here.</p>}
+        {refusal && <RefusalNote refusal={refusal} />}
         {verified && (
           <p class="welcome" role="status">
             Welcome aboard: {verified} is yours.

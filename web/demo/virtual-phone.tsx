@@ -4,6 +4,8 @@
  * caller ID in full; the sign-up form beside it only ever learns the masked pattern.
  */
 
+import { useEffect, useState } from "preact/hooks";
+import { formatTime as time } from "../shared/format-time.js";
 import { usePoll } from "../shared/use-poll.js";
 import { readInbox, readPhone } from "./api.js";
 
@@ -18,12 +20,27 @@ const CALL_RESULTS: Record<string, string> = {
   answered: "answered",
 };
 
-const time = (iso: string) =>
-  new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+export interface VirtualPhoneProps {
+  phone: string | null;
+  email: string | null;
+  /** when the verification on screen began (ms): what arrived before it belongs to earlier ones, hidden by default */
+  since: number | null;
+}
 
-export function VirtualPhone({ phone, email }: { phone: string | null; email: string | null }) {
-  const handset = usePoll(phone, () => readPhone(phone as string), POLL_MS);
-  const mailbox = usePoll(email, () => readInbox(email as string), POLL_MS);
+export function VirtualPhone({ phone, email, since }: VirtualPhoneProps) {
+  const [showEarlier, setShowEarlier] = useState(false);
+  useEffect(() => setShowEarlier(false), [since]);
+  const handsetAll = usePoll(phone, () => readPhone(phone as string), POLL_MS);
+  const mailboxAll = usePoll(email, () => readInbox(email as string), POLL_MS);
+  const current = <T extends { received_at: string }>(items: T[] = []) =>
+    showEarlier || since === null ? items : items.filter((item) => Date.parse(item.received_at) >= since);
+  const handset = handsetAll && { calls: current(handsetAll.calls), messages: current(handsetAll.messages) };
+  const mailbox = mailboxAll && { messages: current(mailboxAll.messages) };
+  const earlier =
+    (handsetAll?.calls.length ?? 0) +
+    (handsetAll?.messages.length ?? 0) +
+    (mailboxAll?.messages.length ?? 0) -
+    ((handset?.calls.length ?? 0) + (handset?.messages.length ?? 0) + (mailbox?.messages.length ?? 0));
   const ringing = handset?.calls.find((c) => c.result === "ringing");
   return (
     <section class="phone" aria-labelledby="phone-title">
@@ -68,6 +85,11 @@ export function VirtualPhone({ phone, email }: { phone: string | null; email: st
             ))}
           </ul>
         </>
+      )}
+      {since !== null && (earlier > 0 || showEarlier) && (
+        <button type="button" class="show-earlier" onClick={() => setShowEarlier(!showEarlier)}>
+          {showEarlier ? "Show this verification's only" : `Show ${earlier} from earlier verifications`}
+        </button>
       )}
       {email && (
         <>

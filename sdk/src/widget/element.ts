@@ -293,8 +293,8 @@ export class FlashverifyWidget extends Base {
         status = s.starting;
         break;
       case "flashcall":
-        status = s.waitingForCall;
-        hint = s.callHint(screen.pattern, screen.codeLength);
+        status = screen.called ? s.callArrived : s.waitingForCall;
+        hint = (screen.called ? s.callArrivedHint : s.callHint)(screen.pattern, screen.codeLength);
         view.label.textContent = s.callCodeLabel(screen.codeLength);
         break;
       case "message":

@@ -17,6 +17,8 @@ export type Screen =
       /** when the code stops counting (ms since the epoch) */
       expiresAt: number | null;
       next: NextAction;
+      /** the call has come and gone (a missed call, or answered): its caller ID is on the phone to read */
+      called: boolean;
     }
   | {
       kind: "message";
@@ -40,7 +42,9 @@ export function screenOf(v: Verification, strings: WidgetStrings): Screen {
   if (v.channel === "flashcall") {
     if (!v.flashcall) return { kind: "starting" };
     const next: NextAction = following ? { kind: "channel", channel: following.channel } : null;
-    return { kind: "flashcall", pattern: v.flashcall.pattern, codeLength: v.flashcall.code_length, expiresAt, next };
+    const called = current?.channel === "flashcall" && current.status === "delivered";
+    const { pattern, code_length: codeLength } = v.flashcall;
+    return { kind: "flashcall", pattern, codeLength, expiresAt, next, called };
   }
   if (!v.message) return { kind: "starting" };
   const previous = attempts.at(-2);

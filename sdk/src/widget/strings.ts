@@ -11,6 +11,10 @@ export interface WidgetStrings {
   waitingForCall: string;
   /** under "Waiting for call...", above the pattern (shown on its own line) */
   callHint: (pattern: string, digits: number) => string;
+  /** once the call has ended: the caller ID is in the call log now */
+  callArrived: string;
+  /** under "Missed call received", above the pattern */
+  callArrivedHint: (pattern: string, digits: number) => string;
   callCodeLabel: (digits: number) => string;
   messageSent: (channel: Channel) => string;
   messageHint: (channel: Channel, digits: number) => string;
@@ -46,6 +50,9 @@ export const ENGLISH: WidgetStrings = {
   waitingForCall: "Waiting for call…",
   callHint: (_pattern, digits) =>
     `We are calling you. No need to answer: the call ends by itself. Enter the last ${digits} digits of the number that calls, which looks like this:`,
+  callArrived: "Missed call received",
+  callArrivedHint: (_pattern, digits) =>
+    `Enter the last ${digits} digits of the number that just called you, which looks like this:`,
   callCodeLabel: (digits) => `Last ${digits} digits of the missed call`,
   messageSent: (channel) => `We sent you a code by ${CHANNEL_NAMES[channel]}`,
   messageHint: (channel, digits) => `Enter the ${digits}-digit code from the ${CHANNEL_NAMES[channel]} message.`,

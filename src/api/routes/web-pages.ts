@@ -25,6 +25,8 @@ const PAGES: Page[] = [
   { path: "/demo", name: "demo", servedWhen: (s) => s.sandbox !== null },
   // The operator's dashboard: it shows nothing without an API key, so every server serves it.
   { path: "/dashboard", name: "dashboard", servedWhen: () => true },
+  // The API reference, laid out from /openapi.json.
+  { path: "/docs", name: "reference", servedWhen: () => true },
 ];
 
 /** Scripts and data from this origin only; styles may be inline (the widget styles its shadow root). */

@@ -16,7 +16,8 @@ const Body = z
     caller_id: z.string().min(1).max(40).optional().describe("the whole caller ID, in any common format"),
   })
   .strict()
-  .refine((b) => (b.code === undefined) !== (b.caller_id === undefined), "send exactly one of code or caller_id");
+  .refine((b) => (b.code === undefined) !== (b.caller_id === undefined), "send exactly one of code or caller_id")
+  .meta({ example: { code: "1234" } });
 
 const Checked = z.object({
   id: z.string(),

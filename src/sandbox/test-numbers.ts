@@ -1,6 +1,9 @@
 /**
  * The sandbox's test numbers (README "Sandbox test numbers"): the virtual handsets and SMSC decide what happens by
- * the number's last four digits, so a visitor can watch each outcome, and the fallback it leads to.
+ * the number's last four digits, so a visitor can watch each outcome, and the fallback it leads to. The demo page
+ * lists them, and while SANDBOX=on they are exempt from the start limits, the risk score and the pumping detector
+ * (src/fraud/guard.ts), so trying each of them a few times in a row is never refused. Plain data: the web pages
+ * import it too.
  */
 export interface TestNumber {
   phone: string;
@@ -55,3 +58,6 @@ export const TEST_NUMBERS: TestNumber[] = [
     what: "Rings normally; the SMS is accepted, then reported undeliverable.",
   },
 ];
+
+/** The test numbers' E.164 forms, for the fraud controls' exemption. */
+export const TEST_NUMBER_SET: ReadonlySet<string> = new Set(TEST_NUMBERS.map((t) => t.phone));
