@@ -62,3 +62,22 @@ describe("the OpenAPI document's examples", () => {
     expect(refused).toEqual([]);
   });
 });
+
+describe("an error an app developer meets first", () => {
+  it("URL_NOT_ALLOWED names the setting that allows private addresses in development", async () => {
+    const t = await createTestApp({ SANDBOX_SIP_ADDRESS: "127.0.0.120", SIP_LOCAL_ADDRESS: "127.0.0.120" });
+    try {
+      const res = await t.app.inject({
+        method: "POST",
+        url: "/v1/webhook-endpoints",
+        headers: { authorization: `Bearer ${TEST_KEY}` },
+        payload: { url: "http://127.0.0.1:3000/webhooks/flashverify" },
+      });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().error).toMatchObject({ code: "URL_NOT_ALLOWED" });
+      expect(res.json().error.message).toContain("WEBHOOK_ALLOW_PRIVATE=loopback");
+    } finally {
+      await t.close();
+    }
+  });
+});

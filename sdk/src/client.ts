@@ -49,7 +49,14 @@ export interface StartRequest {
   email?: string;
   reference?: string;
   metadata?: Record<string, string | number | boolean | null>;
-  client?: { ip?: string; device_id?: string; platform?: "android" | "ios" | "web" | "other"; app_version?: string };
+  /** the person's device as your backend sees it; pass `ip`, or every start counts against your server's address */
+  client?: {
+    ip?: string;
+    device_id?: string;
+    platform?: "android" | "ios" | "web" | "other";
+    app_version?: string;
+    user_agent?: string;
+  };
 }
 
 /** An event as webhooks, `/v1/events` and the stream carry it (README "Event catalogue"). */

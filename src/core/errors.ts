@@ -39,7 +39,9 @@ export const ERRORS = {
   },
   URL_NOT_ALLOWED: {
     status: 422,
-    message: "The URL must be http(s) and must not point at an address class the server refuses to call.",
+    message:
+      "The URL must be http(s) and must not point at an address class the server refuses to call (private, " +
+      "loopback, ...). In development, WEBHOOK_ALLOW_PRIVATE=loopback,private on the server allows them.",
   },
   RATE_LIMITED: {
     status: 429,

@@ -1,7 +1,7 @@
 /**
  * SipUac: our own small SIP user agent client for flash calls, on one UDP socket or one TCP/TLS connection.
  *
- * npm SIP stacks were measured too slow or unsafe for this (see TELECOM-NOTES.md), and a flash call needs only a
+ * npm SIP stacks were measured too slow or unsafe for this (docs/sip-notes.md), and a flash call needs only a
  * sliver of SIP: INVITE, CANCEL, ACK and, when a phone answers anyway, BYE (plus OPTIONS probes and digest
  * answers for trunks). Every call and transaction shares one timer wheel; responses are routed by the top Via
  * branch. Everything goes to one next hop (the trunk, or its outbound proxy), resolved by DNS at start and again
