@@ -57,6 +57,14 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
           expect(await page.locator(".refusal").count(), `${number.name}, round ${round}`).toBe(0);
           // The virtual phone shows this verification's calls and messages only, each after its start.
           await poll(() => page.locator(".phone-number").textContent()).toBe(number.phone);
+          if (round === 2 && number.name === "Rings") {
+            await poll(() => page.locator(".calls .call").count()).toBe(1);
+            const earlier = page.getByRole("button", { name: /^Show \d+ from earlier verifications$/ });
+            await earlier.waitFor();
+            await earlier.click();
+            await poll(() => page.locator(".calls .call").count()).toBeGreaterThan(1);
+            await page.getByRole("button", { name: "Show this verification's only" }).click();
+          }
         }
       }
       if (size === "phone") {
@@ -72,6 +80,7 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
         expect(await page.locator("html").evaluate((html) => html.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
       }
       expect(errors).toEqual([]);
+      await page.context().close();
     }, 120_000);
   }
 
@@ -104,7 +113,8 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
     expect(await page.locator(".refusal").count()).toBe(0);
     // Refused starts in the browser's console are the 429 itself, which the page reports as it should.
     expect(errors.filter((e) => !e.includes("429"))).toEqual([]);
-  });
+    await page.context().close();
+  }, 60_000);
 
   it("has 0 axe violations on the demo, with a verification under way", async () => {
     const { page, errors } = await stack.open("/demo");
@@ -113,7 +123,8 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
     await page.locator(".events li").first().waitFor();
     expect(await axeViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
-  });
+    await page.context().close();
+  }, 60_000);
 
   it("has 0 axe violations on the dashboard, and on a phone its sections fit one line and Status shows", async () => {
     const started = await fetch(`${stack.url}/v1/verifications`, {
@@ -138,6 +149,7 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
     expect(await axeViolations(page)).toEqual([]);
     await saveScreenshot(page, "dashboard-phone");
     expect(errors).toEqual([]);
+    await page.context().close();
   }, 60_000);
 
   it("serves an API reference with examples from the schemas and 0 axe violations", async () => {
@@ -154,5 +166,6 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
     expect(await axeViolations(page)).toEqual([]);
     await saveScreenshot(page, "api-reference", "#post-v1-verifications");
     expect(errors).toEqual([]);
+    await page.context().close();
   }, 60_000);
 });
