@@ -67,6 +67,12 @@ describe("flashverify firewall", { timeout: 60_000 }, () => {
     expect(run.stdout).toMatch(/^calls \d+: flash \d+, other \d+$/m);
     expect(run.stdout).toMatch(/^recall \d+\.\d{3}% \(\d+\/\d+\)$/m);
     expect(run.stdout).toMatch(/^ {2}flash-fixed +\d+ calls, flagged \d+/m);
+    // As the proxy would have labelled them, at INVITE: the same calls, fewer caught (no outcome, less history).
+    const live = cli("evaluate", cdr, labels, "--replay", "invite");
+    expect(live.code).toBe(0);
+    const caught = (out: string) => Number(/^recall [\d.]+% \((\d+)\//m.exec(out)?.[1]);
+    expect(caught(live.stdout)).toBeLessThan(caught(run.stdout));
+    expect(cli("evaluate", cdr, labels, "--replay", "later").code).toBe(2);
   });
 
   it("refuses a bad configuration file with the field at fault", () => {

@@ -23,8 +23,9 @@ export const FIREWALL_USAGE = `usage: flashverify firewall <command>
         score call records: call_id,flashcall_score,label on stdout; refused rows on stderr with line numbers
   generate --out CDR.csv --labels LABELS.csv [--mix train|holdout] [--seed N] [--calls N] [--sipp FILE]
         generate a day of labelled traffic (CDR CSV + separate labels; --sipp: a SIPp injection file)
-  evaluate <cdr.csv> <labels.csv> [--config FILE]
-        recall and false positives of the analyzer against labels, per population
+  evaluate <cdr.csv> <labels.csv> [--config FILE] [--replay invite|end]
+        recall and false positives of the analyzer against labels, per population; --replay: of the proxy's
+        labels instead (calls in start order, scored at INVITE or at their end on the history before them)
   train <cdr.csv> <labels.csv> [--config FILE] [--out FILE]
         fit the models and print them as src/firewall/default-model.ts
   proxy --listen HOST:PORT --next-hop HOST:PORT [--config FILE] [--metrics HOST:PORT]
@@ -123,10 +124,15 @@ async function readLabelled(cdrPath: string, labelsPath: string): Promise<Labell
 }
 
 async function evaluateCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: "string" }, replay: { type: "string" } },
+  });
   const [cdrPath, labelsPath] = positionals;
-  if (!cdrPath || !labelsPath) return usage();
-  const e = evaluate(await readLabelled(cdrPath, labelsPath), loadFirewallConfig(values.config));
+  const replay = values.replay ?? null;
+  if (!cdrPath || !labelsPath || (replay !== null && replay !== "invite" && replay !== "end")) return usage();
+  const e = evaluate(await readLabelled(cdrPath, labelsPath), loadFirewallConfig(values.config), undefined, replay);
   console.log(`calls ${e.calls}: flash ${e.flash}, other ${e.other}`);
   console.log(`recall ${(e.recall * 100).toFixed(3)}% (${e.truePositives}/${e.flash})`);
   console.log(

@@ -7,6 +7,7 @@
 
 import { analyzeRecords } from "./analyze.js";
 import type { Cdr } from "./cdr.js";
+import { FlashClassifier } from "./classifier.js";
 import type { FirewallConfig } from "./config.js";
 import type { Models } from "./default-model.js";
 import { END_FEATURES, endFeatures, INVITE_FEATURES, inviteFeatures } from "./features.js";
@@ -49,12 +50,37 @@ export interface Evaluation {
   populations: Record<string, { calls: number; flagged: number }>;
 }
 
-export function evaluate(calls: readonly Labelled[], config: FirewallConfig, models?: Models): Evaluation {
-  const a = analyzeRecords(
-    calls.map((c) => c.cdr),
-    config,
-    models,
-  );
+/**
+ * As the proxy would have labelled the calls: in start order, each scored at INVITE (`stage: "invite"`) or at its
+ * end (`"end"`) against the history of the calls before it (an outcome is counted when the call ends, here at once).
+ */
+export function replayLabels(
+  calls: readonly Labelled[],
+  config: FirewallConfig,
+  stage: "invite" | "end",
+  models?: Models,
+): boolean[] {
+  const classifier = new FlashClassifier(config, models);
+  return calls.map(({ cdr }) => {
+    const early = classifier.atInvite(cdr);
+    const late = classifier.atEnd(cdr, early.pairBefore);
+    return (stage === "invite" ? early : late).label === "flashcall";
+  });
+}
+
+export function evaluate(
+  calls: readonly Labelled[],
+  config: FirewallConfig,
+  models?: Models,
+  replay: "invite" | "end" | null = null,
+): Evaluation {
+  const flags = replay
+    ? replayLabels(calls, config, replay, models)
+    : analyzeRecords(
+        calls.map((c) => c.cdr),
+        config,
+        models,
+      ).verdicts.map((v) => v.label === "flashcall");
   const e: Evaluation = {
     calls: calls.length,
     flash: 0,
@@ -66,7 +92,7 @@ export function evaluate(calls: readonly Labelled[], config: FirewallConfig, mod
     populations: {},
   };
   calls.forEach((c, i) => {
-    const flagged = a.verdicts[i]?.label === "flashcall";
+    const flagged = flags[i] === true;
     const p = e.populations[c.population] ?? { calls: 0, flagged: 0 };
     e.populations[c.population] = p;
     p.calls++;
