@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { MessageChannelsConfig } from "./channels/config.js";
+import { VoiceChannelConfig } from "./channels/voice/config.js";
 import { NumberPool, validatePool } from "./core/pool.js";
 import { CHANNELS, type ChannelName } from "./core/types.js";
 import { parseAllowedClasses } from "./events/address-guard.js";
@@ -146,6 +147,7 @@ const ConfigSchema = z
     /** the message text, with {app}, {code} and {minutes}; default "Your {app} verification code is {code}. ..." */
     OTP_TEMPLATE: z.string().min(1).max(300).includes("{code}").optional(),
     ...MessageChannelsConfig,
+    ...VoiceChannelConfig,
 
     /** how long a flash call's code is accepted; default 60 s, at most 120 s */
     FLASHCALL_TTL_SECONDS: z.coerce.number().int().min(10).max(120).default(60),

@@ -6,6 +6,7 @@
 import { EventLoopLag } from "./api/load-shedding.js";
 import { createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
 import { MESSAGE_CHANNELS, type MessageChannelName, type SandboxCarrier } from "./channels/registry.js";
+import { voiceEnabled } from "./channels/voice/index.js";
 import { type Config, ConfigError, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
 import { Applications } from "./core/applications.js";
@@ -175,19 +176,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
           inbox: await VirtualInbox.create({ address: config.SANDBOX_SIP_ADDRESS, port: config.SANDBOX_SMTP_PORT }),
         }
       : null;
-  for (const [name, create] of Object.entries(MESSAGE_CHANNELS)) {
-    const channel = create(config, sandbox);
-    if (channel) messageChannels[name as MessageChannelName] = channel;
-  }
-  const defaultWorkflow: WorkflowStep[] = config.WORKFLOW.map((step) => {
-    if (step.channel !== "flashcall" && !messageChannels[step.channel]) {
-      throw new Error(`WORKFLOW: the ${step.channel} channel is not configured`);
-    }
-    const fallback =
-      step.channel === "flashcall" ? config.FLASHCALL_TTL_SECONDS * 1000 : DEFAULT_STEP_TIMEOUT_MS[step.channel];
-    return { channel: step.channel, timeoutMs: step.timeout === undefined ? fallback : step.timeout * 1000 };
-  });
-
   const metrics = new Metrics();
   metrics.watch({ store, pools, clock });
   const onBackgroundError =
@@ -202,6 +190,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     routes: sandbox ? [] : config.SIP_ROUTES,
     localAddress: config.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
     t1Ms: config.SIP_T1_MS,
+    ...(voiceEnabled(config, sandbox !== null)
+      ? {
+          media: {
+            ports: config.VOICE_RTP_PORTS,
+            ...(config.VOICE_RTP_ADDRESS ? { address: config.VOICE_RTP_ADDRESS } : {}),
+            ...(config.VOICE_RTP_PUBLIC_ADDRESS ? { advertisedAddress: config.VOICE_RTP_PUBLIC_ADDRESS } : {}),
+          },
+        }
+      : {}),
     onError: (error, trunk) => onBackgroundError(error, `SIP trunk ${trunk}`),
     onEvent: (event) => {
       metrics.trunksOutOfService.set({ trunk: event.trunk }, event.type === "out_of_service" ? 1 : 0);
@@ -210,6 +207,22 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         ((e) => console.error(`flashverify: SIP trunk ${e.trunk} is ${e.type.replace(/_/g, " ")}`))
       )(event);
     },
+  });
+
+  for (const [name, create] of Object.entries(MESSAGE_CHANNELS)) {
+    const channel = create(config, sandbox, {
+      caller: uac,
+      onError: (error) => onBackgroundError(error, `${name} channel`),
+    });
+    if (channel) messageChannels[name as MessageChannelName] = channel;
+  }
+  const defaultWorkflow: WorkflowStep[] = config.WORKFLOW.map((step) => {
+    if (step.channel !== "flashcall" && !messageChannels[step.channel]) {
+      throw new Error(`WORKFLOW: the ${step.channel} channel is not configured`);
+    }
+    const fallback =
+      step.channel === "flashcall" ? config.FLASHCALL_TTL_SECONDS * 1000 : DEFAULT_STEP_TIMEOUT_MS[step.channel];
+    return { channel: step.channel, timeoutMs: step.timeout === undefined ? fallback : step.timeout * 1000 };
   });
 
   const flashcall = createFlashcallSipChannel({
@@ -256,10 +269,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       verificationTtlMs: config.VERIFICATION_TTL_SECONDS * 1000,
       flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
       clientTokenGraceMs: 10 * 60_000,
-      // Longer than any call the SIP channel places: dial limit or Timer B, then the ring, then CANCEL's Timer F.
+      // Longer than any call the SIP channels place: dial limit or Timer B, then the ring (a voice call's answer
+      // timeout and its length), then CANCEL's or BYE's Timer F.
       attemptDeadlineMs:
         Math.max(config.SIP_MAX_DIAL_MS, 64 * config.SIP_T1_MS) +
-        config.SIP_RING_TIME_MS +
+        (messageChannels.voice
+          ? Math.max(config.SIP_RING_TIME_MS, config.VOICE_ANSWER_TIMEOUT_MS + config.VOICE_MAX_CALL_MS)
+          : config.SIP_RING_TIME_MS) +
         64 * config.SIP_T1_MS +
         5000,
     },

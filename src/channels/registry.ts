@@ -9,11 +9,13 @@ import type { VirtualInbox } from "../sandbox/inbox.js";
 import type { VirtualSmsc } from "../sandbox/smsc.js";
 import type { VirtualViber } from "../sandbox/viber.js";
 import type { VirtualWhatsApp } from "../sandbox/whatsapp.js";
+import type { FlashCaller } from "../sip/types.js";
 import { createEmailSender } from "./email/index.js";
 import { createHttpSmsSender } from "./sms-http/index.js";
 import { createTwilioSmsSender } from "./sms-http/twilio.js";
 import { createSmppSmsSender } from "./sms-smpp/index.js";
 import { createViberSender } from "./viber/index.js";
+import { createVoiceChannel, SANDBOX_VOICE_CALLER_ID, SpeechClips, voiceEnabled } from "./voice/index.js";
 import { createWhatsAppSender } from "./whatsapp/index.js";
 
 export interface SandboxCarrier {
@@ -23,13 +25,21 @@ export interface SandboxCarrier {
   inbox: VirtualInbox;
 }
 
-type Factory = (config: Config, sandbox: SandboxCarrier | null) => MessageChannel | null;
+/** What a channel that places calls needs: the trunk layer. */
+export interface ChannelSip {
+  caller: FlashCaller;
+  /** a failure that is no send's outcome (a prompt that cannot be rendered, a bug) */
+  onError: (error: unknown) => void;
+}
+
+type Factory = (config: Config, sandbox: SandboxCarrier | null, sip: ChannelSip) => MessageChannel | null;
 
 export const MESSAGE_CHANNELS = {
   sms: smsChannel,
   whatsapp: whatsappChannel,
   viber: viberChannel,
   email: emailChannel,
+  voice: voiceChannel,
 } satisfies Record<string, Factory>;
 
 export type MessageChannelName = keyof typeof MESSAGE_CHANNELS;
@@ -101,6 +111,21 @@ function viberChannel(config: Config, sandbox: SandboxCarrier | null): MessageCh
   return endpoint
     ? createViberSender({ ...endpoint, sender: config.VIBER_SENDER, ttlSeconds: config.VIBER_TTL_SECONDS })
     : null;
+}
+
+function voiceChannel(config: Config, sandbox: SandboxCarrier | null, sip: ChannelSip): MessageChannel | null {
+  if (!voiceEnabled(config, sandbox !== null)) return null;
+  return createVoiceChannel({
+    caller: sip.caller,
+    speech: new SpeechClips({ promptsDir: config.VOICE_PROMPTS_DIR ?? null }),
+    callerId: config.VOICE_CALLER_ID ?? SANDBOX_VOICE_CALLER_ID,
+    answerTimeoutMs: config.VOICE_ANSWER_TIMEOUT_MS,
+    maxDialMs: config.SIP_MAX_DIAL_MS,
+    maxCallMs: config.VOICE_MAX_CALL_MS,
+    defaultLanguage: config.VOICE_LANGUAGE,
+    timing: { listenMs: config.VOICE_LISTEN_MS, maxReplays: config.VOICE_MAX_REPLAYS },
+    onError: sip.onError,
+  });
 }
 
 function emailChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {

@@ -5,6 +5,7 @@
  */
 import type { Change } from "./change.js";
 import { err } from "./errors.js";
+import { spokenLanguage } from "./language.js";
 import { numberType } from "./number-type.js";
 import { DEFAULT_OTP_TEMPLATE, renderOtpText } from "./otp.js";
 import type { AttemptOutcome, Channel, Clock, FraudGuard, MessageChannel, MessageOutcome } from "./ports.js";
@@ -117,8 +118,9 @@ export class Dispatcher {
       code,
       ttlMs: attempt.expiresAt - (attempt.dialedAt ?? attempt.createdAt),
     });
+    const to = attempt.channel === "email" ? (v.email as string) : v.phone;
     channel.send(
-      { attemptId: attempt.id, to: attempt.channel === "email" ? (v.email as string) : v.phone, code, text },
+      { attemptId: attempt.id, to, code, text, language: spokenLanguage(v.country) },
       {
         accepted: (at, ids) => report(v.id, (cur) => markSent(cur, attempt.id, at, ids), "message sent"),
         ended: (outcome) => report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended"),
@@ -128,5 +130,14 @@ export class Dispatcher {
 }
 
 function messageOutcome(o: MessageOutcome): AttemptOutcome {
-  return { at: o.at, delivered: o.delivered, reason: o.reason, sipCode: null, detail: o.detail };
+  const outcome: AttemptOutcome = {
+    at: o.at,
+    delivered: o.delivered,
+    reason: o.reason,
+    sipCode: o.sipCode ?? null,
+    detail: o.detail,
+  };
+  if (o.trunkId) outcome.trunkId = o.trunkId;
+  if (o.answeredMs !== undefined) outcome.answeredMs = o.answeredMs;
+  return outcome;
 }

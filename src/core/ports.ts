@@ -208,6 +208,8 @@ export interface AttemptOutcome {
   detail?: string | null;
   /** trunks that failed the call before, in order (for the attempt's event) */
   failedOver?: { trunk: string; reason: string; sipCode: number | null }[];
+  /** voice calls: how long the call lasted from the answer, for its per-minute price */
+  answeredMs?: number;
 }
 
 /** What a channel is asked to send. Each channel handles its own kind. */
@@ -238,7 +240,25 @@ export type MessageReason =
   | "expired"
   | "submit_unknown"
   | "network_error"
-  | "no_receipt";
+  | "no_receipt"
+  /** voice calls: how a call that did not say the code ended (see AttemptReason) */
+  | VoiceCallReason;
+
+/** Voice calls end with the SIP layer's reasons, or hung up before the code was said in full. */
+export type VoiceCallReason = Extract<
+  AttemptReason,
+  | "busy"
+  | "no_answer"
+  | "not_found"
+  | "unreachable"
+  | "blocked_by_carrier"
+  | "timeout"
+  | "auth_failed"
+  | "no_route"
+  | "no_capacity"
+  | "interrupted"
+  | "hung_up_early"
+>;
 
 export interface MessageOutcome {
   at: number;
@@ -246,6 +266,11 @@ export interface MessageOutcome {
   reason: MessageReason;
   /** the provider's status or error, kept on the attempt */
   detail: string | null;
+  /** voice calls: the final SIP status and the trunk that carried the call */
+  sipCode?: number | null;
+  trunkId?: string | null;
+  /** voice calls: how long the call lasted from the answer (0 when not answered); the attempt is priced by it */
+  answeredMs?: number;
 }
 
 export interface MessageProgress {
@@ -263,6 +288,8 @@ export interface OtpMessage {
   code: string;
   /** the rendered message, for channels that send text as is */
   text: string;
+  /** the verification's language (ISO 639-1), for channels that speak; null when none is known */
+  language?: string | null;
 }
 
 export interface Channel {

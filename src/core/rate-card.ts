@@ -59,7 +59,28 @@ export const RATE_CARD: RateCard = {
     [DEFAULT_RATE_KEY]: 0.045,
   },
   email: { [DEFAULT_RATE_KEY]: 0.0001 },
+  // Per started minute of an answered call (sendCost prices one minute; voiceCallCost the call).
+  voice: {
+    US: 0.013,
+    BR: 0.06,
+    IT: 0.05,
+    DE: 0.06,
+    JP: 0.09,
+    GB: 0.03,
+    [DEFAULT_RATE_KEY]: 0.15,
+  },
 };
+
+/**
+ * A voice call's price: the per-minute rate for every started minute of an answered call (a call that was not
+ * answered costs nothing). A voice step is priced at one minute before it is sent (spend caps), then at what the
+ * call lasted.
+ * @example voiceCallCost("GB", 61_000); // 0.06: two started minutes
+ */
+export function voiceCallCost(country: string, answeredMs: number, card: RateCard = RATE_CARD): number {
+  if (answeredMs <= 0) return 0;
+  return Math.round(sendCost("voice", country, card) * Math.ceil(answeredMs / 60_000) * 1e6) / 1e6;
+}
 
 /** The list price in USD of one send on `channel` to `country` (ISO 3166-1 alpha-2). */
 export function sendCost(channel: ChannelName, country: string, card: RateCard = RATE_CARD): number {

@@ -4,10 +4,19 @@ export type VerificationStatus = "pending" | "verified" | "failed" | "expired" |
 export const FINAL_STATUSES: ReadonlySet<VerificationStatus> = new Set(["verified", "failed", "expired", "canceled"]);
 
 /** The channels a workflow step can use (see workflow.ts): the one list every schema and table derives from. */
-export const CHANNELS = ["flashcall", "sms", "whatsapp", "viber", "email"] as const;
+export const CHANNELS = ["flashcall", "sms", "whatsapp", "viber", "email", "voice"] as const;
 export type ChannelName = (typeof CHANNELS)[number];
-/** The channels that carry the code in a message (everything but calls). */
-export const MESSAGE_CHANNELS = ["sms", "whatsapp", "viber", "email"] as const satisfies readonly ChannelName[];
+/**
+ * The channels that carry an OTP (everything but the flash call): in a message, or spoken by a voice call, whose
+ * channel takes the same OtpMessage.
+ */
+export const MESSAGE_CHANNELS = [
+  "sms",
+  "whatsapp",
+  "viber",
+  "email",
+  "voice",
+] as const satisfies readonly ChannelName[];
 
 /**
  * `dialing` INVITE sent, or message being submitted (stored so in the transaction that creates the attempt);
@@ -52,7 +61,9 @@ export type AttemptReason =
   /** accepted, and no final receipt came (many routes send none) */
   | "no_receipt"
   /** a fallback or resend the fraud controls refused (number policy, block, spend cap): nothing was sent */
-  | "refused_by_policy";
+  | "refused_by_policy"
+  /** voice calls: answered, then hung up before the code had been said in full */
+  | "hung_up_early";
 
 /** Why a verification ended in `failed`, `expired` or `canceled`. */
 export type VerificationReason =

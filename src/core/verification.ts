@@ -13,6 +13,7 @@
  */
 import { maskedPattern, type NumberPool } from "./pool.js";
 import type { AttemptOutcome } from "./ports.js";
+import { voiceCallCost } from "./rate-card.js";
 import {
   type Attempt,
   type ChannelName,
@@ -363,6 +364,10 @@ export function markAttemptEnded(
   attempt.reasonHeader = outcome.reasonHeader ?? null;
   attempt.detail = outcome.detail ?? null;
   attempt.status = outcome.delivered ? "delivered" : "failed";
+  // A voice call is priced per started minute of what it lasted (its step was priced at one minute when opened).
+  if (attempt.channel === "voice" && outcome.answeredMs !== undefined && attempt.cost !== null) {
+    attempt.cost = voiceCallCost(v.country, outcome.answeredMs);
+  }
   v.updatedAt = outcome.at;
   v.version += 1;
   const data: Record<string, unknown> = { channel: attempt.channel, reason: outcome.reason };

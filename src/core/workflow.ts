@@ -22,6 +22,7 @@ export const DEFAULT_STEP_TIMEOUT_MS: Readonly<Record<WorkflowChannel, number>> 
   whatsapp: 120_000,
   viber: 120_000,
   email: 300_000,
+  voice: 180_000,
 };
 
 export const MAX_WORKFLOW_STEPS = 5;
@@ -37,7 +38,8 @@ export const DEFAULT_WORKFLOW: readonly WorkflowStep[] = [
  */
 export function endedForGood(channel: WorkflowChannel, delivered: boolean, reason: string): boolean {
   if (delivered) return false;
-  if (channel === "flashcall") return true;
+  // A call is over when it is over: one that did not say the code leaves nothing to wait for.
+  if (channel === "flashcall" || channel === "voice") return true;
   return (
     reason === "rejected" ||
     reason === "undeliverable" ||
@@ -51,6 +53,8 @@ export function endedForGood(channel: WorkflowChannel, delivered: boolean, reaso
 const FLASHCALL_TYPES = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE"]);
 /** Types that take an SMS, WhatsApp or Viber message. */
 const MESSAGE_TYPES = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP"]);
+/** Types a spoken code reaches: any phone that can answer a call (the fraud controls' number policy narrows it). */
+const VOICE_TYPES = new Set(["MOBILE", "FIXED_LINE_OR_MOBILE", "FIXED_LINE", "VOIP"]);
 
 /**
  * Whether a step can reach this destination, and why not. Email needs an address; the phone channels go by the
@@ -65,5 +69,7 @@ export function stepReaches(
   const type = destination.numberType;
   if (channel === "flashcall")
     return type && FLASHCALL_TYPES.has(type) ? { ok: true } : { ok: false, reason: "number_type" };
+  if (channel === "voice")
+    return type === undefined || VOICE_TYPES.has(type) ? { ok: true } : { ok: false, reason: "number_type" };
   return type === undefined || MESSAGE_TYPES.has(type) ? { ok: true } : { ok: false, reason: "number_type" };
 }

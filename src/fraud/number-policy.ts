@@ -28,6 +28,8 @@ export const DEFAULT_NUMBER_TYPES: Readonly<Record<ChannelName, readonly string[
   viber: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP"],
   // An email step still verifies a phone number: any type a person can own.
   email: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP", "FIXED_LINE"],
+  // A spoken code reaches whatever answers a call: landlines and VoIP numbers included.
+  voice: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP", "FIXED_LINE"],
 };
 
 export type NumberRefusal =

@@ -65,6 +65,7 @@ const ApplicationOverrides = z
     check_failures: ruleText,
     flashcall_countries: countries,
     flashcall_number_types: numberTypes,
+    voice_number_types: numberTypes,
     daily_spend_usd: usd,
     daily_spend_country_usd: usd,
   })
@@ -100,6 +101,8 @@ export const fraudConfigShape = {
   FRAUD_FLASHCALL_COUNTRIES: countries.default(["*"]),
   /** number types flash calls may reach; default MOBILE,FIXED_LINE_OR_MOBILE */
   FRAUD_FLASHCALL_NUMBER_TYPES: numberTypes.default([...DEFAULT_NUMBER_TYPES.flashcall]),
+  /** number types voice calls may reach; default MOBILE,FIXED_LINE_OR_MOBILE,VOIP,FIXED_LINE */
+  FRAUD_VOICE_NUMBER_TYPES: numberTypes.default([...DEFAULT_NUMBER_TYPES.voice]),
   /** E.164 prefixes refused besides the shipped high-risk list (src/fraud/high-risk-prefixes.ts) */
   FRAUD_HIGH_RISK_PREFIXES: list
     .pipe(z.array(z.string().regex(/^\+[1-9][0-9]{0,14}$/, "E.164 prefixes like +3712")))
@@ -205,6 +208,7 @@ export function fraudSettingsFrom(config: FraudConfig): FraudSettings {
         countries: new Set(config.FRAUD_FLASHCALL_COUNTRIES),
         types: new Set(config.FRAUD_FLASHCALL_NUMBER_TYPES),
       },
+      voice: { countries: new Set(["*"]), types: new Set(config.FRAUD_VOICE_NUMBER_TYPES) },
       ...MESSAGE_NUMBER_POLICIES,
     },
     dailySpendMicros: micros(config.FRAUD_DAILY_SPEND_USD),
@@ -220,6 +224,10 @@ export function fraudSettingsFrom(config: FraudConfig): FraudSettings {
         flashcall: {
           countries: o.flashcall_countries ? new Set(o.flashcall_countries) : base.numbers.flashcall.countries,
           types: o.flashcall_number_types ? new Set(o.flashcall_number_types) : base.numbers.flashcall.types,
+        },
+        voice: {
+          countries: base.numbers.voice.countries,
+          types: o.voice_number_types ? new Set(o.voice_number_types) : base.numbers.voice.types,
         },
         ...MESSAGE_NUMBER_POLICIES,
       },

@@ -35,8 +35,9 @@ export class FinishedCall {
 }
 
 /**
- * A 2xx: the phone answered (perhaps racing our CANCEL). The first 2xx of each dialog gets an ACK and a BYE;
- * its retransmissions get the same ACK again (our ACK was lost).
+ * A 2xx: the phone answered (perhaps racing our CANCEL). The first 2xx of each dialog gets an ACK and a BYE
+ * (unless `hangUp` is false: a voice call's own dialog); its retransmissions get the same ACK again (our ACK was
+ * lost).
  */
 export function acknowledgeSuccess(
   ctx: DialogContext,
@@ -44,6 +45,7 @@ export function acknowledgeSuccess(
   dialogs: Map<string, Buffer> | null,
   msg: SipMessage,
   authorization: string | null,
+  hangUp = true,
 ): Map<string, Buffer> {
   const known = dialogs ?? new Map<string, Buffer>();
   const tag = headerParam(msg.to ?? "", "tag") ?? "";
@@ -57,6 +59,9 @@ export function acknowledgeSuccess(
   const ack = Buffer.from(requests.ack);
   known.set(tag, ack);
   ctx.send(ack, noop);
+  // The first dialog of an answered voice call stays up for its prompt (VoiceDialog hangs it up); every other
+  // answer is hung up at once.
+  if (!hangUp && known.size === 1) return known;
   const transactions = ctx.transactions;
   const bye = new NonInviteClientTransaction(
     ctx,

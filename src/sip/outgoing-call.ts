@@ -12,6 +12,7 @@
  * a call did ring. Only the dial deadline fixes a reason early, because `no_answer` and `timeout` mean "nothing
  * rang within maxDialMs"; a ring after that still sets `ringingAt`.
  */
+import type { Socket } from "node:dgram";
 import { reasonForFinal } from "./call-reason.js";
 import { CallState, transition } from "./call-state.js";
 import { invokeCallback } from "./callbacks.js";
@@ -30,10 +31,22 @@ import {
 } from "./requests.js";
 import type { TimerHandle } from "./timer-wheel.js";
 import type { CallReason, CallRecord, PlaceCallOptions } from "./types.js";
+import { closeUdpSocket } from "./udp-socket.js";
+import { type VoiceCallMedia, type VoiceContext, VoiceDialog } from "./voice-dialog.js";
+
+/** A voice call's media before the answer: its bound RTP socket and what it will play. */
+export interface PendingMedia {
+  socket: Socket;
+  /** The SDP offer the INVITE carries. */
+  offer: string;
+  options: VoiceCallMedia;
+}
 
 /** What a call needs from its UAC. */
 export interface CallContext extends DialogContext {
   readonly now: () => number;
+  /** The media clock and live dialogs of voice calls; null when the UAC has no media configured. */
+  readonly voice?: VoiceContext | null;
   /** Answers 401/407 challenges; null without credentials (a challenge then ends the call `auth_failed`). */
   readonly digest: DigestClient | null;
   /** The call re-sent its INVITE on a new branch; responses to the old one (retransmitted challenges) still reach it. */
@@ -79,6 +92,10 @@ export class OutgoingCall {
   private cancelTx: NonInviteClientTransaction | null = null;
   /** To tags of the dialogs a 2xx created, with the ACK each got. */
   private dialogs: Map<string, Buffer> | null = null;
+  /** A voice call's RTP socket and prompt until it is answered (then its dialog owns the socket). */
+  private media: PendingMedia | null;
+  private voiceDialog: VoiceDialog | null = null;
+  private answeredAt: number | null = null;
   private resolve!: (record: CallRecord) => void;
   readonly done: Promise<CallRecord>;
 
@@ -86,7 +103,9 @@ export class OutgoingCall {
     private readonly ctx: CallContext,
     options: PlaceCallOptions,
     callId: string = newCallId(),
+    media: PendingMedia | null = null,
   ) {
+    this.media = media;
     this.id = {
       callId,
       branch: newBranch(),
@@ -101,6 +120,7 @@ export class OutgoingCall {
       pAssertedIdentity: options.pAssertedIdentity ?? true,
       headers: options.headers?.length ? options.headers.map(([name, value]) => `${name}: ${value}`) : null,
       authorization: preemptive?.line ?? null,
+      sdp: media?.offer ?? null,
     };
     this.startedAt = ctx.now();
     this.ringTimeMs = options.ringTimeMs;
@@ -185,9 +205,14 @@ export class OutgoingCall {
     if (status < 200) {
       this.onProvisional(status);
     } else if (status < 300) {
+      // A voice call answered while we were not ending it keeps its dialog for the prompt; any other 2xx
+      // (a flash call, or an answer racing our CANCEL) is hung up at once.
+      const voice =
+        this.media !== null && this.ctx.voice !== null && (this.state === Calling || this.state === Proceeding);
       this.moveTo(Accepted);
       this.stopTransactionTimers();
-      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.extras.authorization);
+      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.extras.authorization, !voice);
+      if (voice) this.answer(msg);
       this.finish("answered", status, msg.reason);
     } else {
       const before = this.state;
@@ -246,6 +271,15 @@ export class OutgoingCall {
     const branch = top === undefined ? null : headerParam(top, "branch");
     if (branch === null) return;
     this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, { ...this.id, branch, cseq: msg.cseq }, msg)), noop);
+  }
+
+  /** A voice call was answered: its dialog takes the RTP socket and plays the prompt. */
+  private answer(msg: SipMessage): void {
+    const media = this.media as PendingMedia;
+    this.media = null;
+    this.answeredAt = this.ctx.now();
+    const ctx = this.ctx as CallContext & { voice: VoiceContext };
+    this.voiceDialog = new VoiceDialog(ctx, this.id, msg, media.socket, media.options, this.extras.authorization);
   }
 
   /**
@@ -321,7 +355,9 @@ export class OutgoingCall {
     this.onRinging = undefined;
     const finished = new FinishedCall(this.ctx, this.id, this.dialogs, this.extras.authorization);
     this.ctx.ended(this.id.branch, finished, this.replaced);
-    this.resolve({
+    if (this.media) void closeUdpSocket(this.media.socket);
+    this.media = null;
+    const record: CallRecord = {
       callId: this.id.callId,
       startedAt: this.startedAt,
       ringingAt: this.ringingAt,
@@ -329,7 +365,15 @@ export class OutgoingCall {
       finalCode,
       reason,
       reasonHeader,
-    });
+    };
+    const dialog = this.voiceDialog;
+    if (!dialog) {
+      this.resolve(record);
+      return;
+    }
+    // An answered voice call's record waits for its media: the call ends when the prompt does.
+    record.answeredAt = this.answeredAt;
+    dialog.done.then((media) => this.resolve({ ...record, endedAt: this.ctx.now(), media }));
   }
 
   /**

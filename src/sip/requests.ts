@@ -30,6 +30,8 @@ export interface InviteExtras {
   readonly headers: readonly string[] | null;
   /** An Authorization or Proxy-Authorization line answering the last challenge, or null. */
   readonly authorization: string | null;
+  /** A voice call's SDP offer, or null (a flash call offers no media: it is never answered). */
+  readonly sdp?: string | null;
 }
 
 /** Where the UAC is and what it calls itself. */
@@ -77,7 +79,8 @@ function commonHeaders(ctx: RequestContext, id: CallIdentity, branch: string, to
 
 /**
  * The INVITE: From and P-Asserted-Identity carry the CLI (the code), then the extra headers (Identity, Privacy,
- * custom) and the answer to the last challenge. No SDP: the call is never answered.
+ * custom) and the answer to the last challenge. A flash call has no SDP (it is never answered); a voice call
+ * carries its offer.
  */
 export function inviteRequest(ctx: RequestContext, id: CallIdentity, extras: InviteExtras): string {
   const lines = commonHeaders(ctx, id, id.branch, toHeader(ctx, id), `${id.cseq} INVITE`);
@@ -86,7 +89,9 @@ export function inviteRequest(ctx: RequestContext, id: CallIdentity, extras: Inv
   if (extras.headers) for (const line of extras.headers) lines.push(line);
   if (extras.authorization) lines.push(extras.authorization);
   lines.push(`User-Agent: ${ctx.userAgent}`);
-  return formatRequest("INVITE", requestUri(ctx, id), lines);
+  if (!extras.sdp) return formatRequest("INVITE", requestUri(ctx, id), lines);
+  lines.push("Content-Type: application/sdp");
+  return formatRequest("INVITE", requestUri(ctx, id), lines, extras.sdp);
 }
 
 /** §9.1: the INVITE's Request-URI, top Via (same branch), From, To, Call-ID and CSeq number. */

@@ -2,6 +2,9 @@
  * The public contract of the SIP layer. The flash-call channel adapter is written against these names, so they
  * live apart from the implementation and change only on purpose.
  */
+import type { SendTiming } from "../media/media-clock.js";
+import type { PortRange } from "../media/port-range.js";
+import type { VoiceCallMedia } from "./voice-dialog.js";
 
 /**
  * Why a call ended, as one value the verification core can act on. For calls we end ourselves (ring time over,
@@ -22,6 +25,32 @@ export type CallReason =
   | "no_route" // the trunk layer has no route for the destination: nothing was sent
   | "no_capacity"; // every trunk for the destination was out of service or at its limits until the queue deadline
 
+/** How an answered voice call's media ended. */
+export type MediaEndReason =
+  | "completed" // the prompt, the menu and the wait for a key ran their course; we sent BYE
+  | "remote_hangup" // the far end sent BYE first
+  | "max_length" // the call reached maxCallMs; we sent BYE
+  | "no_media" // the answer's SDP accepted no G.711: we hung up at once
+  | "closed"; // the UAC closed during the call
+
+/** What the media of an answered voice call did. */
+export interface CallMedia {
+  end: MediaEndReason;
+  /** The code was said in full at least once before the call ended. */
+  codeHeard: boolean;
+  /** Audio sent, ms. */
+  playedMs: number;
+  /** DTMF keys received (RFC 4733), in order. */
+  dtmf: string;
+  /** Times DTMF "1" replayed the code. */
+  replays: number;
+  /** "PCMU" or "PCMA"; null when none was agreed. */
+  codec: string | null;
+  packetsReceived: number;
+  /** When each packet left against its 20 ms schedule; null without media. */
+  timing: SendTiming | null;
+}
+
 /** The one record every placed call ends in. */
 export interface CallRecord {
   callId: string;
@@ -35,6 +64,10 @@ export interface CallRecord {
   reason: CallReason;
   /** The Reason header of the final, if any. */
   reasonHeader: string | null;
+  /** Voice calls: epoch ms of the 2xx, null when not answered. */
+  answeredAt?: number | null;
+  /** Voice calls that were answered: what the media did. */
+  media?: CallMedia;
 }
 
 export interface PlaceCallOptions {
@@ -62,6 +95,12 @@ export interface PlaceCallOptions {
   pAssertedIdentity?: boolean;
   /** Extra headers, in order: Identity (STIR/SHAKEN), Privacy, a carrier's custom headers. One line each. */
   headers?: ReadonlyArray<readonly [name: string, value: string]>;
+  /**
+   * A voice call instead of a flash call: the INVITE offers audio (SDP), and when the phone answers, the prompt is
+   * played over RTP and the call ends with BYE. `ringTimeMs` is then how long it may ring unanswered. Needs the
+   * UAC's `media` option.
+   */
+  media?: VoiceCallMedia;
 }
 
 /** Digest credentials for a trunk (RFC 8760: MD5 and SHA-256, qop=auth). */
@@ -128,6 +167,11 @@ export interface SipUacOptions {
   timerDMs?: number;
   /** Clock for the timestamps in records (timers use a monotonic clock). Default Date.now. */
   now?: () => number;
+  /**
+   * RTP for voice calls: each call binds an even port of `ports` at `address` (default `localAddress`) and offers
+   * `advertisedAddress` (default `address`) in its SDP. Default none: voice calls are refused.
+   */
+  media?: { ports: PortRange; address?: string; advertisedAddress?: string };
 }
 
 /** A call in progress. */

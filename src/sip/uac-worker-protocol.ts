@@ -4,6 +4,7 @@
  * few hundred messages. Calls are named by a small handle the calling thread assigns.
  */
 import type { CallRecord, SipUacOptions } from "./types.js";
+import type { VoiceCallMedia } from "./voice-dialog.js";
 
 /** The SipUac options that can cross a thread (functions cannot; records use the worker's Date.now). */
 export type SipUacThreadOptions = Omit<SipUacOptions, "now">;
@@ -29,6 +30,8 @@ export type ToWorker =
       toUser?: string;
       pai?: boolean;
       headers?: ReadonlyArray<readonly [string, string]>;
+      /** A voice call's prompt (its samples are copied across). */
+      media?: VoiceCallMedia;
     }
   | { t: "cancel"; h: number }
   /** An OPTIONS probe, named by its own handle sequence. */

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
         toUser: m.toUser,
         pAssertedIdentity: m.pai,
         headers: m.headers,
+        media: m.media,
       });
     } catch (error) {
       // The calling thread checked the options already, so this is a bug; that side settles the call.

@@ -197,6 +197,7 @@ export class SipUacWorker implements FlashCaller {
     if (options.toUser !== undefined) message.toUser = options.toUser;
     if (options.pAssertedIdentity !== undefined) message.pai = options.pAssertedIdentity;
     if (options.headers !== undefined) message.headers = options.headers;
+    if (options.media !== undefined) message.media = options.media;
     this.enqueue(message);
     return {
       callId,

@@ -13,6 +13,9 @@
  * const record = await call.done; // { reason: "ringing_canceled", finalCode: 487, ... }
  */
 import { isIP, isIPv6 } from "node:net";
+import { MediaClock } from "../media/media-clock.js";
+import { openRtpSocket } from "../media/port-range.js";
+import { sdpOffer } from "../media/sdp.js";
 import { checkCallOptions, isOneLine } from "./call-options.js";
 import { DigestClient } from "./digest.js";
 import { createResolver, type HopAddress, resolveHop } from "./dns.js";
@@ -21,12 +24,13 @@ import type { FinishedCall } from "./finished-call.js";
 import { newBranch, newCallId, newTag } from "./ids.js";
 import { formatResponse, headerParam, hostPort, parseMessage, type SipMessage } from "./message.js";
 import { NonInviteClientTransaction } from "./non-invite-transaction.js";
-import { type CallContext, OutgoingCall } from "./outgoing-call.js";
+import { type CallContext, OutgoingCall, type PendingMedia } from "./outgoing-call.js";
 import { optionsRequest } from "./requests.js";
 import { StreamTransport } from "./stream-transport.js";
 import { TimerWheel } from "./timer-wheel.js";
 import { type NextHopTransport, type TransportEvents, UdpTransport } from "./transport.js";
-import type { FlashCaller, PlaceCallOptions, PlacedCall, SipTransport, SipUacOptions } from "./types.js";
+import type { CallRecord, FlashCaller, PlaceCallOptions, PlacedCall, SipTransport, SipUacOptions } from "./types.js";
+import type { VoiceContext } from "./voice-dialog.js";
 
 export type { CallReason, CallRecord, FlashCaller, PlaceCallOptions, PlacedCall, SipUacOptions } from "./types.js";
 
@@ -47,6 +51,9 @@ export class SipUac implements FlashCaller {
   private refresh: NodeJS.Timeout | null = null;
   /** Via and Contact for the transport's current local address (a TCP/TLS reconnect changes the port). */
   private advertised: { port: number; via: string; contact: string } | null = null;
+  /** Voice calls: where RTP sockets are bound and what their SDP says; null without media. */
+  private readonly media: { address: string; advertised: string; ports: { min: number; max: number } } | null;
+  private readonly voice: VoiceContext | null;
 
   /**
    * Binds the socket and connects it to `options.target`.
@@ -123,6 +130,14 @@ export class SipUac implements FlashCaller {
   ) {
     const advertise = () => this.advertise();
     const t1 = options.t1Ms ?? 500;
+    if (options.media) {
+      const address = options.media.address ?? options.localAddress ?? "127.0.0.1";
+      this.media = { address, advertised: options.media.advertisedAddress ?? address, ports: options.media.ports };
+      this.voice = { clock: new MediaClock(), dialogs: new Map() };
+    } else {
+      this.media = null;
+      this.voice = null;
+    }
     this.finished = new ExpiringMap(options.timerDMs ?? 64 * t1);
     const calls = this.calls;
     const finished = this.finished;
@@ -143,6 +158,7 @@ export class SipUac implements FlashCaller {
       scheme: kind === "tls" ? "sips" : "sip",
       uriParams: kind === "tcp" ? ";transport=tcp" : "",
       transactions: this.transactions,
+      voice: this.voice,
       reliable: transport.reliable,
       digest: options.credentials ? new DigestClient(options.credentials) : null,
       rebranched(branch, call) {
@@ -216,11 +232,54 @@ export class SipUac implements FlashCaller {
   placeCallWithId(callId: string, options: PlaceCallOptions): PlacedCall {
     if (this.closed) throw new Error("SipUac is closed");
     checkCallOptions(options);
+    if (options.media) return this.placeVoiceCall(callId, options);
     const call = new OutgoingCall(this.ctx, options, callId);
     this.calls.set(call.id.branch, call);
     this.active++;
     call.start();
     return { callId: call.id.callId, done: call.done, cancel: () => call.cancel() };
+  }
+
+  /**
+   * A voice call binds its RTP socket before the INVITE can offer it. A cancel before then ends the call without
+   * sending anything; a port range with no free port ends it `network_error`.
+   */
+  private placeVoiceCall(callId: string, options: PlaceCallOptions): PlacedCall {
+    const media = this.media;
+    if (!media) throw new Error("voice calls need the UAC's media option (an RTP port range)");
+    this.active++;
+    let call: OutgoingCall | null = null;
+    let cancelled = false;
+    const startedAt = this.ctx.now();
+    const unplaced = (reason: CallRecord["reason"]): CallRecord => {
+      this.active--;
+      const at = this.ctx.now();
+      return { callId, startedAt, ringingAt: null, endedAt: at, finalCode: null, reason, reasonHeader: null };
+    };
+    const done = openRtpSocket(media.address, media.ports).then(
+      (socket) => {
+        if (cancelled || this.closed) {
+          socket.close();
+          return unplaced("timeout");
+        }
+        const port = socket.address().port;
+        const offer = sdpOffer({ address: media.advertised, port, sessionId: Date.now() % 1e9 });
+        const pending: PendingMedia = { socket, offer, options: options.media as PendingMedia["options"] };
+        call = new OutgoingCall(this.ctx, options, callId, pending);
+        this.calls.set(call.id.branch, call);
+        call.start();
+        return call.done;
+      },
+      () => unplaced("network_error"),
+    );
+    return {
+      callId,
+      done,
+      cancel: () => {
+        cancelled = true;
+        call?.cancel();
+      },
+    };
   }
 
   /**
@@ -251,6 +310,8 @@ export class SipUac implements FlashCaller {
   async close(): Promise<void> {
     if (this.closed) return;
     for (const call of this.calls.values()) call.abandon();
+    for (const dialog of [...(this.voice?.dialogs.values() ?? [])]) dialog.stop("closed");
+    this.voice?.clock.stop();
     for (const end of [...this.probes]) end(null);
     for (const tx of this.transactions.values()) tx.stop();
     this.transactions.clear();
@@ -289,6 +350,7 @@ export class SipUac implements FlashCaller {
   /** We place calls only, but answer what a trunk may send us: keepalive OPTIONS and BYEs crossing ours. */
   private onRequest(msg: SipMessage): void {
     if (msg.method === "ACK" || msg.via.length === 0) return;
+    if (msg.method === "BYE" && msg.callId !== null) this.voice?.dialogs.get(msg.callId)?.remoteHangUp();
     const ok = msg.method === "OPTIONS" || msg.method === "BYE";
     const response = ok ? formatResponse(msg, 200, "OK") : formatResponse(msg, 501, "Not Implemented");
     this.send(Buffer.from(response), noop);

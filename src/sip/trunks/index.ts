@@ -31,6 +31,8 @@ export interface TrunkLayerOptions {
   onError?: (error: unknown, trunk: string) => void;
   /** A trunk went out of service or came back. */
   onEvent?: (event: TrunkEvent) => void;
+  /** RTP for voice calls (every trunk's UAC, bound at the trunk's local address unless it names one). Default none. */
+  media?: SipUacOptions["media"];
   /** Starts one trunk's UAC. Default: a worker thread (startSipUacWorker). */
   startCaller?: (options: Omit<SipUacOptions, "now">, trunk: string) => Promise<FlashCaller>;
 }
@@ -63,7 +65,10 @@ export async function startTrunkRouter(options: TrunkLayerOptions): Promise<Trun
 }
 
 /** What the trunk's UAC is told: where, how, as whom. */
-export function uacOptions(config: TrunkConfig, defaults: { localAddress: string; t1Ms: number }) {
+export function uacOptions(
+  config: TrunkConfig,
+  defaults: { localAddress: string; t1Ms: number; media?: SipUacOptions["media"] },
+) {
   const options: Omit<SipUacOptions, "now"> = {
     localAddress: config.local_address ?? defaults.localAddress,
     localPort: config.local_port,
@@ -71,6 +76,7 @@ export function uacOptions(config: TrunkConfig, defaults: { localAddress: string
     transport: config.transport,
     t1Ms: defaults.t1Ms,
   };
+  if (defaults.media) options.media = { ...defaults.media, address: defaults.media.address ?? options.localAddress };
   if (config.domain) options.domain = config.domain;
   if (config.outbound_proxy) options.outboundProxy = config.outbound_proxy;
   if (config.auth) options.credentials = config.auth;

@@ -1,0 +1,178 @@
+/**
+ * One call's media: plays a VoicePrompt over RTP to the address the answer gave, 20 ms packets on the thread's
+ * MediaClock, and listens on the same socket for RFC 4733 DTMF. "1" replays the code (up to `maxReplays` times);
+ * the session ends by itself once the prompt, the menu and the listening time have passed.
+ *
+ * Every packet carries the next sequence number and a timestamp 160 samples on; the first packet of the stream
+ * has the marker bit (RFC 3551 §4.1: the start of a talkspurt). Silence between phrases is sent as silence rather
+ * than suppressed, since a carrier that sees no RTP for a while may tear the call down.
+ */
+import { randomBytes } from "node:crypto";
+import type { Socket } from "node:dgram";
+import { encodeG711Into } from "./g711.js";
+import { type ClockedStream, type MediaClock, newSendTiming, recordLateness, type SendTiming } from "./media-clock.js";
+import { PACKET_MS, PACKET_SAMPLES, SAMPLE_RATE, type VoicePrompt } from "./prompt.js";
+import { dtmfKey, parseRtp, parseTelephoneEvent, RTP_HEADER_BYTES, writeRtpHeader } from "./rtp.js";
+import type { NegotiatedAudio } from "./sdp.js";
+
+export type MediaEnd = "completed" | "stopped";
+
+export interface MediaReport {
+  /** The code was said in full at least once. */
+  codeHeard: boolean;
+  /** Milliseconds of audio sent. */
+  playedMs: number;
+  /** DTMF keys received, in order. */
+  dtmf: string;
+  replays: number;
+  codec: string;
+  /** RTP packets that reached us from the far end (its audio, echo or DTMF). */
+  packetsReceived: number;
+  timing: SendTiming;
+}
+
+type Phase = "speech" | "menu" | "listen";
+
+export class RtpSession implements ClockedStream {
+  private readonly ssrc: number;
+  private sequence: number;
+  private timestamp: number;
+  private marker = true;
+  /** performance.now ms at which packet `sent` is due. */
+  private startedAt = 0;
+  private sent = 0;
+  private phase: Phase = "speech";
+  /** Sample position within the phase's audio. */
+  private position = 0;
+  private listenPackets: number;
+  private codeHeard = false;
+  private replays = 0;
+  private dtmf = "";
+  private lastEventTimestamp = -1;
+  private received = 0;
+  private readonly timing = newSendTiming();
+  private ended = false;
+  private resolve!: (report: MediaReport & { end: MediaEnd }) => void;
+  /** Resolves once, when the prompt has run its course or `stop()` was called. */
+  readonly done: Promise<MediaReport & { end: MediaEnd }>;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly remote: NegotiatedAudio,
+    private readonly prompt: VoicePrompt,
+    private readonly clock: MediaClock,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    const random = randomBytes(10);
+    this.ssrc = random.readUInt32BE(0);
+    // RFC 3550 §5.1: random initial sequence number and timestamp.
+    this.sequence = random.readUInt16BE(4);
+    this.timestamp = random.readUInt32BE(6);
+    this.listenPackets = Math.ceil(prompt.listenMs / PACKET_MS);
+    this.done = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+    socket.on("message", (data) => this.onPacket(data));
+  }
+
+  /** Starts sending on the clock, the first packet now. */
+  start(): void {
+    this.startedAt = this.now();
+    this.clock.add(this);
+  }
+
+  /** Stops sending (the far end hung up, or the call hit its length limit). */
+  stop(): void {
+    this.finish("stopped");
+  }
+
+  pump(now: number): boolean {
+    if (this.ended) return false;
+    while (this.startedAt + this.sent * PACKET_MS <= now) {
+      const due = this.startedAt + this.sent * PACKET_MS;
+      if (!this.sendNext()) {
+        this.finish("completed");
+        return false;
+      }
+      recordLateness(this.timing, now - due);
+      this.sent++;
+    }
+    return true;
+  }
+
+  /** The packet at the current position, then the position moves on; false when the program is over. */
+  private sendNext(): boolean {
+    let source = this.audio();
+    while (source && this.position >= source.length) {
+      this.nextPhase();
+      source = this.audio();
+    }
+    if (this.phase === "listen" && this.listenPackets-- <= 0) return false;
+    const packet = new Uint8Array(RTP_HEADER_BYTES + PACKET_SAMPLES);
+    writeRtpHeader(packet, {
+      payloadType: this.remote.payloadType,
+      marker: this.marker,
+      sequence: this.sequence,
+      timestamp: this.timestamp,
+      ssrc: this.ssrc,
+    });
+    encodeG711Into(this.remote.codec, source ?? EMPTY, source ? this.position : 0, packet, RTP_HEADER_BYTES);
+    this.position += PACKET_SAMPLES;
+    if (this.phase === "speech" && this.position >= this.prompt.codeEndsAt) this.codeHeard = true;
+    this.marker = false;
+    this.sequence = (this.sequence + 1) & 0xffff;
+    this.timestamp = (this.timestamp + PACKET_SAMPLES) >>> 0;
+    this.socket.send(packet, this.remote.port, this.remote.address, ignore);
+    return true;
+  }
+
+  private audio(): Int16Array | null {
+    return this.phase === "speech" ? this.prompt.speech : this.phase === "menu" ? this.prompt.menu : null;
+  }
+
+  private nextPhase(): void {
+    this.position = 0;
+    if (this.phase === "speech") this.phase = "menu";
+    else this.phase = "listen";
+  }
+
+  private onPacket(data: Buffer): void {
+    const packet = parseRtp(data);
+    if (!packet) return;
+    this.received++;
+    if (packet.payloadType !== this.remote.eventPayloadType) return;
+    const event = parseTelephoneEvent(packet.payload);
+    // One key press is several packets (and three end packets) with the same timestamp: count it once.
+    if (!event?.end || packet.timestamp === this.lastEventTimestamp) return;
+    this.lastEventTimestamp = packet.timestamp;
+    const key = dtmfKey(event.event);
+    if (key === null) return;
+    this.dtmf += key;
+    if (key === "1" && !this.ended && this.replays < this.prompt.maxReplays) {
+      this.replays++;
+      this.phase = "speech";
+      this.position = 0;
+      this.listenPackets = Math.ceil(this.prompt.listenMs / PACKET_MS);
+    }
+  }
+
+  private finish(end: MediaEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clock.remove(this);
+    this.resolve({
+      end,
+      codeHeard: this.codeHeard,
+      playedMs: Math.round((this.sent * PACKET_SAMPLES * 1000) / SAMPLE_RATE),
+      dtmf: this.dtmf,
+      replays: this.replays,
+      codec: this.remote.codec,
+      packetsReceived: this.received,
+      timing: this.timing,
+    });
+  }
+}
+
+const EMPTY = new Int16Array(0);
+
+function ignore(): void {}
