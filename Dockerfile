@@ -12,6 +12,8 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
+# The voice channel renders its prompts with espeak-ng and sox.
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng sox && rm -rf /var/lib/apt/lists/*
 # SIP on the port EXPOSE publishes (SIP_LOCAL_PORT's default, 0, would pick any).
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 SANDBOX=off DATABASE_URL=sqlite:/data/flashverify.db \
     SIP_LOCAL_PORT=5060
@@ -21,7 +23,8 @@ COPY --from=build /app/package.json ./
 # The server runs as `node`: the database directory (a volume) must be its own.
 RUN mkdir /data && chown node:node /data
 VOLUME /data
-EXPOSE 8080 5060/udp
+# RTP of voice calls: VOICE_RTP_PORTS' default range.
+EXPOSE 8080 5060/udp 20000-29999/udp
 USER node
 # SIGTERM drains and exits 0 (docs/deploy.md): give it `docker run --stop-timeout 30`, more than Docker's 10 s.
 STOPSIGNAL SIGTERM
