@@ -11,6 +11,10 @@
  * - anything else: 100, 180, rings until CANCEL (200 to the CANCEL, 487 to the INVITE; result `missed`), or 480
  *   after `ringTimeoutMs`
  *
+ * A voice call (an INVITE with an SDP audio offer) to a ringing number is answered after `voiceAnswerMs`: the
+ * handset answers the offer (voice-recorder.ts), records the audio until the BYE and keeps it as a WAV in
+ * `HandsetCall.voice` (the most recent `maxRecordings` calls keep theirs). An offer without G.711 gets 488.
+ *
  * Transactions follow RFC 3261 for UDP: INVITE retransmissions get the last response again, finals are retransmitted
  * (Timer G, T1 doubling to T2) until the ACK or Timer H, and the 487 carries the INVITE's Via stack. Responses go to
  * the request's source address (what `rport` asks for, and what every peer on loopback expects).
@@ -21,6 +25,7 @@
  * handsets.calls("+447400123456")[0]; // { from: "+442079412345", result: "missed", ... }
  */
 import type { RemoteInfo, Socket } from "node:dgram";
+import { parseSdp } from "../media/sdp.js";
 import { invokeCallback } from "../sip/callbacks.js";
 import { newTag } from "../sip/ids.js";
 import {
@@ -34,8 +39,19 @@ import {
 } from "../sip/message.js";
 import { type TimerHandle, TimerWheel } from "../sip/timer-wheel.js";
 import { closeUdpSocket, openUdpSocket } from "../sip/udp-socket.js";
+import { VoiceRecorder } from "./voice-recorder.js";
 
-export type HandsetCallResult = "ringing" | "missed" | "busy" | "not_found" | "no_answer" | "answered";
+export type HandsetCallResult = "ringing" | "missed" | "busy" | "not_found" | "no_answer" | "answered" | "rejected";
+
+/** What the handset heard of an answered voice call. */
+export interface HandsetVoice {
+  answeredAt: number;
+  /** null until the call ends */
+  endedAt: number | null;
+  codec: string;
+  /** 8 kHz 16-bit PCM WAV of the audio received; null until the call ends, or once a newer recording displaced it */
+  recording: Buffer | null;
+}
 
 export interface HandsetCall {
   callId: string;
@@ -45,6 +61,8 @@ export interface HandsetCall {
   from: string;
   receivedAt: number;
   result: HandsetCallResult;
+  /** voice calls that were answered */
+  voice?: HandsetVoice;
 }
 
 export interface VirtualHandsetsOptions {
@@ -64,6 +82,12 @@ export interface VirtualHandsetsOptions {
   t1Ms?: number;
   /** Clock for `receivedAt`. Default Date.now. */
   now?: () => number;
+  /** How long a voice call rings before the handset answers it. Default 300. */
+  voiceAnswerMs?: number;
+  /** Voice recordings kept (the oldest is dropped). Default 50. */
+  maxRecordings?: number;
+  /** The longest a voice call is recorded without a BYE. Default 600_000. */
+  maxVoiceCallMs?: number;
   /**
    * Called when an INVITE for a new call arrives (after 180 is sent), like an Android app reading the number.
    * Callbacks must not throw; if one does, the error becomes a process warning and the call carries on.
@@ -108,6 +132,8 @@ class InboundCall {
   timerH: TimerHandle | null = null;
   ringTimeout: TimerHandle | null = null;
   expiry: TimerHandle | null = null;
+  /** A voice call's recorder, from its answer to its end. */
+  recorder: VoiceRecorder | null = null;
 
   constructor(
     readonly record: HandsetCall,
@@ -147,6 +173,8 @@ export class VirtualHandsets {
   private readonly timerI: number;
   /** A silent phone keeps absorbing INVITE retransmissions until the caller's Timer B (64*T1) is long over. */
   private readonly silentMemoryMs: number;
+  /** Voice calls holding a recording, oldest first. */
+  private readonly recorded: HandsetCall[] = [];
 
   /** Binds the UAS socket. */
   static async create(options: VirtualHandsetsOptions = {}): Promise<VirtualHandsets> {
@@ -249,9 +277,16 @@ export class VirtualHandsets {
       case "answer":
         this.respondProvisional(call);
         invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
-        this.respondFinal(call, 200, "OK", "answered");
+        if (parseSdp(msg.body)) void this.answerVoice(call);
+        else this.respondFinal(call, 200, "OK", "answered");
         break;
       case "ring":
+        if (parseSdp(msg.body)) {
+          this.respondProvisional(call);
+          invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
+          call.ringTimeout = this.wheel.schedule(this.options.voiceAnswerMs ?? 300, () => void this.answerVoice(call));
+          break;
+        }
         this.respondProvisional(call);
         call.ringTimeout = this.wheel.schedule(this.ringTimeoutMs, () =>
           this.respondFinal(call, 480, "Temporarily Unavailable", "missed"),
@@ -279,7 +314,11 @@ export class VirtualHandsets {
     call.timerH?.cancel();
     // Timer I for a non-2xx final (absorb ACK retransmissions); an answered call waits for its BYE.
     call.expiry?.cancel();
-    const keep = call.record.result === "answered" ? this.timerH : this.timerI;
+    const keep = call.recorder
+      ? (this.options.maxVoiceCallMs ?? 600_000)
+      : call.record.result === "answered"
+        ? this.timerH
+        : this.timerI;
     call.expiry = this.wheel.schedule(keep, () => this.forget(call));
   }
 
@@ -290,6 +329,7 @@ export class VirtualHandsets {
       return;
     }
     this.reply(remote, formatResponse(msg, 200, "OK"));
+    void this.stopRecording(call);
     // A BYE implies the caller got our 200 even if its ACK was lost; keep answering BYE retransmissions a while.
     call.retransmit?.cancel();
     call.timerH?.cancel();
@@ -304,14 +344,56 @@ export class VirtualHandsets {
     this.send(call.remote, call.lastResponse);
   }
 
-  private respondFinal(call: InboundCall, status: number, phrase: string, result: HandsetCallResult): void {
+  /** A voice call: answer its offer with a recorder of our own, or 488 when it offers no G.711. */
+  private async answerVoice(call: InboundCall): Promise<void> {
+    const offer = call.invite ? parseSdp(call.invite.body) : null;
+    if (!offer) return;
+    const recorder = await VoiceRecorder.answer(offer, this.local.address).catch(() => null);
+    if (!recorder) {
+      this.respondFinal(call, 488, "Not Acceptable Here", "rejected");
+      return;
+    }
+    // A CANCEL may have ended the call while the socket was being bound.
+    if (!call.invite) {
+      void recorder.stop(0);
+      return;
+    }
+    call.recorder = recorder;
+    call.record.voice = { answeredAt: this.now(), endedAt: null, codec: recorder.codec, recording: null };
+    this.respondFinal(call, 200, "OK", "answered", recorder.answer);
+  }
+
+  /** The voice call ended (BYE, or never one in maxVoiceCallMs): its recording is kept. */
+  private async stopRecording(call: InboundCall): Promise<void> {
+    const recorder = call.recorder;
+    const voice = call.record.voice;
+    if (!recorder || !voice) return;
+    call.recorder = null;
+    voice.endedAt = this.now();
+    const recording = await recorder.stop(voice.endedAt - voice.answeredAt);
+    voice.recording = recording.wav;
+    this.recorded.push(call.record);
+    if (this.recorded.length > (this.options.maxRecordings ?? 50)) {
+      const dropped = this.recorded.shift()?.voice;
+      if (dropped) dropped.recording = null;
+    }
+  }
+
+  private respondFinal(
+    call: InboundCall,
+    status: number,
+    phrase: string,
+    result: HandsetCallResult,
+    sdp?: string,
+  ): void {
     const invite = call.invite;
     if (!invite) return;
     call.invite = null;
     call.ringTimeout?.cancel();
     const headers =
       status === 200 ? [`Contact: <sip:${call.record.to}@${hostPort(this.local.address, this.local.port)}>`] : [];
-    call.final = Buffer.from(formatResponse(invite, status, phrase, { toTag: call.toTag, headers }));
+    if (sdp) headers.push("Content-Type: application/sdp");
+    call.final = Buffer.from(formatResponse(invite, status, phrase, { toTag: call.toTag, headers, body: sdp ?? "" }));
     call.lastResponse = call.final;
     this.send(call.remote, call.final);
     // Timer G for a non-2xx final, §13.3.1.4 for a 2xx: the same schedule, until the ACK or Timer H.
@@ -332,6 +414,7 @@ export class VirtualHandsets {
 
   private forget(call: InboundCall): void {
     call.stopTimers();
+    void this.stopRecording(call);
     if (this.inbound.get(call.record.callId) === call) this.inbound.delete(call.record.callId);
   }
 

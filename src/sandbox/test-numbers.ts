@@ -45,7 +45,7 @@ export const TEST_NUMBERS: TestNumber[] = [
   {
     phone: "+442079460123",
     name: "Landline",
-    what: "No call log and no SMS: refused before anything is sent, unless the fallback is email.",
+    what: "No call log and no SMS: the flash call is skipped; a voice call (or email) fallback still reaches it.",
   },
   {
     phone: "+447400120499",

@@ -5,12 +5,14 @@
 import { FlashverifyError } from "../../sdk/src/client.js";
 import type { StartedVerification } from "../../sdk/src/widget/index.js";
 
-export type Fallback = "sms" | "whatsapp" | "email";
+export type Fallback = "sms" | "whatsapp" | "email" | "voice";
 
 export interface PhoneCall {
   from: string;
   received_at: string;
-  result: "ringing" | "missed" | "busy" | "not_found" | "no_answer" | "answered";
+  result: "ringing" | "missed" | "busy" | "not_found" | "no_answer" | "answered" | "rejected";
+  /** a voice call the phone answered: its length and recording once it has ended */
+  voice?: { codec: string; duration_ms: number | null; recording: string | null };
 }
 
 export interface PhoneMessage {

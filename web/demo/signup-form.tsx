@@ -72,6 +72,7 @@ export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) 
           <option value="sms">SMS</option>
           <option value="whatsapp">WhatsApp</option>
           <option value="email">email</option>
+          <option value="voice">a voice call that says it</option>
         </select>
         {fallback === "email" && (
           <>

@@ -1,6 +1,7 @@
 /**
  * The sandbox's virtual phone for one number, live: the incoming call while it rings, the call log with the caller
- * IDs it saw, and the SMS, WhatsApp and email messages as they arrive. It is the handset's view, which shows the
+ * IDs it saw (a voice call with its length and a player for what the phone heard), and the SMS, WhatsApp and email
+ * messages as they arrive. It is the handset's view, which shows the
  * caller ID in full; the sign-up form beside it only ever learns the masked pattern.
  */
 
@@ -18,7 +19,10 @@ const CALL_RESULTS: Record<string, string> = {
   not_found: "not found: 404",
   no_answer: "no answer",
   answered: "answered",
+  rejected: "rejected: 488",
 };
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export interface VirtualPhoneProps {
   phone: string | null;
@@ -68,6 +72,21 @@ export function VirtualPhone({ phone, email, since }: VirtualPhoneProps) {
                 <span class="caller-id">{call.from}</span>
                 <span class="call-result">{CALL_RESULTS[call.result] ?? call.result}</span>
                 <time dateTime={call.received_at}>{time(call.received_at)}</time>
+                {call.voice && (
+                  <span class="call-voice">
+                    {call.voice.duration_ms === null ? (
+                      "voice call in progress"
+                    ) : (
+                      <>
+                        voice call, {seconds(call.voice.duration_ms)}
+                        {call.voice.recording && (
+                          // biome-ignore lint/a11y/useMediaCaption: the recording is the spoken code itself; its text is the code the form asks for
+                          <audio controls preload="none" src={call.voice.recording} aria-label="What the phone heard" />
+                        )}
+                      </>
+                    )}
+                  </span>
+                )}
               </li>
             ))}
           </ul>

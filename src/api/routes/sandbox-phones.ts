@@ -1,7 +1,8 @@
 /**
- * GET /sandbox/phones/{e164}: what a virtual handset of the built-in carrier saw (missed calls, SMS and WhatsApp
- * messages), and GET /sandbox/inbox/{address}: what the virtual mailbox received, newest first. Registered only
- * when the sandbox is on; there is no real phone behind them, so they need no credentials.
+ * GET /sandbox/phones/{e164}: what a virtual handset of the built-in carrier saw (missed calls, voice calls with
+ * their recordings, SMS and WhatsApp messages), GET /sandbox/phones/{e164}/recordings/{call}.wav: one voice call's
+ * audio, and GET /sandbox/inbox/{address}: what the virtual mailbox received, newest first. Registered only when the
+ * sandbox is on; there is no real phone behind them, so they need no credentials.
  */
 import { z } from "zod";
 import { parseDestination } from "../../core/phone.js";
@@ -15,7 +16,15 @@ const Phone = z.object({
     z.object({
       from: z.string().describe("the caller ID the handset saw"),
       received_at: z.string(),
-      result: z.enum(["ringing", "missed", "busy", "not_found", "no_answer", "answered"]),
+      result: z.enum(["ringing", "missed", "busy", "not_found", "no_answer", "answered", "rejected"]),
+      voice: z
+        .object({
+          codec: z.string(),
+          duration_ms: z.number().int().nullable().describe("from the answer to the BYE; null while the call lasts"),
+          recording: z.string().nullable().describe("the recorded audio (WAV); null while the call lasts"),
+        })
+        .optional()
+        .describe("a voice call the handset answered"),
     }),
   ),
   messages: z.array(
@@ -58,6 +67,17 @@ export const registerSandboxPhones: RouteRegistration = (app, services) => {
           from: c.from,
           received_at: new Date(c.receivedAt).toISOString(),
           result: c.result,
+          ...(c.voice
+            ? {
+                voice: {
+                  codec: c.voice.codec,
+                  duration_ms: c.voice.endedAt === null ? null : c.voice.endedAt - c.voice.answeredAt,
+                  recording: c.voice.recording
+                    ? `/sandbox/phones/${encodeURIComponent(phone.e164)}/recordings/${encodeURIComponent(c.callId)}.wav`
+                    : null,
+                },
+              }
+            : {}),
         })),
         messages: [
           ...sandbox.smsc.messages(phone.e164),
@@ -72,6 +92,26 @@ export const registerSandboxPhones: RouteRegistration = (app, services) => {
             received_at: new Date(m.receivedAt).toISOString(),
           })),
       };
+    },
+  );
+
+  app.get(
+    "/sandbox/phones/:phone/recordings/:file",
+    {
+      logLevel: "warn",
+      schema: {
+        summary: "A voice call's audio as the virtual handset recorded it (8 kHz 16-bit WAV)",
+        tags: ["sandbox"],
+        params: z.object({ phone: z.string().min(1).max(64), file: z.string().min(5).max(200) }),
+      },
+    },
+    async (request, reply) => {
+      const phone = parseDestination(request.params.phone);
+      if (!phone) return sendError(reply, { code: "INVALID_PHONE_NUMBER" });
+      const callId = request.params.file.replace(/\.wav$/, "");
+      const recording = handsets.calls(phone.e164).find((c) => c.callId === callId)?.voice?.recording;
+      if (!recording) return sendError(reply, { code: "NOT_FOUND" });
+      return reply.type("audio/wav").header("cache-control", "no-store").send(recording);
     },
   );
 
