@@ -1,6 +1,7 @@
 /**
- * What a voice call plays, as it crosses to the SIP thread: plain 8 kHz 16-bit samples, so that the codec is chosen
- * by the far end's answer and encoded per packet. `codeEndsAt` lets the call say whether the code was heard in full.
+ * What a voice call plays, as it crosses to the SIP thread: a list of named clips (8 kHz 16-bit samples) and
+ * silences, so that the codec is chosen by the far end's answer and encoded per packet, and so that a clip crosses
+ * to the thread once, not once per call: the samples of "7" in Spanish are the same array for every call.
  */
 
 export const SAMPLE_RATE = 8000;
@@ -8,32 +9,45 @@ export const SAMPLE_RATE = 8000;
 export const PACKET_SAMPLES = 160;
 export const PACKET_MS = 20;
 
+/** A part of a prompt: a clip's key, or `~<ms>` for that many milliseconds of silence. */
+export type PromptPart = string;
+
 export interface VoicePrompt {
+  /** The samples of every clip the parts name, by key. */
+  clips: ReadonlyMap<string, Int16Array>;
   /** The code, said twice (with whatever leads into it). */
-  speech: Int16Array;
-  /** The sample of `speech` by which the code has been said once in full. */
-  codeEndsAt: number;
+  speech: readonly PromptPart[];
+  /** How many parts of `speech` have played once the code has been said in full. */
+  codeEndsAfter: number;
   /** Said after `speech`: how to hear it again. */
-  menu: Int16Array;
+  menu: readonly PromptPart[];
   /** How long the line stays open for a key after the menu. */
   listenMs: number;
   /** How many times DTMF "1" replays `speech` and `menu`. */
   maxReplays: number;
 }
 
-/** Joins clips with `gapMs` of silence between them (and none after the last). */
-export function joinClips(clips: readonly Int16Array[], gapMs: number): Int16Array {
-  const gap = Math.round((gapMs * SAMPLE_RATE) / 1000);
-  const length = clips.reduce((sum, clip) => sum + clip.length, 0) + gap * Math.max(0, clips.length - 1);
-  const out = new Int16Array(length);
-  let at = 0;
-  clips.forEach((clip, i) => {
-    out.set(clip, at);
-    at += clip.length + (i < clips.length - 1 ? gap : 0);
-  });
-  return out;
+/** `ms` of silence as a prompt part. */
+export function pause(ms: number): PromptPart {
+  return `~${Math.round(ms)}`;
 }
 
-export function silence(ms: number): Int16Array {
-  return new Int16Array(Math.round((ms * SAMPLE_RATE) / 1000));
+const silences = new Map<string, Int16Array>();
+const EMPTY = new Int16Array(0);
+
+/** The samples of a part: its clip, or zeros for a silence (shared per length). */
+export function partSamples(prompt: Pick<VoicePrompt, "clips">, part: PromptPart): Int16Array {
+  if (!part.startsWith("~")) return prompt.clips.get(part) ?? EMPTY;
+  let zeros = silences.get(part);
+  if (!zeros) {
+    zeros = new Int16Array(Math.round((Number(part.slice(1)) * SAMPLE_RATE) / 1000));
+    silences.set(part, zeros);
+  }
+  return zeros;
+}
+
+/** Seconds of audio in a prompt's speech and menu. */
+export function promptSeconds(prompt: VoicePrompt): number {
+  const samples = [...prompt.speech, ...prompt.menu].reduce((sum, p) => sum + partSamples(prompt, p).length, 0);
+  return samples / SAMPLE_RATE;
 }

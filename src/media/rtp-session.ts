@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import type { Socket } from "node:dgram";
 import { encodeG711Into } from "./g711.js";
 import { type ClockedStream, type MediaClock, newSendTiming, recordLateness, type SendTiming } from "./media-clock.js";
-import { PACKET_MS, PACKET_SAMPLES, SAMPLE_RATE, type VoicePrompt } from "./prompt.js";
+import { PACKET_MS, PACKET_SAMPLES, partSamples, SAMPLE_RATE, type VoicePrompt } from "./prompt.js";
 import { dtmfKey, parseRtp, parseTelephoneEvent, RTP_HEADER_BYTES, writeRtpHeader } from "./rtp.js";
 import type { NegotiatedAudio } from "./sdp.js";
 
@@ -42,8 +42,12 @@ export class RtpSession implements ClockedStream {
   private startedAt = 0;
   private sent = 0;
   private phase: Phase = "speech";
-  /** Sample position within the phase's audio. */
-  private position = 0;
+  /** The phase's parts as samples, the part playing and the sample within it. */
+  private parts: Int16Array[];
+  private part = 0;
+  private offset = 0;
+  private readonly speech: Int16Array[];
+  private readonly menu: Int16Array[];
   private listenPackets: number;
   private codeHeard = false;
   private replays = 0;
@@ -69,6 +73,9 @@ export class RtpSession implements ClockedStream {
     this.sequence = random.readUInt16BE(4);
     this.timestamp = random.readUInt32BE(6);
     this.listenPackets = Math.ceil(prompt.listenMs / PACKET_MS);
+    this.speech = prompt.speech.map((p) => partSamples(prompt, p));
+    this.menu = prompt.menu.map((p) => partSamples(prompt, p));
+    this.parts = this.speech;
     this.done = new Promise((resolve) => {
       this.resolve = resolve;
     });
@@ -102,11 +109,7 @@ export class RtpSession implements ClockedStream {
 
   /** The packet at the current position, then the position moves on; false when the program is over. */
   private sendNext(): boolean {
-    let source = this.audio();
-    while (source && this.position >= source.length) {
-      this.nextPhase();
-      source = this.audio();
-    }
+    while (this.phase !== "listen" && this.part >= this.parts.length) this.nextPhase();
     if (this.phase === "listen" && this.listenPackets-- <= 0) return false;
     const packet = new Uint8Array(RTP_HEADER_BYTES + PACKET_SAMPLES);
     writeRtpHeader(packet, {
@@ -116,9 +119,24 @@ export class RtpSession implements ClockedStream {
       timestamp: this.timestamp,
       ssrc: this.ssrc,
     });
-    encodeG711Into(this.remote.codec, source ?? EMPTY, source ? this.position : 0, packet, RTP_HEADER_BYTES);
-    this.position += PACKET_SAMPLES;
-    if (this.phase === "speech" && this.position >= this.prompt.codeEndsAt) this.codeHeard = true;
+    // 160 samples from the parts in order (a packet may span two), silence past the end of the phase.
+    let filled = 0;
+    while (filled < PACKET_SAMPLES) {
+      const audio = this.parts[this.part];
+      if (this.phase === "listen" || !audio) {
+        encodeG711Into(this.remote.codec, EMPTY, 0, packet, RTP_HEADER_BYTES + filled, PACKET_SAMPLES - filled);
+        break;
+      }
+      const n = Math.min(PACKET_SAMPLES - filled, audio.length - this.offset);
+      encodeG711Into(this.remote.codec, audio, this.offset, packet, RTP_HEADER_BYTES + filled, n);
+      filled += n;
+      this.offset += n;
+      if (this.offset >= audio.length) {
+        this.part++;
+        this.offset = 0;
+        if (this.phase === "speech" && this.part >= this.prompt.codeEndsAfter) this.codeHeard = true;
+      }
+    }
     this.marker = false;
     this.sequence = (this.sequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + PACKET_SAMPLES) >>> 0;
@@ -126,21 +144,21 @@ export class RtpSession implements ClockedStream {
     return true;
   }
 
-  private audio(): Int16Array | null {
-    return this.phase === "speech" ? this.prompt.speech : this.phase === "menu" ? this.prompt.menu : null;
-  }
-
   private nextPhase(): void {
-    this.position = 0;
-    if (this.phase === "speech") this.phase = "menu";
-    else this.phase = "listen";
+    this.part = 0;
+    this.offset = 0;
+    if (this.phase === "speech") {
+      this.phase = "menu";
+      this.parts = this.menu;
+    } else this.phase = "listen";
   }
 
   private onPacket(data: Buffer): void {
+    this.received++;
+    // Most of what arrives is the far end's audio (or an echo of ours): only DTMF is read.
+    if (data.length < 16 || ((data[1] as number) & 0x7f) !== this.remote.eventPayloadType) return;
     const packet = parseRtp(data);
     if (!packet) return;
-    this.received++;
-    if (packet.payloadType !== this.remote.eventPayloadType) return;
     const event = parseTelephoneEvent(packet.payload);
     // One key press is several packets (and three end packets) with the same timestamp: count it once.
     if (!event?.end || packet.timestamp === this.lastEventTimestamp) return;
@@ -151,7 +169,9 @@ export class RtpSession implements ClockedStream {
     if (key === "1" && !this.ended && this.replays < this.prompt.maxReplays) {
       this.replays++;
       this.phase = "speech";
-      this.position = 0;
+      this.parts = this.speech;
+      this.part = 0;
+      this.offset = 0;
       this.listenPackets = Math.ceil(this.prompt.listenMs / PACKET_MS);
     }
   }

@@ -30,13 +30,23 @@ export type ToWorker =
       toUser?: string;
       pai?: boolean;
       headers?: ReadonlyArray<readonly [string, string]>;
-      /** A voice call's prompt (its samples are copied across). */
-      media?: VoiceCallMedia;
+      /** A voice call's prompt. */
+      media?: WireVoiceMedia;
     }
   | { t: "cancel"; h: number }
   /** An OPTIONS probe, named by its own handle sequence. */
   | { t: "probe"; p: number; timeoutMs: number | undefined }
   | { t: "close" };
+
+/**
+ * A voice call's media as it crosses: the prompt without its clips' samples, plus the samples of the clips this
+ * thread has not been sent before (the worker keeps every clip it was sent, by key, for later calls).
+ */
+export interface WireVoiceMedia {
+  prompt: Omit<VoiceCallMedia["prompt"], "clips">;
+  clips: [key: string, samples: Int16Array][];
+  maxCallMs: number;
+}
 
 /** An Error flattened for postMessage, keeping what callers branch on (class name and errno code). */
 export interface ErrorData {

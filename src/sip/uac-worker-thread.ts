@@ -7,7 +7,14 @@
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { PlacedCall } from "./types.js";
 import { SipUac } from "./uac.js";
-import { type FromWorker, type ToWorker, toErrorData, type WorkerStartData } from "./uac-worker-protocol.js";
+import {
+  type FromWorker,
+  type ToWorker,
+  toErrorData,
+  type WireVoiceMedia,
+  type WorkerStartData,
+} from "./uac-worker-protocol.js";
+import type { VoiceCallMedia } from "./voice-dialog.js";
 
 if (!parentPort) throw new Error("uac-worker-thread must run in a worker thread (use startSipUacWorker)");
 const port: MessagePort = parentPort;
@@ -41,6 +48,13 @@ async function main(): Promise<void> {
     return;
   }
   const calls = new Map<number, PlacedCall>();
+  /** Prompt clips by key, as the calling thread sent them (each once). */
+  const clips = new Map<string, Int16Array>();
+
+  const voiceMedia = (wire: WireVoiceMedia): VoiceCallMedia => {
+    for (const [key, samples] of wire.clips) clips.set(key, samples);
+    return { prompt: { ...wire.prompt, clips }, maxCallMs: wire.maxCallMs };
+  };
 
   const place = (m: Extract<ToWorker, { t: "place" }>): void => {
     const h = m.h;
@@ -56,7 +70,7 @@ async function main(): Promise<void> {
         toUser: m.toUser,
         pAssertedIdentity: m.pai,
         headers: m.headers,
-        media: m.media,
+        media: m.media ? voiceMedia(m.media) : undefined,
       });
     } catch (error) {
       // The calling thread checked the options already, so this is a bug; that side settles the call.

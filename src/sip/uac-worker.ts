@@ -32,8 +32,10 @@ import {
   fromErrorData,
   type SipUacThreadOptions,
   type ToWorker,
+  type WireVoiceMedia,
   type WorkerStartData,
 } from "./uac-worker-protocol.js";
+import type { VoiceCallMedia } from "./voice-dialog.js";
 
 export interface SipUacWorkerOptions extends SipUacThreadOptions {
   /**
@@ -114,6 +116,8 @@ export class SipUacWorker implements FlashCaller {
   private nextHandle = 1;
   /** OPTIONS probes in the worker, by their own handle; resolved null if the thread dies. */
   private readonly probes = new Map<number, (status: number | null) => void>();
+  /** Keys of the prompt clips the thread has been sent (it keeps them for every later call). */
+  private readonly sentClips = new Set<string>();
   private nextProbe = 1;
   private outbox: ToWorker[] = [];
   private flushQueued = false;
@@ -197,7 +201,7 @@ export class SipUacWorker implements FlashCaller {
     if (options.toUser !== undefined) message.toUser = options.toUser;
     if (options.pAssertedIdentity !== undefined) message.pai = options.pAssertedIdentity;
     if (options.headers !== undefined) message.headers = options.headers;
-    if (options.media !== undefined) message.media = options.media;
+    if (options.media !== undefined) message.media = this.wireMedia(options.media);
     this.enqueue(message);
     return {
       callId,
@@ -208,6 +212,18 @@ export class SipUacWorker implements FlashCaller {
         this.enqueue({ t: "cancel", h });
       },
     };
+  }
+
+  /** A prompt crosses with only the clips the thread does not have yet: a clip's samples cross once. */
+  private wireMedia(media: VoiceCallMedia): WireVoiceMedia {
+    const { clips, ...prompt } = media.prompt;
+    const fresh: [string, Int16Array][] = [];
+    for (const [key, samples] of clips) {
+      if (this.sentClips.has(key)) continue;
+      this.sentClips.add(key);
+      fresh.push([key, samples]);
+    }
+    return { prompt, clips: fresh, maxCallMs: media.maxCallMs };
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * Puts a call's prompt together from cached clips: intro, the code digit by digit, "I repeat", the code again, then
- * the menu ("press one"). Pauses between digits make each one stand alone, as a person reading a code would.
+ * the menu ("press one"). Pauses between digits make each one stand alone, as a person reading a code would. The
+ * prompt names its clips; their samples are the cache's own arrays, shared by every call.
  */
-import { joinClips, SAMPLE_RATE, silence, type VoicePrompt } from "../../media/prompt.js";
+import { type PromptPart, pause, type VoicePrompt } from "../../media/prompt.js";
 import type { ClipName } from "./phrases.js";
 import type { SpeechClips } from "./speech.js";
 
@@ -25,26 +26,23 @@ export async function buildPrompt(
   code: string,
   timing: PromptTiming = {},
 ): Promise<VoicePrompt> {
-  const clip = (name: ClipName) => speech.clip(language, name);
-  const [intro, again, menu, ...digits] = await Promise.all([
-    clip("intro"),
-    clip("again"),
-    clip("menu"),
-    ...[...code].map((d) => clip(d as ClipName)),
-  ]);
-  const spoken = joinClips(digits, timing.digitGapMs ?? 350);
-  const first = joinClips([silence(LEAD_IN_MS), intro as Int16Array, spoken], PHRASE_GAP_MS);
-  const speechAudio = joinClips([first, silence(PHRASE_GAP_MS), again as Int16Array, spoken], PHRASE_GAP_MS);
+  const clips = new Map<string, Int16Array>();
+  const names: ClipName[] = ["intro", "again", "menu", ...([...code] as ClipName[])];
+  await Promise.all(
+    names.map(async (name) => {
+      clips.set(`${language}/${name}`, await speech.clip(language, name));
+    }),
+  );
+  const key = (name: ClipName): PromptPart => `${language}/${name}`;
+  const digitGap = pause(timing.digitGapMs ?? 350);
+  const digits = [...code].flatMap((d, i) => (i === 0 ? [key(d as ClipName)] : [digitGap, key(d as ClipName)]));
+  const first = [pause(LEAD_IN_MS), key("intro"), pause(PHRASE_GAP_MS), ...digits];
   return {
-    speech: speechAudio,
-    codeEndsAt: first.length,
-    menu: joinClips([silence(PHRASE_GAP_MS), menu as Int16Array], PHRASE_GAP_MS),
+    clips,
+    speech: [...first, pause(2 * PHRASE_GAP_MS), key("again"), pause(PHRASE_GAP_MS), ...digits],
+    codeEndsAfter: first.length,
+    menu: [pause(PHRASE_GAP_MS), key("menu")],
     listenMs: timing.listenMs ?? 5000,
     maxReplays: timing.maxReplays ?? 2,
   };
-}
-
-/** Seconds of audio in a prompt's speech and menu (for the call's length limit). */
-export function promptSeconds(prompt: VoicePrompt): number {
-  return (prompt.speech.length + prompt.menu.length) / SAMPLE_RATE;
 }
