@@ -269,13 +269,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       verificationTtlMs: config.VERIFICATION_TTL_SECONDS * 1000,
       flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
       clientTokenGraceMs: 10 * 60_000,
-      // Longer than any call the SIP channels place: dial limit or Timer B, then the ring (a voice call's answer
-      // timeout and its length), then CANCEL's or BYE's Timer F.
-      attemptDeadlineMs:
+      // Longer than any call the SIP channels place: dial limit or Timer B, then the ring (for a voice call its
+      // answer timeout and its length), then CANCEL's or BYE's Timer F.
+      attemptDeadlineMs: (channel) =>
         Math.max(config.SIP_MAX_DIAL_MS, 64 * config.SIP_T1_MS) +
-        (messageChannels.voice
-          ? Math.max(config.SIP_RING_TIME_MS, config.VOICE_ANSWER_TIMEOUT_MS + config.VOICE_MAX_CALL_MS)
-          : config.SIP_RING_TIME_MS) +
+        (channel === "voice" ? config.VOICE_ANSWER_TIMEOUT_MS + config.VOICE_MAX_CALL_MS : config.SIP_RING_TIME_MS) +
         64 * config.SIP_T1_MS +
         5000,
     },

@@ -14,6 +14,7 @@ import type { StartPlan, StartRequest } from "./start-planner.js";
 import type { Steps } from "./steps.js";
 import type { Attempt, DomainEvent, RiskAssessment, Verification } from "./types.js";
 import {
+  type AttemptDeadlineMs,
   flashcallAttempt,
   newBlockedVerification,
   newVerification,
@@ -49,7 +50,7 @@ export interface PersisterDeps {
   allocator: CallerIdAllocator;
   steps: Steps;
   settings: { verificationTtlMs: number; flashcallMaxChecks: number; otpMaxChecks: number };
-  attemptDeadlineMs: number;
+  attemptDeadlineMs: AttemptDeadlineMs;
 }
 
 export class StartPersister {

@@ -28,6 +28,7 @@ import {
 import { Steps } from "./steps.js";
 import type { DomainEvent, RiskAssessment, Verification, WorkflowStep } from "./types.js";
 import {
+  type AttemptDeadlineMs,
   advance,
   applyCheck,
   attemptsRemaining,
@@ -57,7 +58,7 @@ export interface VerificationSettings {
    * an attempt still recorded in flight this long after it was dialed has no process behind it (a crash): its
    * timer settles it as interrupted; default 120 s, longer than any call the channels place
    */
-  attemptDeadlineMs?: number;
+  attemptDeadlineMs?: AttemptDeadlineMs;
   /** the steps of a verification whose request names none; default: a flash call alone */
   defaultWorkflow?: WorkflowStep[];
   /** checks allowed when the workflow has no flash call (OTP only); default 5 */
@@ -129,7 +130,7 @@ const FLASHCALL_ONLY: WorkflowStep[] = [{ channel: "flashcall", timeoutMs: DEFAU
 const TIMER_CLAIM_MS = 30_000;
 
 export class VerificationService {
-  private readonly attemptDeadlineMs: number;
+  private readonly attemptDeadlineMs: AttemptDeadlineMs;
   private readonly planner: StartPlanner;
   private readonly steps: Steps;
   private readonly persister: StartPersister;

@@ -8,7 +8,7 @@ import type { Change } from "./change.js";
 import { err, ok, type Result } from "./errors.js";
 import type { Store } from "./ports.js";
 import type { Verification } from "./types.js";
-import { isFinal, nextWake, type Transition } from "./verification.js";
+import { type AttemptDeadlineMs, isFinal, nextWake, type Transition } from "./verification.js";
 
 const MAX_CONFLICT_RETRIES = 8;
 
@@ -27,7 +27,7 @@ export interface Updated {
 
 export interface UpdaterDeps {
   store: Store;
-  attemptDeadlineMs: number;
+  attemptDeadlineMs: AttemptDeadlineMs;
   /** a transition that ends its step: opens the next one (or fails the verification) */
   follow: (t: Transition) => Change;
   /** after a save committed: tell listeners, stop or start channel work */

@@ -437,14 +437,19 @@ export function markInterrupted(
 }
 
 /** Past this long after dialing, an attempt still recorded in flight has no process behind it any more. */
-const attemptDeadline = (a: Attempt, attemptDeadlineMs: number) => (a.dialedAt ?? a.createdAt) + attemptDeadlineMs;
+/** How long an attempt may stay in flight: one figure, or one per channel (a voice call outlasts a flash call). */
+export type AttemptDeadlineMs = number | ((channel: ChannelName) => number);
+
+const attemptDeadline = (a: Attempt, attemptDeadlineMs: AttemptDeadlineMs) =>
+  (a.dialedAt ?? a.createdAt) +
+  (typeof attemptDeadlineMs === "number" ? attemptDeadlineMs : attemptDeadlineMs(a.channel));
 
 /**
  * When the verification's durable timer must fire next: at its expiry (or its step's deadline) while it is
  * pending, and at the deadline of any attempt still in flight (a crash may have left it so). Null when nothing is
  * left to do.
  */
-export function nextWake(v: Verification, attemptDeadlineMs: number): number | null {
+export function nextWake(v: Verification, attemptDeadlineMs: AttemptDeadlineMs): number | null {
   let wake = v.status === "pending" ? Math.min(v.expiresAt, v.stepDeadline ?? v.expiresAt) : null;
   for (const a of liveAttempts(v)) {
     const deadline = attemptDeadline(a, attemptDeadlineMs);
@@ -458,7 +463,11 @@ export function nextWake(v: Verification, attemptDeadlineMs: number): number | n
  * placed them is gone), a verification past its expiry expires, and a step past its deadline is over (the service
  * opens the next). Nothing stays pending past its expiry, even when its attempt was interrupted.
  */
-export function advance(current: Verification, at: number, attemptDeadlineMs: number): Transition | undefined {
+export function advance(
+  current: Verification,
+  at: number,
+  attemptDeadlineMs: AttemptDeadlineMs,
+): Transition | undefined {
   const interrupted = markInterrupted(current, at, (a) => attemptDeadline(a, attemptDeadlineMs) <= at);
   const v = interrupted?.verification ?? current;
   const expired = expire(v, at);
