@@ -35,6 +35,8 @@ const children = new Children();
 interface Options {
   concurrent: number[];
   rate: number;
+  /** VOICE_RTP_PRIORITY: the SIP thread's nice value */
+  priority?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -47,7 +49,8 @@ function parseArgs(argv: string[]): Options {
         .map(Number)
         .filter((n) => n > 0);
     else if (flag === "--rate") options.rate = Number(argv[++i]);
-    else throw new Error(`unknown flag ${flag}; flags: --concurrent a,b --rate n`);
+    else if (flag === "--priority") options.priority = Number(argv[++i]);
+    else throw new Error(`unknown flag ${flag}; flags: --concurrent a,b --rate n --priority nice`);
   }
   if (options.concurrent.length === 0 || !(options.rate > 0))
     throw new Error("--concurrent and --rate must be positive");
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
     trunks: [TrunkSchema.parse({ id: "bench", host: PHONE_ADDRESS, port: phonePort, breaker_failures: 1e9 })],
     localAddress: OUR_ADDRESS,
     t1Ms: 500,
-    media: { ports: RTP_PORTS },
+    media: { ports: RTP_PORTS, ...(options.priority === undefined ? {} : { priority: options.priority }) },
     onError: (error) => console.error("trunk error:", error),
   });
 

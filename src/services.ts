@@ -196,6 +196,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
             ports: config.VOICE_RTP_PORTS,
             ...(config.VOICE_RTP_ADDRESS ? { address: config.VOICE_RTP_ADDRESS } : {}),
             ...(config.VOICE_RTP_PUBLIC_ADDRESS ? { advertisedAddress: config.VOICE_RTP_PUBLIC_ADDRESS } : {}),
+            ...(config.VOICE_RTP_PRIORITY === undefined ? {} : { priority: config.VOICE_RTP_PRIORITY }),
           },
         }
       : {}),

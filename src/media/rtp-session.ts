@@ -82,10 +82,17 @@ export class RtpSession implements ClockedStream {
     socket.on("message", (data) => this.onPacket(data));
   }
 
-  /** Starts sending on the clock, the first packet now. */
+  /**
+   * Connects the socket to the far end's address and starts sending on the clock, the first packet now. A
+   * connected socket sends without a per-packet address lookup (a third of the cost of a send), and takes packets
+   * only from that address: symmetric RTP, which is what SBCs and phones on a trunk do.
+   */
   start(): void {
-    this.startedAt = this.now();
-    this.clock.add(this);
+    this.socket.connect(this.remote.port, this.remote.address, () => {
+      if (this.ended) return;
+      this.startedAt = this.now();
+      this.clock.add(this);
+    });
   }
 
   /** Stops sending (the far end hung up, or the call hit its length limit). */
@@ -140,7 +147,7 @@ export class RtpSession implements ClockedStream {
     this.marker = false;
     this.sequence = (this.sequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + PACKET_SAMPLES) >>> 0;
-    this.socket.send(packet, this.remote.port, this.remote.address, ignore);
+    this.socket.send(packet, ignore);
     return true;
   }
 

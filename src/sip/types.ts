@@ -169,9 +169,11 @@ export interface SipUacOptions {
   now?: () => number;
   /**
    * RTP for voice calls: each call binds an even port of `ports` at `address` (default `localAddress`) and offers
-   * `advertisedAddress` (default `address`) in its SDP. Default none: voice calls are refused.
+   * `advertisedAddress` (default `address`) in its SDP. `priority`: the nice value (-20..19) of a worker thread
+   * running this UAC, whose clock sends the RTP (below 0 needs CAP_SYS_NICE; default unchanged). Default none:
+   * voice calls are refused.
    */
-  media?: { ports: PortRange; address?: string; advertisedAddress?: string };
+  media?: { ports: PortRange; address?: string; advertisedAddress?: string; priority?: number };
 }
 
 /** A call in progress. */

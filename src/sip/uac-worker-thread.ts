@@ -4,6 +4,7 @@
  *
  * Started only by startSipUacWorker(); it exits by itself once closed (the port is closed last).
  */
+import { setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { PlacedCall } from "./types.js";
 import { SipUac } from "./uac.js";
@@ -39,6 +40,14 @@ function flush(): void {
 
 async function main(): Promise<void> {
   const { options } = workerData as WorkerStartData;
+  // Linux schedules threads by their own nice value: this raises only the thread whose clock sends the RTP.
+  if (options.media?.priority !== undefined) {
+    try {
+      setPriority(options.media.priority);
+    } catch (error) {
+      process.emitWarning(`SIP worker: RTP thread priority ${options.media.priority} not set: ${String(error)}`);
+    }
+  }
   let uac: SipUac;
   try {
     uac = await SipUac.create(options);

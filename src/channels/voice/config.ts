@@ -31,6 +31,8 @@ export const VoiceChannelConfig = {
   VOICE_RTP_ADDRESS: z.string().min(1).optional(),
   /** the address the SDP offer names, when RTP binds 0.0.0.0 or sits behind NAT; default VOICE_RTP_ADDRESS */
   VOICE_RTP_PUBLIC_ADDRESS: z.string().min(1).optional(),
+  /** the nice value (-20..19) of the SIP threads, whose clocks send the RTP; below 0 needs CAP_SYS_NICE; default unchanged */
+  VOICE_RTP_PRIORITY: z.coerce.number().int().min(-20).max(19).optional(),
   /** how long a voice call may ring unanswered; default 30 s */
   VOICE_ANSWER_TIMEOUT_MS: ms.min(1000).max(120_000).default(30_000),
   /** the longest voice call, from the answer; default 120 s */
