@@ -81,5 +81,5 @@ describe.skipIf(!available)("sandbox handsets answer voice calls", () => {
       url: `/sandbox/phones/${encodeURIComponent(phone)}/recordings/nope.wav`,
     });
     expect(missing.statusCode).toBe(404);
-  }, 90_000);
+  }, 150_000);
 });
