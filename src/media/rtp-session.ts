@@ -80,6 +80,7 @@ export class RtpSession implements ClockedStream {
       this.resolve = resolve;
     });
     socket.on("message", (data) => this.onPacket(data));
+    socket.on("error", ignore);
   }
 
   /**
@@ -147,7 +148,9 @@ export class RtpSession implements ClockedStream {
     this.marker = false;
     this.sequence = (this.sequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + PACKET_SAMPLES) >>> 0;
-    this.socket.send(packet, ignore);
+    // Without a callback Node sends at once (uv_udp_try_send) instead of queueing a request per packet; a failed
+    // send is an "error" event, and a lost packet is what RTP expects of the network anyway.
+    this.socket.send(packet);
     return true;
   }
 
