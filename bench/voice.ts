@@ -9,7 +9,7 @@
  * with its schedule (its stream's first packet plus 20 ms per packet): the lateness distribution of all packets of
  * all calls is the send-time jitter, and the worst one says whether any packet left 20 ms late or more.
  *
- * Flags: --concurrent 100,300,500 --rate 50.
+ * Flags: --concurrent 100,300,500 --rate 50 --priority <nice> --no-echo (SIPp only receives: what the echo costs).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,10 +37,12 @@ interface Options {
   rate: number;
   /** VOICE_RTP_PRIORITY: the SIP thread's nice value */
   priority?: number;
+  /** SIPp echoes the RTP (default); without, it only receives it: what reading the echo costs */
+  echo: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { concurrent: [100, 300, 500], rate: 50 };
+  const options: Options = { concurrent: [100, 300, 500], rate: 50, echo: true };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--concurrent")
@@ -50,7 +52,8 @@ function parseArgs(argv: string[]): Options {
         .filter((n) => n > 0);
     else if (flag === "--rate") options.rate = Number(argv[++i]);
     else if (flag === "--priority") options.priority = Number(argv[++i]);
-    else throw new Error(`unknown flag ${flag}; flags: --concurrent a,b --rate n --priority nice`);
+    else if (flag === "--no-echo") options.echo = false;
+    else throw new Error(`unknown flag ${flag}; flags: --concurrent a,b --rate n --priority nice --no-echo`);
   }
   if (options.concurrent.length === 0 || !(options.rate > 0))
     throw new Error("--concurrent and --rate must be positive");
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
   const mediaPort = await freeUdpPort(PHONE_ADDRESS);
   const phoneArgs = [
     ...["-sf", resolve("test/sipp/uas-voice-echo.xml"), "-i", PHONE_ADDRESS, "-p", String(phonePort)],
-    ...["-mi", PHONE_ADDRESS, "-mp", String(mediaPort), "-rtp_echo"],
+    ...["-mi", PHONE_ADDRESS, "-mp", String(mediaPort), ...(options.echo ? ["-rtp_echo"] : [])],
     ...["-bind_local", "-buff_size", "4194304", "-nostdin", "-timeout", "600s"],
   ];
   console.log(`phones: sipp ${phoneArgs.join(" ")}`);
