@@ -98,6 +98,56 @@ async function placeVoiceOtp(scenario: string, phone: string, credentials = fals
   return { t, id, peer, sipp: run };
 }
 
+describe.skipIf(!available)("voice OTP: a phone that hangs up before the code ends", () => {
+  let t: TestApp | undefined;
+  let peer: RtpPeer | undefined;
+  afterEach(async () => {
+    await t?.close();
+    await peer?.close();
+    t = undefined;
+    peer = undefined;
+  });
+
+  it("records hung_up_early with what was played, and the workflow ends its step at once", async () => {
+    peer = await RtpPeer.open(PHONE_MEDIA);
+    const sipp = await startSipp({
+      scenario: "uas-voice-hangup.xml",
+      address: CARRIER,
+      timeoutSeconds: 30,
+      extraArgs: ["-key", "rtp_ip", peer.address, "-key", "rtp_port", String(peer.port)],
+    });
+    t = await createTestApp({
+      SANDBOX: "off",
+      POOL_NUMBERS: "+4420794xxxxx",
+      SIP_LOCAL_ADDRESS: SERVER,
+      SIP_TRUNKS: JSON.stringify([{ id: "carrier", host: sipp.address, port: sipp.port }]),
+      VOICE_CALLER_ID: "+442079460000",
+      VOICE_RTP_PORTS: "40000-40999",
+    });
+    const started = await t.app.inject({
+      method: "POST",
+      url: "/v1/verifications",
+      headers: auth(),
+      payload: { phone: "+447400123456", workflow: [{ channel: "voice" }] },
+    });
+    expect(started.statusCode, started.body).toBe(201);
+    const id = started.json().id as string;
+    const run = await sipp.result;
+    expect({ exitCode: run.exitCode, successful: run.successful }).toEqual({ exitCode: 0, successful: 1 });
+    const v = await eventually(async () => {
+      const res = await t?.app.inject({ method: "GET", url: `/v1/verifications/${id}`, headers: auth() });
+      const body = res?.json();
+      return body?.attempts[0]?.ended_at ? body : undefined;
+    }, 10_000);
+    expect(v.attempts[0]).toMatchObject({ channel: "voice", status: "failed", reason: "hung_up_early", sip_code: 200 });
+    expect(v.attempts[0].detail).toMatch(/^codec=PCMU played_ms=\d+ dtmf=- replays=0$/);
+    // About three seconds of audio went out before the phone hung up: the intro, not the code.
+    expect(peer.packets.length).toBeGreaterThan(100);
+    expect(peer.packets.length).toBeLessThan(250);
+    expect(v.status).toBe("failed");
+  }, 60_000);
+});
+
 describe.skipIf(!available)("voice OTP against SIPp answering", () => {
   let current: VoiceRun | undefined;
   afterEach(async () => {
