@@ -37,8 +37,10 @@ import { VirtualViber } from "./sandbox/viber.js";
 import { VirtualWhatsApp } from "./sandbox/whatsapp.js";
 import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "./sip/trunks/index.js";
 import { type AppStore, openStore } from "./storage/index.js";
+import { Outage, type OutageReport } from "./storage/outage.js";
 import { openRedis } from "./storage/redis.js";
 import { lockDatabaseForServer } from "./storage/server-lock.js";
+import { isRedisUnreachable, isStoreUnreachable } from "./storage/unreachable.js";
 
 export interface Services {
   config: Config;
@@ -77,6 +79,11 @@ export interface Services {
   /** set by a graceful shutdown: /readyz answers 503 so that load balancers stop sending */
   draining: boolean;
   /**
+   * The database and Redis while they cannot be reached: requests that fail for it are answered 503, and the log
+   * says once when each went away and once when it came back.
+   */
+  outages: { store: Outage; redis: Outage | null };
+  /**
    * Stops background work, lets calls in progress ring on for up to `graceMs` (default 0) and hangs up the rest,
    * writes every outcome, then closes the channels and the store.
    */
@@ -91,6 +98,8 @@ export interface ServiceOverrides {
   onTrunkEvent?: (event: TrunkEvent) => void;
   /** the fraud controls' limiter backend; default per FRAUD_LIMITER */
   limiterBackend?: LimiterBackend;
+  /** the database or Redis went away (`up` false) or came back; default: printed to stderr */
+  onOutage?: (up: boolean, report: OutageReport) => void;
 }
 
 export const DEFAULT_POOL_ID = "pool_default";
@@ -178,9 +187,32 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       : null;
   const metrics = new Metrics();
   metrics.watch({ store, pools, clock });
-  const onBackgroundError =
+  const reportBackgroundError =
     overrides.onBackgroundError ??
     ((error: unknown, context: string) => console.error(`flashverify: background ${context} failed:`, error));
+  const onOutage =
+    overrides.onOutage ??
+    ((up: boolean, report: OutageReport) =>
+      console.error(`flashverify: ${report.dependency} ${up ? "is back" : "cannot be reached"}`, report));
+  const outage = (dependency: string, isUnreachable: (error: unknown) => boolean, probe: () => Promise<unknown>) =>
+    new Outage({
+      dependency,
+      isUnreachable,
+      probe,
+      onDown: (report) => onOutage(false, report),
+      onUp: (report) => onOutage(true, report),
+      onChange: (up) => metrics.dependencyUp.set({ dependency }, up ? 1 : 0),
+    });
+  const storeOutage = outage("database", isStoreUnreachable, () => store.ping());
+  metrics.dependencyUp.set({ dependency: "database" }, 1);
+  // Set once Redis is open: failures of its commands are counted against its outage, not logged one by one.
+  let redisOutage: Outage | null = null;
+  // A failure because the database or Redis is away is counted against the outage, which the log reports once.
+  const onBackgroundError = (error: unknown, context: string) => {
+    const kind = context.startsWith("rate limiter") ? "request" : "background";
+    if (storeOutage.note(error, kind) || redisOutage?.note(error, kind)) return;
+    reportBackgroundError(error, context);
+  };
 
   // Every flash call goes through the trunk layer: routes, limits, failover and breakers over one UAC per trunk,
   // each in its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the kernel drops
@@ -237,6 +269,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const redis = config.REDIS_URL
     ? await openRedis(config.REDIS_URL, (error) => onBackgroundError(error, "Redis"))
     : null;
+  if (redis) {
+    const commands = redis.commands;
+    redisOutage = outage("redis", isRedisUnreachable, () => commands.ping());
+    metrics.dependencyUp.set({ dependency: "redis" }, 1);
+  }
   const events: EventHub = redis
     ? await RedisEventHub.start(redis.commands, redis.subscriber, {
         channel: `${config.REDIS_PREFIX}:events`,
@@ -351,8 +388,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     sandbox,
     lag,
     draining: false,
+    outages: { store: storeOutage, redis: redisOutage },
     async close({ graceMs = 0 } = {}) {
       lag.close();
+      storeOutage.close();
+      redisOutage?.close();
       stopKicking();
       // Work under way finishes: fired timers are rewritten and deliveries sent or released, so nothing stays
       // claimed for another node to wait out. What is written from here on is left to the next worker, on any node.

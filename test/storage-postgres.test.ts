@@ -3,10 +3,12 @@
  * only a shared database can show: stores of several processes claim disjoint work. Skipped with a notice where no
  * PostgreSQL answers, unless CI requires it (FLASHVERIFY_REQUIRE_PEERS=postgres).
  */
+import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { runStoreConformance, verification } from "../src/storage/conformance.js";
 import { openPostgresStore } from "../src/storage/postgres.js";
 import { runSinchStoreConformance } from "../src/storage/sinch-conformance.js";
+import { isStoreUnreachable } from "../src/storage/unreachable.js";
 import {
   openTestPostgresStore,
   POSTGRES_URL,
@@ -45,7 +47,7 @@ describe.skipIf(!available)("PostgreSQL", () => {
     const store = openPostgresStore(url.toString(), {
       schema: schema.name,
       maxConnections: 1,
-      onIdleError: (error) => lost.push(error),
+      onConnectionError: (error) => lost.push(error),
     });
     try {
       await store.migrate();
@@ -54,6 +56,44 @@ describe.skipIf(!available)("PostgreSQL", () => {
         `select pg_terminate_backend(pid) from pg_stat_activity where application_name = '${schema.name}'`,
       );
       await expect.poll(() => lost.length).toBe(1);
+      expect(await store.getVerification("ver_none")).toBeUndefined();
+    } finally {
+      await store.close();
+      await schema.drop();
+    }
+  });
+
+  it("outlives the loss of a checked-out connection (issue 24) and reports it as unreachable", async () => {
+    const schema = await testSchema();
+    const lost: Error[] = [];
+    const url = new URL(POSTGRES_URL);
+    url.searchParams.set("application_name", schema.name);
+    const store = openPostgresStore(url.toString(), {
+      schema: schema.name,
+      maxConnections: 2,
+      onConnectionError: (error) => lost.push(error),
+    });
+    try {
+      await store.migrate();
+      // A connection checked out between two statements of a transaction, as Kysely holds one, when the server ends
+      // it (a restart): the client emits 'error' where the pool does not listen, which used to end the process.
+      const pool = (store as unknown as { pool: pg.Pool }).pool;
+      const client = await pool.connect();
+      await postgresQuery(
+        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = '${schema.name}'`,
+      );
+      try {
+        // The pool's other connection, idle, is ended too: each is reported once.
+        await expect.poll(() => lost.length).toBeGreaterThanOrEqual(1);
+        expect(lost.every(isStoreUnreachable)).toBe(true);
+        const error = await client.query("select 1").then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(isStoreUnreachable(error)).toBe(true);
+      } finally {
+        client.release(true);
+      }
       expect(await store.getVerification("ver_none")).toBeUndefined();
     } finally {
       await store.close();
@@ -88,6 +128,67 @@ describe.skipIf(!available)("PostgreSQL", () => {
       expect(new Set(all).size).toBe(2000);
       // The work was shared, not taken by whichever node came first.
       expect(claimed.filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+    } finally {
+      await Promise.all(nodes.map((node) => node.close()));
+      await schema.drop();
+    }
+  });
+
+  it("lets four nodes claim deliveries at once: each once, each chain in order, none serialised (issue 24)", async () => {
+    const schema = await testSchema();
+    const nodes = Array.from({ length: 4 }, () =>
+      openPostgresStore(POSTGRES_URL, { schema: schema.name, maxConnections: 4 }),
+    );
+    const s = schema.name;
+    try {
+      await nodes[0]?.migrate();
+      // 500 verifications with 4 events each to one endpoint: chains of 4 that must leave in order.
+      await postgresQuery(`
+        insert into ${s}.webhook_endpoints (id, application_id, url, event_types, enabled, secret, created_at, updated_at)
+          values ('whe_1', 'app_default', 'http://127.0.0.110/', '*', 1, 'whsec_x', 0, 0);
+        insert into ${s}.events (id, verification_id, application_id, type, data, created_at)
+          select 'evt_' || v || '_' || k, 'ver_' || v, 'app_default', 'verification.started', '{}', v
+          from generate_series(1, 500) v, generate_series(1, 4) k order by k, v;
+        insert into ${s}.webhook_deliveries (id, endpoint_id, event_seq, event_id, verification_id, status, attempts,
+            next_attempt_at, claimed_until, created_at)
+          select 'msg_' || e.id, 'whe_1', e.seq, e.id, e.verification_id, 'pending', 0, 0, 0, 0 from ${s}.events e;`);
+      const sent: { node: number; verification: string; seq: number }[] = [];
+      await Promise.all(
+        nodes.map(async (node, i) => {
+          for (let idle = 0; idle < 3; ) {
+            const claimed = await node.claimDeliveries(Date.now(), Date.now() + 60_000, 20);
+            if (claimed.length === 0) {
+              idle += 1;
+              await new Promise((resolve) => setTimeout(resolve, 10));
+              continue;
+            }
+            idle = 0;
+            for (const c of claimed) sent.push({ node: i, verification: c.delivery.verificationId, seq: c.event.seq });
+            await node.completeDeliveries(
+              claimed.map((c) => ({
+                deliveryId: c.delivery.id,
+                attempt: {
+                  id: `att_${c.delivery.id}`,
+                  deliveryId: c.delivery.id,
+                  endpointId: "whe_1",
+                  attemptedAt: Date.now(),
+                  statusCode: 200,
+                  latencyMs: 1,
+                  error: null,
+                },
+                status: "delivered" as const,
+                nextAttemptAt: Date.now(),
+              })),
+            );
+          }
+        }),
+      );
+      expect(sent).toHaveLength(2000);
+      expect(new Set(sent.map((x) => x.seq)).size).toBe(2000);
+      const byVerification = new Map<string, number[]>();
+      for (const x of sent) byVerification.set(x.verification, [...(byVerification.get(x.verification) ?? []), x.seq]);
+      for (const seqs of byVerification.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(sent.map((x) => x.node)).size).toBeGreaterThan(1);
     } finally {
       await Promise.all(nodes.map((node) => node.close()));
       await schema.drop();

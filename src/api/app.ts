@@ -8,7 +8,7 @@ import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Services } from "../services.js";
-import { errorHandler, sendError } from "./errors.js";
+import { errorHandlerFor, sendError } from "./errors.js";
 import { addExamples } from "./openapi-examples.js";
 import { checkedSerializerCompiler, compiledSerializerCompiler } from "./response-serializer.js";
 import { routes } from "./routes/index.js";
@@ -48,7 +48,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(options.checkResponses ? checkedSerializerCompiler : compiledSerializerCompiler);
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandlerFor(services.outages));
   app.decorateRequest("access", null);
   app.setNotFoundHandler((_request, reply) => sendError(reply, { code: "NOT_FOUND" }));
   // Hooks of every request take `done` rather than returning a promise: nothing in them waits, and an async hook

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type AppError, ERRORS, type ErrorCode } from "../core/errors.js";
+import type { Outage } from "../storage/outage.js";
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; request_id: string; details?: Readonly<Record<string, unknown>> };
@@ -31,6 +32,25 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: "INVALID_REQUEST",
   FST_ERR_CTP_INVALID_JSON_BODY: "INVALID_REQUEST",
 };
+
+/** Retry-After of a request refused because the database or Redis cannot be reached: their probes run twice a second. */
+const UNREACHABLE_RETRY_AFTER_S = 1;
+
+/**
+ * The error handler of the app. A failure because the database or Redis cannot be reached is that outage's (503
+ * with Retry-After, counted, logged once by the outage), not an internal error logged per request.
+ */
+export function errorHandlerFor(outages: { store: Outage; redis: Outage | null }) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    if (outages.store.note(error, "request")) {
+      return sendError(reply, { code: "STORE_UNAVAILABLE", retryAfterSeconds: UNREACHABLE_RETRY_AFTER_S });
+    }
+    if (outages.redis?.note(error, "request")) {
+      return sendError(reply, { code: "FRAUD_CHECK_UNAVAILABLE", retryAfterSeconds: UNREACHABLE_RETRY_AFTER_S });
+    }
+    return errorHandler(error, request, reply);
+  };
+}
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof HttpError) return sendError(reply, error.appError);

@@ -67,6 +67,10 @@ export const ERRORS = {
   INTERNAL: { status: 500, message: "Internal error." },
   POOL_EXHAUSTED: { status: 503, message: "Every caller ID of the pool is in use; try again shortly." },
   NOT_READY: { status: 503, message: "The service is not ready." },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    message: "The database cannot be reached right now; retry after the time in Retry-After.",
+  },
   PAGE_NOT_BUILT: { status: 503, message: "The web pages are not built: run npm run build (npm start does)." },
   SHUTTING_DOWN: { status: 503, message: "This server is shutting down; send requests to another." },
   OVERLOADED: { status: 503, message: "The server is at capacity; retry after the time in Retry-After." },

@@ -79,6 +79,18 @@ export class Metrics {
     labelNames: ["code"] as const,
     registers: [this.registry],
   });
+  private readonly startsDropped = new Counter({
+    name: "flashverify_starts_dropped_total",
+    help: "Starts dropped before anything was sent: client_gone (the connection closed), queue_deadline (waited too long)",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly dependencyUp = new Gauge({
+    name: "flashverify_dependency_up",
+    help: "0 while this node cannot reach the database or Redis (from the first failure to the first probe that answers)",
+    labelNames: ["dependency"] as const,
+    registers: [this.registry],
+  });
   readonly trunksOutOfService = new Gauge({
     name: "flashverify_sip_trunk_out_of_service",
     help: "1 while a trunk's circuit breaker holds it out of service",
@@ -191,6 +203,9 @@ export class Metrics {
   request(method: string, route: string, status: number, seconds: number): void {
     this.requests.inc({ method, route, status: String(status) });
     this.latency.observe({ method, route }, seconds);
+  }
+  startDropped(reason: "client_gone" | "queue_deadline"): void {
+    this.startsDropped.inc({ reason });
   }
 
   /** The events of one commit. */
