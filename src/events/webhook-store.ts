@@ -99,12 +99,21 @@ export interface WebhookStore {
   deleteEndpoint(id: string, now: number): Promise<void>;
 
   /**
-   * Claims up to `limit` due deliveries of enabled endpoints, in event order, skipping any whose verification has
-   * an earlier delivery to the same endpoint still waiting (in back-off or claimed elsewhere): per verification and
-   * endpoint, events leave in order. A claim lasts until `claimUntil`.
+   * Claims the due deliveries of enabled endpoints that head their chain (the oldest pending delivery of one
+   * verification to one endpoint), up to `limit` chains, each with the rest of its chain, in event order: per
+   * verification and endpoint, events leave in order. A claim lasts until `claimUntil`; its value is the claim's
+   * token for `renewClaims`.
    */
   claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]>;
-  /** Writes attempt outcomes, and releases the claim of `released` deliveries that were claimed but not sent. */
+  /**
+   * Extends to `until` the claim of those of `ids` still claimed until `claimedUntil` (by this worker: a claim that
+   * lapsed and was taken by another has another token); resolves with how many it extended.
+   */
+  renewClaims(ids: readonly string[], claimedUntil: number, until: number): Promise<number>;
+  /**
+   * Writes attempt outcomes, and releases the claim of `released` deliveries that were claimed but not sent. A
+   * delivery that goes back to waiting moves the rest of its chain back with it, so they wait out of the due range.
+   */
   completeDeliveries(results: DeliveryResult[], released?: string[]): Promise<void>;
 
   /** An endpoint's deliveries, newest first, created before `before` when given. */

@@ -6,6 +6,11 @@
  *
  * At least once: a row is marked delivered only after a 2xx, so a crash between the send and the write sends it
  * again after the restart. Receivers deduplicate on `webhook-id` (the event id).
+ *
+ * A claim is a short lease (`leaseMs`, 10 s) renewed while its deliveries are in flight, so the work of a node that
+ * died or stalled is claimed by another within seconds. A worker whose lease lapsed (a stalled process that
+ * resumes, a database away past the lease) sends nothing more of it: only deliveries actually in flight at that
+ * moment can arrive twice.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../core/ports.js";
@@ -14,6 +19,7 @@ import { publicEvent } from "./catalogue.js";
 import { postJson } from "./outbound-post.js";
 import { nextRetryAt, parseRetryAfter } from "./retry-schedule.js";
 import { webhookHeaders } from "./signature.js";
+import { backoffMs } from "./timer-worker.js";
 import type { ClaimedDelivery, DeliveryResult, WebhookEndpoint, WebhookStore } from "./webhook-store.js";
 
 export interface WebhookWorkerOptions {
@@ -27,13 +33,16 @@ export interface WebhookWorkerOptions {
   batchSize?: number;
   /** how often an idle worker looks for due rows (retries); default 1 s. New events wake it at once. */
   pollMs?: number;
+  /** how long a claim holds without renewal; renewed every third of it while in flight; default 10 s */
+  leaseMs?: number;
   /** jitter source, [0, 1) */
   random?: () => number;
   onError?: (error: unknown) => void;
 }
 
-/** Past this a claimed row whose worker vanished is claimed again (a restart of the only server releases sooner). */
-const CLAIM_MS = 15 * 60_000;
+const LEASE_MS = 10_000;
+/** How long the outcome of sends already made is retried while the store is away, before it is left to the lease. */
+const COMPLETE_RETRY_MS = 30_000;
 const KICKED_PAUSE_MS = 20;
 const MAX_GROUPS_IN_FLIGHT = 64;
 
@@ -45,9 +54,14 @@ export class WebhookWorker {
   private kicked = false;
   private readonly timeoutMs: number;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly leaseMs: number;
+  /** the claims of the groups being sent, renewed while they are */
+  private readonly leases = new Set<Lease>();
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WebhookWorkerOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.leaseMs = options.leaseMs ?? LEASE_MS;
   }
 
   /**
@@ -58,17 +72,25 @@ export class WebhookWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.renewTimer = setInterval(() => void this.renew(), this.leaseMs / 3);
+    this.renewTimer.unref();
     this.loop = (async () => {
+      let failures = 0;
       while (this.running) {
         let claimed = 0;
         try {
           claimed = await this.dispatch();
+          failures = 0;
         } catch (error) {
+          failures += 1;
           this.options.onError?.(error);
         }
-        if (claimed === 0 && this.running) await this.pause();
+        // A store that fails is tried less and less often, up to every 5 s, until it answers.
+        if (failures > 0 && this.running) await this.pause(backoffMs(this.options.pollMs ?? 1000, failures));
+        else if (claimed === 0 && this.running) await this.pause();
       }
       await Promise.all(this.inFlight);
+      clearInterval(this.renewTimer);
     })();
   }
 
@@ -88,8 +110,8 @@ export class WebhookWorker {
    * Waits for the poll interval, or a little after a kick: under load commits kick hundreds of times a second,
    * and one claim per short pause serves them all.
    */
-  private pause(): Promise<void> {
-    const wait = this.kicked ? KICKED_PAUSE_MS : (this.options.pollMs ?? 1000);
+  private pause(failingMs?: number): Promise<void> {
+    const wait = failingMs ?? (this.kicked ? KICKED_PAUSE_MS : (this.options.pollMs ?? 1000));
     return new Promise((resolve) => {
       const timer = setTimeout(done, wait);
       const self = this;
@@ -101,8 +123,9 @@ export class WebhookWorker {
         resolve();
       }
       this.stopWaiting = done;
-      // A kick during a long wait shortens it to the short pause.
+      // A kick during a long wait shortens it to the short pause (not a back-off: a kick says nothing of the store).
       this.wake = () => {
+        if (failingMs !== undefined) return;
         clearTimeout(timer);
         self.wake = undefined;
         setTimeout(done, KICKED_PAUSE_MS);
@@ -115,6 +138,25 @@ export class WebhookWorker {
     const groups = await this.claimGroups(this.options.batchSize ?? 200);
     const counts = await Promise.all(groups.map((group) => this.sendGroup(group)));
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Extends the lease of every group in flight; a group whose lease was lost (lapsed, taken) sends nothing more. */
+  private async renew(): Promise<void> {
+    const { store, clock } = this.options;
+    await Promise.all(
+      [...this.leases].map(async (lease) => {
+        if (lease.lost || lease.ids.length === 0) return;
+        const until = clock.now() + this.leaseMs;
+        try {
+          const renewed = await store.renewClaims(lease.ids, lease.until, until);
+          if (renewed === lease.ids.length) lease.until = until;
+          else lease.lost = true;
+        } catch (error) {
+          // The lease runs out unless a later renewal succeeds in time.
+          this.options.onError?.(error);
+        }
+      }),
+    );
   }
 
   /** Claims what there is room for and starts sending it; resolves with the number of deliveries claimed. */
@@ -131,14 +173,15 @@ export class WebhookWorker {
         });
       this.inFlight.add(sending);
     }
-    return groups.reduce((n, g) => n + g.length, 0);
+    return groups.reduce((n, g) => n + g.items.length, 0);
   }
 
-  /** Due deliveries, grouped by endpoint and verification, each group in event order. */
-  private async claimGroups(limit: number): Promise<ClaimedDelivery[][]> {
+  /** Due deliveries, grouped by endpoint and verification, each group in event order under its lease. */
+  private async claimGroups(limit: number): Promise<Group[]> {
     const { store, clock } = this.options;
     const now = clock.now();
-    const claimed = await store.claimDeliveries(now, now + CLAIM_MS, limit);
+    const until = now + this.leaseMs;
+    const claimed = await store.claimDeliveries(now, until, limit);
     const groups = new Map<string, ClaimedDelivery[]>();
     for (const c of claimed) {
       const key = `${c.endpoint.id} ${c.delivery.verificationId}`;
@@ -146,26 +189,57 @@ export class WebhookWorker {
       if (group) group.push(c);
       else groups.set(key, [c]);
     }
-    return [...groups.values()];
+    return [...groups.values()].map((items) => ({
+      items,
+      lease: { ids: items.map((c) => c.delivery.id), until, lost: false },
+    }));
   }
 
   /** Sends one verification's deliveries to one endpoint in order, stopping at the first that does not succeed. */
-  private async sendGroup(group: ClaimedDelivery[]): Promise<number> {
+  private async sendGroup({ items, lease }: Group): Promise<number> {
+    const { clock } = this.options;
+    this.leases.add(lease);
     const results: DeliveryResult[] = [];
     let index = 0;
-    for (; index < group.length; index++) {
-      const item = group[index] as ClaimedDelivery;
-      // (Groups sent beside this one may each still hit an endpoint that just answered 410; they stop there too.)
-      const result = await this.send(item);
-      results.push(result);
-      if (result.status !== "delivered") {
-        index++;
-        break;
+    try {
+      for (; index < items.length; index++) {
+        // A lease that lapsed (this process stalled, or the store was away past it) may be another worker's now.
+        if (lease.lost || clock.now() >= lease.until) {
+          lease.lost = true;
+          break;
+        }
+        const item = items[index] as ClaimedDelivery;
+        // (Groups sent beside this one may each still hit an endpoint that just answered 410; they stop there too.)
+        const result = await this.send(item);
+        results.push(result);
+        if (result.status !== "delivered") {
+          index++;
+          break;
+        }
+      }
+      // Not sent: released for the next claim, unless the lease is lost (then they are no longer ours to release).
+      const released = lease.lost ? [] : items.slice(index).map((c) => c.delivery.id);
+      await this.complete(results, released);
+    } finally {
+      this.leases.delete(lease);
+    }
+    return results.length;
+  }
+
+  /** Writes what was sent; while the store is away, tries again for a while rather than send it all again later. */
+  private async complete(results: DeliveryResult[], released: string[]): Promise<void> {
+    if (results.length === 0 && released.length === 0) return;
+    const giveUpAt = performance.now() + COMPLETE_RETRY_MS;
+    for (let failures = 1; ; failures++) {
+      try {
+        await this.options.store.completeDeliveries(results, released);
+        return;
+      } catch (error) {
+        if (!this.running || performance.now() >= giveUpAt) throw error;
+        this.options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(200, failures)));
       }
     }
-    const released = group.slice(index).map((c) => c.delivery.id);
-    await this.options.store.completeDeliveries(results, released);
-    return results.length;
   }
 
   private async send({ delivery, event, endpoint }: ClaimedDelivery): Promise<DeliveryResult> {
@@ -216,6 +290,19 @@ export class WebhookWorker {
     }
     return { deliveryId: delivery.id, attempt, status: "pending", nextAttemptAt: next };
   }
+}
+
+/** The deliveries of one verification to one endpoint, claimed together. */
+interface Group {
+  items: ClaimedDelivery[];
+  lease: Lease;
+}
+
+/** A claim: its rows, and its token (claimed_until), which each renewal moves on. */
+interface Lease {
+  ids: string[];
+  until: number;
+  lost: boolean;
 }
 
 /** The current secret, and during a rotation's overlap the previous one too: receivers on either verify. */

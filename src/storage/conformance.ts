@@ -369,6 +369,57 @@ export function runStoreConformance(name: string, open: () => Promise<Store & We
       expect((await store.getDelivery(second))?.delivery).toMatchObject({ status: "pending", attempts: 0 });
     });
 
+    it("claims a chain's later deliveries only with its head, which a backing-off head takes along (issue 24)", async () => {
+      await store.insertEndpoint(endpoint("whe_1"));
+      const v = verification("ver_1");
+      await create(v, "a");
+      await store.saveVerification({ ...v, version: 2 }, 1, [ev(v, "attempt.ringing", T0 + 1)], false);
+      const [head, next] = (await store.claimDeliveries(T0 + 10, T0 + 1000, 1)).map((c) => c.delivery.id) as [
+        string,
+        string,
+      ];
+      expect(next).toBeDefined();
+      await store.completeDeliveries(
+        [
+          {
+            deliveryId: head,
+            attempt: {
+              id: "att_x",
+              deliveryId: head,
+              endpointId: "whe_1",
+              attemptedAt: T0 + 20,
+              statusCode: 500,
+              latencyMs: 3,
+              error: "HTTP 500",
+            },
+            status: "pending",
+            nextAttemptAt: T0 + 5000,
+          },
+        ],
+        [next],
+      );
+      // The rest of the chain waits with its head, out of the due range.
+      expect((await store.getDelivery(next))?.delivery.nextAttemptAt).toBe(T0 + 5000);
+      expect(await store.claimDeliveries(T0 + 4999, T0 + 6000, 10)).toEqual([]);
+      expect((await store.claimDeliveries(T0 + 5000, T0 + 6000, 10)).map((c) => c.delivery.id)).toEqual([head, next]);
+    });
+
+    it("renews a claim only with its token: a lapsed claim taken by another worker stays theirs (issue 24)", async () => {
+      await store.insertEndpoint(endpoint("whe_1"));
+      const v = verification("ver_1");
+      await create(v, "a");
+      const ids = (await store.claimDeliveries(T0 + 10, T0 + 1000, 10)).map((c) => c.delivery.id);
+      expect(ids).toHaveLength(1);
+      expect(await store.renewClaims(ids, T0 + 1000, T0 + 2000)).toBe(1);
+      expect(await store.renewClaims(ids, T0 + 1000, T0 + 3000)).toBe(0);
+      expect(await store.claimDeliveries(T0 + 1500, T0 + 4000, 10)).toEqual([]);
+      // The renewed lease lapses at T0 + 2000 and another worker claims the delivery.
+      const taken = await store.claimDeliveries(T0 + 2500, T0 + 5000, 10);
+      expect(taken.map((c) => c.delivery.id)).toEqual(ids);
+      expect(await store.renewClaims(ids, T0 + 2000, T0 + 9000)).toBe(0);
+      expect(await store.renewClaims(ids, T0 + 5000, T0 + 9000)).toBe(1);
+    });
+
     it("manages webhook endpoints and decision callbacks", async () => {
       const e = endpoint("whe_1", { eventTypes: ["attempt.failed", "verification.failed"] });
       await store.insertEndpoint(e);

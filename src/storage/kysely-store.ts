@@ -484,38 +484,57 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
     });
   }
 
+  /** Chain heads and their followers, as sqlite-store.ts's CLAIM_DELIVERIES_SQL (which says why). */
   async claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
     return this.db.transaction().execute(async (tx) => {
+      const heads = await this.claimable(
+        tx
+          .selectFrom("webhook_deliveries as d")
+          .select(["d.id", "d.endpoint_id", "d.verification_id", "d.event_seq"])
+          .where("d.status", "=", "pending")
+          .where("d.next_attempt_at", "<=", now)
+          .where("d.claimed_until", "<=", now)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom("webhook_deliveries as p")
+                  .select("p.id")
+                  .whereRef("p.endpoint_id", "=", "d.endpoint_id")
+                  .whereRef("p.verification_id", "=", "d.verification_id")
+                  .whereRef("p.event_seq", "<", "d.event_seq")
+                  .where("p.status", "=", "pending"),
+              ),
+            ),
+          )
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom("webhook_endpoints as w")
+                .select("w.id")
+                .whereRef("w.id", "=", "d.endpoint_id")
+                .where("w.enabled", "=", 1),
+            ),
+          )
+          .orderBy("d.next_attempt_at")
+          .limit(limit),
+      ).execute();
+      const ids = heads.map((h) => h.id);
+      for (const h of heads) {
+        const followers = await tx
+          .selectFrom("webhook_deliveries")
+          .select("id")
+          .where("endpoint_id", "=", h.endpoint_id)
+          .where("verification_id", "=", h.verification_id)
+          .where("event_seq", ">", h.event_seq)
+          .where("status", "=", "pending")
+          .orderBy("event_seq")
+          .execute();
+        ids.push(...followers.map((f) => f.id));
+      }
+      if (ids.length === 0) return [];
       const rows = await tx
         .updateTable("webhook_deliveries")
         .set({ claimed_until: claimUntil })
-        .where("id", "in", (qb) =>
-          this.claimable(
-            qb
-              .selectFrom("webhook_deliveries as d")
-              .innerJoin("webhook_endpoints as w", "w.id", "d.endpoint_id")
-              .select("d.id")
-              .where("d.status", "=", "pending")
-              .where("d.next_attempt_at", "<=", now)
-              .where("d.claimed_until", "<=", now)
-              .where("w.enabled", "=", 1)
-              .where(({ not, exists, selectFrom }) =>
-                not(
-                  exists(
-                    selectFrom("webhook_deliveries as p")
-                      .select("p.id")
-                      .whereRef("p.endpoint_id", "=", "d.endpoint_id")
-                      .whereRef("p.verification_id", "=", "d.verification_id")
-                      .where("p.status", "=", "pending")
-                      .whereRef("p.event_seq", "<", "d.event_seq")
-                      .where((eb) => eb.or([eb("p.next_attempt_at", ">", now), eb("p.claimed_until", ">", now)])),
-                  ),
-                ),
-              )
-              .orderBy("d.event_seq")
-              .limit(limit),
-          ),
-        )
+        .where("id", "in", ids)
         .returningAll()
         .execute();
       const out: ClaimedDelivery[] = [];
@@ -536,6 +555,18 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
       }
       return out.sort((a, b) => a.delivery.eventSeq - b.delivery.eventSeq);
     });
+  }
+
+  async renewClaims(ids: readonly string[], claimedUntil: number, until: number): Promise<number> {
+    if (ids.length === 0) return 0;
+    const updated = await this.db
+      .updateTable("webhook_deliveries")
+      .set({ claimed_until: until })
+      .where("id", "in", ids)
+      .where("claimed_until", "=", claimedUntil)
+      .where("status", "=", "pending")
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows);
   }
 
   async completeDeliveries(results: DeliveryResult[], released: string[] = []): Promise<void> {
@@ -559,6 +590,26 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
           }))
           .where("id", "=", r.deliveryId)
           .execute();
+        const head =
+          r.status === "pending"
+            ? await tx
+                .selectFrom("webhook_deliveries")
+                .select(["endpoint_id", "verification_id", "event_seq"])
+                .where("id", "=", r.deliveryId)
+                .executeTakeFirst()
+            : undefined;
+        if (head) {
+          // The rest of the chain waits behind its head: out of the due range while the head backs off.
+          await tx
+            .updateTable("webhook_deliveries")
+            .set({ next_attempt_at: r.nextAttemptAt })
+            .where("status", "=", "pending")
+            .where("endpoint_id", "=", head.endpoint_id)
+            .where("verification_id", "=", head.verification_id)
+            .where("event_seq", ">", head.event_seq)
+            .where("next_attempt_at", "<", r.nextAttemptAt)
+            .execute();
+        }
         if (r.disableEndpoint) {
           await tx
             .updateTable("webhook_endpoints")

@@ -2,7 +2,8 @@
  * The store on PostgreSQL: the dialect-neutral Kysely store, with the hot path of a verification in one round trip
  * per call at most. A create and a save are one call each of the functions of migration 0007 (those of one turn of
  * the event loop share one statement, postgres-write-batch.ts), a read is one query with its
- * attempts aggregated (one for all the reads of a turn, postgres-read-batch.ts), and a claim of webhook deliveries returns their events and endpoints in the same statement.
+ * attempts aggregated (one for all the reads of a turn, postgres-read-batch.ts), and a claim of webhook deliveries
+ * returns their events and endpoints in the same statement (migration 0011's function).
  * These go to node-postgres directly as named (prepared) statements: parsed and planned once per connection, and
  * never through Kysely's query building.
  *
@@ -54,29 +55,10 @@ const LAST_CLI_KEY = {
   text: "select phone, cli_key from phone_last_cli where phone = any($1::text[])",
 };
 
-// The same choice as the dialect-neutral claim; locking the endpoint's row too (FOR UPDATE of the whole join) is what
-// keeps two nodes from claiming two deliveries of one verification to one endpoint at once, out of order.
+// Migration 0011's function: chain heads and their followers, at a cost that follows the batch (see there).
 const CLAIM_DELIVERIES = {
-  name: "flashverify_claim_deliveries",
-  text: `with claimed as (
-      update webhook_deliveries set claimed_until = $2
-      where id in (
-        select d.id from webhook_deliveries d
-        join webhook_endpoints w on w.id = d.endpoint_id
-        where d.status = 'pending' and d.next_attempt_at <= $1 and d.claimed_until <= $1 and w.enabled = 1
-          and not exists (
-            select 1 from webhook_deliveries p
-            where p.endpoint_id = d.endpoint_id and p.verification_id = d.verification_id and p.status = 'pending'
-              and p.event_seq < d.event_seq and (p.next_attempt_at > $1 or p.claimed_until > $1))
-        order by d.event_seq
-        limit $3
-        for update skip locked)
-      returning *)
-    select row_to_json(c) as delivery, row_to_json(e) as event, row_to_json(w) as endpoint
-    from claimed c
-    join events e on e.seq = c.event_seq
-    join webhook_endpoints w on w.id = c.endpoint_id
-    order by c.event_seq`,
+  name: "flashverify_claim_deliveries_0011",
+  text: "select delivery, event, endpoint from flashverify_claim_deliveries($1, $2, $3)",
 };
 
 type CreateOutcome = "created" | "cli_taken" | "idempotency_taken";

@@ -543,6 +543,15 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     return claimed.sort((a, b) => a.delivery.eventSeq - b.delivery.eventSeq);
   }
 
+  async renewClaims(ids: readonly string[], claimedUntil: number, until: number): Promise<number> {
+    const s = this.s;
+    let renewed = 0;
+    await this.write(() => {
+      for (const id of ids) renewed += s.renewClaim.run({ id, claimed_until: claimedUntil, until }).changes;
+    });
+    return renewed;
+  }
+
   async completeDeliveries(results: DeliveryResult[], released: string[] = []): Promise<void> {
     const s = this.s;
     await this.write(() => {
@@ -558,6 +567,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
           latency_ms: r.attempt.latencyMs,
           ended_at: r.status === "pending" ? null : r.attempt.attemptedAt,
         });
+        if (r.status === "pending") s.deferChain.run({ id: r.deliveryId, next_attempt_at: r.nextAttemptAt });
         if (r.disableEndpoint) {
           s.disableEndpoint.run({ id: r.attempt.endpointId, reason: r.disableEndpoint, now: r.attempt.attemptedAt });
         }
@@ -717,18 +727,24 @@ export const CLAIM_TIMERS_SQL = `update timers set claimed_until = @claim_until
   returning verification_id`;
 
 /**
- * Claims due deliveries in event order. A delivery whose verification has an earlier one for the same endpoint
- * still waiting (in back-off, or claimed by another worker) stays behind it. The inner select is where
- * PostgreSQL adds `for update of d skip locked`.
+ * Claims due deliveries: the heads of chains (a verification's oldest pending delivery to an endpoint, due and
+ * unclaimed), oldest due first through the due index, each with the rest of its chain, which waits behind the head
+ * for everyone else. A chain's order holds because nothing but its head is ever claimable; the cost follows the
+ * batch, not the backlog (each candidate's chain is probed through its index). PostgreSQL runs the same claim as
+ * migration 0011's function.
  */
-export const CLAIM_DELIVERIES_SQL = `update webhook_deliveries set claimed_until = @claim_until
-  where id in (
-    select d.id from webhook_deliveries d join webhook_endpoints w on w.id = d.endpoint_id
-    where d.status = 'pending' and d.next_attempt_at <= @now and d.claimed_until <= @now and w.enabled = 1
+export const CLAIM_DELIVERIES_SQL = `with heads as (
+    select d.id, d.endpoint_id, d.verification_id, d.event_seq from webhook_deliveries d
+    where d.status = 'pending' and d.next_attempt_at <= @now and d.claimed_until <= @now
       and not exists (select 1 from webhook_deliveries p
-        where p.endpoint_id = d.endpoint_id and p.verification_id = d.verification_id and p.status = 'pending'
-          and p.event_seq < d.event_seq and (p.next_attempt_at > @now or p.claimed_until > @now))
-    order by d.event_seq limit @limit)
+        where p.endpoint_id = d.endpoint_id and p.verification_id = d.verification_id
+          and p.event_seq < d.event_seq and p.status = 'pending')
+      and exists (select 1 from webhook_endpoints w where w.id = d.endpoint_id and w.enabled = 1)
+    order by d.next_attempt_at limit @limit)
+  update webhook_deliveries set claimed_until = @claim_until
+  where id in (select id from heads)
+    or id in (select p.id from heads h join webhook_deliveries p on p.endpoint_id = h.endpoint_id
+      and p.verification_id = h.verification_id and p.event_seq > h.event_seq and p.status = 'pending')
   returning *`;
 
 function prepareStatements(db: SqliteDatabase.Database) {
@@ -806,6 +822,18 @@ function prepareStatements(db: SqliteDatabase.Database) {
        where id = @id`,
     ),
     releaseDelivery: statement("update webhook_deliveries set claimed_until = 0 where id = @id"),
+    renewClaim: statement(
+      `update webhook_deliveries set claimed_until = @until
+       where id = @id and claimed_until = @claimed_until and status = 'pending'`,
+    ),
+    // The rest of a chain waits behind its head: out of the due range while the head backs off.
+    deferChain: statement(
+      `update webhook_deliveries set next_attempt_at = @next_attempt_at
+       where status = 'pending' and next_attempt_at < @next_attempt_at
+         and endpoint_id = (select endpoint_id from webhook_deliveries where id = @id)
+         and verification_id = (select verification_id from webhook_deliveries where id = @id)
+         and event_seq > (select event_seq from webhook_deliveries where id = @id)`,
+    ),
     disableEndpoint: statement(
       "update webhook_endpoints set enabled = 0, disabled_reason = @reason, updated_at = @now where id = @id",
     ),

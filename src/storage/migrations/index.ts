@@ -9,6 +9,7 @@ import * as operator from "./0006-operator.js";
 import * as postgresWrites from "./0007-postgres-writes.js";
 import * as postgresWriteBatches from "./0008-postgres-write-batches.js";
 import * as postgresEventsPlpgsql from "./0009-postgres-events-plpgsql.js";
+import * as outboxClaim from "./0011-outbox-claim.js";
 import * as sinch from "./0015-sinch.js";
 
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   "0007-postgres-writes": postgresWrites,
   "0008-postgres-write-batches": postgresWriteBatches,
   "0009-postgres-events-plpgsql": postgresEventsPlpgsql,
+  "0011-outbox-claim": outboxClaim,
   "0015-sinch": sinch,
 };
 
