@@ -46,6 +46,12 @@ const ConfigSchema = z
     HEAP_BUDGET_MB: z.coerce.number().int().min(0).max(1_000_000).default(90),
     /** refuse new verifications (503) while the event loop lags more than this; 0 = never; default 250 ms */
     OVERLOAD_MAX_LAG_MS: ms.max(60_000).default(250),
+    /**
+     * a start that waited longer than this before its turn (since the balancer's X-Request-Start, or unseen while
+     * this process was stalled) is refused with 503 before anything is sent: its client has most likely given up,
+     * and a retry without an Idempotency-Key would call the user twice; 0 = never; default 3,000 ms
+     */
+    START_QUEUE_DEADLINE_MS: ms.max(600_000).default(3000),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
     /** the built-in virtual carrier (SIP handsets on loopback); default on */

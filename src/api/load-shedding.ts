@@ -9,6 +9,8 @@ export class EventLoopLag {
   private worstInWindow = 0;
   private windowStarted = this.lastTick;
   private recent = 0;
+  /** the last few times the loop did not run for a while (a stopped process, a long collection): [start, end] */
+  private readonly stalls: [number, number][] = [];
   private readonly timer: NodeJS.Timeout;
 
   /** @param maxLagMs lag above which new work is refused; 0 disables shedding */
@@ -38,9 +40,26 @@ export class EventLoopLag {
     clearInterval(this.timer);
   }
 
+  /**
+   * How long something first seen at `seenAt` (performance.now()) may have waited unseen before it, in kernel buffers,
+   * because the loop was not running: the part of a stall up to `seenAt`, when `seenAt` falls in it or just after it
+   * (what waited is read in the first turn after a stall, before or after the tick that measures it).
+   */
+  stalledBefore(seenAt: number): number {
+    let waited = Math.max(0, seenAt - this.lastTick - TICK_MS);
+    for (const [start, end] of this.stalls) {
+      if (seenAt >= start && seenAt <= end + STALL_READ_MS) waited = Math.max(waited, Math.min(seenAt, end) - start);
+    }
+    return waited;
+  }
+
   private tick(): void {
     const now = performance.now();
     const lag = Math.max(0, now - this.lastTick - TICK_MS);
+    if (lag >= STALL_MS) {
+      this.stalls.push([this.lastTick + TICK_MS, now]);
+      if (this.stalls.length > 4) this.stalls.shift();
+    }
     this.lastTick = now;
     this.worstInWindow = Math.max(this.worstInWindow, lag);
     if (now - this.windowStarted >= WINDOW_MS) {
@@ -52,4 +71,8 @@ export class EventLoopLag {
 }
 
 const TICK_MS = 20;
+/** A lag this long is remembered as a stall, for stalledBefore. */
+const STALL_MS = 500;
+/** What waited through a stall is read within this long after it ends. */
+const STALL_READ_MS = 200;
 const WINDOW_MS = 1000;

@@ -18,6 +18,7 @@ import { maskedPattern } from "../../core/pool.js";
 import type { ChannelName } from "../../core/types.js";
 import { HttpError } from "../errors.js";
 import type { RouteRegistration } from "../route-kit.js";
+import { admitStart } from "../start-gate.js";
 import { ErrorView } from "../views.js";
 
 const MAX_FLASHCALL_TTL = 120;
@@ -82,10 +83,11 @@ export const registerMessagelist: RouteRegistration = (app, services) => {
         tags: ["compat"],
         headers: z.object({ "x-authorization-key": z.string().max(512) }),
         body: Body,
-        response: { 200: Answer, 400: ErrorView, 401: ErrorView, 413: ErrorView },
+        response: { 200: Answer, 400: ErrorView, 401: ErrorView, 413: ErrorView, 503: ErrorView },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      admitStart(services, request, reply);
       const applicationId = (request.access as { applicationId: string }).applicationId;
       const answers = [];
       for (const message of request.body.messages) {

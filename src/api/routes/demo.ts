@@ -7,8 +7,8 @@
 import { z } from "zod";
 import { DEFAULT_APPLICATION_ID } from "../../core/api-keys.js";
 import { MESSAGE_CHANNELS } from "../../core/types.js";
-import { HttpError } from "../errors.js";
 import { type RouteRegistration, unwrap } from "../route-kit.js";
+import { admitStart } from "../start-gate.js";
 import { clientVerificationView, ErrorView, VerificationView } from "../views.js";
 
 const Body = z
@@ -45,7 +45,7 @@ export const registerDemo: RouteRegistration = (app, services) => {
       },
     },
     async (request, reply) => {
-      if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
+      admitStart(services, request, reply);
       const { phone, fallback, email } = request.body;
       const input = { phone, email, workflow: [{ channel: "flashcall" as const }, { channel: fallback }] };
       const started = unwrap(

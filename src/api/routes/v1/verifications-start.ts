@@ -2,8 +2,8 @@
 import { z } from "zod";
 import { CHANNELS } from "../../../core/types.js";
 import { applicationOf, authenticate } from "../../auth.js";
-import { HttpError } from "../../errors.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
+import { admitStart } from "../../start-gate.js";
 import {
   commonErrors,
   ErrorView,
@@ -103,7 +103,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
     },
     async (request, reply) => {
       const applicationId = applicationOf(request);
-      if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
+      admitStart(services, request, reply);
       const countryHeader = services.config.FRAUD_IP_COUNTRY_HEADER;
       const ipCountry = countryHeader ? request.headers[countryHeader] : undefined;
       const options = {
