@@ -28,4 +28,9 @@ EXPOSE 8080 5060/udp 20000-29999/udp
 USER node
 # SIGTERM drains and exits 0 (docs/deploy.md): give it `docker run --stop-timeout 30`, more than Docker's 10 s.
 STOPSIGNAL SIGTERM
+# Liveness, not readiness: /healthz stays 200 while the database is away (a restart would not bring it back), and
+# fails when the process stops answering. Docker restarts a node that exits with `docker run --restart unless-stopped`
+# (or `restart: unless-stopped` in Compose): the image cannot set the policy itself.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--max-semi-space-size=4", "dist/src/cli/main.js", "serve"]
