@@ -25,7 +25,12 @@ import { type ServerProcess, spawnServer } from "./support/server-process.js";
 import { TEST_FRAUD_SETTINGS } from "./support/test-app.js";
 import { WebhookReceiver } from "./support/webhook-receiver.js";
 
+// Minutes of two servers under load, restarted several times: run on purpose (FLASHVERIFY_FAULT_SUITE=on), as its
+// figures mean little on a machine already saturated by other work.
+const enabled = process.env.FLASHVERIFY_FAULT_SUITE === "on";
+if (!enabled) console.warn("[skipped] the fault suite runs with FLASHVERIFY_FAULT_SUITE=on (README, Reliability)");
 const available =
+  enabled &&
   peerAvailable("postgres", privatePostgresAvailable) &&
   peerAvailable("redis", () => commandExists("redis-server")) &&
   peerAvailable("haproxy", haproxyAvailable);
@@ -113,7 +118,7 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
 
   async function startNode(node: Node): Promise<void> {
     node.expectingExit = false;
-    const process = await spawnServer(env(node.index), 60_000);
+    const process = await spawnServer(env(node.index), 120_000);
     node.process = process;
     void process.exited.then(() => {
       if (!node.expectingExit) node.unexpectedExits += 1;
@@ -148,7 +153,7 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
       BALANCER,
       NODE_ADDRESSES.map((a, i) => `${a}:${NODE_PORTS[i]}`),
     );
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     // Each step is bounded, so that one stuck peer does not keep the others running.
@@ -305,11 +310,11 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
 
   it("restarting PostgreSQL: 503 with Retry-After while it is away, nothing lost, no node exits", async () => {
     await around("PostgreSQL restart", () => postgres.restart(2000));
-  }, 120_000);
+  }, 300_000);
 
   it("restarting Redis: 503 with Retry-After while it is away, nothing lost", async () => {
     await around("Redis restart", () => restartRedis());
-  }, 120_000);
+  }, 300_000);
 
   it("SIGKILL of a node and a restart: a survivor sends its webhooks within seconds", async () => {
     await around("SIGKILL + restart", async () => {
@@ -320,7 +325,7 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
       await sleep(1000);
       await startNode(node);
     });
-  }, 180_000);
+  }, 300_000);
 
   it("SIGTERM of a node and a restart: it drains, the balancer routes around it", async () => {
     await around("SIGTERM + restart", async () => {
@@ -330,7 +335,7 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
       await node.process?.exited;
       await startNode(node);
     });
-  }, 180_000);
+  }, 300_000);
 
   it("SIGSTOP of a node for 15 s: it runs none of the starts its clients gave up on", async () => {
     await around("SIGSTOP 15 s", async () => {
@@ -339,5 +344,5 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
       await sleep(15_000);
       child?.kill("SIGCONT");
     });
-  }, 180_000);
+  }, 300_000);
 });

@@ -13,9 +13,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { commandExists } from "./peers.js";
 
 const children = new Set<ChildProcess>();
-process.once("exit", () => {
+const killAll = () => {
   for (const child of children) child.kill("SIGKILL");
-});
+};
+process.once("exit", killAll);
+// A test runner ends its workers with a signal, which skips "exit".
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(128 + (signal === "SIGTERM" ? 15 : 2));
+  });
+}
 
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
@@ -67,6 +75,9 @@ export async function startPrivatePostgres(address: string, port: number): Promi
   });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const url = `postgres://postgres@${address}:${port}/postgres`;
+  if (spawnSync(pgBin("pg_isready"), ["-q", "-h", address, "-p", String(port)]).status === 0) {
+    throw new Error(`a PostgreSQL already listens on ${address}:${port}: the suite needs that port for its own`);
+  }
   let child: ChildProcess | undefined;
   const start = async () => {
     // As the machine this suite reproduces: autovacuum off, so the planner's statistics lag behind the tables.
@@ -85,7 +96,8 @@ export async function startPrivatePostgres(address: string, port: number): Promi
         { stdio: "ignore", ...(user ?? {}) },
       ),
     );
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 400; i++) {
+      if (child.exitCode !== null) throw new Error(`the suite's PostgreSQL exited with ${child.exitCode}`);
       if (spawnSync(pgBin("pg_isready"), ["-q", "-h", address, "-p", String(port)]).status === 0) return;
       await sleep(50);
     }
@@ -156,7 +168,9 @@ export async function startRedisServer(address: string, port: number): Promise<{
     }),
   );
   const url = `redis://${address}:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null)
+      throw new Error(`redis-server exited with ${child.exitCode} (is ${address}:${port} taken?)`);
     if (spawnSync("redis-cli", ["-u", url, "ping"], { encoding: "utf8" }).stdout?.trim() === "PONG") break;
     await sleep(50);
   }
