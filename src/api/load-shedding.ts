@@ -46,7 +46,8 @@ export class EventLoopLag {
    * (what waited is read in the first turn after a stall, before or after the tick that measures it).
    */
   stalledBefore(seenAt: number): number {
-    let waited = Math.max(0, seenAt - this.lastTick - TICK_MS);
+    // A stall still under way when the request was read: the tick that measures it has not run yet.
+    let waited = seenAt > this.lastTick ? Math.max(0, seenAt - this.lastTick - TICK_MS) : 0;
     for (const [start, end] of this.stalls) {
       if (seenAt >= start && seenAt <= end + STALL_READ_MS) waited = Math.max(waited, Math.min(seenAt, end) - start);
     }

@@ -6,8 +6,8 @@
  * call; a client retrying without an Idempotency-Key would call its user twice.
  *
  * How long a start waited: since the balancer's `X-Request-Start` (`t=` and epoch milliseconds or microseconds, the
- * HAProxy configuration of docs/deploy.md sets it), or since this process first saw it, plus any stall of the event
- * loop it may have waited through unseen. A client can only make its own start refused with the header.
+ * HAProxy configuration of docs/deploy.md sets it), or, without one, the stall of the event loop it may have waited
+ * through unseen before this process read it. A client can only make its own start refused with the header.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../services.js";
@@ -34,13 +34,17 @@ export function admitStart(services: Services, request: FastifyRequest, reply: F
   }
 }
 
+/**
+ * The wait this process cannot see (a stall before it read the request) or the balancer saw. Its own time with the
+ * request is left out: on a machine short of CPU it grows for every request alike, and refusing them all would be
+ * load shedding, which OVERLOAD_MAX_LAG_MS decides.
+ */
 function waitedMs(services: Services, request: FastifyRequest, reply: FastifyReply): number {
-  const now = performance.now();
-  const seenAt = now - reply.elapsedTime;
-  const here = now - seenAt + services.lag.stalledBefore(seenAt);
+  const seenAt = performance.now() - reply.elapsedTime;
+  const unseen = services.lag.stalledBefore(seenAt);
   const header = request.headers["x-request-start"];
   const start = typeof header === "string" ? requestStartMs(header) : undefined;
-  return start === undefined ? here : Math.max(here, Date.now() - start);
+  return start === undefined ? unseen : Math.max(unseen, Date.now() - start);
 }
 
 /** `t=1733580000123` (ms), `t=1733580000123456` (us) or the bare number; undefined when unreadable. */
