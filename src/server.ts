@@ -37,6 +37,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const services = await createServices(config, {
     onBackgroundError: (error, context) => logger.error({ err: error }, `background ${context} failed`),
     onTrunkEvent: (event) => logger.warn({ trunk: event.trunk }, `SIP trunk ${event.type.replace(/_/g, " ")}`),
+    // One line when the database or Redis goes away, one when it is back with what was refused meanwhile.
+    onOutage: (up, report) =>
+      up
+        ? logger.info(report, `${report.dependency} is back`)
+        : logger.error(report, `${report.dependency} cannot be reached`),
   });
   let app: FastifyInstance | undefined;
   let url: string;
