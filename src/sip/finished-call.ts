@@ -6,6 +6,7 @@ import { newBranch } from "./ids.js";
 import { headerParam, type SipMessage } from "./message.js";
 import { NonInviteClientTransaction } from "./non-invite-transaction.js";
 import { type CallIdentity, dialogRequests, nonSuccessAck, type RequestContext } from "./requests.js";
+import { declineOffer, isSdpOffer, viaHost } from "./sdp-decline.js";
 import type { TransactionContext } from "./transaction-context.js";
 
 /** What the 2xx handling needs from the UAC. */
@@ -24,12 +25,16 @@ export class FinishedCall {
     private readonly id: CallIdentity,
     private dialogs: Map<string, Buffer> | null,
     private readonly authorization: string | null,
+    /** Our INVITE carried an SDP offer (a voice call): a 2xx body is then the answer, not an offer. */
+    private readonly offered: boolean,
   ) {}
 
   onResponse(msg: SipMessage): void {
     if (msg.cseqMethod !== "INVITE" || msg.status < 200) return;
     if (msg.status < 300) {
-      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.authorization);
+      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.authorization, {
+        offered: this.offered,
+      });
     } else this.ctx.send(Buffer.from(nonSuccessAck(this.ctx, this.id, msg)), noop);
   }
 }
@@ -37,7 +42,8 @@ export class FinishedCall {
 /**
  * A 2xx: the phone answered (perhaps racing our CANCEL). The first 2xx of each dialog gets an ACK and a BYE
  * (unless `hangUp` is false: a voice call's own dialog); its retransmissions get the same ACK again (our ACK was
- * lost).
+ * lost). When our INVITE offered no media (`offered` false), a body in the 2xx is the offer, and the ACK answers it
+ * with every stream declined (§13.2.2.4).
  */
 export function acknowledgeSuccess(
   ctx: DialogContext,
@@ -45,7 +51,7 @@ export function acknowledgeSuccess(
   dialogs: Map<string, Buffer> | null,
   msg: SipMessage,
   authorization: string | null,
-  hangUp = true,
+  { hangUp = true, offered = false }: { hangUp?: boolean; offered?: boolean } = {},
 ): Map<string, Buffer> {
   const known = dialogs ?? new Map<string, Buffer>();
   const tag = headerParam(msg.to ?? "", "tag") ?? "";
@@ -55,7 +61,10 @@ export function acknowledgeSuccess(
     return known;
   }
   const byeBranch = newBranch();
-  const requests = dialogRequests(ctx, id, msg, { ack: newBranch(), bye: byeBranch }, authorization);
+  // A flash call wants no media: an offer in the 2xx is answered in the ACK with every stream declined, then the BYE.
+  const declines = !offered && isSdpOffer(msg.contentType, msg.body);
+  const answer = declines ? declineOffer(msg.body, viaHost(ctx.viaPrefix), id.cseq) : null;
+  const requests = dialogRequests(ctx, id, msg, { ack: newBranch(), bye: byeBranch }, authorization, answer);
   const ack = Buffer.from(requests.ack);
   known.set(tag, ack);
   ctx.send(ack, noop);

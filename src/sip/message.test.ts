@@ -142,4 +142,14 @@ describe("formatting", () => {
     const again = parseMessage(response)!;
     expect(formatResponse(again, 200, "OK", { toTag: "t2" })).toContain("To: <sip:+44@h>;tag=t1\r\n");
   });
+
+  it("reads Retry-After's seconds without comment or parameters, and the Content-Type's media type", () => {
+    const head = "SIP/2.0 503 Service Unavailable\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nCSeq: 1 INVITE\r\n";
+    expect(parseMessage(`${head}Retry-After: 120 (busy);duration=60\r\n\r\n`)?.retryAfter).toBe(120);
+    expect(parseMessage(`${head}Retry-After: soon\r\n\r\n`)?.retryAfter).toBeNull();
+    expect(parseMessage(`${head}\r\n`)?.retryAfter).toBeNull();
+    expect(parseMessage(`${head}c: Application/SDP; charset=utf-8\r\n\r\nv=0\r\n`)?.contentType).toBe(
+      "application/sdp",
+    );
+  });
 });

@@ -28,6 +28,10 @@ export interface SipMessage {
   reason: string | null;
   /** WWW-Authenticate and Proxy-Authenticate values (one challenge each), in order; null when none. */
   challenges: string[] | null;
+  /** Retry-After's delta-seconds (RFC 3261 §20.33), without its comment and parameters; null when absent. */
+  retryAfter: number | null;
+  /** The Content-Type, media type only, lower case ("application/sdp"); null when absent. */
+  contentType: string | null;
   body: string;
 }
 
@@ -39,6 +43,7 @@ const COMPACT: Record<string, string> = {
   i: "call-id",
   m: "contact",
   l: "content-length",
+  c: "content-type",
 };
 
 /**
@@ -63,6 +68,8 @@ export function parseMessage(text: string): SipMessage | null {
     recordRoute: [],
     reason: null,
     challenges: null,
+    retryAfter: null,
+    contentType: null,
     body: "",
   };
   if (text.startsWith("SIP/2.0 ")) {
@@ -135,6 +142,14 @@ export function parseMessage(text: string): SipMessage | null {
         // Not split at commas: they separate the challenge's own parameters.
         if (msg.challenges) msg.challenges.push(value);
         else msg.challenges = [value];
+        break;
+      case "retry-after": {
+        const seconds = /^\d{1,10}/.exec(value);
+        msg.retryAfter = seconds ? Number(seconds[0]) : null;
+        break;
+      }
+      case "content-type":
+        msg.contentType = (value.split(";")[0] ?? "").trim().toLowerCase();
         break;
     }
   }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CallState, CallStateError, transition } from "./call-state.js";
+import { DigestClient } from "./digest.js";
 import { formatResponse, parseMessage, type SipMessage } from "./message.js";
 import type { NonInviteClientTransaction } from "./non-invite-transaction.js";
 import { type CallContext, OutgoingCall } from "./outgoing-call.js";
@@ -49,7 +50,7 @@ describe("CallState transitions", () => {
   }
 });
 
-function harness(options: PlaceCallOptions = CALL) {
+function harness(options: PlaceCallOptions = CALL, digest: DigestClient | null = null) {
   let now = 1_000_000;
   const wheel = new TimerWheel({ clock: () => now, manual: true });
   const sent: SipMessage[] = [];
@@ -71,7 +72,7 @@ function harness(options: PlaceCallOptions = CALL) {
     uriParams: "",
     now: () => now,
     transactions: new Map<string, NonInviteClientTransaction>(),
-    digest: null,
+    digest,
     rebranched: () => {},
     ended: () => {},
   };
@@ -85,14 +86,19 @@ function harness(options: PlaceCallOptions = CALL) {
     wheel.advance();
   };
   const invite = () => sent.find((m) => m.method === "INVITE")!;
-  const respond = (status: number, phrase: string, request = invite()) =>
-    call.onResponse(parseMessage(formatResponse(request, status, phrase, { toTag: "h1" }))!);
+  const invites = () => sent.filter((m) => m.method === "INVITE");
+  const respond = (
+    status: number,
+    phrase: string,
+    request = invite(),
+    extra: { headers?: string[]; body?: string } = {},
+  ) => call.onResponse(parseMessage(formatResponse(request, status, phrase, { toTag: "h1", ...extra }))!);
   const methods = () => sent.map((m) => m.method || String(m.status));
   const settled = async () => {
     await Promise.resolve();
     return record;
   };
-  return { call, sent, advance, respond, methods, settled };
+  return { call, sent, advance, respond, methods, settled, invite, invites };
 }
 
 describe("OutgoingCall states", () => {
@@ -161,5 +167,59 @@ describe("OutgoingCall states", () => {
     h.call.fail("network_error");
     expect(h.call.currentState).toBe("terminated");
     expect(await h.settled()).toMatchObject({ reason: "busy", finalCode: 486 });
+  });
+});
+
+describe("OutgoingCall at the edges of a carrier's answers", () => {
+  const CHALLENGE = 'WWW-Authenticate: Digest realm="carrier.example", nonce="n1", qop="auth", algorithm=MD5';
+
+  it("ends auth_failed on a 403 to the INVITE that carried our credentials, and forgets the nonce", async () => {
+    const digest = new DigestClient({ username: "flash", password: "wrong" });
+    const h = harness(CALL, digest);
+    h.call.start();
+    h.respond(401, "Unauthorized", h.invites()[0], { headers: [CHALLENGE] });
+    expect(h.call.currentState).toBe("calling");
+    expect(h.invites()).toHaveLength(2);
+    h.respond(403, "Forbidden", h.invites()[1]);
+    expect(await h.settled()).toMatchObject({ reason: "auth_failed", finalCode: 403 });
+    expect(digest.preemptive("INVITE", "sip:+447400123456@carrier.example")).toBeNull();
+  });
+
+  it("keeps a 403 to an INVITE without credentials as the destination's answer (rejected)", async () => {
+    const h = harness(CALL, new DigestClient({ username: "flash", password: "s3cret" }));
+    h.call.start();
+    h.respond(403, "Forbidden");
+    expect(await h.settled()).toMatchObject({ reason: "rejected", finalCode: 403 });
+  });
+
+  it("carries a 503's Retry-After into the record, in ms", async () => {
+    const h = harness();
+    h.call.start();
+    h.respond(503, "Service Unavailable", h.invite(), { headers: ["Retry-After: 120 (overloaded);duration=60"] });
+    const record = await h.settled();
+    expect(record).toMatchObject({ reason: "network_error", finalCode: 503, retryAfterMs: 120_000 });
+  });
+
+  it("answers an SDP offer in a 2xx inside the ACK, declining the media with port 0 (§13.2.2.4)", async () => {
+    const h = harness();
+    h.call.start();
+    const offer =
+      "v=0\r\no=h 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8\r\n";
+    h.respond(200, "OK", h.invite(), { headers: ["Content-Type: application/sdp"], body: offer });
+    const ack = h.sent.find((m) => m.method === "ACK")!;
+    expect(ack.contentType).toBe("application/sdp");
+    expect(ack.body).toContain("m=audio 0 RTP/AVP 0 8\r\n");
+    expect(ack.body).toContain("c=IN IP4 127.0.0.1\r\n");
+    expect(h.methods()).toEqual(["INVITE", "ACK", "BYE"]);
+    expect(await h.settled()).toMatchObject({ reason: "answered", finalCode: 200 });
+  });
+
+  it("sends an ACK without a body for a 2xx without an offer", () => {
+    const h = harness();
+    h.call.start();
+    h.respond(200, "OK");
+    const ack = h.sent.find((m) => m.method === "ACK")!;
+    expect(ack.body).toBe("");
+    expect(ack.contentType).toBeNull();
   });
 });

@@ -180,7 +180,7 @@ export class OutgoingCall {
 
   /** Ends the call at once with `reason` (socket errors). */
   fail(reason: CallReason): void {
-    this.finish(reason, null, null);
+    this.finish(reason);
   }
 
   /**
@@ -190,14 +190,14 @@ export class OutgoingCall {
   connectionLost(): void {
     if (this.state === Terminated) return;
     if (!this.cancelTx) this.ctx.send(Buffer.from(cancelRequest(this.ctx, this.id)), noop);
-    this.finish("network_error", null, null);
+    this.finish("network_error");
   }
 
   /** Shutdown: one CANCEL without retransmissions if one is due, then the record. */
   abandon(): void {
     if (this.state === Terminated) return;
     if (this.state === Proceeding) this.ctx.send(Buffer.from(cancelRequest(this.ctx, this.id)), noop);
-    this.finish(this.cancelledReason(), null, null);
+    this.finish(this.cancelledReason());
   }
 
   private onInviteResponse(msg: SipMessage): void {
@@ -211,9 +211,12 @@ export class OutgoingCall {
         this.media !== null && this.ctx.voice !== null && (this.state === Calling || this.state === Proceeding);
       this.moveTo(Accepted);
       this.stopTransactionTimers();
-      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.extras.authorization, !voice);
+      this.dialogs = acknowledgeSuccess(this.ctx, this.id, this.dialogs, msg, this.extras.authorization, {
+        hangUp: !voice,
+        offered: this.extras.sdp != null,
+      });
       if (voice) this.answer(msg);
-      this.finish("answered", status, msg.reason);
+      this.finish("answered", msg);
     } else {
       const before = this.state;
       // What a call we were ending shows, decided before Completed forgets whether a provisional came.
@@ -227,8 +230,18 @@ export class OutgoingCall {
       // A 487 answers our CANCEL only if we sent one; otherwise the far end terminated the call on its own. A
       // challenge we left unanswered because we were ending the call is no authentication failure either.
       const ours = (status === 487 && before === Cancelling) || (challenged && ending && this.ctx.digest);
-      this.finish(ours ? cancelled : reasonForFinal(status), status, msg.reason);
+      this.finish(ours ? cancelled : this.reasonForFinal(status), msg);
     }
+  }
+
+  /**
+   * A 403 to an INVITE that carried our credentials refuses them (the trunk's account, like a second challenge),
+   * not the destination; the nonce it answered is forgotten so the next call does not offer it again.
+   */
+  private reasonForFinal(status: number): CallReason {
+    if (status !== 403 || this.extras.authorization === null) return reasonForFinal(status);
+    if (this.authNonce !== null) this.ctx.digest?.forget(this.authNonce);
+    return "auth_failed";
   }
 
   /**
@@ -345,7 +358,8 @@ export class OutgoingCall {
     this.invite = null;
   }
 
-  private finish(reason: CallReason, finalCode: number | null, reasonHeader: string | null): void {
+  /** Settles the record with `reason` and the final response that ended the call, if one did. */
+  private finish(reason: CallReason, final: SipMessage | null = null): void {
     if (this.state === Terminated) return;
     this.moveTo(Terminated);
     this.stopTransactionTimers();
@@ -353,7 +367,8 @@ export class OutgoingCall {
     this.dialTimer?.cancel();
     this.cancelTx?.stop();
     this.onRinging = undefined;
-    const finished = new FinishedCall(this.ctx, this.id, this.dialogs, this.extras.authorization);
+    const offered = this.extras.sdp != null;
+    const finished = new FinishedCall(this.ctx, this.id, this.dialogs, this.extras.authorization, offered);
     this.ctx.ended(this.id.branch, finished, this.replaced);
     if (this.media) void closeUdpSocket(this.media.socket);
     this.media = null;
@@ -362,10 +377,12 @@ export class OutgoingCall {
       startedAt: this.startedAt,
       ringingAt: this.ringingAt,
       endedAt: this.ctx.now(),
-      finalCode,
+      finalCode: final?.status ?? null,
       reason,
-      reasonHeader,
+      reasonHeader: final?.reason ?? null,
     };
+    // RFC 3261 §21.5.4: a 503's Retry-After asks us to send nothing to that server for so long.
+    if (final?.status === 503 && final.retryAfter) record.retryAfterMs = final.retryAfter * 1000;
     const dialog = this.voiceDialog;
     if (!dialog) {
       this.resolve(record);
@@ -393,11 +410,11 @@ export class OutgoingCall {
    * A CANCEL waiting for a provisional (CancelPending) is still Calling to the transaction.
    */
   private readonly onTimerB = (): void => {
-    if (this.state === Calling || this.state === CancelPending) this.finish("timeout", null, null);
+    if (this.state === Calling || this.state === CancelPending) this.finish("timeout");
   };
 
   private readonly onCancelTimeout = (): void => {
-    this.finish(this.cancelledReason(), null, null);
+    this.finish(this.cancelledReason());
   };
 
   /** Armed until the first 18x, so nothing has rung yet. */
@@ -412,7 +429,7 @@ export class OutgoingCall {
 
   /** §17.1.1.2: a transport error ends the transaction and the TU is told at once. */
   private readonly onSendError = (): void => {
-    this.finish("network_error", null, null);
+    this.finish("network_error");
   };
 }
 

@@ -113,7 +113,8 @@ export function nonSuccessAck(ctx: RequestContext, id: CallIdentity, response: S
 
 /**
  * §13.2.2.4 and §15: the ACK and BYE for a 2xx, each a new transaction (new branch) sent to the remote target
- * (Contact) through the route set (the 2xx's Record-Route, reversed). The ACK carries the INVITE's credentials.
+ * (Contact) through the route set (the 2xx's Record-Route, reversed). The ACK carries the INVITE's credentials,
+ * and `answer` (SDP) when the 2xx carried an offer.
  */
 export function dialogRequests(
   ctx: RequestContext,
@@ -121,14 +122,16 @@ export function dialogRequests(
   response: SipMessage,
   branches: { ack: string; bye: string },
   authorization: string | null,
+  answer: string | null = null,
 ): { ack: string; bye: string } {
   const target = response.contact ? addressUri(response.contact) : requestUri(ctx, id);
   const routes = response.recordRoute.map((r) => `Route: ${r}`).reverse();
   const to = response.to ?? "";
   const ack = [...commonHeaders(ctx, id, branches.ack, to, `${id.cseq} ACK`), ...routes];
   if (authorization) ack.push(authorization);
+  if (answer !== null) ack.push("Content-Type: application/sdp");
   return {
-    ack: formatRequest("ACK", target, ack),
+    ack: formatRequest("ACK", target, ack, answer ?? ""),
     bye: formatRequest("BYE", target, [
       ...commonHeaders(ctx, id, branches.bye, to, `${id.cseq + 1} BYE`),
       ...routes,

@@ -68,6 +68,8 @@ export interface CallRecord {
   answeredAt?: number | null;
   /** Voice calls that were answered: what the media did. */
   media?: CallMedia;
+  /** A 503's Retry-After, in ms: the trunk asks for no calls for so long (the trunk layer honours it, bounded). */
+  retryAfterMs?: number;
 }
 
 export interface PlaceCallOptions {

@@ -130,6 +130,7 @@ export function trunkPolicy(config: TrunkConfig): TrunkPolicy {
     queueTimeoutMs: config.queue_timeout_ms,
     breakerFailures: config.breaker_failures,
     probeIntervalMs: config.probe_interval_ms,
+    maxRetryAfterMs: config.max_retry_after_s * 1000,
   };
 }
 

@@ -12,13 +12,13 @@ class ScriptedCaller implements FlashCaller {
   readonly local = { address: "127.0.0.1", port: 5060 };
   readonly placed: {
     options: PlaceCallOptions;
-    end(reason: CallRecord["reason"], code: number | null): void;
+    end(reason: CallRecord["reason"], code: number | null, retryAfterMs?: number): void;
     canceled: boolean;
   }[] = [];
   probeAnswer: number | null = null;
   probes = 0;
-  /** How calls end unless the test ends them: undefined = they wait. */
-  constructor(private readonly auto?: [CallRecord["reason"], number | null]) {}
+  /** How calls end unless the test ends them (reason, final, a 503's Retry-After ms): undefined = they wait. */
+  constructor(private readonly auto?: [CallRecord["reason"], number | null, number?]) {}
   get activeCalls() {
     return 0;
   }
@@ -31,7 +31,7 @@ class ScriptedCaller implements FlashCaller {
     const entry = {
       options,
       canceled: false,
-      end: (reason: CallRecord["reason"], code: number | null) =>
+      end: (reason: CallRecord["reason"], code: number | null, retryAfterMs?: number) =>
         resolve({
           callId: "x",
           startedAt,
@@ -40,10 +40,12 @@ class ScriptedCaller implements FlashCaller {
           finalCode: code,
           reason,
           reasonHeader: null,
+          ...(retryAfterMs ? { retryAfterMs } : {}),
         }),
     };
     this.placed.push(entry);
-    if (this.auto) queueMicrotask(() => entry.end(...(this.auto as [CallRecord["reason"], number | null])));
+    const auto = this.auto;
+    if (auto) queueMicrotask(() => entry.end(...auto));
     return {
       callId: "x",
       done,
@@ -70,6 +72,7 @@ const policy = (id: string, overrides: Partial<TrunkPolicy> = {}): TrunkPolicy =
   queueTimeoutMs: 2000,
   breakerFailures: 5,
   probeIntervalMs: 20,
+  maxRetryAfterMs: 300_000,
   ...overrides,
 });
 const CALL = { to: "+447400123456", cli: "+442079412345", ringTimeMs: 0, maxDialMs: 5000 };
@@ -190,6 +193,61 @@ describe("TrunkRouter", () => {
     for (let i = 0; i < 100 && !trunkA.inService; i++) await sleep(10);
     expect(events.at(-1)).toEqual({ type: "back_in_service", trunk: "a" });
     await router.close();
+  });
+
+  it("holds a trunk out of rotation for a 503's Retry-After, then puts it back by itself", async () => {
+    const a = new ScriptedCaller(["network_error", 503, 200]);
+    const b = new ScriptedCaller(["ringing_canceled", 487]);
+    const events: TrunkEvent[] = [];
+    const trunkA = new Trunk(a, policy("a"), now, (e) => events.push(e));
+    const router = new TrunkRouter([trunkA, new Trunk(b, policy("b"), now)]);
+    const first = await router.placeCall(CALL).done;
+    expect(first).toMatchObject({ trunk: "b", failedOver: [{ trunk: "a", reason: "network_error", finalCode: 503 }] });
+    expect(events).toEqual([{ type: "out_of_service", trunk: "a" }]);
+    expect(trunkA.inService).toBe(false);
+    // The next call, at once, does not try a.
+    expect(await router.placeCall(CALL).done).toMatchObject({ trunk: "b", failedOver: [] });
+    expect(a.placed).toHaveLength(1);
+    for (let i = 0; i < 200 && !trunkA.inService; i++) await sleep(10);
+    expect(events).toEqual([
+      { type: "out_of_service", trunk: "a" },
+      { type: "back_in_service", trunk: "a" },
+    ]);
+    expect(a.probes).toBe(0); // the carrier said when: no probing needed
+    await router.placeCall(CALL).done;
+    expect(a.placed).toHaveLength(2);
+    await router.close();
+  });
+
+  it("bounds the Retry-After hold by maxRetryAfterMs, and ignores Retry-After when that is 0", async () => {
+    const hour = 3_600_000;
+    const bounded = new Trunk(
+      new ScriptedCaller(["network_error", 503, hour]),
+      policy("a", { maxRetryAfterMs: 80 }),
+      now,
+    );
+    const router = new TrunkRouter([
+      bounded,
+      new Trunk(new ScriptedCaller(["ringing_canceled", 487]), policy("b"), now),
+    ]);
+    await router.placeCall(CALL).done;
+    expect(bounded.inService).toBe(false);
+    for (let i = 0; i < 200 && !bounded.inService; i++) await sleep(10);
+    expect(bounded.inService).toBe(true);
+    await router.close();
+
+    const ignoring = new Trunk(
+      new ScriptedCaller(["network_error", 503, hour]),
+      policy("a", { maxRetryAfterMs: 0 }),
+      now,
+    );
+    const other = new TrunkRouter([
+      ignoring,
+      new Trunk(new ScriptedCaller(["ringing_canceled", 487]), policy("b"), now),
+    ]);
+    await other.placeCall(CALL).done;
+    expect(ignoring.inService).toBe(true);
+    await other.close();
   });
 
   it("cancels a queued call without sending it", async () => {

@@ -106,6 +106,11 @@ export const TrunkSchema = z
     breaker_failures: z.number().int().min(1).default(5),
     /** While out of service, an OPTIONS probe every this often; the first answer puts it back. Default 5000 ms. */
     probe_interval_ms: z.number().int().min(100).max(600_000).default(5000),
+    /**
+     * A 503 with Retry-After takes the trunk out of rotation for that long, at most this many seconds (0 ignores
+     * Retry-After). Default 300.
+     */
+    max_retry_after_s: z.number().int().min(0).max(86_400).default(300),
   })
   .strict()
   .superRefine((t, ctx) => {

@@ -33,6 +33,8 @@ export interface TrunkPolicy {
   queueTimeoutMs: number;
   breakerFailures: number;
   probeIntervalMs: number;
+  /** The longest a 503's Retry-After may hold the trunk out of rotation, ms; 0 ignores Retry-After. */
+  maxRetryAfterMs: number;
 }
 
 /** A call waiting for the trunk's limits. */
@@ -62,6 +64,9 @@ export class Trunk {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private probeTimer: NodeJS.Timeout | null = null;
+  /** A 503's Retry-After holds the trunk out of rotation until this timer fires. */
+  private retryAfterTimer: NodeJS.Timeout | null = null;
+  private retryAfterUntil = 0;
   private closed = false;
 
   constructor(
@@ -84,7 +89,7 @@ export class Trunk {
   }
 
   get inService(): boolean {
-    return this.breaker.inService && !this.closed;
+    return this.breaker.inService && this.retryAfterTimer === null && !this.closed;
   }
 
   get queued(): number {
@@ -120,6 +125,7 @@ export class Trunk {
     if (record) {
       if (!isTrunkFailure(record)) this.breaker.success();
       else if (this.breaker.failure()) this.takeOut();
+      if (record.retryAfterMs) this.holdOut(record.retryAfterMs);
     }
     if (this.queued > 0) this.drain();
   }
@@ -148,6 +154,8 @@ export class Trunk {
     this.clearTimer();
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = null;
+    if (this.retryAfterTimer) clearTimeout(this.retryAfterTimer);
+    this.retryAfterTimer = null;
     this.expireAll();
     await this.caller.close();
   }
@@ -228,6 +236,30 @@ export class Trunk {
     this.scheduleProbe();
   }
 
+  /**
+   * RFC 3261 §21.5.4: a 503 with Retry-After asks that nothing be sent to the server for that long. The trunk is out
+   * of rotation for that time (at most maxRetryAfterMs, so a carrier cannot park it for a day), its queue fails over
+   * now, and it comes back by itself: the carrier said when. A later Retry-After only ever extends the hold.
+   */
+  private holdOut(retryAfterMs: number): void {
+    const ms = Math.min(retryAfterMs, this.policy.maxRetryAfterMs);
+    if (ms <= 0 || this.closed) return;
+    const until = this.now() + ms;
+    if (this.retryAfterTimer !== null && until <= this.retryAfterUntil) return;
+    const wasInService = this.inService;
+    if (this.retryAfterTimer) clearTimeout(this.retryAfterTimer);
+    this.retryAfterUntil = until;
+    this.retryAfterTimer = setTimeout(() => {
+      this.retryAfterTimer = null;
+      if (this.inService) this.onEvent({ type: "back_in_service", trunk: this.id });
+    }, ms);
+    this.retryAfterTimer.unref();
+    if (wasInService) {
+      this.expireAll();
+      this.onEvent({ type: "out_of_service", trunk: this.id });
+    }
+  }
+
   private scheduleProbe(): void {
     if (this.closed) return;
     this.probeTimer = setTimeout(async () => {
@@ -236,7 +268,7 @@ export class Trunk {
       if (this.closed) return;
       if (!isAliveAnswer(status)) return this.scheduleProbe();
       this.breaker.restore();
-      this.onEvent({ type: "back_in_service", trunk: this.id });
+      if (this.inService) this.onEvent({ type: "back_in_service", trunk: this.id });
     }, this.policy.probeIntervalMs);
     this.probeTimer.unref();
   }
