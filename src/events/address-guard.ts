@@ -2,8 +2,8 @@
  * The SSRF guard of outbound webhooks and decision callbacks: a URL's host is resolved once, every address is
  * classified, and the request connects only to an address the operator allows (a custom `lookup` pins the socket
  * to the checked address, so a second DNS answer cannot swap it). Private, loopback, link-local, CGNAT,
- * unique-local and reserved ranges are refused unless `WEBHOOK_ALLOW_PRIVATE` names them; an IPv4-mapped or
- * NAT64 IPv6 address counts as the IPv4 address inside it.
+ * site-local, unique-local and reserved ranges are refused unless `WEBHOOK_ALLOW_PRIVATE` names them; an IPv6
+ * address that embeds an IPv4 one (mapped, SIIT, IPv4-compatible, NAT64, 6to4) counts as the IPv4 address inside.
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
@@ -20,6 +20,8 @@ const ranges: Record<Exclude<AddressClass, "public">, [string, number, "ipv4" | 
     ["10.0.0.0", 8, "ipv4"],
     ["172.16.0.0", 12, "ipv4"],
     ["192.168.0.0", 16, "ipv4"],
+    // Site-local (RFC 3879 deprecated it, but stacks still route it inside a site)
+    ["fec0::", 10, "ipv6"],
   ],
   "link-local": [
     ["169.254.0.0", 16, "ipv4"],
@@ -49,15 +51,51 @@ const lists = Object.entries(ranges).map(([name, subnets]) => {
   return [name as Exclude<AddressClass, "public">, list] as const;
 });
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) IPv6 address. */
-function embeddedIpv4(address: string): string | undefined {
+/**
+ * Where an IPv6 address carries an IPv4 one, as byte offsets of its four octets (RFC 6052 §2.2 for the NAT64
+ * layouts: the octet at 8, bits 64-71, is skipped). Each prefix is `[groups to match, layouts]`; a match on any
+ * layout is decided by the IPv4 inside, because that is where a translator or relay delivers the request.
+ */
+const EMBEDDINGS: { name: string; test: (g: readonly number[]) => boolean; layouts: number[][] }[] = [
+  // ::ffff:a.b.c.d, IPv4-mapped (RFC 4291 §2.5.5.2)
+  { name: "mapped", test: (g) => zero(g, 0, 5) && g[5] === 0xffff, layouts: [[12, 13, 14, 15]] },
+  // ::ffff:0:a.b.c.d, SIIT's IPv4-translated (RFC 2765 §2.1)
+  { name: "siit", test: (g) => zero(g, 0, 4) && g[4] === 0xffff && g[5] === 0, layouts: [[12, 13, 14, 15]] },
+  // ::a.b.c.d, IPv4-compatible (RFC 4291 §2.5.5.1, deprecated but still routed by some stacks); :: and ::1 are
+  // classed as themselves first
+  { name: "compatible", test: (g) => zero(g, 0, 6), layouts: [[12, 13, 14, 15]] },
+  // 64:ff9b::/96, the well-known NAT64 prefix (RFC 6052)
+  { name: "nat64", test: (g) => g[0] === 0x64 && g[1] === 0xff9b && zero(g, 2, 6), layouts: [[12, 13, 14, 15]] },
+  // 64:ff9b:1::/48, local-use NAT64 (RFC 8215): the operator picks the prefix length inside it, so every layout
+  // that fits is read
+  {
+    name: "nat64-local",
+    test: (g) => g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1,
+    layouts: [
+      [6, 7, 9, 10], // /48
+      [7, 9, 10, 11], // /56
+      [9, 10, 11, 12], // /64
+      [12, 13, 14, 15], // /96
+    ],
+  },
+  // 2002:AABB:CCDD::/48, 6to4 (RFC 3056): the relay forwards to the IPv4 in bits 16-47
+  { name: "6to4", test: (g) => g[0] === 0x2002, layouts: [[2, 3, 4, 5]] },
+];
+
+function zero(groups: readonly number[], from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (groups[i] !== 0) return false;
+  return true;
+}
+
+/** The IPv4 addresses an IPv6 address embeds (several for local-use NAT64), or none. */
+export function embeddedIpv4(address: string): string[] {
   const groups = expandIpv6(address);
-  if (!groups) return undefined;
-  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  const nat64 = groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0);
-  if (!mapped && !nat64) return undefined;
-  const [hi, lo] = [groups[6] as number, groups[7] as number];
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (!groups) return [];
+  const bytes = groups.flatMap((g) => [g >> 8, g & 255]);
+  for (const embedding of EMBEDDINGS) {
+    if (embedding.test(groups)) return embedding.layouts.map((l) => l.map((i) => bytes[i]).join("."));
+  }
+  return [];
 }
 
 function expandIpv6(address: string): number[] | undefined {
@@ -78,15 +116,27 @@ function expandIpv6(address: string): number[] | undefined {
   return groups.some((g) => Number.isNaN(g)) ? undefined : groups;
 }
 
-/** The class of an IP address literal. */
+/**
+ * The class of an IP address literal. An IPv6 address that embeds an IPv4 one (mapped, SIIT, IPv4-compatible,
+ * NAT64, 6to4) is classed by the IPv4 inside unless the IPv6 address itself is already refused. Of several
+ * readings (local-use NAT64) the first refused one wins; a reading in 0.0.0.0/8 is a layout that does not apply
+ * (its field is zero) and counts only when no other reading is left.
+ */
 export function classifyAddress(address: string): AddressClass {
   const family = isIP(address);
   if (family === 0) return "reserved";
-  if (family === 6) {
-    const inner = embeddedIpv4(address);
-    if (inner) return classifyAddress(inner);
+  const own = classifyLiteral(address, family === 4 ? "ipv4" : "ipv6");
+  if (family === 4 || own !== "public") return own;
+  const readings = embeddedIpv4(address);
+  const meaningful = readings.filter((inner) => !inner.startsWith("0."));
+  for (const inner of meaningful.length > 0 ? meaningful : readings) {
+    const kind = classifyLiteral(inner, "ipv4");
+    if (kind !== "public") return kind;
   }
-  const type = family === 4 ? "ipv4" : "ipv6";
+  return "public";
+}
+
+function classifyLiteral(address: string, type: "ipv4" | "ipv6"): AddressClass {
   for (const [name, list] of lists) if (list.check(address, type)) return name;
   return "public";
 }
