@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { assertSandboxHost, ConfigError, loadConfig } from "./config.js";
 
 describe("loadConfig", () => {
   it("gives a newcomer working defaults: sandbox on, SQLite, port 8080", () => {
@@ -32,6 +32,34 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ HOST: "0.0.0.0" })).toThrow(/HOST: with SANDBOX=on/);
     expect(loadConfig({ HOST: "0.0.0.0", SANDBOX_PUBLIC: "on" }).HOST).toBe("0.0.0.0");
     expect(loadConfig({ HOST: "0.0.0.0", SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net" }).HOST).toBe("0.0.0.0");
+  });
+
+  it("decides whether HOST is loopback on its addresses, not on how it is spelled", async () => {
+    const sandbox = { SANDBOX: "on", SANDBOX_PUBLIC: "off" } as const;
+    expect(() => loadConfig({ HOST: "10.0.0.1" })).toThrow(/HOST: with SANDBOX=on/);
+    expect(loadConfig({ HOST: "127.0.0.9" }).HOST).toBe("127.0.0.9");
+    expect(loadConfig({ HOST: "::ffff:127.0.0.1" }).HOST).toBe("::ffff:127.0.0.1");
+    // A name whose DNS answer is public, though it starts with "127.": refused at start, before listening.
+    const attacker = async (host: string) => (host === "127.attacker.example" ? ["198.51.100.7"] : []);
+    await expect(assertSandboxHost({ ...sandbox, HOST: "127.attacker.example" }, attacker)).rejects.toThrow(
+      /HOST: 127\.attacker\.example resolves to 198\.51\.100\.7, not loopback; with SANDBOX=on/,
+    );
+    // One public answer among loopback ones is enough to refuse.
+    const mixed = async () => ["127.0.0.1", "2001:db8::1"];
+    await expect(assertSandboxHost({ ...sandbox, HOST: "dev.example" }, mixed)).rejects.toThrow(ConfigError);
+    await expect(assertSandboxHost({ ...sandbox, HOST: "dev.example" }, async () => [])).rejects.toThrow(/no address/);
+    const unresolvable = async () => Promise.reject(new Error("ENOTFOUND"));
+    await expect(assertSandboxHost({ ...sandbox, HOST: "nowhere.invalid" }, unresolvable)).rejects.toThrow(
+      /does not resolve/,
+    );
+    // The real resolver: localhost is loopback here.
+    await expect(assertSandboxHost({ ...sandbox, HOST: "localhost" })).resolves.toBeUndefined();
+    await expect(assertSandboxHost({ ...sandbox, HOST: "[::1]" })).resolves.toBeUndefined();
+    // With the sandbox off, or made public on purpose, HOST is the operator's choice.
+    await expect(
+      assertSandboxHost({ SANDBOX: "off", SANDBOX_PUBLIC: "off", HOST: "0.0.0.0" }),
+    ).resolves.toBeUndefined();
+    await expect(assertSandboxHost({ SANDBOX: "on", SANDBOX_PUBLIC: "on", HOST: "0.0.0.0" })).resolves.toBeUndefined();
   });
 
   it("requires a trunk when the sandbox is off", () => {

@@ -3,13 +3,15 @@
  * FLASHVERIFY_CONFIG, whose keys are the same variable names), then frozen. Nothing else reads process.env.
  * An invalid value stops the server at start with a message naming the variable.
  */
+import { lookup as dnsLookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { MessageChannelsConfig } from "./channels/config.js";
 import { VoiceChannelConfig } from "./channels/voice/config.js";
 import { NumberPool, validatePool } from "./core/pool.js";
 import { CHANNELS, type ChannelName } from "./core/types.js";
-import { parseAllowedClasses } from "./events/address-guard.js";
+import { classifyAddress, parseAllowedClasses } from "./events/address-guard.js";
 import { fraudConfigShape } from "./fraud/settings.js";
 import { RoutesSchema, TrunksSchema, trunkConfigProblems } from "./sip/trunks/schema.js";
 
@@ -205,15 +207,9 @@ const ConfigSchema = z
         if (odds) ctx.addIssue({ code: "custom", path: ["POOL_NUMBERS"], message: odds });
       }
     }
-    const loopback = c.HOST === "localhost" || c.HOST === "::1" || c.HOST.startsWith("127.");
-    if (c.SANDBOX === "on" && !loopback && c.SANDBOX_PUBLIC === "off") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["HOST"],
-        message:
-          "with SANDBOX=on the server shows every caller ID at /sandbox/phones without credentials; serve it on " +
-          "loopback, set SANDBOX=off for real traffic, or SANDBOX_PUBLIC=on for a shared demo",
-      });
+    // A literal address is decided here; a name only on the addresses it resolves to (assertSandboxHost).
+    if (sandboxExposed(c) && isIP(c.HOST) !== 0 && classifyAddress(c.HOST) !== "loopback") {
+      ctx.addIssue({ code: "custom", path: ["HOST"], message: SANDBOX_EXPOSED });
     }
     const provider = c.SMS_PROVIDER ?? (c.SMPP_HOST ? "smpp" : "none");
     const need = (key: keyof typeof c, when: string) => {
@@ -266,6 +262,42 @@ export const SANDBOX_POOL_NUMBERS = ["+4420794xxxxx"];
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+const SANDBOX_EXPOSED =
+  "with SANDBOX=on the server shows every caller ID at /sandbox/phones without credentials; serve it on " +
+  "loopback, set SANDBOX=off for real traffic, or SANDBOX_PUBLIC=on for a shared demo";
+
+function sandboxExposed(c: { SANDBOX: string; SANDBOX_PUBLIC: string }): boolean {
+  return c.SANDBOX === "on" && c.SANDBOX_PUBLIC === "off";
+}
+
+/**
+ * Before listening with the sandbox on (and not public): HOST must be loopback on every address it resolves to. A
+ * name is judged by its addresses, never by how it is spelled (`127.attacker.example` is not loopback); one that
+ * does not resolve is refused too.
+ */
+export async function assertSandboxHost(
+  config: Pick<Config, "HOST" | "SANDBOX" | "SANDBOX_PUBLIC">,
+  lookup: (host: string) => Promise<string[]> = resolveAll,
+): Promise<void> {
+  if (!sandboxExposed(config)) return;
+  const host = config.HOST.replace(/^\[|\]$/g, "");
+  let addresses: string[];
+  try {
+    addresses = isIP(host) !== 0 ? [host] : await lookup(host);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  HOST: ${host} does not resolve (${(error as Error).message})`);
+  }
+  const exposed = addresses.find((address) => classifyAddress(address) !== "loopback");
+  if (addresses.length === 0 || exposed !== undefined) {
+    const where = exposed === undefined ? "no address" : `${exposed}, not loopback`;
+    throw new ConfigError(`invalid configuration:\n  HOST: ${host} resolves to ${where}; ${SANDBOX_EXPOSED}`);
+  }
+}
+
+async function resolveAll(host: string): Promise<string[]> {
+  return (await dnsLookup(host, { all: true, verbatim: true })).map((a) => a.address);
 }
 
 /**

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "./api/app.js";
-import type { Config } from "./config.js";
+import { assertSandboxHost, type Config } from "./config.js";
 import { createServices, type Services } from "./services.js";
 import { startupLines } from "./startup-lines.js";
 
@@ -33,6 +33,7 @@ export interface ServerOptions {
 const QUIET_LEVELS = new Set(["warn", "error", "fatal", "silent"]);
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  await assertSandboxHost(config);
   const logger = pino({ level: config.LOG_LEVEL });
   const services = await createServices(config, {
     onBackgroundError: (error, context) => logger.error({ err: error }, `background ${context} failed`),
