@@ -187,6 +187,12 @@ const ConfigSchema = z
     TIMER_INTERVAL_MS: ms.min(10).max(60_000).default(250),
     /** comment lines on idle SSE streams, so proxies keep them open; default 15 s */
     SSE_HEARTBEAT_MS: ms.min(100).max(300_000).default(15_000),
+    /** open SSE streams this process serves at once; past it `429 TOO_MANY_STREAMS`; default 10,000 */
+    SSE_MAX_STREAMS: z.coerce.number().int().min(1).default(10_000),
+    /** open SSE streams of one application (its event stream and its verifications' streams); default 2,000 */
+    SSE_MAX_STREAMS_PER_APPLICATION: z.coerce.number().int().min(1).default(2_000),
+    /** open SSE streams of one verification; default 10 */
+    SSE_MAX_STREAMS_PER_VERIFICATION: z.coerce.number().int().min(1).default(10),
     /**
      * on SIGTERM/SIGINT, how long /readyz answers 503 while the server still serves, so a load balancer's health
      * checks take it out of rotation before its listener closes; default 0

@@ -24,6 +24,7 @@ import { CallbackDecider } from "./events/decision-callback.js";
 import { type EventHub, LocalEventHub } from "./events/event-hub.js";
 import { EventLog } from "./events/event-log.js";
 import { RedisEventHub } from "./events/redis-event-hub.js";
+import { StreamCaps } from "./events/stream-caps.js";
 import { TimerWorker } from "./events/timer-worker.js";
 import { WebhookEndpoints } from "./events/webhook-endpoints.js";
 import { WebhookWorker } from "./events/webhook-worker.js";
@@ -59,6 +60,8 @@ export interface Services {
   verifications: VerificationService;
   /** who hears about committed events (SSE streams, the webhook worker) */
   events: EventHub;
+  /** caps on open SSE streams, per process, application and verification */
+  streamCaps: StreamCaps;
   eventLog: EventLog;
   webhookEndpoints: WebhookEndpoints;
   decisions: CallbackDecider;
@@ -373,6 +376,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     }),
     verifications,
     events,
+    streamCaps: new StreamCaps(
+      {
+        process: config.SSE_MAX_STREAMS,
+        application: config.SSE_MAX_STREAMS_PER_APPLICATION,
+        verification: config.SSE_MAX_STREAMS_PER_VERIFICATION,
+      },
+      { refused: (cap) => metrics.sseStreamsRefused.inc({ limit: cap }), open: (n) => metrics.sseStreamsOpen.set(n) },
+    ),
     eventLog: new EventLog(store, verifications),
     webhookEndpoints,
     decisions,

@@ -55,11 +55,21 @@ describe.skipIf(!available)("Redis", () => {
     b.subscribe("ver_1", () => heardOnB.push("ver_1"));
     let anyOnB = 0;
     b.onAny(() => anyOnB++);
-    a.committed("ver_1");
-    a.committed("ver_2");
+    // Application listeners (GET /v1/events/stream) wake for their own application's commits only.
+    const appsOnB: string[] = [];
+    b.subscribeApplication("app_1", () => appsOnB.push("app_1"));
+    b.subscribeApplication("app_2", () => appsOnB.push("app_2"));
+    a.committed("ver_1", "app_1");
+    a.committed("ver_2", "app_1");
     await eventually(() => (anyOnB === 2 ? true : undefined));
     expect(heardOnA).toEqual(["ver_1"]);
     expect(heardOnB).toEqual(["ver_1"]);
+    expect(appsOnB).toEqual(["app_1", "app_1"]);
+
+    // A message without the application (a node of an earlier version) wakes every application's listeners once.
+    await client().publish(channel, "elsewhere ver_3");
+    await eventually(() => (anyOnB === 3 ? true : undefined));
+    expect(appsOnB.slice(2).sort()).toEqual(["app_1", "app_2"]);
   });
 
   it("fails sends and checks closed while Redis is away, and recovers by itself when it returns", async () => {

@@ -11,7 +11,22 @@
  * stream.open(reply, streams, heartbeatMs, "retry: 2000\n\n", unsubscribe);
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { StreamCaps } from "../events/stream-caps.js";
+import { HttpError } from "./errors.js";
 import type { OpenStreams } from "./open-streams.js";
+
+/** How long a client refused by a stream cap is asked to wait before it tries again. */
+const STREAM_RETRY_AFTER_S = 5;
+
+/**
+ * A place for one stream under the caps (process, application, verification): the function that gives it back,
+ * or a `429 TOO_MANY_STREAMS` naming the cap, thrown before the stream subscribes to anything.
+ */
+export function takeStreamPlace(caps: StreamCaps, applicationId: string, verificationId: string | null): () => void {
+  const place = caps.acquire(applicationId, verificationId);
+  if (typeof place !== "string") return place;
+  throw new HttpError({ code: "TOO_MANY_STREAMS", details: { limit: place }, retryAfterSeconds: STREAM_RETRY_AFTER_S });
+}
 
 export class SseStream {
   private reading: Promise<void> | undefined;
@@ -53,6 +68,11 @@ export class SseStream {
       onClose();
     };
     raw.on("close", this.close);
+    // A client gone while the stream was being opened: its "close" has fired already and will not again.
+    if (raw.destroyed || !raw.socket || raw.socket.destroyed) {
+      this.close();
+      return;
+    }
     this.ready = true;
     this.wake();
   }

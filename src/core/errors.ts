@@ -48,6 +48,10 @@ export const ERRORS = {
     message: "Too many requests; details.limit names the limit, Retry-After when to retry.",
   },
   SPEND_CAP_REACHED: { status: 429, message: "The daily spend cap is reached; details.budget names it." },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    message: "Too many event streams are open; details.limit names the cap (process, application or verification).",
+  },
   SUSPECTED_PUMPING: {
     status: 403,
     message: "Sends to this destination are blocked: its conversion suggests artificially inflated traffic.",

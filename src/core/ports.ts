@@ -161,7 +161,8 @@ export interface Store {
 
 /** Told when a verification's events have committed; SSE streams and the webhook worker listen. */
 export interface EventSink {
-  committed(verificationId: string): void;
+  /** `applicationId` is the verification's: only that application's listeners need to look. */
+  committed(verificationId: string, applicationId: string): void;
 }
 
 /**

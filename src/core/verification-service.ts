@@ -230,7 +230,7 @@ export class VerificationService {
     }
     if (!persisted.ok) return persisted;
     const { verification } = persisted.value;
-    this.committed(verification.id, persisted.value.events);
+    this.committed(verification, persisted.value.events);
     this.dispatch(persisted.value);
     return ok({ verification, replayed: false, clientToken: this.deps.hasher.clientToken(verification.id) });
   }
@@ -426,14 +426,14 @@ export class VerificationService {
 
   /** After a save: listeners learn of its events, an ended verification stops ringing, new steps send. */
   private saved(t: Transition, ended: boolean): void {
-    if (t.events.length > 0) this.committed(t.verification.id, t.events);
+    if (t.events.length > 0) this.committed(t.verification, t.events);
     if (ended) this.dispatcher.stop(t.verification);
     this.dispatcher.sendAll(t.verification, t.sends ?? []);
   }
 
   /** After a commit: live listeners learn which verification moved, the observer what happened. */
-  private committed(verificationId: string, events: readonly DomainEvent[]): void {
-    this.deps.events?.committed(verificationId);
+  private committed(verification: Verification, events: readonly DomainEvent[]): void {
+    this.deps.events?.committed(verification.id, verification.applicationId);
     this.deps.observer?.(events);
   }
 }

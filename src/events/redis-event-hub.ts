@@ -4,8 +4,9 @@
  * B did and every node's webhook worker wakes. Listeners read the events from the durable log, so a notification
  * lost while Redis is away costs latency (until the next poll or heartbeat), never an event.
  *
- * The commits of one turn of the event loop go out as one message (`<origin> <id> <id> ...`): under load that is
- * one publish, and one message for every node to read, instead of one per commit.
+ * The commits of one turn of the event loop go out as one message (`<origin> <verification>/<application> ...`):
+ * under load that is one publish, and one message for every node to read, instead of one per commit. Each entry
+ * names the application too, so a node wakes only that application's streams.
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
@@ -17,7 +18,7 @@ export class RedisEventHub implements EventHub {
   private readonly local = new LocalEventHub();
   /** marks this process's own messages, which it has already delivered locally */
   private readonly origin = randomBytes(6).toString("hex");
-  /** committed in this turn of the event loop, published together at its end */
+  /** `<verification>/<application>` committed in this turn of the event loop, published together at its end */
   private readonly unpublished = new Set<string>();
 
   /**
@@ -34,7 +35,12 @@ export class RedisEventHub implements EventHub {
       if (from !== channel) return;
       const ids = message.split(" ");
       if (ids.length < 2 || ids[0] === this.origin) return;
-      for (let i = 1; i < ids.length; i++) this.local.committed(ids[i] as string);
+      for (let i = 1; i < ids.length; i++) {
+        const entry = ids[i] as string;
+        const slash = entry.indexOf("/");
+        if (slash > 0) this.local.committed(entry.slice(0, slash), entry.slice(slash + 1));
+        else this.local.committedByUnknownApplication(entry);
+      }
     });
   }
 
@@ -48,10 +54,10 @@ export class RedisEventHub implements EventHub {
     return new RedisEventHub(publisher, subscriber, channel, options.onError ?? (() => undefined));
   }
 
-  committed(verificationId: string): void {
-    this.local.committed(verificationId);
+  committed(verificationId: string, applicationId: string): void {
+    this.local.committed(verificationId, applicationId);
     if (this.unpublished.size === 0) setImmediate(() => this.publish());
-    this.unpublished.add(verificationId);
+    this.unpublished.add(`${verificationId}/${applicationId}`);
   }
 
   private publish(): void {
@@ -62,6 +68,10 @@ export class RedisEventHub implements EventHub {
 
   subscribe(verificationId: string, listener: () => void): () => void {
     return this.local.subscribe(verificationId, listener);
+  }
+
+  subscribeApplication(applicationId: string, listener: () => void): () => void {
+    return this.local.subscribeApplication(applicationId, listener);
   }
 
   onAny(listener: () => void): () => void {

@@ -98,6 +98,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Counted by the cap that refused (process, application, verification). */
+  readonly sseStreamsRefused = new Counter({
+    name: "flashverify_sse_streams_refused_total",
+    help: "Server-Sent Events streams refused with 429 TOO_MANY_STREAMS, by the cap that refused them",
+    labelNames: ["limit"] as const,
+    registers: [this.registry],
+  });
+  readonly sseStreamsOpen = new Gauge({
+    name: "flashverify_sse_streams_open",
+    help: "Server-Sent Events streams this process holds open",
+    registers: [this.registry],
+  });
+
   private readonly live = this.gauge("flashverify_verifications_live", "Pending verifications not past their expiry");
   private readonly outboxPending = this.gauge(
     "flashverify_outbox_pending",

@@ -2,14 +2,15 @@
  * GET /v1/events/stream: every event of the application as it commits, as Server-Sent Events (the dashboard's live
  * feed). It starts after the newest event, or after `Last-Event-ID` (or `?after=`) when resuming, and reads from
  * the durable log after its cursor whenever the event hub says something committed, so a notification that is lost
- * or coalesced costs latency, never an event. API keys only: the stream carries every verification's events.
+ * or coalesced costs latency, never an event. Only this application's commits wake it. API keys only: the stream
+ * carries every verification's events. Past a stream cap: `429 TOO_MANY_STREAMS`.
  */
 import { z } from "zod";
 import { publicEvent } from "../../../events/catalogue.js";
 import { applicationOf, authenticate } from "../../auth.js";
 import { OpenStreams } from "../../open-streams.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
-import { SseStream } from "../../sse-stream.js";
+import { SseStream, takeStreamPlace } from "../../sse-stream.js";
 import { commonErrors, ErrorView } from "../../views.js";
 
 const PAGE = 500;
@@ -32,7 +33,7 @@ export const registerStreamEvents: RouteRegistration = (app, services) => {
         security: [{ bearer: [] }],
         querystring: Query,
         headers: Headers,
-        response: { ...commonErrors, 403: ErrorView },
+        response: { ...commonErrors, 403: ErrorView, 429: ErrorView },
       },
     },
     async (request, reply) => {
@@ -50,8 +51,13 @@ export const registerStreamEvents: RouteRegistration = (app, services) => {
           if (batch.length < PAGE) return;
         }
       });
+      const release = takeStreamPlace(services.streamCaps, applicationId, null);
       // Listen before reading the cursor: a commit in between then wakes the stream, which reads from the log.
-      const unsubscribe = events.onAny(stream.wake);
+      const unsubscribeHub = events.subscribeApplication(applicationId, stream.wake);
+      const unsubscribe = () => {
+        unsubscribeHub();
+        release();
+      };
       const after = request.headers["last-event-id"] ?? request.query.after;
       let start: Awaited<ReturnType<typeof eventLog.applicationCursor>>;
       try {

@@ -4,15 +4,15 @@
  * as it commits (`id:` is the event id, `event:` its type, `data:` the same JSON a webhook carries), a comment
  * line as heartbeat, and closes after the final event. A client that reconnects with `Last-Event-ID` gets every
  * event after that one from the durable log, so a dropped connection loses nothing. A server shutting down ends its
- * streams the same way.
+ * streams the same way. Past a stream cap (process, application, verification): `429 TOO_MANY_STREAMS`.
  */
 import { z } from "zod";
 import { FINAL_EVENT_TYPES, publicEvent } from "../../../events/catalogue.js";
 import { accessOf, authenticate } from "../../auth.js";
 import { OpenStreams } from "../../open-streams.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
-import { SseStream } from "../../sse-stream.js";
-import { clientEventViews, clientVerificationView, commonErrors, verificationView } from "../../views.js";
+import { SseStream, takeStreamPlace } from "../../sse-stream.js";
+import { clientEventViews, clientVerificationView, commonErrors, ErrorView, verificationView } from "../../views.js";
 
 const Params = z.object({ id: z.string().min(1).max(64) });
 const Headers = z.object({
@@ -32,7 +32,7 @@ export const registerStreamVerification: RouteRegistration = (app, services) => 
         security: [{ bearer: [] }],
         params: Params,
         headers: Headers,
-        response: { ...commonErrors },
+        response: { ...commonErrors, 429: ErrorView },
       },
     },
     async (request, reply) => {
@@ -51,17 +51,29 @@ export const registerStreamVerification: RouteRegistration = (app, services) => 
         }
       });
       // Listen before reading the cursor: a commit in between then wakes the stream, which reads from the log.
-      const unsubscribe = events.subscribe(id, stream.wake);
+      const unsubscribeHub = events.subscribe(id, stream.wake);
       let opened: Awaited<ReturnType<typeof eventLog.openStream>>;
       try {
         opened = await eventLog.openStream(id, access, request.headers["last-event-id"]);
       } catch (error) {
-        unsubscribe();
+        unsubscribeHub();
         throw error;
       }
-      if (!opened.ok) unsubscribe();
+      if (!opened.ok) unsubscribeHub();
       const { verification, afterSeq } = unwrap(opened);
       cursor = afterSeq;
+      // The application is known once the verification is (a client token names only the verification).
+      let release: () => void;
+      try {
+        release = takeStreamPlace(services.streamCaps, verification.applicationId, id);
+      } catch (error) {
+        unsubscribeHub();
+        throw error;
+      }
+      const unsubscribe = () => {
+        unsubscribeHub();
+        release();
+      };
 
       // The app holding a client token sees what GET shows it (no backend bookkeeping, no risk, no shadow block).
       const state = access.kind === "client" ? clientVerificationView(verification) : verificationView(verification);
