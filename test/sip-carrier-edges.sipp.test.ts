@@ -22,6 +22,11 @@ const CALL = { to: "+447400123456", cli: "+442079412345", ringTimeMs: 100, maxDi
 const received = (run: SippResult, method: string) =>
   run.messages.filter((m) => m.direction === "received" && m.startLine.startsWith(`${method} `));
 
+/** The INVITE transactions a peer saw (Call-ID and CSeq), Timer A's retransmissions counted once. */
+const inviteTransactions = (run: SippResult) => [
+  ...new Set(received(run, "INVITE").map((m) => `${headerValues(m, "Call-ID")[0]} ${headerValues(m, "CSeq")[0]}`)),
+];
+
 describe.skipIf(!available)("trunk layer against SIPp carriers at their edges", () => {
   let router: TrunkRouter | undefined;
   afterEach(async () => {
@@ -53,7 +58,11 @@ describe.skipIf(!available)("trunk layer against SIPp carriers at their edges", 
     ]);
     const refusingRun = await refusing.result;
     expectScenarioPassed(refusingRun);
-    expect(received(refusingRun, "INVITE")).toHaveLength(2); // no third INVITE after the 403
+    // The challenged INVITE and the one with credentials; no third after the 403.
+    expect(inviteTransactions(refusingRun).map((t) => t.split(" ").slice(1).join(" "))).toEqual([
+      "1 INVITE",
+      "2 INVITE",
+    ]);
     expectScenarioPassed(await backup.result);
   });
 
@@ -78,12 +87,12 @@ describe.skipIf(!available)("trunk layer against SIPp carriers at their edges", 
     ]);
     expect(events).toEqual([{ type: "out_of_service", trunk: "overloaded" }]);
 
-    // Within the 2 s it asked for, the next call goes straight to the backup: the carrier sees one INVITE only.
+    // Within the 5 s it asked for, the next call goes straight to the backup: the carrier sees one INVITE only.
     const second = await router.placeCall(CALL).done;
     expect(second).toMatchObject({ trunk: "backup", failedOver: [] });
     const overloadedRun = await overloaded.result;
     expectScenarioPassed(overloadedRun);
-    expect(received(overloadedRun, "INVITE")).toHaveLength(1);
+    expect(inviteTransactions(overloadedRun)).toHaveLength(1);
     const backupRun = await backup.result;
     expect({ exitCode: backupRun.exitCode, successful: backupRun.successful, errors: backupRun.errors }).toEqual({
       exitCode: 0,
@@ -91,12 +100,12 @@ describe.skipIf(!available)("trunk layer against SIPp carriers at their edges", 
       errors: "",
     });
 
-    await eventually(() => (router?.status().find((s) => s.id === "overloaded")?.inService ? true : undefined), 5000);
+    await eventually(() => (router?.status().find((s) => s.id === "overloaded")?.inService ? true : undefined), 15_000);
     expect(events).toEqual([
       { type: "out_of_service", trunk: "overloaded" },
       { type: "back_in_service", trunk: "overloaded" },
     ]);
-  });
+  }, 40_000);
 });
 
 describe.skipIf(!available).each([
