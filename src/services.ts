@@ -17,6 +17,7 @@ import { PoolAdmin } from "./core/pool-admin.js";
 import { PoolRegistry } from "./core/pool-registry.js";
 import { type Clock, type MessageChannel, systemClock } from "./core/ports.js";
 import { SinchCredentials } from "./core/sinch-credentials.js";
+import { TemplateBook } from "./core/templates/template-book.js";
 import type { WorkflowStep } from "./core/types.js";
 import { VerificationService } from "./core/verification-service.js";
 import { DEFAULT_STEP_TIMEOUT_MS } from "./core/workflow.js";
@@ -58,6 +59,8 @@ export interface Services {
   /** the dashboard's statistics */
   stats: OperatorStats;
   verifications: VerificationService;
+  /** each application's message templates and default language */
+  templates: TemplateBook;
   /** who hears about committed events (SSE streams, the webhook worker) */
   events: EventHub;
   /** caps on open SSE streams, per process, application and verification */
@@ -293,6 +296,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     ...(overrides.limiterBackend ? { backend: overrides.limiterBackend } : {}),
   });
 
+  const templates = new TemplateBook(store.templates, clock, {
+    appName: config.OTP_APP_NAME,
+    smsText: config.OTP_TEMPLATE,
+    emailSubject: config.EMAIL_SUBJECT,
+    whatsapp: { templateName: config.WHATSAPP_TEMPLATE, languageCode: config.WHATSAPP_LANGUAGE },
+  });
   const verifications = new VerificationService({
     store,
     clock,
@@ -300,12 +309,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     pools,
     channels: { flashcall, ...messageChannels },
     fraud,
+    texts: templates,
     settings: {
       defaultWorkflow,
       otpLength: config.OTP_LENGTH,
       otpMaxChecks: config.OTP_MAX_CHECKS,
-      appName: config.OTP_APP_NAME,
-      ...(config.OTP_TEMPLATE ? { otpTemplate: config.OTP_TEMPLATE } : {}),
       flashcallTtlMs: config.FLASHCALL_TTL_SECONDS * 1000,
       verificationTtlMs: config.VERIFICATION_TTL_SECONDS * 1000,
       flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
@@ -375,6 +383,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       maxGuessProbability: fraud.settings.maxGuessProbability,
     }),
     verifications,
+    templates,
     events,
     streamCaps: new StreamCaps(
       {

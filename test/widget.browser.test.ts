@@ -69,6 +69,72 @@ describe.skipIf(!available)("the widget from one script tag", () => {
   });
 });
 
+/**
+ * The same page on a phone whose browser reads SMS codes (WebOTP). Headless Chromium has no SMS inbox, so the page
+ * stands in for Chrome's part: `navigator.credentials.get({ otp })` answers with the code of the handset's SMS, and
+ * only from a last line naming this page's host, as the origin-bound format requires.
+ */
+const WEB_OTP_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign up</title></head>
+<body>
+  <flashverify-widget></flashverify-widget>
+  <script type="module">
+    window.OTPCredential = function OTPCredential() {};
+    const phone = "+447400123486";
+    navigator.credentials.get = async (options) => {
+      for (;;) {
+        if (options.signal?.aborted) throw new DOMException("aborted", "AbortError");
+        const handset = await (await fetch("/sandbox/phones/" + encodeURIComponent(phone))).json();
+        const sms = handset.messages.find((m) => m.channel === "sms");
+        const line = sms && /\\n@([^\\s]+) #(\\d+)$/.exec(sms.text);
+        if (line && line[1] === location.hostname) return { type: "otp", id: "", code: line[2] };
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await import("/sdk/flashverify-widget.js");
+    const widget = document.querySelector("flashverify-widget");
+    widget.addEventListener("flashverify-verified", (event) => { document.title = "verified " + event.detail.id; });
+    widget.begin(() =>
+      fetch("/demo/api/verifications", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ phone }),
+      }).then((response) => response.json()),
+    );
+  </script>
+</body></html>`;
+
+describe.skipIf(!available)("the widget where the browser reads SMS codes (WebOTP)", () => {
+  const key = "fv_webotp_test_key_0123456789abcdef";
+  let stack: BrowserStack;
+  beforeAll(async () => {
+    stack = await startBrowserStack({ FLASHVERIFY_API_KEY: key });
+  }, 30_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it("fills and checks the code of an SMS whose last line is bound to this host, with nothing typed", async () => {
+    const host = new URL(stack.url).hostname;
+    const saved = await fetch(`${stack.url}/v1/templates/sms/en`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ body: "Your {app} code is {code}.", webotp_host: host }),
+    });
+    expect(saved.status, await saved.clone().text()).toBe(200);
+
+    const page = await (await stack.browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.route(`${stack.url}/signup`, (route) => route.fulfill({ contentType: "text/html", body: WEB_OTP_PAGE }));
+    await page.goto(`${stack.url}/signup`);
+    // The number is busy: the flash call fails, the SMS goes out, and the browser hands its code to the widget.
+    await poll(() => widget(page).getByRole("status").textContent()).toBe("Your number is verified.");
+    expect(await page.title()).toBe(`verified ${await verificationId(page)}`);
+    expect(errors).toEqual([]);
+  });
+});
+
 /** The caller ID of the first call the virtual handset of `phone` received, read from the sandbox's API. */
 async function eventuallyCalled(baseUrl: string, phone: string): Promise<string> {
   for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {

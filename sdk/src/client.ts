@@ -4,7 +4,7 @@
  * `EventSource` cannot send an Authorization header, so the stream is read with `fetch` and parsed here.
  */
 
-export type Channel = "flashcall" | "sms" | "whatsapp" | "email";
+export type Channel = "flashcall" | "sms" | "whatsapp" | "viber" | "email";
 export type Status = "pending" | "verified" | "failed" | "expired" | "canceled";
 
 /** One call or message of a verification; `expires_at` is when its code stops counting. */

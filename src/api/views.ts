@@ -59,6 +59,7 @@ export const ClientView = z.object({
   platform: z.string().optional(),
   app_version: z.string().optional(),
   user_agent: z.string().optional(),
+  locale: z.string().optional().describe("the start's locale"),
 });
 
 export const VerificationView = z.object({

@@ -87,7 +87,8 @@ export const MessageChannelsConfig = {
   EMAIL_SMTP_USER: z.string().optional(),
   EMAIL_SMTP_PASSWORD: z.string().optional(),
   EMAIL_FROM: z.string().min(3).default("flashverify <no-reply@localhost>"),
-  EMAIL_SUBJECT: z.string().min(1).default("Your verification code"),
+  /** the email subject in every language; default the shipped subject of the verification's language */
+  EMAIL_SUBJECT: z.string().min(1).max(200).optional(),
 
   /** the secret path segment of delivery-report webhooks: POST /v1/receipts/{channel}/{token} */
   RECEIPTS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

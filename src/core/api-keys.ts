@@ -42,6 +42,11 @@ export class ApiKeys {
     return record;
   }
 
+  /** The id of a working key's record (`key_...`), for audit trails; never the key itself. */
+  async idOf(key: string): Promise<string | undefined> {
+    return (await this.store.findApiKey(hashToken(key)))?.id;
+  }
+
   /** The application a key belongs to, or undefined for an unknown key. */
   async resolve(key: string): Promise<string | undefined> {
     const hash = hashToken(key);

@@ -5,21 +5,29 @@
  */
 import type { Change } from "./change.js";
 import { err } from "./errors.js";
-import { spokenLanguage } from "./language.js";
 import { numberType } from "./number-type.js";
-import { DEFAULT_OTP_TEMPLATE, renderOtpText } from "./otp.js";
 import type { AttemptOutcome, Channel, Clock, FraudGuard, MessageChannel, MessageOutcome } from "./ports.js";
+import type { RenderedMessage } from "./templates/template.js";
 import type { Attempt, ChannelName, Verification } from "./types.js";
 import { liveAttempts, markRinging, markSent, type PendingSend } from "./verification.js";
 
 export type Channels = { flashcall: Channel } & Partial<Record<Exclude<ChannelName, "flashcall">, MessageChannel>>;
 
+/** The text of each message send, in the verification's language (see TemplateBook). */
+export interface MessageTexts {
+  render(
+    v: Verification,
+    channel: Exclude<ChannelName, "flashcall">,
+    code: string,
+    ttlMs: number,
+  ): Promise<RenderedMessage>;
+}
+
 export interface DispatcherDeps {
   channels: Channels;
   clock: Clock;
   fraud?: FraudGuard | undefined;
-  otpTemplate?: string | undefined;
-  appName?: string | undefined;
+  texts: MessageTexts;
   /** applies a change reported by a channel to the stored verification, in the background */
   report: (id: string, change: (v: Verification) => Change, context: string) => void;
   /** how an attempt's end changes its verification (it may open the next step) */
@@ -101,8 +109,9 @@ export class Dispatcher {
 
   private send(v: Verification, { attempt, code }: PendingSend): void {
     const { channels, clock, report, ended } = this.deps;
-    const channel = attempt.channel === "flashcall" ? undefined : channels[attempt.channel];
-    if (!channel) {
+    const name = attempt.channel;
+    const channel = name === "flashcall" ? undefined : channels[name];
+    if (!channel || name === "flashcall") {
       // Configuration changed since the workflow was accepted: the step fails and the workflow moves on.
       const outcome: MessageOutcome = {
         at: clock.now(),
@@ -113,17 +122,31 @@ export class Dispatcher {
       report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended");
       return;
     }
-    const text = renderOtpText(this.deps.otpTemplate ?? DEFAULT_OTP_TEMPLATE, {
-      app: this.deps.appName ?? "flashverify",
-      code,
-      ttlMs: attempt.expiresAt - (attempt.dialedAt ?? attempt.createdAt),
-    });
-    const to = attempt.channel === "email" ? (v.email as string) : v.phone;
-    channel.send(
-      { attemptId: attempt.id, to, code, text, language: spokenLanguage(v.country) },
-      {
-        accepted: (at, ids) => report(v.id, (cur) => markSent(cur, attempt.id, at, ids), "message sent"),
-        ended: (outcome) => report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended"),
+    const ttlMs = attempt.expiresAt - (attempt.dialedAt ?? attempt.createdAt);
+    this.deps.texts.render(v, name, code, ttlMs).then(
+      (message) =>
+        channel.send(
+          {
+            ...message,
+            attemptId: attempt.id,
+            to: name === "email" ? (v.email as string) : v.phone,
+            code,
+          },
+          {
+            accepted: (at, ids) => report(v.id, (cur) => markSent(cur, attempt.id, at, ids), "message sent"),
+            ended: (outcome) => report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended"),
+          },
+        ),
+      (error: unknown) => {
+        // The templates could not be read (the store is away): nothing was sent, and the workflow moves on.
+        this.deps.onBackgroundError?.(error, "message template");
+        const outcome: MessageOutcome = {
+          at: clock.now(),
+          delivered: false,
+          reason: "network_error",
+          detail: "template unavailable",
+        };
+        report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended");
       },
     );
   }

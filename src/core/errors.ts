@@ -30,6 +30,10 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the body as application/json." },
   NO_POOL_FOR_DESTINATION: { status: 422, message: "No caller-ID pool serves this destination." },
   INVALID_WORKFLOW: { status: 422, message: "The workflow cannot be run as given." },
+  INVALID_TEMPLATE: {
+    status: 422,
+    message: "The template cannot be used as given; details.problems lists each field and why.",
+  },
   INVALID_POOL: { status: 422, message: "The pool cannot be used as given; the message says why." },
   CHANNEL_NOT_CONFIGURED: { status: 422, message: "A channel of the workflow is not configured on this server." },
   NO_REACHABLE_CHANNEL: {

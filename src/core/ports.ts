@@ -3,6 +3,7 @@
  * implemented elsewhere (src/storage, src/channels) and handed in by the composition root (src/services.ts).
  */
 import type { Result } from "./errors.js";
+import type { Language } from "./templates/languages.js";
 import type { AttemptReason, ChannelName, ClientInfo, DomainEvent, RiskAssessment, Verification } from "./types.js";
 
 export interface Clock {
@@ -289,8 +290,14 @@ export interface OtpMessage {
   code: string;
   /** the rendered message, for channels that send text as is */
   text: string;
-  /** the verification's language (ISO 639-1), for channels that speak; null when none is known */
-  language?: string | null;
+  /** the verification's language (ISO 639-1, one of the shipped templates' languages): texts are in it, calls speak it */
+  language?: string | null | undefined;
+  /** email: the subject line */
+  subject?: string | undefined;
+  /** email: the language reads right to left */
+  rightToLeft?: boolean | undefined;
+  /** WhatsApp: the approved template and its language to send */
+  whatsapp?: { templateName: string; languageCode: string } | undefined;
 }
 
 export interface Channel {

@@ -24,6 +24,8 @@ export interface StartInput {
   reference?: string | undefined;
   metadata?: Record<string, unknown> | undefined;
   client?: ClientInfo | undefined;
+  /** the language the person reads (BCP 47); kept with the client's fields */
+  locale?: string | undefined;
 }
 
 export interface StartOptions {
@@ -90,6 +92,7 @@ export class StartPlanner {
     const phone = parseDestination(input.phone, input.country);
     if (!phone) return err("INVALID_PHONE_NUMBER");
     const client: ClientInfo = { ...input.client };
+    if (input.locale !== undefined) client.locale = input.locale;
     if (client.ip === undefined && options.requestIp !== undefined) client.ip = options.requestIp;
     const key = options.idempotencyKey;
     return ok(

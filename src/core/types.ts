@@ -82,6 +82,8 @@ export interface ClientInfo {
   platform?: string | undefined;
   app_version?: string | undefined;
   user_agent?: string | undefined;
+  /** the language the person reads (BCP 47, e.g. `es-MX`), from the start's `locale` */
+  locale?: string | undefined;
 }
 
 /** What the fraud controls decided about a start, and why. */

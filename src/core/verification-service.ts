@@ -12,7 +12,7 @@ import { type Change, refuse } from "./change.js";
 import type { CodeHasher } from "./codes.js";
 import { hashToken, tokenHashEquals } from "./codes.js";
 import type { PreSendDecider } from "./decision.js";
-import { type Channels, Dispatcher } from "./dispatcher.js";
+import { type Channels, Dispatcher, type MessageTexts } from "./dispatcher.js";
 import { err, ok, type Result } from "./errors.js";
 import { readReportedCli } from "./matching.js";
 import type { NumberPool } from "./pool.js";
@@ -26,6 +26,7 @@ import {
   type StartRequest,
 } from "./start-planner.js";
 import { Steps } from "./steps.js";
+import { NO_TEMPLATES, TemplateBook } from "./templates/template-book.js";
 import type { DomainEvent, RiskAssessment, Verification, WorkflowStep } from "./types.js";
 import {
   type AttemptDeadlineMs,
@@ -65,7 +66,7 @@ export interface VerificationSettings {
   otpMaxChecks?: number;
   /** digits of message codes, 4-10; default 6 */
   otpLength?: number;
-  /** the message text: `{app}`, `{code}`, `{minutes}`; default DEFAULT_OTP_TEMPLATE */
+  /** without `texts`: the message text in every language, `{app}`, `{code}`, `{minutes}`; default the shipped ones */
   otpTemplate?: string;
   /** the sender named in message texts; default "flashverify" */
   appName?: string;
@@ -119,6 +120,8 @@ export interface VerificationServiceDeps {
   decisions?: PreSendDecider | undefined;
   /** fraud and abuse controls; without them every start and check is let through */
   fraud?: FraudGuard | undefined;
+  /** the messages' texts per application and language; default the shipped templates */
+  texts?: MessageTexts | undefined;
   /** reports failures of background work (channel callbacks), which have no caller to return them to */
   onBackgroundError?: (error: unknown, context: string) => void;
 }
@@ -159,8 +162,9 @@ export class VerificationService {
       channels,
       clock,
       fraud: deps.fraud,
-      otpTemplate: settings.otpTemplate,
-      appName: settings.appName,
+      texts:
+        deps.texts ??
+        new TemplateBook(NO_TEMPLATES, clock, { appName: settings.appName, smsText: settings.otpTemplate }),
       report: (id, change, context) => this.background(id, change, context),
       ended: (v, attemptId, outcome) => this.steps.ended(v, attemptId, outcome),
       onBackgroundError: deps.onBackgroundError,

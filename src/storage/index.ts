@@ -2,13 +2,17 @@
 import type { OperatorStore } from "../core/operator-store.js";
 import type { Store } from "../core/ports.js";
 import type { SinchStore } from "../core/sinch-credentials.js";
+import type { TemplateStore } from "../core/templates/template-book.js";
 import type { WebhookStore } from "../events/webhook-store.js";
 import type { OperationalStatsSource } from "./operational-stats.js";
 import { openPostgresStore } from "./postgres.js";
 import { openSqliteStore } from "./sqlite.js";
 
 /** Every storage port one database serves. */
-export type AppStore = Store & WebhookStore & OperatorStore & OperationalStatsSource & { readonly sinch: SinchStore };
+export type AppStore = Store &
+  WebhookStore &
+  OperatorStore &
+  OperationalStatsSource & { readonly sinch: SinchStore; readonly templates: TemplateStore };
 
 export function openStore(databaseUrl: string): AppStore {
   if (databaseUrl.startsWith("sqlite:")) return openSqliteStore(databaseUrl.slice("sqlite:".length));

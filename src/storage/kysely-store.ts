@@ -26,6 +26,7 @@ import type {
   StoredEvent,
   StoredPool,
 } from "../core/ports.js";
+import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type {
   ClaimedDelivery,
@@ -66,6 +67,7 @@ import {
 } from "./rows.js";
 import type { Database } from "./schema.js";
 import { SinchQueries } from "./sinch-queries.js";
+import { TemplateQueries } from "./template-queries.js";
 
 type Tx = Kysely<Database>;
 
@@ -85,6 +87,8 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
   private readonly operator: OperatorQueries;
   /** the Sinch-compatible API's credentials and lookups */
   readonly sinch: SinchQueries;
+  /** the templates aggregate: its own port, over the same connection */
+  readonly templates: TemplateStore;
   /**
    * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
    * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
@@ -99,6 +103,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
   ) {
     this.operator = new OperatorQueries(db);
     this.sinch = new SinchQueries(db);
+    this.templates = new TemplateQueries(db);
   }
 
   /** The rows a claim picks: locked, and skipping those another node is claiming, where the database can. */

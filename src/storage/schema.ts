@@ -220,6 +220,22 @@ export interface RateLimitsTable {
   expire: number | null;
 }
 
+export interface MessageTemplatesTable {
+  application_id: string;
+  channel: string;
+  language: string;
+  /** JSON: the channel's fields (see TemplateContent) */
+  content: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface ApplicationLanguagesTable {
+  application_id: string;
+  default_language: string;
+  updated_at: number;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   api_keys: ApiKeysTable;
@@ -239,4 +255,6 @@ export interface Database {
   fraud_rules: FraudRulesTable;
   rate_limits: RateLimitsTable;
   sinch_credentials: SinchCredentialsTable;
+  message_templates: MessageTemplatesTable;
+  application_languages: ApplicationLanguagesTable;
 }

@@ -30,6 +30,7 @@ import type {
   StoredPool,
 } from "../core/ports.js";
 import type { SinchStore } from "../core/sinch-credentials.js";
+import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type {
   ClaimedDelivery,
@@ -175,6 +176,8 @@ type Statements = ReturnType<typeof prepareStatements>;
  */
 export class SqliteStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource {
   private readonly kysely: KyselyStore;
+  /** the templates aggregate: its own port, over the same connection */
+  readonly templates: TemplateStore;
   private statements: Statements | undefined;
   private pending: PendingWrite[] = [];
   /** when the first of `pending` was queued, and whether its group is already set to commit in a microtask */
@@ -207,6 +210,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   ) {
     // Kysely serves the migrations and the rarely used administrative queries over the same connection.
     this.kysely = new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }));
+    this.templates = this.kysely.templates;
   }
 
   /** The prepared statements; they need the tables, so they exist only once `migrate()` has run. */

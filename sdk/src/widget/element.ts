@@ -15,6 +15,7 @@ import {
 import { formatRemaining, normaliseCode, problemOf, type Screen, screenOf } from "./flow.js";
 import { ENGLISH, type WidgetStrings } from "./strings.js";
 import { createView, type WidgetView } from "./view.js";
+import { receiveSmsCode, webOtpSupported } from "./web-otp.js";
 
 /** What the integrator's backend returns for a new verification (the start answer, or at least these fields). */
 export interface StartedVerification {
@@ -60,6 +61,8 @@ export class FlashverifyWidget extends Base {
   #expiredSeen = false;
   /** a number per run, so answers of an earlier run that arrive late are ignored */
   #run = 0;
+  /** the browser's wait for an SMS code (WebOTP), while an SMS step is on screen */
+  #smsCode: AbortController | null = null;
   #refreshing = false;
   #refreshAgain = false;
 
@@ -207,6 +210,11 @@ export class FlashverifyWidget extends Base {
       this.#setError("");
       // Move focus with the flow only when the person is in the widget (or just started it).
       if (this.#focusNext || this.#hasFocus()) this.#focusNext = true;
+      this.#smsCode?.abort();
+      this.#smsCode = null;
+      if (v.status === "pending" && this.#screen.kind === "message" && this.#screen.channel === "sms") {
+        this.#awaitSmsCode();
+      }
     }
     this.#render();
     if (v.status !== "pending" && !wasFinal) {
@@ -369,7 +377,22 @@ export class FlashverifyWidget extends Base {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
+  /** Fills and checks the code where the browser reads it from the SMS (WebOTP); elsewhere returns at once. */
+  #awaitSmsCode(): void {
+    if (!webOtpSupported()) return;
+    const run = this.#run;
+    const controller = new AbortController();
+    this.#smsCode = controller;
+    void receiveSmsCode(controller.signal).then((code) => {
+      if (!code || controller.signal.aborted || run !== this.#run || !this.#view) return;
+      this.#view.input.value = code;
+      void this.#check();
+    });
+  }
+
   #stop(): void {
+    this.#smsCode?.abort();
+    this.#smsCode = null;
     this.#subscription?.close();
     this.#subscription = null;
     clearInterval(this.#ticker);

@@ -42,7 +42,13 @@ export interface WidgetStrings {
   tryAgain: string;
 }
 
-const CHANNEL_NAMES: Record<Channel, string> = { flashcall: "call", sms: "SMS", whatsapp: "WhatsApp", email: "email" };
+const CHANNEL_NAMES: Record<Channel, string> = {
+  flashcall: "call",
+  sms: "SMS",
+  whatsapp: "WhatsApp",
+  viber: "Viber",
+  email: "email",
+};
 
 export const ENGLISH: WidgetStrings = {
   channelName: (channel) => CHANNEL_NAMES[channel],

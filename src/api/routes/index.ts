@@ -16,6 +16,7 @@ import { registerFraudPolicy } from "./v1/fraud-policy.js";
 import { registerPools } from "./v1/pools.js";
 import { registerReceipts } from "./v1/receipts.js";
 import { registerStats } from "./v1/stats.js";
+import { registerTemplates } from "./v1/templates.js";
 import { registerCancelVerification } from "./v1/verifications-cancel.js";
 import { registerCheckVerification } from "./v1/verifications-check.js";
 import { registerGetVerification } from "./v1/verifications-get.js";
@@ -45,6 +46,7 @@ export const routes: RouteRegistration[] = [
   registerWebhookEndpoints,
   registerWebhookDeliveries,
   registerDecisionCallback,
+  registerTemplates,
   registerBlocks,
   registerAllowlist,
   registerFraudPolicy,

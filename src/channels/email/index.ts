@@ -41,8 +41,10 @@ export function createEmailSender(options: EmailOptions): MessageSender {
         .sendMail({
           from: options.from,
           to: message.to,
-          subject: options.subject ?? "Your verification code",
+          subject: message.subject ?? options.subject ?? "Your verification code",
           text: message.text,
+          // The HTML part carries the language and its direction, so a right-to-left text reads right in mail clients.
+          html: htmlBody(message.text, message.language ?? "en", message.rightToLeft ?? false),
         })
         .then((info) => {
           progress.accepted(Date.now(), [info.messageId]);
@@ -62,4 +64,16 @@ export function createEmailSender(options: EmailOptions): MessageSender {
       transport.close();
     },
   };
+}
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** The text as a minimal HTML document: escaped, paragraphs kept, `lang` and `dir` set. */
+export function htmlBody(text: string, language: string, rightToLeft: boolean): string {
+  const paragraphs = text
+    .split(/\n{2,}/)
+    .map((p) => `<p>${p.replace(/[&<>"']/g, (c) => ESCAPES[c] as string).replace(/\n/g, "<br>")}</p>`)
+    .join("\n");
+  const dir = rightToLeft ? "rtl" : "ltr";
+  return `<!doctype html>\n<html lang="${language}" dir="${dir}"><body dir="${dir}">\n${paragraphs}\n</body></html>`;
 }

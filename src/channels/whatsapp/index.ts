@@ -22,15 +22,20 @@ export interface WhatsAppOptions {
   receiptTimeoutMs?: number;
 }
 
-export function whatsappTemplateBody(options: WhatsAppOptions, to: string, code: string) {
+export function whatsappTemplateBody(
+  options: WhatsAppOptions,
+  to: string,
+  code: string,
+  template?: { templateName: string; languageCode: string },
+) {
   return {
     messaging_product: "whatsapp",
     recipient_type: "individual",
     to: to.replace(/^\+/, ""),
     type: "template",
     template: {
-      name: options.templateName,
-      language: { code: options.languageCode ?? "en_US" },
+      name: template?.templateName ?? options.templateName,
+      language: { code: template?.languageCode ?? options.languageCode ?? "en_US" },
       components: [
         { type: "body", parameters: [{ type: "text", text: code }] },
         { type: "button", sub_type: "url", index: "0", parameters: [{ type: "text", text: code }] },
@@ -50,7 +55,7 @@ export function createWhatsAppSender(options: WhatsAppOptions): MessageSender {
       void postToProvider({
         url,
         headers: { "content-type": "application/json", authorization: `Bearer ${options.accessToken}` },
-        body: JSON.stringify(whatsappTemplateBody(options, message.to, message.code)),
+        body: JSON.stringify(whatsappTemplateBody(options, message.to, message.code, message.whatsapp)),
         timeoutMs: options.timeoutMs ?? 10_000,
       }).then((answer) => {
         if (answer.kind === "failed") return end(answer.outcome);

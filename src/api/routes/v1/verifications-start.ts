@@ -45,6 +45,12 @@ const Body = z
       .optional()
       .describe("the country of a number written nationally (07400 123456)"),
     reference: z.string().max(128).optional().describe("your own id for this verification"),
+    locale: z
+      .string()
+      .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, "a BCP 47 language tag like es or pt-BR")
+      .max(35)
+      .optional()
+      .describe("the language the person reads; default the number's country's, then the application's default"),
     metadata: z
       .record(z.string().max(64), z.union([z.string().max(512), z.number(), z.boolean(), z.null()]))
       .refine((m) => Object.keys(m).length <= 20, "at most 20 keys")
