@@ -80,7 +80,7 @@ const WEB_OTP_PAGE = `<!doctype html>
   <flashverify-widget></flashverify-widget>
   <script type="module">
     window.OTPCredential = function OTPCredential() {};
-    const phone = "+447400123486";
+    const phone = "+447400120486";
     navigator.credentials.get = async (options) => {
       for (;;) {
         if (options.signal?.aborted) throw new DOMException("aborted", "AbortError");

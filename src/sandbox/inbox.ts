@@ -92,10 +92,20 @@ export class VirtualInbox {
 }
 
 /**
- * Reads a single-part text message as nodemailer writes one (headers, a blank line, a 7bit, quoted-printable or
- * base64 body; RFC 2047 encoded words in headers). Enough for the sandbox to show an OTP mail; not a MIME library.
+ * Reads a text message as nodemailer writes one (headers, a blank line, a 7bit, quoted-printable or base64 body;
+ * RFC 2047 encoded words in headers), taking the text/plain part of a multipart/alternative one. Enough for the
+ * sandbox to show an OTP mail; not a MIME library.
  */
 export function parseSimpleMail(raw: string): { from: string; subject: string; text: string } {
+  const { headers, text } = parsePart(raw);
+  return {
+    from: decodeWords(headers.get("from") ?? ""),
+    subject: decodeWords(headers.get("subject") ?? ""),
+    text,
+  };
+}
+
+function parsePart(raw: string): { headers: Map<string, string>; text: string } {
   const split = raw.indexOf("\r\n\r\n");
   const head = split < 0 ? raw : raw.slice(0, split);
   const body = split < 0 ? "" : raw.slice(split + 4);
@@ -104,16 +114,19 @@ export function parseSimpleMail(raw: string): { from: string; subject: string; t
     const colon = line.indexOf(":");
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
+  const type = headers.get("content-type") ?? "text/plain";
+  const boundary = /^multipart\/.*boundary="?([^";]+)"?/i.exec(type)?.[1];
+  if (boundary) {
+    const parts = body.split(`--${boundary}`).slice(1, -1).map((part) => parsePart(part.replace(/^\r\n/, "")));
+    const plain = parts.find((part) => (part.headers.get("content-type") ?? "text/plain").startsWith("text/plain"));
+    return { headers, text: plain?.text ?? "" };
+  }
   const encoding = (headers.get("content-transfer-encoding") ?? "7bit").toLowerCase();
   let bytes: Buffer;
   if (encoding === "base64") bytes = Buffer.from(body.replace(/\s+/g, ""), "base64");
   else if (encoding === "quoted-printable") bytes = decodeQuotedPrintable(body);
   else bytes = Buffer.from(body, "latin1");
-  return {
-    from: decodeWords(headers.get("from") ?? ""),
-    subject: decodeWords(headers.get("subject") ?? ""),
-    text: bytes.toString("utf8").replace(/\r\n/g, "\n").replace(/\n$/, ""),
-  };
+  return { headers, text: bytes.toString("utf8").replace(/\r\n/g, "\n").replace(/\n$/, "") };
 }
 
 function decodeQuotedPrintable(body: string): Buffer {
