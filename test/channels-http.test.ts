@@ -24,14 +24,31 @@ interface Sent {
 }
 
 let attempt = 0;
-function send(sender: MessageSender, to: string, code: string, text = `Your code is ${code}`): Promise<Sent> {
-  return new Promise((resolve) => {
-    let accepted: string[] | null = null;
+/** The message's end; `accepted` settles when the provider took it (receipts before that find nothing to settle). */
+function send(
+  sender: MessageSender,
+  to: string,
+  code: string,
+  text = `Your code is ${code}`,
+): Promise<Sent> & { accepted: Promise<string[]> } {
+  let took: (ids: string[]) => void = () => {};
+  const accepted = new Promise<string[]>((resolve) => {
+    took = resolve;
+  });
+  const ended = new Promise<Sent>((resolve) => {
+    let ids: string[] | null = null;
     sender.send(
       { attemptId: `att_${++attempt}`, to, code, text },
-      { accepted: (_at, ids) => (accepted = ids), ended: (outcome) => resolve({ accepted, outcome }) },
+      {
+        accepted: (_at, given) => {
+          ids = given;
+          took(given);
+        },
+        ended: (outcome) => resolve({ accepted: ids, outcome }),
+      },
     );
   });
+  return Object.assign(ended, { accepted });
 }
 
 async function listen(server: Server, address: string): Promise<string> {
@@ -97,9 +114,8 @@ describe("SMS over Twilio's Messages API", () => {
       Body: "Your code is 123456",
       StatusCallback: "https://verify.example/hooks/sms",
     });
-    await expect
-      .poll(() => sms.handleReceipt?.({ MessageSid: "SM00000000000000000000000000000001", MessageStatus: "sent" }))
-      .toBe(true);
+    await pending.accepted;
+    expect(sms.handleReceipt?.({ MessageSid: "SM00000000000000000000000000000001", MessageStatus: "sent" })).toBe(true);
     sms.handleReceipt?.({ MessageSid: "SM00000000000000000000000000000001", MessageStatus: "delivered" });
     const sent = await pending;
     expect(sent.accepted).toEqual(["SM00000000000000000000000000000001"]);
@@ -126,9 +142,8 @@ describe("SMS over Twilio's Messages API", () => {
     const pending = send(sms, "+447400123457", "1");
     await expect.poll(() => requests.at(-1)?.form.get("To")).toBe("+447400123457");
     const id = `SM${requests.length.toString().padStart(32, "0")}`;
-    await expect
-      .poll(() => sms.handleReceipt?.({ MessageSid: id, MessageStatus: "undelivered", ErrorCode: "30003" }))
-      .toBe(true);
+    expect(await pending.accepted).toEqual([id]);
+    expect(sms.handleReceipt?.({ MessageSid: id, MessageStatus: "undelivered", ErrorCode: "30003" })).toBe(true);
     expect((await pending).outcome).toMatchObject({ reason: "undeliverable", detail: "undelivered (30003)" });
     await sms.close();
   });
