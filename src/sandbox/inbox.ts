@@ -117,7 +117,10 @@ function parsePart(raw: string): { headers: Map<string, string>; text: string } 
   const type = headers.get("content-type") ?? "text/plain";
   const boundary = /^multipart\/.*boundary="?([^";]+)"?/i.exec(type)?.[1];
   if (boundary) {
-    const parts = body.split(`--${boundary}`).slice(1, -1).map((part) => parsePart(part.replace(/^\r\n/, "")));
+    const parts = body
+      .split(`--${boundary}`)
+      .slice(1, -1)
+      .map((part) => parsePart(part.replace(/^\r\n/, "")));
     const plain = parts.find((part) => (part.headers.get("content-type") ?? "text/plain").startsWith("text/plain"));
     return { headers, text: plain?.text ?? "" };
   }
