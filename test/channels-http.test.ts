@@ -32,9 +32,12 @@ function send(
   text = `Your code is ${code}`,
 ): Promise<Sent> & { accepted: Promise<string[]> } {
   let took: (ids: string[]) => void = () => {};
-  const accepted = new Promise<string[]>((resolve) => {
+  let never: (outcome: MessageOutcome) => void = () => {};
+  const accepted = new Promise<string[]>((resolve, reject) => {
     took = resolve;
+    never = (outcome) => reject(new Error(`ended before it was accepted: ${JSON.stringify(outcome)}`));
   });
+  accepted.catch(() => {}); // read only by the tests that wait for it
   const ended = new Promise<Sent>((resolve) => {
     let ids: string[] | null = null;
     sender.send(
@@ -44,7 +47,10 @@ function send(
           ids = given;
           took(given);
         },
-        ended: (outcome) => resolve({ accepted: ids, outcome }),
+        ended: (outcome) => {
+          if (ids === null) never(outcome);
+          resolve({ accepted: ids, outcome });
+        },
       },
     );
   });
@@ -98,7 +104,8 @@ describe("SMS over Twilio's Messages API", () => {
       authToken: "tok",
       from: "+15005550006",
       statusCallbackUrl: "https://verify.example/hooks/sms",
-      timeoutMs: 500,
+      // Long enough for a loaded machine's loopback answer, short enough for the silent number's test.
+      timeoutMs: 2000,
     });
 
   it("posts Twilio's form with Basic auth and follows the status callback to delivered", async () => {
