@@ -46,7 +46,7 @@ describe("message templates", () => {
     });
     const read = await request("GET", "/v1/templates/sms/es");
     expect(read.body).toMatchObject({ source: "shipped", body: expect.stringMatching(/^Tu clave/) });
-    const unknown = await request("PUT", "/v1/templates/sms/it", { body: "{code}" });
+    const unknown = await request("PUT", "/v1/templates/sms/nl", { body: "{code}" });
     expect(unknown.status).toBe(400);
   });
 

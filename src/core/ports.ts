@@ -3,7 +3,6 @@
  * implemented elsewhere (src/storage, src/channels) and handed in by the composition root (src/services.ts).
  */
 import type { Result } from "./errors.js";
-import type { Language } from "./templates/languages.js";
 import type { AttemptReason, ChannelName, ClientInfo, DomainEvent, RiskAssessment, Verification } from "./types.js";
 
 export interface Clock {
