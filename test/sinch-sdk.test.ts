@@ -263,14 +263,16 @@ describe("refusals", () => {
     expect(after).toBe(before);
   });
 
-  it("answers callout with a clear error while no voice channel is configured", async () => {
-    const { statusCode, data } = await sdkError(
-      signed().verifications.startPhoneCall({
-        startVerificationWithPhoneCallRequestBody: { identity: { type: "number", endpoint: "+447400150096" } },
-      }),
-    );
-    expect(statusCode).toBe(422);
-    expect(data).toMatchObject({ errorCode: 40003 });
-    expect(data.message).toContain("voice");
+  it("starts callout as a voice OTP call, which the virtual phone answers", async () => {
+    const started = await signed().verifications.startPhoneCall({
+      startVerificationWithPhoneCallRequestBody: { identity: { type: "number", endpoint: "+447400150096" } },
+    });
+    expect(started).toMatchObject({ method: "callout" });
+    const ours = (await t.app.inject({ url: `/v1/verifications/${started.id}`, headers: auth() })).json();
+    expect(ours.workflow.map((step: Json) => step.channel)).toEqual(["voice"]);
+    await eventually(async () => {
+      const phone = await t.app.inject({ url: "/sandbox/phones/%2B447400150096" });
+      return (phone.json().calls as Json[]).some((call) => call.result === "answered") ? true : undefined;
+    }, 15_000);
   });
 });
