@@ -63,7 +63,7 @@ const server = createServer(async (request, response) => {
       const event = JSON.parse(raw) as { type: string; data: { verification_id: string } };
       if (event.type === "verification.verified") {
         const v = await flashverify.get(event.data.verification_id);
-        verified.add(v.phone);
+        if (v.phone) verified.add(v.phone); // null once erased
       }
       return response.writeHead(204).end();
     }

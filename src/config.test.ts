@@ -28,6 +28,29 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ HEAP_BUDGET_MB: "-1" })).toThrow(/HEAP_BUDGET_MB/);
   });
 
+  it("reads RATE_CARD as prices over the shipped card, and refuses one it cannot read", () => {
+    const config = loadConfig({
+      RATE_CARD: '{"flashcall": {"RU": {"attempt": 0.004}, "DEFAULT": {"delivered": 0.02}}}',
+    });
+    expect(config.RATE_CARD).toEqual({ flashcall: { RU: { attempt: 0.004 }, DEFAULT: { delivered: 0.02 } } });
+    expect(loadConfig({}).RATE_CARD).toEqual({});
+    expect(() => loadConfig({ RATE_CARD: '{"fax": {}}' })).toThrow(/RATE_CARD/);
+    expect(() => loadConfig({ RATE_CARD: '{"sms": {"gb": {"delivered": 1}}}' })).toThrow(/RATE_CARD\.sms\.gb/);
+    expect(() => loadConfig({ RATE_CARD: '{"sms": {"GB": {"delivered": -1}}}' })).toThrow(/RATE_CARD/);
+    expect(() => loadConfig({ RATE_CARD: '{"sms": {"GB": {"per_sms": 1}}}' })).toThrow(/RATE_CARD/);
+    expect(() => loadConfig({ RATE_CARD: "not json" })).toThrow(/RATE_CARD/);
+  });
+
+  it("keeps personal data 30 days after a verification ended unless told otherwise, per application too", () => {
+    expect(loadConfig({})).toMatchObject({ RETENTION_DAYS: 30, RETENTION_APPLICATIONS: {} });
+    expect(loadConfig({ RETENTION_DAYS: "7", RETENTION_APPLICATIONS: '{"app_x": 90}' })).toMatchObject({
+      RETENTION_DAYS: 7,
+      RETENTION_APPLICATIONS: { app_x: 90 },
+    });
+    expect(() => loadConfig({ RETENTION_DAYS: "0" })).toThrow(/RETENTION_DAYS/);
+    expect(() => loadConfig({ RETENTION_APPLICATIONS: '{"app_x": "forever"}' })).toThrow(/RETENTION_APPLICATIONS/);
+  });
+
   it("keeps the sandbox, which shows caller IDs to anyone, off public addresses unless told otherwise", () => {
     expect(() => loadConfig({ HOST: "0.0.0.0" })).toThrow(/HOST: with SANDBOX=on/);
     expect(loadConfig({ HOST: "0.0.0.0", SANDBOX_PUBLIC: "on" }).HOST).toBe("0.0.0.0");

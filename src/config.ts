@@ -16,6 +16,35 @@ import { fraudConfigShape } from "./fraud/settings.js";
 import { RoutesSchema, TrunksSchema, trunkConfigProblems } from "./sip/trunks/schema.js";
 
 const onOff = z.enum(["on", "off"]);
+
+const usdPart = z.number().min(0).max(100);
+const countryPrices = z
+  .record(
+    z.string().regex(/^(?:[A-Z]{2}|DEFAULT)$/, "ISO country codes like GB, or DEFAULT"),
+    z.object({ attempt: usdPart, delivered: usdPart }).partial().strict(),
+  )
+  .optional();
+/** JSON given as text in the environment, or already an object in the FLASHVERIFY_CONFIG file. */
+const jsonText = (value: unknown) => {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+const RateCardSchema = z.preprocess(
+  jsonText,
+  z
+    .object({
+      flashcall: countryPrices,
+      sms: countryPrices,
+      whatsapp: countryPrices,
+      viber: countryPrices,
+      email: countryPrices,
+    })
+    .strict(),
+);
 const port = z.coerce.number().int().min(0).max(65535);
 const ms = z.coerce.number().int().min(0);
 
@@ -91,6 +120,11 @@ const ConfigSchema = z
     SIP_MAX_DIAL_MS: ms.min(1000).max(60_000).default(20_000),
     /** RFC 3261 T1; Timer B is 64*T1; default 500 ms */
     SIP_T1_MS: ms.min(10).max(5000).default(500),
+    /**
+     * log every SIP message of every trunk: `on` with credentials, STIR/SHAKEN tokens and caller IDs redacted,
+     * `full` as sent and received (a test line only: the caller ID is the code); default off
+     */
+    SIP_TRACE: z.enum(["off", "on", "full"]).default("off"),
 
     /**
      * caller-ID numbers of the default pool: ranges like +4420794xxxxx and single numbers, comma-separated.
@@ -200,6 +234,23 @@ const ConfigSchema = z
     SHUTDOWN_DRAIN_MS: ms.max(120_000).default(0),
     /** on SIGTERM/SIGINT, how long calls in progress may ring on before they are hung up (CANCEL); default 10 s */
     SHUTDOWN_GRACE_MS: ms.max(120_000).default(10_000),
+    /**
+     * prices over the shipped rate card (src/core/rate-card.ts), JSON: channel -> country (ISO, or DEFAULT) ->
+     * { attempt, delivered } in USD, e.g. {"flashcall": {"RU": {"attempt": 0.004}}}; default the shipped card,
+     * which charges delivered sends only
+     */
+    RATE_CARD: RateCardSchema.default({}),
+    /**
+     * days after a verification ended that its phone number, email, client (IP, user agent) and provider texts are
+     * kept before the retention job removes them (src/core/retention.ts); default 30
+     */
+    RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** per-application retention days over RETENTION_DAYS, JSON: {"app_id": 7}; default none */
+    RETENTION_APPLICATIONS: z
+      .preprocess(jsonText, z.record(z.string().min(1), z.number().int().min(1).max(3650)))
+      .default({}),
+    /** how often the retention job runs; default 1 hour */
+    RETENTION_INTERVAL_MS: ms.min(1000).max(86_400_000).default(3_600_000),
     /** fraud controls (FRAUD_*): see src/fraud/settings.ts and README "Fraud controls" */
     ...fraudConfigShape,
   })

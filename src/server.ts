@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "./api/app.js";
+import type { CallSummary } from "./channels/flashcall-sip/index.js";
 import { assertSandboxHost, type Config } from "./config.js";
 import { createServices, type Services } from "./services.js";
 import { startupLines } from "./startup-lines.js";
@@ -43,6 +44,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       up
         ? logger.info(report, `${report.dependency} is back`)
         : logger.error(report, `${report.dependency} cannot be reached`),
+    // Per call, so only built when someone reads it.
+    ...(logger.isLevelEnabled("debug")
+      ? { onCallEnded: (call: CallSummary) => logger.debug({ call }, `flash call ${call.reason}`) }
+      : {}),
+    // Asked for explicitly (SIP_TRACE), so it is logged at info: a trace that LOG_LEVEL hid would be no trace.
+    onSipTrace: (trunk, entries) => {
+      for (const { dir, at, first, text } of entries) {
+        logger.info({ trunk, sip: { dir, at: new Date(at).toISOString(), text } }, `SIP ${dir} ${first}`);
+      }
+    },
   });
   let app: FastifyInstance | undefined;
   let url: string;
@@ -70,6 +81,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       url,
       sandbox: sandbox ? `virtual handsets at sip:${sandbox.address}:${sandbox.port}` : "off",
       pools: services.pools.all.map((p) => ({ id: p.id, size: p.size, code_length: p.codeLength })),
+      trunks: services.trunks,
+      sip_trace: config.SIP_TRACE,
     },
     "flashverify is serving",
   );

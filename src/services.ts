@@ -4,7 +4,7 @@
  */
 
 import { EventLoopLag } from "./api/load-shedding.js";
-import { createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
+import { type CallSummary, createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
 import { MESSAGE_CHANNELS, type MessageChannelName, type SandboxCarrier } from "./channels/registry.js";
 import { voiceEnabled } from "./channels/voice/index.js";
 import { type Config, ConfigError, SANDBOX_POOL_NUMBERS } from "./config.js";
@@ -16,6 +16,8 @@ import { OperatorStats } from "./core/operator-stats.js";
 import { PoolAdmin } from "./core/pool-admin.js";
 import { PoolRegistry } from "./core/pool-registry.js";
 import { type Clock, type MessageChannel, systemClock } from "./core/ports.js";
+import { RATE_CARD, type RateCard, withOverrides } from "./core/rate-card.js";
+import { Retention } from "./core/retention.js";
 import { SinchCredentials } from "./core/sinch-credentials.js";
 import { TemplateBook } from "./core/templates/template-book.js";
 import type { WorkflowStep } from "./core/types.js";
@@ -37,6 +39,7 @@ import { VirtualInbox } from "./sandbox/inbox.js";
 import { VirtualSmsc } from "./sandbox/smsc.js";
 import { VirtualViber } from "./sandbox/viber.js";
 import { VirtualWhatsApp } from "./sandbox/whatsapp.js";
+import type { SipTraceEntry } from "./sip/trace.js";
 import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "./sip/trunks/index.js";
 import { type AppStore, openStore } from "./storage/index.js";
 import { Outage, type OutageReport } from "./storage/outage.js";
@@ -46,6 +49,12 @@ import { isRedisUnreachable, isStoreUnreachable } from "./storage/unreachable.js
 
 export interface Services {
   config: Config;
+  /** the trunks flash calls go to, as the startup log lists them */
+  trunks: Array<{ id: string; target: string; transport: string }>;
+  /** the retention job and erasure on request */
+  retention: Retention;
+  /** the shipped list prices with RATE_CARD's entries over them */
+  rateCard: RateCard;
   clock: Clock;
   store: AppStore;
   apiKeys: ApiKeys;
@@ -102,6 +111,10 @@ export interface ServiceOverrides {
   onBackgroundError?: (error: unknown, context: string) => void;
   /** a carrier trunk went out of service or came back; default: printed to stderr */
   onTrunkEvent?: (event: TrunkEvent) => void;
+  /** how each flash call ended (trunk, final code, reason, timings); default: not reported */
+  onCallEnded?: (summary: CallSummary) => void;
+  /** the SIP trace of each trunk, when SIP_TRACE is on; default: printed to stderr */
+  onSipTrace?: (trunk: string, entries: SipTraceEntry[]) => void;
   /** the fraud controls' limiter backend; default per FRAUD_LIMITER */
   limiterBackend?: LimiterBackend;
   /** the database or Redis went away (`up` false) or came back; default: printed to stderr */
@@ -223,8 +236,9 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Every flash call goes through the trunk layer: routes, limits, failover and breakers over one UAC per trunk,
   // each in its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the kernel drops
   // datagrams) holds however busy HTTP and SQLite keep this one. The sandbox is one trunk to its handsets.
+  const trunks = trunkConfigs(config, sandbox?.handsets.local ?? null);
   const uac = await startTrunkRouter({
-    trunks: trunkConfigs(config, sandbox?.handsets.local ?? null),
+    trunks,
     routes: sandbox ? [] : config.SIP_ROUTES,
     localAddress: config.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
     t1Ms: config.SIP_T1_MS,
@@ -239,6 +253,16 @@ export async function createServices(config: Config, overrides: ServiceOverrides
         }
       : {}),
     onError: (error, trunk) => onBackgroundError(error, `SIP trunk ${trunk}`),
+    ...(config.SIP_TRACE === "off"
+      ? {}
+      : {
+          trace: config.SIP_TRACE === "full" ? "full" : "redacted",
+          onTrace:
+            overrides.onSipTrace ??
+            ((trunk, entries) => {
+              for (const e of entries) console.error(`flashverify: SIP ${trunk} ${e.dir}\n${e.text}`);
+            }),
+        }),
     onEvent: (event) => {
       metrics.trunksOutOfService.set({ trunk: event.trunk }, event.type === "out_of_service" ? 1 : 0);
       (
@@ -269,6 +293,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     ringTimeMs: config.SIP_RING_TIME_MS,
     maxDialMs: config.SIP_MAX_DIAL_MS,
     onError: (error) => onBackgroundError(error, "flash call"),
+    ...(overrides.onCallEnded ? { onCallEnded: overrides.onCallEnded } : {}),
   });
 
   // With Redis, limits are shared and live events fan out to every process; without, both stay in this one.
@@ -288,9 +313,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     : new LocalEventHub();
   const allowed = config.WEBHOOK_ALLOW_PRIVATE;
   const decisions = new CallbackDecider({ store, clock, allowed });
+  const rateCard = withOverrides(RATE_CARD, config.RATE_CARD);
   const fraud = await createFraudControls(config, {
     store,
     clock,
+    rateCard,
     redis: redis?.commands ?? null,
     onError: onBackgroundError,
     ...(overrides.limiterBackend ? { backend: overrides.limiterBackend } : {}),
@@ -310,6 +337,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     channels: { flashcall, ...messageChannels },
     fraud,
     texts: templates,
+    rateCard,
     settings: {
       defaultWorkflow,
       otpLength: config.OTP_LENGTH,
@@ -357,9 +385,22 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
 
+  const retention = new Retention({
+    store: store.retentionStore(),
+    clock,
+    days: { default: config.RETENTION_DAYS, applications: config.RETENTION_APPLICATIONS },
+    verifications,
+    onError: (error) => onBackgroundError(error, "retention"),
+  });
+
   const webhookEndpoints = new WebhookEndpoints(store, clock, allowed);
   return {
     config,
+    trunks: trunks.map((t) => ({
+      id: t.id,
+      target: `${t.transport === "tls" ? "sips" : "sip"}:${t.host}${t.port === undefined ? "" : `:${t.port}`}`,
+      transport: t.transport,
+    })),
     clock,
     store,
     apiKeys,
@@ -381,9 +422,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       endpoints: (applicationId) => webhookEndpoints.list(applicationId),
       flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
       maxGuessProbability: fraud.settings.maxGuessProbability,
+      rateCard,
     }),
+    rateCard,
     verifications,
     templates,
+    retention,
     events,
     streamCaps: new StreamCaps(
       {
@@ -401,6 +445,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     startWorkers() {
       webhooks.start();
       timers.start();
+      retention.start(config.RETENTION_INTERVAL_MS);
     },
     messageChannels,
     fraud,
@@ -416,7 +461,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       stopKicking();
       // Work under way finishes: fired timers are rewritten and deliveries sent or released, so nothing stays
       // claimed for another node to wait out. What is written from here on is left to the next worker, on any node.
-      await Promise.all([timers.stop(), webhooks.stop()]);
+      await Promise.all([timers.stop(), webhooks.stop(), retention.stop()]);
       // Calls ring on to their own end for a while; close() then hangs up the rest (CANCEL) and settles their
       // records, and the outcomes are written before the store closes: no attempt is left recorded in flight.
       if (graceMs > 0) await flashcall.settle(graceMs);

@@ -62,6 +62,11 @@ describe("the operator's API", () => {
     flash = await verifiedFlashCall("+447400140001");
     sms = await verifiedBySms("+447400140486");
     pending = await start("+4915112345678");
+    // Its call rings and ends (a missed call) while the verification stays pending: a delivered call is priced.
+    await eventually(async () => {
+      const v = await request("GET", `/v1/verifications/${pending.id}`);
+      return v.body.attempts[0]?.ended_at ? true : undefined;
+    });
   });
 
   it("lists verifications newest first with their cost, filtered and paged", async () => {
@@ -70,7 +75,12 @@ describe("the operator's API", () => {
     expect(all.body.data.map((v: Json) => v.id)).toEqual([pending.id, sms.id, flash.id]);
     const bySms = all.body.data[1];
     expect(bySms).toMatchObject({ status: "verified", channel: "sms", country: "GB" });
-    expect(bySms.cost).toEqual({ currency: "USD", total: 0.0515, sms_only: 0.04, saving: -0.0115 });
+    // The busy flash call never rang: it costs nothing, so the SMS it fell back to saves nothing and loses nothing.
+    expect(bySms.cost).toEqual({ currency: "USD", total: 0.04, sms_only: 0.04, saving: 0 });
+    expect(bySms.attempts.map((a: Json) => [a.channel, a.reason, a.cost])).toEqual([
+      ["flashcall", "busy", 0],
+      ["sms", "delivered", 0.04],
+    ]);
     expect(all.body.data[2].cost).toEqual({ currency: "USD", total: 0.0115, sms_only: 0.04, saving: 0.0285 });
 
     const filtered = await request("GET", "/v1/verifications?status=verified&channel=sms&country=GB");
@@ -105,9 +115,10 @@ describe("the operator's API", () => {
     expect(s.time_to_verify_ms.count).toBe(2);
     expect(s.time_to_verify_ms.p50).toBeGreaterThan(0);
     expect(s.time_to_verify_ms.p90).toBeGreaterThanOrEqual(s.time_to_verify_ms.p50);
-    // Two GB flash calls, one GB SMS and one DE flash call at list prices; SMS-only: two GB SMS and one DE SMS.
-    expect(s.cost).toMatchObject({ currency: "USD", total: 0.074, sms_only: 0.17, saving: 0.096 });
-    expect(s.cost.per_verification).toBeCloseTo(0.074 / 3, 6);
+    // A GB flash call that rang, a busy GB call (not charged), a GB SMS and a DE flash call that rang, at list
+    // prices; SMS-only: two GB SMS and one DE SMS.
+    expect(s.cost).toMatchObject({ currency: "USD", total: 0.0625, sms_only: 0.17, saving: 0.1075 });
+    expect(s.cost.per_verification).toBeCloseTo(0.0625 / 3, 6);
     const flashcall = s.by_channel.find((c: Json) => c.channel === "flashcall");
     expect(flashcall).toMatchObject({ attempts: 3, failed: 1, failure_reasons: { busy: 1 } });
     expect(s.by_channel.find((c: Json) => c.channel === "sms")).toMatchObject({ attempts: 1, delivered: 1 });
@@ -115,8 +126,8 @@ describe("the operator's API", () => {
       ["GB", 2],
       ["DE", 1],
     ]);
-    // The ringing DE call has no trunk recorded until it ends ("none").
-    expect(s.by_trunk.find((tr: Json) => tr.trunk === "sandbox")).toMatchObject({ failed: 1, delivered: 1 });
+    // Both calls that rang (the GB one and the DE one) and the busy one went through the sandbox's trunk.
+    expect(s.by_trunk.find((tr: Json) => tr.trunk === "sandbox")).toMatchObject({ failed: 1, delivered: 2 });
     expect(s.series).toHaveLength(4);
     expect(s.series.reduce((n: number, p: Json) => n + p.verifications, 0)).toBe(3);
     expect(s.fraud.risk_outcomes).toEqual({ allow: 3 });

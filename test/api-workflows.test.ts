@@ -63,9 +63,9 @@ describe("workflows", () => {
     ]);
     // The busy call ended the step at once: far sooner than the flash call's 60 s timeout.
     expect(Date.parse(v.attempts[1].created_at) - Date.parse(v.created_at)).toBeLessThan(10_000);
-    // List prices: a GB flash call and a GB SMS, against an SMS-only verification.
-    expect(v.cost).toEqual({ currency: "USD", total: 0.0515, sms_only: 0.04, saving: -0.0115 });
-    expect(v.attempts.map((a: Json) => a.cost)).toEqual([0.0115, 0.04]);
+    // List prices: the busy call never rang and is not charged; the GB SMS is, against an SMS-only verification.
+    expect(v.cost).toEqual({ currency: "USD", total: 0.04, sms_only: 0.04, saving: 0 });
+    expect(v.attempts.map((a: Json) => a.cost)).toEqual([0, 0.04]);
     const ok = await check(started.id, code, started.client_token);
     expect(ok.json()).toMatchObject({ status: "verified" });
     const types = (await events(started.id)).map((e) => e.type);
@@ -121,7 +121,13 @@ describe("workflows", () => {
     await eventually(() => (t.services.sandbox?.handsets.calls(phone)[0]?.result === "missed" ? true : undefined));
     const fallback = (await events(started.id)).find((e) => e.type === "verification.fallback");
     expect(fallback?.data).toMatchObject({ reason: "requested" });
-    expect((await get(started.id)).cost).toMatchObject({ total: 0.0515 });
+    // The call rang (0.0115) and the SMS is priced once its receipt says delivered (0.04).
+    const priced = await eventually(async () => {
+      const read = await get(started.id);
+      return read.attempts[1]?.status === "delivered" ? read : undefined;
+    });
+    expect(priced.cost).toMatchObject({ total: 0.0515 });
+    expect(priced.attempts.map((a: Json) => a.cost)).toEqual([0.0115, 0.04]);
   });
 
   it("resends on the last step when asked, bounded per verification, and only the newest code counts", async () => {
@@ -163,6 +169,15 @@ describe("workflows", () => {
       const res = await t.app.inject({ method: "GET", url: `/sandbox/inbox/${email}` });
       return (res.json().messages as Json[])[0]?.text.match(/\b(\d{6})\b/)?.[1];
     });
+    // The relay's 250 is the delivery: the attempt is not left to end `failed: no_receipt`.
+    const mailed = await eventually(async () => {
+      const read = await get(byMail.id);
+      return read.attempts[0]?.status === "delivered" || read.attempts[0]?.status === "failed" ? read : undefined;
+    });
+    expect(mailed.attempts.map((a: Json) => [a.channel, a.status, a.reason])).toEqual([
+      ["email", "delivered", "delivered"],
+    ]);
+    expect(mailed.attempts[0].detail).toMatch(/^250 /);
     expect((await check(byMail.id, mailCode)).json()).toMatchObject({ status: "verified" });
   });
 

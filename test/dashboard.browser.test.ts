@@ -60,12 +60,13 @@ describe.skipIf(!available)("the dashboard in Chromium", () => {
     await page.getByLabel("API key").fill(KEY);
     await page.getByRole("button", { name: "Log in" }).click();
 
-    // The overview: two verified of two, list prices of a GB flash call (0.0115) and a GB flash call + SMS (0.0515).
+    // The overview: two verified of two, list prices of a GB flash call that rang (0.0115) and a busy GB call, not
+    // charged, with its SMS (0.04): 0.0515 against two SMS (0.08).
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     const tile = (label: string) => page.locator(".fv-tile", { hasText: label });
     await expect.poll(() => tile("Conversion").textContent()).toContain("100.0%");
-    expect(await tile("Cost per verification").textContent()).toContain("$0.0315");
-    expect(await tile("Saving against SMS-only").textContent()).toContain("$0.0170");
+    expect(await tile("Cost per verification").textContent()).toContain("total $0.0515");
+    expect(await tile("Saving against SMS-only").textContent()).toContain("$0.0285");
     const byChannel = page.getByRole("table", { name: "Outcomes by channel" });
     expect(await byChannel.getByRole("row", { name: /flashcall/ }).textContent()).toContain("busy 1");
     expect(await page.locator(".fv-chart canvas").count()).toBe(3);
@@ -75,7 +76,7 @@ describe.skipIf(!available)("the dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Verifications" }).click();
     const row = page.locator(`tr[data-verification="${busy.id}"]`);
     await row.waitFor();
-    expect(await row.textContent()).toMatch(/verified.*flashcall: busy via sandbox.*sms: delivered.*\$0\.0515/);
+    expect(await row.textContent()).toMatch(/verified.*flashcall: busy via sandbox.*sms: delivered.*\$0\.0400/);
     expect(await page.locator(`tr[data-verification="${flash.id}"]`).textContent()).toContain("$0.0115");
 
     // A verification started now appears at the top without a reload, from the live stream.

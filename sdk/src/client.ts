@@ -22,7 +22,8 @@ export interface Verification {
   id: string;
   status: Status;
   reason: string | null;
-  phone: string;
+  /** null once its personal data was removed (retention, or DELETE /v1/verifications/{id}) */
+  phone: string | null;
   channel: Channel;
   workflow: { channel: Channel; timeout: number }[];
   /** index in `workflow` of the step under way */
@@ -36,7 +37,8 @@ export interface Verification {
   [field: string]: unknown;
 }
 
-export interface Started extends Pick<Verification, "id" | "status" | "phone" | "channel" | "expires_at"> {
+export interface Started extends Pick<Verification, "id" | "status" | "channel" | "expires_at"> {
+  phone: string;
   client_token: string;
   flashcall: Verification["flashcall"];
   message: Verification["message"];

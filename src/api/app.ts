@@ -50,6 +50,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setSerializerCompiler(options.checkResponses ? checkedSerializerCompiler : compiledSerializerCompiler);
   app.setErrorHandler(errorHandlerFor(services.outages));
   app.decorateRequest("access", null);
+  app.decorateRequest("apiKeyId", null);
   app.setNotFoundHandler((_request, reply) => sendError(reply, { code: "NOT_FOUND" }));
   // Hooks of every request take `done` rather than returning a promise: nothing in them waits, and an async hook
   // costs a promise and a trip through the microtask queue per request.

@@ -14,6 +14,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** who is calling; set by the `authenticate` hook of routes that need credentials */
     access: Access | null;
+    /** the id of the API key that called (for audit records); null with a client token */
+    apiKeyId: string | null;
   }
 }
 
@@ -41,9 +43,10 @@ async function resolveAccess(
     if (!id || !services.verifications.isClientToken(id, tokenHash)) throw new HttpError({ code: "UNAUTHORIZED" });
     return { kind: "client", tokenHash };
   }
-  const applicationId = await services.apiKeys.resolve(token);
-  if (!applicationId) throw new HttpError({ code: "UNAUTHORIZED" });
-  return { kind: "application", applicationId };
+  const key = await services.apiKeys.identify(token);
+  if (!key) throw new HttpError({ code: "UNAUTHORIZED" });
+  request.apiKeyId = key.keyId;
+  return { kind: "application", applicationId: key.applicationId };
 }
 
 /**
@@ -67,6 +70,13 @@ export function applicationOf(request: FastifyRequest): string {
   const access = accessOf(request);
   if (access.kind !== "application") throw new HttpError({ code: "FORBIDDEN" });
   return access.applicationId;
+}
+
+/** The API key of a route guarded by `authenticate(services, "application")`: who asked, for audit records. */
+export function apiKeyOf(request: FastifyRequest): string {
+  applicationOf(request);
+  if (!request.apiKeyId) throw new HttpError({ code: "UNAUTHORIZED" });
+  return request.apiKeyId;
 }
 
 /** The application of a route that only the operator's keys (the default application's) may use. */

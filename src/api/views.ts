@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { cliFilter } from "../core/matching.js";
 import { maskedPattern } from "../core/pool.js";
-import { sendCost } from "../core/rate-card.js";
+import { RATE_CARD, type RateCard, smsOnlyCost } from "../core/rate-card.js";
 import type { Attempt, Verification } from "../core/types.js";
 import { CHANNELS, MESSAGE_CHANNELS } from "../core/types.js";
 import { attemptsRemaining } from "../core/verification.js";
@@ -66,7 +66,7 @@ export const VerificationView = z.object({
   id: z.string(),
   status: z.enum(["pending", "verified", "failed", "expired", "canceled"]),
   reason: z.string().nullable(),
-  phone: z.string(),
+  phone: z.string().nullable().describe("E.164; null once its personal data was removed (see redaction)"),
   country: z.string(),
   channel: CHANNEL.describe("the channel of the step under way"),
   workflow: z
@@ -87,7 +87,7 @@ export const VerificationView = z.object({
   cost: z
     .object({
       currency: z.literal("USD"),
-      total: z.number().describe("list prices of every attempt sent (rate card)"),
+      total: z.number().describe("what the attempts cost at the rate card's prices (attempt fees and deliveries)"),
       sms_only: z.number().describe("what one SMS to this country would have cost"),
       saving: z.number().describe("sms_only - total: what the workflow saved against an SMS-only verification"),
     })
@@ -97,6 +97,16 @@ export const VerificationView = z.object({
   attempts: z.array(AttemptView),
   client: ClientView.nullable().describe("what the start said about the person's device; API keys only"),
   risk: RiskView.nullable(),
+  redaction: z
+    .object({
+      at: z.string(),
+      reason: z.enum(["retention", "erasure"]),
+      by: z.string().nullable().describe("the API key that asked for an erasure"),
+    })
+    .nullable()
+    .describe(
+      "set once the phone number, email, client and provider texts were removed: after the retention period, or on request (DELETE)",
+    ),
 });
 
 export type VerificationJson = z.infer<typeof VerificationView>;
@@ -144,18 +154,19 @@ function messageView(a: Attempt | undefined): z.infer<typeof MessageView> | null
 /** Rounded to a millionth of a dollar, so sums of list prices print as prices. */
 const usd = (amount: number) => Math.round(amount * 1e6) / 1e6;
 
-function costView(v: Verification) {
+function costView(v: Verification, card: RateCard) {
   const total = v.attempts.reduce((sum, a) => sum + (a.cost ?? 0), 0);
-  const smsOnly = sendCost("sms", v.country);
+  const smsOnly = smsOnlyCost(v.country, card);
   return { currency: "USD" as const, total: usd(total), sms_only: usd(smsOnly), saving: usd(smsOnly - total) };
 }
 
-export function verificationView(v: Verification): VerificationJson {
+/** The backend's view; `card` prices the SMS-only comparison (the configured rate card). */
+export function verificationView(v: Verification, card: RateCard = RATE_CARD): VerificationJson {
   return {
     id: v.id,
     status: v.status,
     reason: v.reason,
-    phone: v.phone,
+    phone: v.redaction ? null : v.phone,
     country: v.country,
     channel: v.workflow[v.step]?.channel ?? "flashcall",
     workflow: v.workflow.map((s) => ({ channel: s.channel, timeout: s.timeoutMs / 1000 })),
@@ -171,11 +182,14 @@ export function verificationView(v: Verification): VerificationJson {
     guess_probability: v.guessProbability,
     flashcall: flashcallView(v.attempts.at(-1)),
     message: messageView(v.attempts.at(-1)),
-    cost: costView(v),
+    cost: costView(v, card),
     verified_caller_id: v.status === "verified" ? v.verifiedCallerId : null,
     attempts: v.attempts.map(attemptView),
     client: v.client,
     risk: v.risk,
+    redaction: v.redaction
+      ? { at: iso(v.redaction.at) as string, reason: v.redaction.reason, by: v.redaction.by }
+      : null,
   };
 }
 
@@ -206,7 +220,7 @@ export function clientVerificationView(v: Verification): VerificationJson {
     };
   });
   // The totals go too: a total of 0 after a "sent" step would tell a shadow-blocked client what its attempts hide.
-  return { ...view, reference: null, metadata: null, client: null, risk: null, cost: null, attempts };
+  return { ...view, reference: null, metadata: null, client: null, risk: null, cost: null, redaction: null, attempts };
 }
 
 export const ErrorView = z.object({

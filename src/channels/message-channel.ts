@@ -1,7 +1,7 @@
 /**
  * The contract every text channel (SMS over SMPP or HTTP, WhatsApp, email) implements: it is the core's
  * `MessageChannel` port, named here for the adapters. Reasons a message can end with:
- * - `delivered`: the provider confirmed delivery to the phone or mailbox
+ * - `delivered`: the provider confirmed delivery to the phone, or the mail relay accepted the message (`250`)
  * - `rejected`: the provider refused it (bad number, blocked, template refused): definitive, nothing was sent
  * - `undeliverable`: accepted, then reported failed (phone off for good, unknown subscriber, bounced)
  * - `expired`: accepted, then not delivered within the provider's validity period

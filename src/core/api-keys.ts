@@ -14,7 +14,7 @@ const CACHE_LIMIT = 10_000;
 export const CACHE_TTL_MS = 10_000;
 
 export class ApiKeys {
-  private readonly cache = new Map<string, { applicationId: string; until: number }>();
+  private readonly cache = new Map<string, { applicationId: string; keyId: string; until: number }>();
 
   constructor(
     private readonly store: Store & OperatorStore,
@@ -49,18 +49,24 @@ export class ApiKeys {
 
   /** The application a key belongs to, or undefined for an unknown key. */
   async resolve(key: string): Promise<string | undefined> {
+    return (await this.identify(key))?.applicationId;
+  }
+
+  /** The application a key belongs to and the key's id (who did what, for audit records); undefined if unknown. */
+  async identify(key: string): Promise<{ applicationId: string; keyId: string } | undefined> {
     const hash = hashToken(key);
     const now = this.clock.now();
     const cached = this.cache.get(hash);
-    if (cached && cached.until > now) return cached.applicationId;
+    if (cached && cached.until > now) return cached;
     const record = await this.store.findApiKey(hash);
     if (!record) {
       this.cache.delete(hash);
       return undefined;
     }
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(hash, { applicationId: record.applicationId, until: now + CACHE_TTL_MS });
-    return record.applicationId;
+    const entry = { applicationId: record.applicationId, keyId: record.id, until: now + CACHE_TTL_MS };
+    this.cache.set(hash, entry);
+    return entry;
   }
 
   /** An application's keys (hashes never leave the store's records: views show id, label and dates). */

@@ -8,7 +8,7 @@
 import type { AttemptGroupRow, OperatorStore, StatsRange } from "./operator-store.js";
 import { type NumberPool, poolOddsView } from "./pool.js";
 import type { Clock } from "./ports.js";
-import { RATE_CARD, type RateCard, sendCost } from "./rate-card.js";
+import { RATE_CARD, type RateCard, smsOnlyCost } from "./rate-card.js";
 import type { ChannelName, VerificationStatus } from "./types.js";
 
 /** What the report needs to know about an application's webhook endpoints (the events module owns them). */
@@ -128,7 +128,7 @@ export class OperatorStats {
       const outcome = g.riskOutcome ?? "not_assessed";
       riskOutcomes[outcome] = (riskOutcomes[outcome] ?? 0) + g.count;
       if (g.reason === "denied_by_application") deniedByApplication += g.count;
-      smsOnly += g.count * sendCost("sms", g.country, card);
+      smsOnly += g.count * smsOnlyCost(g.country, card);
     }
     const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
     const ended = total - byStatus.pending;

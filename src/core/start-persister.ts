@@ -9,7 +9,6 @@ import { err, ok, type Result } from "./errors.js";
 import { newId } from "./ids.js";
 import { cliPrefix } from "./pool.js";
 import type { IdempotencyRecord, NewVerification, Store } from "./ports.js";
-import { sendCost } from "./rate-card.js";
 import type { StartPlan, StartRequest } from "./start-planner.js";
 import type { Steps } from "./steps.js";
 import type { Attempt, DomainEvent, RiskAssessment, Verification } from "./types.js";
@@ -119,7 +118,7 @@ export class StartPersister {
         cliKey: shadow ? `shadow_${attemptId}` : cliKey,
         cliPrefix: prefix,
         codeMac: hasher.codeMac(attemptId, shadow ? "shadow" : cli.slice(-pool.codeLength)),
-        cost: sendCost("flashcall", r.phone.country),
+        cost: null,
         now: r.now,
       });
       // The attacker's odds: each check guesses among the pool numbers that share the prefix the pattern shows.

@@ -8,7 +8,6 @@ import { newId } from "./ids.js";
 import { numberType } from "./number-type.js";
 import { DEFAULT_OTP_LENGTH, newOtp } from "./otp.js";
 import type { AttemptOutcome } from "./ports.js";
-import { sendCost } from "./rate-card.js";
 import type { Attempt, ChannelName, Verification, WorkflowStep } from "./types.js";
 import {
   failVerification,
@@ -49,7 +48,7 @@ export class Steps {
       channel: step.channel as Exclude<ChannelName, "flashcall">,
       codeLength: length,
       codeMac: this.hasher.codeMac(attemptId, code),
-      cost: sendCost(step.channel, v.country),
+      cost: null,
       now: at,
     });
     // A shadow-blocked verification keeps answering like a real one, step after step, and never sends.

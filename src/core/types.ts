@@ -140,7 +140,8 @@ export interface Attempt {
   expiresAt: number;
   /** what the provider said about a message (its status or error), for support */
   detail: string | null;
-  /** list price of this attempt in USD (rate card), null when not priced */
+  /** what this attempt cost in USD at the rate card's prices once it ended (attempt fee if the carrier took it,
+   * delivered price if delivered); null while in flight or when never sent */
   cost: number | null;
 }
 
@@ -184,6 +185,17 @@ export interface Verification {
   /** the address for an email step */
   email: string | null;
   attempts: Attempt[];
+  /** set once its personal data was removed (see src/core/retention.ts); absent or null until then */
+  redaction?: Redaction | null;
+}
+
+/** When and why a verification's personal data was removed, and for an erasure who asked. */
+export interface Redaction {
+  at: number;
+  /** `retention`: the application's retention period ran out; `erasure`: `DELETE /v1/verifications/{id}` */
+  reason: "retention" | "erasure";
+  /** the API key that asked for an erasure; null for retention */
+  by: string | null;
 }
 
 /**

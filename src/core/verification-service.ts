@@ -17,6 +17,7 @@ import { err, ok, type Result } from "./errors.js";
 import { readReportedCli } from "./matching.js";
 import type { NumberPool } from "./pool.js";
 import type { Clock, EventSink, FraudGuard, Store } from "./ports.js";
+import type { RateCard } from "./rate-card.js";
 import { type Created, type Persisted, StartPersister } from "./start-persister.js";
 import {
   type StartInput,
@@ -122,6 +123,8 @@ export interface VerificationServiceDeps {
   fraud?: FraudGuard | undefined;
   /** the messages' texts per application and language; default the shipped templates */
   texts?: MessageTexts | undefined;
+  /** prices attempts as they end; default the shipped list prices (src/core/rate-card.ts) */
+  rateCard?: RateCard | undefined;
   /** reports failures of background work (channel callbacks), which have no caller to return them to */
   onBackgroundError?: (error: unknown, context: string) => void;
 }
@@ -174,6 +177,7 @@ export class VerificationService {
       attemptDeadlineMs: this.attemptDeadlineMs,
       follow: (t) => this.steps.proceed(t, t.stepOver ?? "step_timeout", clock.now()),
       saved: (t, ended) => this.saved(t, ended),
+      rateCard: deps.rateCard,
     });
   }
 

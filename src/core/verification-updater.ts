@@ -7,6 +7,7 @@
 import type { Change } from "./change.js";
 import { err, ok, type Result } from "./errors.js";
 import type { Store } from "./ports.js";
+import { priceEndedAttempts, type RateCard } from "./rate-card.js";
 import type { Verification } from "./types.js";
 import { type AttemptDeadlineMs, isFinal, nextWake, type Transition } from "./verification.js";
 
@@ -32,6 +33,8 @@ export interface UpdaterDeps {
   follow: (t: Transition) => Change;
   /** after a save committed: tell listeners, stop or start channel work */
   saved: (t: Transition, ended: boolean) => void;
+  /** prices attempts as they end; default the shipped list prices (src/core/rate-card.ts) */
+  rateCard?: RateCard | undefined;
 }
 
 export class VerificationUpdater {
@@ -86,6 +89,8 @@ export class VerificationUpdater {
         if (!fresh) continue;
         return next ? { ok: false, error: next.refused } : ok({ read: current, saved: undefined });
       }
+      // An attempt's cost is known once it has ended: whether the carrier took it, whether it was delivered.
+      next = { ...next, verification: priceEndedAttempts(current, next.verification, this.deps.rateCard) };
       const ended = isFinal(next.verification) && !isFinal(current);
       // The timer row is written only when it must fire sooner, or never again. A timer left earlier than needed
       // costs one harmless early firing (advanceDue re-arms it); a write per change would cost every verification.

@@ -125,7 +125,7 @@ export function flashcallAttempt(p: {
   /** the CLI without its code digits */
   cliPrefix: string;
   codeMac: string;
-  /** list price of the call (rate card) */
+  /** what the call cost: null until it ends (see priceEndedAttempts in rate-card.ts) */
   cost: number | null;
   now: number;
 }): Attempt {
@@ -148,7 +148,7 @@ export function messageAttempt(p: {
   channel: Exclude<ChannelName, "flashcall">;
   codeLength: number;
   codeMac: string;
-  /** list price of the message (rate card) */
+  /** what the message cost: null until it ends (see priceEndedAttempts in rate-card.ts) */
   cost: number | null;
   now: number;
 }): Attempt {

@@ -8,6 +8,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Clock, Store } from "../core/ports.js";
+import type { RateCard } from "../core/rate-card.js";
 import { TEST_NUMBER_SET } from "../sandbox/test-numbers.js";
 import { SqliteStore } from "../storage/sqlite-store.js";
 import { FraudControls } from "./guard.js";
@@ -24,6 +25,8 @@ export async function createFraudControls(
     store: Store;
     clock: Clock;
     backend?: LimiterBackend;
+    /** prices the spend caps reserve; default the shipped card */
+    rateCard?: RateCard;
     /** the shared Redis client when REDIS_URL is set */
     redis?: Redis | null;
     onError?: (error: unknown, context: string) => void;
@@ -50,6 +53,7 @@ export async function createFraudControls(
       ...fraudSettingsFrom(config),
       ...(config.SANDBOX === "on" ? { exemptNumbers: TEST_NUMBER_SET } : {}),
     },
+    ...(deps.rateCard ? { rateCard: deps.rateCard } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),
   });
   await controls.start();

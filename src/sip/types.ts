@@ -176,6 +176,11 @@ export interface SipUacOptions {
    * voice calls are refused.
    */
   media?: { ports: PortRange; address?: string; advertisedAddress?: string; priority?: number };
+  /**
+   * Told every message sent (`out`) and received (`in`), before anything else is done with it (a trace: see
+   * trace.ts). Must be cheap and must not throw. Default none.
+   */
+  tap?: (dir: "out" | "in", data: Buffer) => void;
 }
 
 /** A call in progress. */

@@ -3,14 +3,17 @@
  * (uac-worker-thread.ts). Each side posts one array per event-loop turn, so thousands of calls per second cost a
  * few hundred messages. Calls are named by a small handle the calling thread assigns.
  */
+import type { SipTraceEntry, SipTraceMode } from "./trace.js";
 import type { CallRecord, SipUacOptions } from "./types.js";
 import type { VoiceCallMedia } from "./voice-dialog.js";
 
 /** The SipUac options that can cross a thread (functions cannot; records use the worker's Date.now). */
-export type SipUacThreadOptions = Omit<SipUacOptions, "now">;
+export type SipUacThreadOptions = Omit<SipUacOptions, "now" | "tap">;
 
 export interface WorkerStartData {
   options: SipUacThreadOptions;
+  /** trace every SIP message, redacted in the worker so that secrets never leave it unless `full` */
+  trace?: SipTraceMode;
 }
 
 /** Calling thread → worker. */
@@ -62,6 +65,8 @@ export type FromWorker =
   | { t: "ringing"; h: number; at: number }
   | { t: "ended"; h: number; record: CallRecord }
   | { t: "probed"; p: number; status: number | null }
+  /** One SIP message of the trace (SIP_TRACE), in the same batch as the records of its turn. */
+  | { t: "trace"; entry: SipTraceEntry }
   /** Start-up failed (h null, before ready), or placing call h failed in the worker (a bug: it settles network_error). */
   | { t: "error"; h: number | null; error: ErrorData }
   /** Every call has ended and the socket is closed; the thread exits next. */

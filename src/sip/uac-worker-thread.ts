@@ -6,6 +6,7 @@
  */
 import { setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { traceEntry } from "./trace.js";
 import type { PlacedCall } from "./types.js";
 import { SipUac } from "./uac.js";
 import {
@@ -39,7 +40,7 @@ function flush(): void {
 }
 
 async function main(): Promise<void> {
-  const { options } = workerData as WorkerStartData;
+  const { options, trace } = workerData as WorkerStartData;
   // Linux schedules threads by their own nice value: this raises only the thread whose clock sends the RTP.
   if (options.media?.priority !== undefined) {
     try {
@@ -50,7 +51,11 @@ async function main(): Promise<void> {
   }
   let uac: SipUac;
   try {
-    uac = await SipUac.create(options);
+    uac = await SipUac.create(
+      trace
+        ? { ...options, tap: (dir, data) => post({ t: "trace", entry: traceEntry(dir, data, trace, Date.now()) }) }
+        : options,
+    );
   } catch (error) {
     port.postMessage([{ t: "error", h: null, error: toErrorData(error) }] satisfies FromWorker[]);
     port.close();

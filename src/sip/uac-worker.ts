@@ -26,6 +26,7 @@ import { Worker } from "node:worker_threads";
 import { checkCallOptions } from "./call-options.js";
 import { invokeCallback } from "./callbacks.js";
 import { newCallId } from "./ids.js";
+import type { SipTraceEntry, SipTraceMode } from "./trace.js";
 import type { CallRecord, FlashCaller, PlaceCallOptions, PlacedCall } from "./types.js";
 import {
   type FromWorker,
@@ -43,6 +44,10 @@ export interface SipUacWorkerOptions extends SipUacThreadOptions {
    * Default: a process warning. Must not throw.
    */
   onError?: (error: Error) => void;
+  /** Trace every SIP message (see trace.ts): `redacted` or `full`. Default none. */
+  trace?: SipTraceMode;
+  /** Receives the trace, one call per batch from the thread, in order. Must not throw. */
+  onTrace?: (entries: SipTraceEntry[]) => void;
 }
 
 /** How long close() waits for the thread to wind down before terminating it. */
@@ -54,9 +59,12 @@ const CLOSE_TIMEOUT_MS = 5000;
  *   which cannot cross threads (records use the worker's Date.now).
  */
 export async function startSipUacWorker(options: SipUacWorkerOptions): Promise<SipUacWorker> {
-  const { onError, ...uacOptions } = options as SipUacWorkerOptions & { now?: unknown };
+  const { onError, trace, onTrace, ...uacOptions } = options as SipUacWorkerOptions & { now?: unknown };
   if (uacOptions.now !== undefined) throw new TypeError("`now` cannot be passed to a SIP worker thread");
-  const worker = spawnWorker({ options: uacOptions });
+  if ((uacOptions as { tap?: unknown }).tap !== undefined) {
+    throw new TypeError("`tap` cannot be passed to a SIP worker thread: use `trace` and `onTrace`");
+  }
+  const worker = spawnWorker(trace && onTrace ? { options: uacOptions, trace } : { options: uacOptions });
   return new Promise((resolve, reject) => {
     // Only our own listeners come off: Worker keeps internal ones (removeAllListeners would stop its port).
     const stopListening = () => {
@@ -74,7 +82,7 @@ export async function startSipUacWorker(options: SipUacWorkerOptions): Promise<S
       const first = batch[0];
       if (first?.t === "ready") {
         stopListening();
-        resolve(new SipUacWorker(worker, first.local, onError));
+        resolve(new SipUacWorker(worker, first.local, onError, trace ? onTrace : undefined));
       } else if (first?.t === "error") {
         fail(fromErrorData(first.error));
       } else {
@@ -136,6 +144,7 @@ export class SipUacWorker implements FlashCaller {
     /** The worker's bound socket address (what Via and Contact advertise). */
     readonly local: { address: string; port: number },
     private readonly onError: ((error: Error) => void) | undefined,
+    private readonly onTrace: ((entries: SipTraceEntry[]) => void) | undefined = undefined,
   ) {
     worker.on("message", (batch: FromWorker[]) => this.onMessages(batch));
     worker.on("error", (error) => {
@@ -292,8 +301,12 @@ export class SipUacWorker implements FlashCaller {
   };
 
   private onMessages(batch: FromWorker[]): void {
+    const traced: SipTraceEntry[] = [];
     for (const m of batch) {
       switch (m.t) {
+        case "trace":
+          traced.push(m.entry);
+          break;
         case "ringing": {
           const call = this.calls.get(m.h);
           if (!call || call.ringingAt !== null) break;
@@ -325,6 +338,7 @@ export class SipUacWorker implements FlashCaller {
           break;
       }
     }
+    if (traced.length > 0 && this.onTrace) invokeCallback(this.onTrace, traced, "onTrace");
   }
 
   private onExit(code: number): void {

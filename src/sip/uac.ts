@@ -54,6 +54,7 @@ export class SipUac implements FlashCaller {
   /** Voice calls: where RTP sockets are bound and what their SDP says; null without media. */
   private readonly media: { address: string; advertised: string; ports: { min: number; max: number } } | null;
   private readonly voice: VoiceContext | null;
+  private readonly tap: ((dir: "out" | "in", data: Buffer) => void) | undefined;
 
   /**
    * Binds the socket and connects it to `options.target`.
@@ -129,6 +130,7 @@ export class SipUac implements FlashCaller {
     kind: SipTransport,
   ) {
     const advertise = () => this.advertise();
+    this.tap = options.tap;
     const t1 = options.t1Ms ?? 500;
     if (options.media) {
       const address = options.media.address ?? options.localAddress ?? "127.0.0.1";
@@ -324,15 +326,18 @@ export class SipUac implements FlashCaller {
 
   private send(data: Buffer, onError: (err: Error) => void): void {
     if (this.closed) return;
+    this.tap?.("out", data);
     this.transport.send(data, onError);
   }
 
   private sendNow(data: Buffer, onError: (err: Error) => void): void {
     if (this.closed) return;
+    this.tap?.("out", data);
     this.transport.sendNow(data, onError);
   }
 
   private onMessage(data: Buffer): void {
+    this.tap?.("in", data);
     const msg = parseMessage(data.toString("utf8"));
     if (!msg) return;
     if (msg.status === 0) {

@@ -1,6 +1,7 @@
 /** Picks the store for a DATABASE_URL: `sqlite:<path>` (default), `sqlite::memory:`, or `postgres://...`. */
 import type { OperatorStore } from "../core/operator-store.js";
 import type { Store } from "../core/ports.js";
+import type { RetentionSource } from "../core/retention.js";
 import type { SinchStore } from "../core/sinch-credentials.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { WebhookStore } from "../events/webhook-store.js";
@@ -12,7 +13,8 @@ import { openSqliteStore } from "./sqlite.js";
 export type AppStore = Store &
   WebhookStore &
   OperatorStore &
-  OperationalStatsSource & { readonly sinch: SinchStore; readonly templates: TemplateStore };
+  OperationalStatsSource &
+  RetentionSource & { readonly sinch: SinchStore; readonly templates: TemplateStore };
 
 export function openStore(databaseUrl: string): AppStore {
   if (databaseUrl.startsWith("sqlite:")) return openSqliteStore(databaseUrl.slice("sqlite:".length));

@@ -26,6 +26,7 @@ import type {
   StoredEvent,
   StoredPool,
 } from "../core/ports.js";
+import type { RetentionSource, RetentionStore } from "../core/retention.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type {
@@ -45,6 +46,7 @@ import {
   readOperationalStats,
 } from "./operational-stats.js";
 import { OperatorQueries } from "./operator-queries.js";
+import { kyselyRetention } from "./retention-kysely.js";
 import {
   attemptRow,
   decisionCallbackRow,
@@ -83,7 +85,7 @@ export interface KyselyStoreOptions {
   connections?: () => ConnectionPoolStats;
 }
 
-export class KyselyStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource {
+export class KyselyStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource, RetentionSource {
   private readonly operator: OperatorQueries;
   /** the Sinch-compatible API's credentials and lookups */
   readonly sinch: SinchQueries;
@@ -341,6 +343,12 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
 
   lastWritten(id: string): Verification | undefined {
     return this.written.get(id);
+  }
+
+  retentionStore(): RetentionStore {
+    return kyselyRetention(this.db, (ids) => {
+      for (const id of ids) this.written.delete(id);
+    });
   }
 
   /** After a create committed, or a save did: `v` is what this process wrote last. */

@@ -29,7 +29,7 @@ import {
   toEndpoint,
   toStoredEvent,
   toVerification,
-  VERIFICATION_COLUMNS,
+  VERIFICATION_READ_COLUMNS,
   verificationRow,
 } from "./rows.js";
 import type {
@@ -46,7 +46,7 @@ import type {
 // sequential scan, kept until autovacuum next analyzes the table, while the table grows by hundreds of rows a
 // second (seen in `npm run bench -- --store postgres`: most of PostgreSQL's CPU in seq scans of `verifications`).
 const GET_VERIFICATION = {
-  text: `select ${VERIFICATION_COLUMNS.map((c) => `v.${c}`).join(", ")},
+  text: `select ${VERIFICATION_READ_COLUMNS.map((c) => `v.${c}`).join(", ")},
       coalesce((select json_agg(a order by a.seq) from attempts a where a.verification_id = v.id), '[]') as attempts
     from verifications v where v.id = any($1::text[])`,
 };

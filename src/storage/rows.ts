@@ -9,6 +9,7 @@ import type {
   ClientInfo,
   DomainEvent,
   EventType,
+  Redaction,
   RiskAssessment,
   Verification,
   VerificationReason,
@@ -83,6 +84,17 @@ export const VERIFICATION_COLUMNS = [
   "step",
   "step_deadline",
   "email",
+] as const satisfies readonly (keyof VerificationsTable)[];
+
+/**
+ * What a read returns beyond what a write sets: a redaction is written only by the retention job and erasure
+ * (src/storage/retention-*.ts), never by saving a verification, so a save cannot undo one.
+ */
+export const VERIFICATION_READ_COLUMNS = [
+  ...VERIFICATION_COLUMNS,
+  "redacted_at",
+  "redaction",
+  "erased_by",
 ] as const satisfies readonly (keyof VerificationsTable)[];
 
 export function verificationRow(v: Verification): VerificationsTable {
@@ -170,6 +182,12 @@ export function toVerification(r: VerificationsTable, attempts: Attempt[]): Veri
     stepDeadline: num(r.step_deadline),
     email: r.email,
     attempts,
+    // Present only once redacted, so a verification reads back exactly as it was written until then.
+    ...(r.redacted_at == null
+      ? {}
+      : {
+          redaction: { at: Number(r.redacted_at), reason: r.redaction as Redaction["reason"], by: r.erased_by ?? null },
+        }),
   };
 }
 

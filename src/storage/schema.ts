@@ -59,6 +59,12 @@ export interface VerificationsTable {
   step: number;
   step_deadline: number | null;
   email: string | null;
+  /** when its personal data was removed (migration 0012); written only by the retention job and erasure */
+  redacted_at?: number | null;
+  /** `retention` or `erasure` */
+  redaction?: string | null;
+  /** the API key id that asked for an erasure */
+  erased_by?: string | null;
 }
 
 export interface AttemptsTable {

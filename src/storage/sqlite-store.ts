@@ -29,6 +29,7 @@ import type {
   StoredEvent,
   StoredPool,
 } from "../core/ports.js";
+import type { RetentionSource, RetentionStore } from "../core/retention.js";
 import type { SinchStore } from "../core/sinch-credentials.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
@@ -43,6 +44,7 @@ import type {
 } from "../events/webhook-store.js";
 import { KyselyStore } from "./kysely-store.js";
 import type { OperationalStats, OperationalStatsSource } from "./operational-stats.js";
+import { sqliteRetention } from "./retention-sqlite.js";
 import {
   attemptRow,
   deliveryAttemptRow,
@@ -174,7 +176,7 @@ type Statements = ReturnType<typeof prepareStatements>;
  * A commit costs far more than the statements of one write (WAL frames for every touched page), and a busy
  * server issues hundreds of writes per turn. Each write's promise resolves only after its batch has committed.
  */
-export class SqliteStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource {
+export class SqliteStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource, RetentionSource {
   private readonly kysely: KyselyStore;
   /** the templates aggregate: its own port, over the same connection */
   readonly templates: TemplateStore;
@@ -324,6 +326,14 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     if (!row) return undefined;
     const attempts = this.s.getAttempts.all({ id }) as AttemptsTable[];
     return toVerification(row, attempts.map(toAttempt));
+  }
+
+  /** Retention and erasure on this connection; they forget what `recent` holds of the verifications they redact. */
+  retentionStore(): RetentionStore {
+    if (!this.statements) throw new Error("SqliteStore: call migrate() before using the store");
+    return sqliteRetention(this.db, (ids) => {
+      for (const id of ids) this.recent.delete(id);
+    });
   }
 
   async saveVerification(

@@ -10,6 +10,8 @@ export interface ServerProcess {
   url: string;
   /** resolves when the process has exited */
   exited: Promise<void>;
+  /** every line it has written to stdout so far (its JSON log), in order */
+  lines: string[];
 }
 
 export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
@@ -18,10 +20,12 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Pr
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const lines: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start within ${timeoutMs} ms`)), timeoutMs);
     child.once("exit", (code) => reject(new Error(`the server exited with ${code}`)));
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      lines.push(line);
       let entry: { msg?: string; url?: string };
       try {
         entry = JSON.parse(line);
@@ -30,7 +34,7 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Pr
       }
       if (entry.msg === "flashverify is serving" && entry.url) {
         clearTimeout(timer);
-        resolve({ child, url: entry.url, exited });
+        resolve({ child, url: entry.url, exited, lines });
       }
     });
   });

@@ -19,6 +19,7 @@ import { registerStats } from "./v1/stats.js";
 import { registerTemplates } from "./v1/templates.js";
 import { registerCancelVerification } from "./v1/verifications-cancel.js";
 import { registerCheckVerification } from "./v1/verifications-check.js";
+import { registerEraseVerification } from "./v1/verifications-erase.js";
 import { registerGetVerification } from "./v1/verifications-get.js";
 import { registerListVerifications } from "./v1/verifications-list.js";
 import { registerNextStep } from "./v1/verifications-next.js";
@@ -36,6 +37,7 @@ export const routes: RouteRegistration[] = [
   registerGetVerification,
   registerListVerifications,
   registerCancelVerification,
+  registerEraseVerification,
   registerNextStep,
   registerReceipts,
   registerMessagelist,

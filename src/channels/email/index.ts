@@ -1,6 +1,7 @@
 /**
- * Email OTP over SMTP (nodemailer). An SMTP relay's acceptance is all email offers (there is no delivery receipt
- * worth waiting for), so an accepted message ends `no_receipt`; a 5xx from the relay is a rejection, anything else
+ * Email OTP over SMTP (nodemailer). An SMTP relay's acceptance (`250`) is all email can tell: there is no delivery
+ * receipt worth waiting for (a later bounce goes to the sender's mailbox, not to us), so an accepted message is
+ * recorded `delivered`, with the relay's answer as its detail. A 5xx from the relay is a rejection, anything else
  * (connection, 4xx) a network error with nothing delivered.
  */
 import nodemailer from "nodemailer";
@@ -48,7 +49,7 @@ export function createEmailSender(options: EmailOptions): MessageSender {
         })
         .then((info) => {
           progress.accepted(Date.now(), [info.messageId]);
-          progress.ended({ at: Date.now(), delivered: false, reason: "no_receipt", detail: info.response });
+          progress.ended({ at: Date.now(), delivered: true, reason: "delivered", detail: info.response });
         })
         .catch((error: { responseCode?: number; message: string }) => {
           const rejected = (error.responseCode ?? 0) >= 500;

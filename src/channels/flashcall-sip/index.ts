@@ -16,6 +16,28 @@ export interface FlashcallSipOptions {
   maxDialMs: number;
   /** reports a call whose promise rejected (a bug, not a call outcome) */
   onError?: (error: unknown) => void;
+  /** told how each call ended (for the debug log); never given the numbers, whose last digits are a code */
+  onCallEnded?: (summary: CallSummary) => void;
+}
+
+/** How one flash call went, as the log shows it. */
+export interface CallSummary {
+  attempt_id: string;
+  call_id: string;
+  /** the trunk that carried the call, null when none did (no route, no capacity) */
+  trunk: string | null;
+  sip_code: number | null;
+  reason: string;
+  /** the final's Reason header, e.g. `Q.850;cause=17;text="User busy"` */
+  sip_reason: string | null;
+  /** trunks that failed the call before the one that carried it */
+  failed_over: Array<{ trunk: string; reason: string; sip_code: number | null }>;
+  /** INVITE to the first 180/183, null when it never rang */
+  post_dial_delay_ms: number | null;
+  /** first 180/183 to the end, null when it never rang */
+  ring_ms: number | null;
+  /** INVITE to the end */
+  duration_ms: number;
 }
 
 /** The flash-call channel, with what a graceful shutdown needs of it. */
@@ -53,8 +75,9 @@ export function createFlashcallSipChannel(options: FlashcallSipOptions): Flashca
       const attemptId = message.attemptId;
       calls.set(attemptId, call);
       call.done.then(
-        (record) => {
+        (record: CallRecord & Partial<RoutedCallRecord>) => {
           calls.delete(attemptId);
+          if (options.onCallEnded) options.onCallEnded(callSummary(attemptId, record));
           progress.ended(toOutcome(record));
         },
         (error: unknown) => {
@@ -99,4 +122,20 @@ function toOutcome(record: CallRecord & Partial<RoutedCallRecord>): AttemptOutco
     outcome.failedOver = record.failedOver.map((f) => ({ trunk: f.trunk, reason: f.reason, sipCode: f.finalCode }));
   }
   return outcome;
+}
+
+export function callSummary(attemptId: string, record: CallRecord & Partial<RoutedCallRecord>): CallSummary {
+  const { startedAt, ringingAt, endedAt } = record;
+  return {
+    attempt_id: attemptId,
+    call_id: record.callId,
+    trunk: record.trunk ?? null,
+    sip_code: record.finalCode,
+    reason: record.reason,
+    sip_reason: record.reasonHeader,
+    failed_over: (record.failedOver ?? []).map((f) => ({ trunk: f.trunk, reason: f.reason, sip_code: f.finalCode })),
+    post_dial_delay_ms: ringingAt === null ? null : Math.max(0, ringingAt - startedAt),
+    ring_ms: ringingAt === null ? null : Math.max(0, endedAt - ringingAt),
+    duration_ms: Math.max(0, endedAt - startedAt),
+  };
 }

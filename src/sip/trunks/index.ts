@@ -10,6 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createShakenSigner } from "../stir-shaken.js";
+import type { SipTraceEntry, SipTraceMode } from "../trace.js";
 import type { FlashCaller, SipUacOptions } from "../types.js";
 import { startSipUacWorker } from "../uac-worker.js";
 import { TrunkRouter } from "./router.js";
@@ -33,6 +34,10 @@ export interface TrunkLayerOptions {
   onEvent?: (event: TrunkEvent) => void;
   /** RTP for voice calls (every trunk's UAC, bound at the trunk's local address unless it names one). Default none. */
   media?: SipUacOptions["media"];
+  /** Trace every trunk's SIP messages (SIP_TRACE): `redacted` or `full`; default none. */
+  trace?: SipTraceMode | undefined;
+  /** Receives each trunk's trace in the batches its thread sends. Must not throw. */
+  onTrace?: (trunk: string, entries: SipTraceEntry[]) => void;
   /** Starts one trunk's UAC. Default: a worker thread (startSipUacWorker). */
   startCaller?: (options: Omit<SipUacOptions, "now">, trunk: string) => Promise<FlashCaller>;
 }
@@ -46,7 +51,14 @@ export async function startTrunkRouter(options: TrunkLayerOptions): Promise<Trun
   const started: Trunk[] = [];
   const start =
     options.startCaller ??
-    ((uacOptions, trunk) => startSipUacWorker({ ...uacOptions, onError: (error) => options.onError?.(error, trunk) }));
+    ((uacOptions, trunk) => {
+      const { trace, onTrace } = options;
+      return startSipUacWorker({
+        ...uacOptions,
+        onError: (error) => options.onError?.(error, trunk),
+        ...(trace && onTrace ? { trace, onTrace: (entries: SipTraceEntry[]) => onTrace(trunk, entries) } : {}),
+      });
+    });
   try {
     for (const config of options.trunks) {
       const policy = trunkPolicy(config);

@@ -10,6 +10,7 @@ import * as postgresWrites from "./0007-postgres-writes.js";
 import * as postgresWriteBatches from "./0008-postgres-write-batches.js";
 import * as postgresEventsPlpgsql from "./0009-postgres-events-plpgsql.js";
 import * as outboxClaim from "./0011-outbox-claim.js";
+import * as retentionRefusalsReview from "./0012-retention-refusals-review.js";
 import * as templates from "./0014-templates.js";
 import * as sinch from "./0015-sinch.js";
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   "0008-postgres-write-batches": postgresWriteBatches,
   "0009-postgres-events-plpgsql": postgresEventsPlpgsql,
   "0011-outbox-claim": outboxClaim,
+  "0012-retention-refusals-review": retentionRefusalsReview,
   "0014-templates": templates,
   "0015-sinch": sinch,
 };

@@ -22,7 +22,10 @@ export const registerCancelVerification: RouteRegistration = (app, services) => 
     async (request) => {
       const applicationId = applicationOf(request);
       const access = { kind: "application", applicationId } as const;
-      return verificationView(unwrap(await services.verifications.cancel(request.params.id, access)));
+      return verificationView(
+        unwrap(await services.verifications.cancel(request.params.id, access)),
+        services.rateCard,
+      );
     },
   );
 };

@@ -22,7 +22,9 @@ export const registerGetVerification: RouteRegistration = (app, services) => {
     async (request) => {
       const access = accessOf(request);
       const verification = unwrap(await services.verifications.get(request.params.id, access));
-      return access.kind === "client" ? clientVerificationView(verification) : verificationView(verification);
+      return access.kind === "client"
+        ? clientVerificationView(verification)
+        : verificationView(verification, services.rateCard);
     },
   );
 };

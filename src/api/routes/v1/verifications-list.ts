@@ -44,7 +44,10 @@ export const registerListVerifications: RouteRegistration = (app, services) => {
       const page = unwrap(
         await listVerifications(services.store, { applicationId: applicationOf(request), cursor, ...filters }),
       );
-      return { data: page.verifications.map(verificationView), next_cursor: page.nextCursor };
+      return {
+        data: page.verifications.map((v) => verificationView(v, services.rateCard)),
+        next_cursor: page.nextCursor,
+      };
     },
   );
 };

@@ -24,7 +24,7 @@ export const registerNextStep: RouteRegistration = (app, services) => {
     },
     async (request) => {
       const access = accessOf(request);
-      return verificationView(unwrap(await services.verifications.next(request.params.id, access)));
+      return verificationView(unwrap(await services.verifications.next(request.params.id, access)), services.rateCard);
     },
   );
 };

@@ -119,7 +119,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
       };
       const started = unwrap(await services.verifications.start(applicationId, request.body, options));
       if (started.replayed) reply.header("idempotent-replayed", "true");
-      const view = verificationView(started.verification);
+      const view = verificationView(started.verification, services.rateCard);
       return reply.code(201).send({
         id: view.id,
         status: view.status,

@@ -76,7 +76,10 @@ export const registerStreamVerification: RouteRegistration = (app, services) => 
       };
 
       // The app holding a client token sees what GET shows it (no backend bookkeeping, no risk, no shadow block).
-      const state = access.kind === "client" ? clientVerificationView(verification) : verificationView(verification);
+      const state =
+        access.kind === "client"
+          ? clientVerificationView(verification)
+          : verificationView(verification, services.rateCard);
       const first = `retry: 2000\nevent: state\ndata: ${JSON.stringify(state)}\n\n`;
       stream.open(reply, streams, services.config.SSE_HEARTBEAT_MS, first, unsubscribe);
       // Already over and nothing left to replay: the state said everything.
