@@ -51,6 +51,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setErrorHandler(errorHandlerFor(services.outages));
   app.decorateRequest("access", null);
   app.decorateRequest("apiKeyId", null);
+  app.decorateReply("errorCode", null);
   app.setNotFoundHandler((_request, reply) => sendError(reply, { code: "NOT_FOUND" }));
   // Hooks of every request take `done` rather than returning a promise: nothing in them waits, and an async hook
   // costs a promise and a trip through the microtask queue per request.
@@ -64,7 +65,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     services.metrics.request(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     if (options.logger) {
       const ms = Math.round(reply.elapsedTime * 10) / 10;
-      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms }, "request");
+      const code = reply.errorCode;
+      const line = { method: request.method, url: request.url, status: reply.statusCode, ms };
+      request.log.info(code ? { ...line, code } : line, "request");
     }
     done();
   });

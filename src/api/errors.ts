@@ -8,8 +8,16 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; request_id: string; details?: Readonly<Record<string, unknown>> };
 }
 
+declare module "fastify" {
+  interface FastifyReply {
+    /** the error code this reply answers with, for the request's log line */
+    errorCode: ErrorCode | null;
+  }
+}
+
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
   const entry = ERRORS[error.code];
+  reply.errorCode = error.code;
   const body: ErrorBody = {
     error: { code: error.code, message: error.message ?? entry.message, request_id: String(reply.request.id) },
   };

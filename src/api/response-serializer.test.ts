@@ -47,6 +47,7 @@ const verification: VerificationJson = {
   ],
   client: { ip: "203.0.113.7", platform: "android" },
   risk: null,
+  refusal: null,
   redaction: null,
 };
 

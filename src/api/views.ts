@@ -97,6 +97,16 @@ export const VerificationView = z.object({
   attempts: z.array(AttemptView),
   client: ClientView.nullable().describe("what the start said about the person's device; API keys only"),
   risk: RiskView.nullable(),
+  refusal: z
+    .object({
+      code: z.string(),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).nullable(),
+    })
+    .nullable()
+    .describe(
+      "why the fraud controls refused the start (status failed, reason refused): the error it was answered with",
+    ),
   redaction: z
     .object({
       at: z.string(),
@@ -187,6 +197,7 @@ export function verificationView(v: Verification, card: RateCard = RATE_CARD): V
     attempts: v.attempts.map(attemptView),
     client: v.client,
     risk: v.risk,
+    refusal: v.refusal ?? null,
     redaction: v.redaction
       ? { at: iso(v.redaction.at) as string, reason: v.redaction.reason, by: v.redaction.by }
       : null,
@@ -220,7 +231,17 @@ export function clientVerificationView(v: Verification): VerificationJson {
     };
   });
   // The totals go too: a total of 0 after a "sent" step would tell a shadow-blocked client what its attempts hide.
-  return { ...view, reference: null, metadata: null, client: null, risk: null, cost: null, redaction: null, attempts };
+  return {
+    ...view,
+    reference: null,
+    metadata: null,
+    client: null,
+    risk: null,
+    cost: null,
+    refusal: null,
+    redaction: null,
+    attempts,
+  };
 }
 
 export const ErrorView = z.object({

@@ -5,7 +5,7 @@
  */
 import type { CallerIdAllocator } from "./caller-id-allocator.js";
 import { type CodeHasher, hashToken } from "./codes.js";
-import { err, ok, type Result } from "./errors.js";
+import { type AppError, ERRORS, err, ok, type Result } from "./errors.js";
 import { newId } from "./ids.js";
 import { cliPrefix } from "./pool.js";
 import type { IdempotencyRecord, NewVerification, Store } from "./ports.js";
@@ -66,6 +66,30 @@ export class StartPersister {
     });
     return leaseless(
       await this.create({ verification: blocked.verification, events: blocked.events }, r, { kind: "none" }),
+    );
+  }
+
+  /**
+   * The fraud controls refused the start: it is recorded ended (status `failed`, reason `refused`) with the refusal,
+   * so that it is listed and kept like any verification, and nothing is sent.
+   */
+  async refused(r: StartRequest, plan: StartPlan, refusal: AppError): Promise<Persisted> {
+    const blocked = newBlockedVerification({
+      ...this.request(r),
+      input: r.input,
+      reason: "refused",
+      settings: this.deps.settings,
+      workflow: [...plan.workflow],
+      refusal: {
+        code: refusal.code,
+        message: refusal.message ?? ERRORS[refusal.code].message,
+        details: refusal.details ?? null,
+      },
+    });
+    // Not under the request's Idempotency-Key: a retry after the refusal's reason has passed is a new start.
+    const fresh = { ...r, idempotency: undefined };
+    return leaseless(
+      await this.create({ verification: blocked.verification, events: blocked.events }, fresh, { kind: "none" }),
     );
   }
 

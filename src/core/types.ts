@@ -74,7 +74,9 @@ export type VerificationReason =
   /** the application's pre-send decision callback answered `deny` (or its default was deny): nothing was sent */
   | "denied_by_application"
   /** no step of the workflow could reach the destination (e.g. a landline with only a flash-call step) */
-  | "no_reachable_step";
+  | "no_reachable_step"
+  /** the fraud controls refused the start (see `refusal`): nothing was sent */
+  | "refused";
 
 export interface ClientInfo {
   ip?: string | undefined;
@@ -187,6 +189,16 @@ export interface Verification {
   attempts: Attempt[];
   /** set once its personal data was removed (see src/core/retention.ts); absent or null until then */
   redaction?: Redaction | null;
+  /** why the fraud controls refused its start (status `failed`, reason `refused`); absent otherwise */
+  refusal?: Refusal | null;
+}
+
+/** A start the fraud controls refused: the error it was answered with. Never holds a code or caller ID. */
+export interface Refusal {
+  code: string;
+  message: string;
+  /** which control refused and its figures: `{ limit }`, `{ reasons }` (risk factors), `{ scope, value }`, ... */
+  details: Readonly<Record<string, unknown>> | null;
 }
 
 /** When and why a verification's personal data was removed, and for an erasure who asked. */

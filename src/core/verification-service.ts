@@ -13,7 +13,7 @@ import type { CodeHasher } from "./codes.js";
 import { hashToken, tokenHashEquals } from "./codes.js";
 import type { PreSendDecider } from "./decision.js";
 import { type Channels, Dispatcher, type MessageTexts } from "./dispatcher.js";
-import { err, ok, type Result } from "./errors.js";
+import { type AppError, err, ok, type Result } from "./errors.js";
 import { readReportedCli } from "./matching.js";
 import type { NumberPool } from "./pool.js";
 import type { Clock, EventSink, FraudGuard, Store } from "./ports.js";
@@ -192,8 +192,25 @@ export class VerificationService {
     const plan = await this.decide(request.value, planned.value);
     if (plan === "deny") return this.created(request.value, await this.persister.denied(request.value, planned.value));
     const risk = await this.screen(request.value, plan);
-    if (!risk.ok) return risk;
+    if (!risk.ok) return this.refused(request.value, plan, risk.error);
     return this.created(request.value, await this.persister.persist(request.value, plan, risk.value));
+  }
+
+  /**
+   * A refused start is answered with its refusal, and recorded (ended, nothing sent) so that the application's list
+   * and events show it. A refusal because the controls could not answer is not a decision about the start, and
+   * writes nothing while something is already failing.
+   */
+  private async refused(r: StartRequest, plan: StartPlan, refusal: AppError): Promise<Result<Started>> {
+    if (refusal.code === "FRAUD_CHECK_UNAVAILABLE") return { ok: false, error: refusal };
+    const recorded = await this.persister.refused(r, plan, refusal).catch((error: unknown) => {
+      this.deps.onBackgroundError?.(error, "refusal record");
+      return undefined;
+    });
+    if (recorded && recorded !== "idempotency_taken" && recorded.ok) {
+      this.committed(recorded.value.verification.id, recorded.value.events);
+    }
+    return { ok: false, error: refusal };
   }
 
   /** Asks the application's decision callback; the channels it chooses make a new plan, screened as any other. */

@@ -21,6 +21,7 @@ import {
   type DomainEvent,
   type EventType,
   FINAL_STATUSES,
+  type Refusal,
   type RiskAssessment,
   type Verification,
   type VerificationReason,
@@ -283,14 +284,16 @@ export function startedEvents(v: Verification): DomainEvent[] {
 }
 
 /**
- * A verification refused before anything was sent (the application's decision callback said `deny`): it is
- * created already ended, with no attempt and no CLI.
+ * A verification refused before anything was sent (the application's decision callback said `deny`, or the fraud
+ * controls refused the start): it is created already ended, with no attempt and no CLI.
  */
 export function newBlockedVerification(
   p: VerificationRequest & {
     reason: VerificationReason;
     settings: { verificationTtlMs: number; flashcallMaxChecks: number };
     workflow?: WorkflowStep[];
+    /** the fraud controls' refusal, recorded on the verification and in its `verification.blocked` event */
+    refusal?: Refusal;
   },
 ): Transition {
   const { now } = p;
@@ -302,9 +305,14 @@ export function newBlockedVerification(
     expiresAt: now + p.settings.verificationTtlMs,
   });
   Object.assign(v, { status: "failed", reason: p.reason, endedAt: now, version: 1 });
+  const blocked: Record<string, unknown> = { reason: p.reason };
+  if (p.refusal) {
+    v.refusal = p.refusal;
+    Object.assign(blocked, { code: p.refusal.code, message: p.refusal.message, details: p.refusal.details });
+  }
   return {
     verification: v,
-    events: [...startedEvents(v), event("verification.blocked", v, now, { reason: p.reason })],
+    events: [...startedEvents(v), event("verification.blocked", v, now, blocked)],
   };
 }
 

@@ -10,6 +10,7 @@ import type {
   DomainEvent,
   EventType,
   Redaction,
+  Refusal,
   RiskAssessment,
   Verification,
   VerificationReason,
@@ -84,6 +85,7 @@ export const VERIFICATION_COLUMNS = [
   "step",
   "step_deadline",
   "email",
+  "refusal",
 ] as const satisfies readonly (keyof VerificationsTable)[];
 
 /**
@@ -123,6 +125,7 @@ export function verificationRow(v: Verification): VerificationsTable {
     step: v.step,
     step_deadline: v.stepDeadline,
     email: v.email,
+    refusal: json(v.refusal ?? null),
   };
 }
 
@@ -182,6 +185,7 @@ export function toVerification(r: VerificationsTable, attempts: Attempt[]): Veri
     stepDeadline: num(r.step_deadline),
     email: r.email,
     attempts,
+    ...(r.refusal == null ? {} : { refusal: JSON.parse(r.refusal) as Refusal }),
     // Present only once redacted, so a verification reads back exactly as it was written until then.
     ...(r.redacted_at == null
       ? {}

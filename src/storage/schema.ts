@@ -65,6 +65,8 @@ export interface VerificationsTable {
   redaction?: string | null;
   /** the API key id that asked for an erasure */
   erased_by?: string | null;
+  /** JSON of the fraud controls' refusal of its start (migration 0012) */
+  refusal: string | null;
 }
 
 export interface AttemptsTable {
