@@ -125,6 +125,8 @@ export class Retention {
         const n = await store.redactEnded(scope, now - d * DAY_MS, batch, now);
         total += n;
         if (n < batch) break;
+        // A backlog (the first pass after an upgrade) goes a batch per turn of the event loop, between requests.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
     return total;

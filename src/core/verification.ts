@@ -370,7 +370,8 @@ export function markAttemptEnded(
   attempt.trunkId = outcome.trunkId ?? null;
   attempt.invitedAt = outcome.invitedAt ?? null;
   attempt.reasonHeader = outcome.reasonHeader ?? null;
-  attempt.detail = outcome.detail ?? null;
+  // A receipt arriving after an erasure keeps what the provider said out of the record.
+  attempt.detail = v.redaction ? null : (outcome.detail ?? null);
   attempt.status = outcome.delivered ? "delivered" : "failed";
   // A voice call is priced per started minute of what it lasted (its step was priced at one minute when opened).
   if (attempt.channel === "voice" && outcome.answeredMs !== undefined && attempt.cost !== null) {
