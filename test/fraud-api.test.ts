@@ -312,9 +312,12 @@ describe("the pumping detector", () => {
     const events = (t.services.store as SqliteStore).db
       .prepare("select data from events where type = 'verification.blocked'")
       .all() as { data: string }[];
-    expect(events.map((e) => JSON.parse(e.data))).toMatchObject([
+    const blocked = events.map((e) => JSON.parse(e.data));
+    expect(blocked.filter((e) => e.reason === "SUSPECTED_PUMPING")).toMatchObject([
       { reason: "SUSPECTED_PUMPING", scope: "prefix", value: "+44740050", sends: 20, verified: 0 },
     ]);
+    // Every refused start is recorded too, with its code.
+    expect(blocked.filter((e) => e.reason === "refused" && e.code === "SUSPECTED_PUMPING")).toHaveLength(1981);
 
     // A known-good number in the blocked prefix still gets through.
     const allow = { type: "number", value: pumpedNumber(4000) };

@@ -112,14 +112,16 @@ for (const backend of backends) {
         verifications: t.services.verifications,
       }).runOnce();
 
-    it("removes personal data once the retention period has passed, keeping what the statistics need", async () => {
+    it("removes personal data once the retention period has passed, keeping what the statistics need", {
+      timeout: 60_000,
+    }, async () => {
       // A flash call verified with its caller ID, an email code delivered then canceled, and one still pending.
       const flashPhone = "+447400190001";
       const flash = await request("POST", "/v1/verifications", { phone: flashPhone, client, reference: "user-1" });
       const cli = await eventually(() => {
         const call = t.services.sandbox?.handsets.calls(flashPhone)[0];
         return call?.result === "missed" ? call.from : undefined;
-      });
+      }, 15_000);
       expect((await request("POST", `/v1/verifications/${flash.body.id}/check`, { caller_id: cli })).body.status).toBe(
         "verified",
       );
@@ -135,7 +137,7 @@ for (const backend of backends) {
       await eventually(async () => {
         const v = await request("GET", `/v1/verifications/${mail.body.id}`);
         return v.body.attempts[0]?.status === "delivered" ? true : undefined;
-      });
+      }, 15_000);
       await request("POST", `/v1/verifications/${mail.body.id}/cancel`);
       const livePhone = "+447400190003";
       const live = await request("POST", "/v1/verifications", { phone: livePhone, client });
@@ -143,7 +145,7 @@ for (const backend of backends) {
       await eventually(async () => {
         const v = await request("GET", `/v1/verifications/${live.body.id}`);
         return v.body.attempts[0]?.ended_at ? true : undefined;
-      });
+      }, 15_000);
       const before = (await request("GET", "/v1/stats")).body;
 
       // Within the period nothing changes.
@@ -189,7 +191,9 @@ for (const backend of backends) {
       expect(await runRetentionIn(31)).toBe(0);
     });
 
-    it("erases one verification on request, canceling it when live, and leaves an auditable tombstone", async () => {
+    it("erases one verification on request, canceling it when live, and leaves an auditable tombstone", {
+      timeout: 60_000,
+    }, async () => {
       const phone = "+447400190004";
       const client = { ip: "198.51.100.44", user_agent: "Erasure-Test/4.0", device_id: "dev-erasure-4" };
       const started = await request("POST", "/v1/verifications", {
@@ -229,7 +233,7 @@ for (const backend of backends) {
       await eventually(async () => {
         const v = await request("GET", `/v1/verifications/${started.body.id}`);
         return v.body.attempts[0]?.ended_at ? v : undefined;
-      });
+      }, 15_000);
       const tombstone = (await request("GET", `/v1/verifications/${started.body.id}`)).body;
       expect(tombstone).toMatchObject({ phone: null, redaction: { reason: "erasure", by: erased.body.redaction.by } });
       expect(await db.rowsMentioning(phone)).toEqual([]);
