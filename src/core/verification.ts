@@ -373,10 +373,8 @@ export function markAttemptEnded(
   // A receipt arriving after an erasure keeps what the provider said out of the record.
   attempt.detail = v.redaction ? null : (outcome.detail ?? null);
   attempt.status = outcome.delivered ? "delivered" : "failed";
-  // A voice call is priced per started minute of what it lasted (its step was priced at one minute when opened).
-  if (attempt.channel === "voice" && outcome.answeredMs !== undefined && attempt.cost !== null) {
-    attempt.cost = voiceCallCost(v.country, outcome.answeredMs);
-  }
+  // A voice call is priced per started minute of what it lasted (a call never answered costs nothing).
+  if (attempt.channel === "voice") attempt.cost = voiceCallCost(v.country, outcome.answeredMs ?? 0);
   v.updatedAt = outcome.at;
   v.version += 1;
   const data: Record<string, unknown> = { channel: attempt.channel, reason: outcome.reason };
