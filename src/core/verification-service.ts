@@ -208,7 +208,7 @@ export class VerificationService {
       return undefined;
     });
     if (recorded && recorded !== "idempotency_taken" && recorded.ok) {
-      this.committed(recorded.value.verification.id, recorded.value.events);
+      this.committed(recorded.value.verification, recorded.value.events);
     }
     return { ok: false, error: refusal };
   }
