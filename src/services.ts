@@ -27,6 +27,7 @@ import { CallbackDecider } from "./events/decision-callback.js";
 import { type EventHub, LocalEventHub } from "./events/event-hub.js";
 import { EventLog } from "./events/event-log.js";
 import { RedisEventHub } from "./events/redis-event-hub.js";
+import { SinchCallbacks } from "./events/sinch-callbacks.js";
 import { StreamCaps } from "./events/stream-caps.js";
 import { TimerWorker } from "./events/timer-worker.js";
 import { WebhookEndpoints } from "./events/webhook-endpoints.js";
@@ -312,7 +313,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
       })
     : new LocalEventHub();
   const allowed = config.WEBHOOK_ALLOW_PRIVATE;
-  const decisions = new CallbackDecider({ store, clock, allowed });
+  const sinchCallbacks = new SinchCallbacks({
+    signingPair: (applicationId) => sinchCredentials.signingPair(applicationId),
+    verification: (id) => store.getVerification(id),
+  });
+  const decisions = new CallbackDecider({ store, clock, allowed, sinch: sinchCallbacks });
   const rateCard = withOverrides(RATE_CARD, config.RATE_CARD);
   const fraud = await createFraudControls(config, {
     store,
@@ -370,6 +375,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   }
 
   const webhooks = new WebhookWorker({
+    sinch: sinchCallbacks,
     store,
     clock,
     allowed,

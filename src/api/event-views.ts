@@ -25,6 +25,7 @@ export const EndpointView = z.object({
   enabled: z.boolean(),
   disabled_reason: z.string().nullable().describe("gone (it answered 410) or by_api"),
   previous_secret_expires_at: z.string().nullable().describe("until then the previous secret signs too"),
+  format: z.enum(["standard", "sinch"]).describe("standard: Standard Webhooks; sinch: Sinch's result events"),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -43,6 +44,7 @@ export function endpointView(e: WebhookEndpoint): z.infer<typeof EndpointView> {
     enabled: e.enabled,
     disabled_reason: e.disabledReason,
     previous_secret_expires_at: iso(e.previousSecretExpiresAt),
+    format: e.format,
     created_at: iso(e.createdAt) as string,
     updated_at: iso(e.updatedAt) as string,
   };

@@ -3,7 +3,7 @@
  * the request, signed the Standard Webhooks way with the callback's own secret, and answers
  * `{"decision": "allow" | "deny", "workflow"?: [...]}` within its deadline. No answer in time, a non-2xx status
  * or an unreadable body means the application's configured default. Applications without a callback cost one map
- * lookup per start.
+ * lookup per start. A callback of format `sinch` is asked Sinch's VerificationRequestEvent instead (sinch-callbacks.ts).
  */
 import { err, ok, type Result } from "../core/errors.js";
 import type { Clock } from "../core/ports.js";
@@ -11,6 +11,7 @@ import type { Decision, DecisionRequest, PreSendDecider } from "../core/verifica
 import { type AddressClass, urlAllowed } from "./address-guard.js";
 import { postJson } from "./outbound-post.js";
 import { newWebhookSecret, webhookHeaders } from "./signature.js";
+import { readSinchAnswer, type SinchCallbacks } from "./sinch-callbacks.js";
 import type { DecisionCallback, WebhookStore } from "./webhook-store.js";
 
 /** how long an application's callback settings are cached; changes made through this server apply at once */
@@ -24,6 +25,8 @@ export class CallbackDecider implements PreSendDecider {
       store: WebhookStore;
       clock: Clock;
       allowed: ReadonlySet<AddressClass>;
+      /** Sinch's VerificationRequestEvent, for callbacks whose format is `sinch` */
+      sinch?: SinchCallbacks;
       onError?: (error: unknown) => void;
     },
   ) {}
@@ -72,6 +75,7 @@ export class CallbackDecider implements PreSendDecider {
     const callback = await this.callbackFor(request.applicationId);
     if (!callback) return undefined;
     const now = this.options.clock.now();
+    if (callback.format === "sinch") return this.decideSinch(callback, request, now);
     const body = JSON.stringify({
       type: "verification.decision",
       timestamp: new Date(now).toISOString(),
@@ -93,6 +97,22 @@ export class CallbackDecider implements PreSendDecider {
     const fallback = { decision: callback.defaultDecision };
     if (outcome.statusCode === null || outcome.statusCode < 200 || outcome.statusCode >= 300) return fallback;
     return readDecision(outcome.body) ?? fallback;
+  }
+
+  /** Sinch's question, signed with the application's Sinch pair; without a pair to sign with, the default applies. */
+  private async decideSinch(callback: DecisionCallback, request: DecisionRequest, now: number): Promise<Decision> {
+    const fallback = { decision: callback.defaultDecision };
+    const sinch = this.options.sinch;
+    if (!sinch) return fallback;
+    const body = sinch.requestEvent(request);
+    const headers = await sinch.headers(request.applicationId, callback.url, body, now);
+    if (!headers) return fallback;
+    const outcome = await postJson(callback.url, body, headers, {
+      timeoutMs: callback.timeoutMs,
+      allowed: this.options.allowed,
+    });
+    if (outcome.statusCode === null || outcome.statusCode < 200 || outcome.statusCode >= 300) return fallback;
+    return readSinchAnswer(outcome.body) ?? fallback;
   }
 
   private async callbackFor(applicationId: string): Promise<DecisionCallback | undefined> {

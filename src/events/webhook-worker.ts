@@ -19,6 +19,7 @@ import { publicEvent } from "./catalogue.js";
 import { postJson } from "./outbound-post.js";
 import { nextRetryAt, parseRetryAfter } from "./retry-schedule.js";
 import { webhookHeaders } from "./signature.js";
+import type { SinchCallbacks } from "./sinch-callbacks.js";
 import { backoffMs } from "./timer-worker.js";
 import type { ClaimedDelivery, DeliveryResult, WebhookEndpoint, WebhookStore } from "./webhook-store.js";
 
@@ -35,6 +36,8 @@ export interface WebhookWorkerOptions {
   pollMs?: number;
   /** how long a claim holds without renewal; renewed every third of it while in flight; default 10 s */
   leaseMs?: number;
+  /** renders and signs deliveries to endpoints whose format is `sinch` */
+  sinch?: SinchCallbacks;
   /** jitter source, [0, 1) */
   random?: () => number;
   onError?: (error: unknown) => void;
@@ -244,18 +247,15 @@ export class WebhookWorker {
 
   private async send({ delivery, event, endpoint }: ClaimedDelivery): Promise<DeliveryResult> {
     const { clock } = this.options;
-    const body = JSON.stringify(publicEvent(event));
     const attemptedAt = clock.now();
-    const headers = webhookHeaders(
-      signingSecrets(endpoint, attemptedAt),
-      event.id,
-      Math.floor(attemptedAt / 1000),
-      body,
-    );
-    const outcome = await postJson(endpoint.url, body, headers, {
-      timeoutMs: this.timeoutMs,
-      allowed: this.options.allowed,
-    });
+    const request = await this.render(event, endpoint, attemptedAt);
+    const outcome =
+      "error" in request
+        ? { statusCode: null, retryAfter: undefined, latencyMs: 0, error: request.error }
+        : await postJson(endpoint.url, request.body, request.headers, {
+            timeoutMs: this.timeoutMs,
+            allowed: this.options.allowed,
+          });
     const status = outcome.statusCode;
     const attempt = {
       id: randomUUID(),
@@ -289,6 +289,24 @@ export class WebhookWorker {
       };
     }
     return { deliveryId: delivery.id, attempt, status: "pending", nextAttemptAt: next };
+  }
+
+  /** What goes to an endpoint for an event: our event, Standard Webhooks-signed, or Sinch's result event, Sinch-signed. */
+  private async render(
+    event: ClaimedDelivery["event"],
+    endpoint: WebhookEndpoint,
+    now: number,
+  ): Promise<{ body: string; headers: Record<string, string> } | { error: string }> {
+    if (endpoint.format !== "sinch") {
+      const body = JSON.stringify(publicEvent(event));
+      const headers = webhookHeaders(signingSecrets(endpoint, now), event.id, Math.floor(now / 1000), body);
+      return { body, headers };
+    }
+    const sinch = this.options.sinch;
+    const body = sinch && (await sinch.resultEvent(event));
+    if (!sinch || !body) return { error: "no Sinch result for this event (the verification is gone or still pending)" };
+    const headers = await sinch.headers(endpoint.applicationId, endpoint.url, body, now);
+    return headers ? { body, headers } : { error: "the application has no working Sinch credential pair to sign with" };
   }
 }
 

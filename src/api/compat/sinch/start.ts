@@ -14,6 +14,7 @@ import { z } from "zod";
 import type { AppError } from "../../../core/errors.js";
 import { DEFAULT_OTP_TEMPLATE, renderOtpText } from "../../../core/otp.js";
 import type { ChannelName } from "../../../core/types.js";
+import { CHANNEL_OF_METHOD, methodOf } from "../../../events/sinch-vocabulary.js";
 import type { Services } from "../../../services.js";
 import { applicationOf } from "../../auth.js";
 import { HttpError } from "../../errors.js";
@@ -65,15 +66,6 @@ const Started = z.object({
   _links: z.array(Link),
 });
 
-/** Sinch's methods and the channel each starts on; null for one we do not offer. */
-const CHANNEL: Record<string, string | null> = {
-  flashcall: "flashcall",
-  sms: "sms",
-  callout: "voice",
-  whatsapp: "whatsapp",
-  seamless: null,
-};
-
 export function registerSinchStart(app: App, services: Services): void {
   app.post(
     "/verifications",
@@ -117,13 +109,15 @@ export function registerSinchStart(app: App, services: Services): void {
         { rel: "report", href: base, method: "PUT" },
       ];
       const stepSeconds = Math.round((v.workflow[v.step]?.timeoutMs ?? 0) / 1000);
+      // The application's request callback may have chosen another method: answer the one that was started.
+      const sent = v.workflow[v.step]?.channel ?? channel;
       const answer = {
         id: v.id,
-        method: body.method,
+        method: methodOf(v),
         identity: { type: "number" as const, endpoint: v.phone },
         _links: links,
       };
-      if (channel === "flashcall") {
+      if (sent === "flashcall") {
         return {
           ...answer,
           flashCall: {
@@ -135,15 +129,15 @@ export function registerSinchStart(app: App, services: Services): void {
           },
         };
       }
-      if (channel === "sms")
+      if (sent === "sms")
         return { ...answer, sms: { template: smsTemplate(services, stepSeconds), interceptionTimeout: stepSeconds } };
-      return channel === "voice" ? { ...answer, callout: {} } : { ...answer, whatsapp: {} };
+      return sent === "voice" ? { ...answer, callout: {} } : { ...answer, whatsapp: {} };
     },
   );
 }
 
 function channelFor(method: string, services: Services): string {
-  const channel = CHANNEL[method];
+  const channel = CHANNEL_OF_METHOD[method];
   const configured = channel === "flashcall" || (channel && channel in services.messageChannels);
   if (channel && configured) return channel;
   const error: AppError = {

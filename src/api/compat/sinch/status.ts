@@ -3,13 +3,14 @@
  * status reads, each a read of one of our verifications (by number and by reference: the newest one).
  */
 import { z } from "zod";
+import { methodOf } from "../../../events/sinch-vocabulary.js";
 import type { Services } from "../../../services.js";
 import { accessOf } from "../../auth.js";
 import { HttpError } from "../../errors.js";
 import type { App } from "../../route-kit.js";
 import { SinchErrorView } from "./errors.js";
 import { latestByNumber } from "./report.js";
-import { methodOf, StatusView, statusView } from "./views.js";
+import { StatusView, statusView } from "./views.js";
 
 const schema = {
   tags: ["compat: Sinch"],

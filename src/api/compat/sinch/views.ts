@@ -1,21 +1,8 @@
-/**
- * Our verifications as Sinch describes them: its methods, statuses and reasons. Statuses map as
- * pending -> PENDING, verified -> SUCCESSFUL, failed/expired -> FAIL (or DENIED when the application's callback or
- * the number policy refused it), canceled -> ABORTED. A shadow-blocked verification reads like any pending one.
- */
+/** The Sinch API's answers about our verifications (its vocabulary: src/events/sinch-vocabulary.ts). */
 import { z } from "zod";
 import { cliFilter } from "../../../core/matching.js";
-import type { Attempt, ChannelName, Verification } from "../../../core/types.js";
-
-/** Sinch's method names for our channels; a channel Sinch has no name for keeps ours. */
-const METHOD: Record<string, string> = {
-  flashcall: "flashcall",
-  sms: "sms",
-  voice: "callout",
-  whatsapp: "whatsapp",
-};
-
-export const sinchMethod = (channel: ChannelName | string): string => METHOD[channel] ?? channel;
+import type { Attempt, Verification } from "../../../core/types.js";
+import { customOf, methodOf, sinchStatus } from "../../../events/sinch-vocabulary.js";
 
 export const Identity = z.object({ type: z.literal("number"), endpoint: z.string() });
 
@@ -46,31 +33,6 @@ export const ReportView = z.object({
   source: z.enum(["intercepted", "manual"]).optional(),
   identity: Identity,
 });
-
-/** The method of a verification: its current step's channel. */
-export function methodOf(v: Verification): string {
-  return sinchMethod(v.workflow[v.step]?.channel ?? v.workflow[0]?.channel ?? "flashcall");
-}
-
-export function sinchStatus(v: Verification): { status: z.infer<typeof Status>; reason?: string } {
-  const flash = v.attempts.at(-1)?.channel === "flashcall";
-  switch (v.status) {
-    case "pending":
-      return { status: "PENDING" };
-    case "verified":
-      return { status: "SUCCESSFUL" };
-    case "canceled":
-      return { status: "ABORTED" };
-    case "expired":
-      return { status: "FAIL", reason: "Expired" };
-    case "failed":
-      if (v.reason === "denied_by_application") return { status: "DENIED", reason: "Denied by callback" };
-      if (v.reason === "no_reachable_step") return { status: "DENIED", reason: "Destination denied" };
-      if (v.reason === "max_checks") return { status: "FAIL", reason: flash ? "Invalid CLI" : "Invalid code" };
-      if (v.reason === "ttl") return { status: "FAIL", reason: "Expired" };
-      return { status: "FAIL", reason: flash ? "Network error or number unreachable" : "SMS delivery failure" };
-  }
-}
 
 const CALL_RESULT: Partial<Record<NonNullable<Attempt["reason"]>, string>> = {
   ringing_canceled: "COMPLETED",
@@ -108,7 +70,7 @@ export function statusView(v: Verification): z.infer<typeof StatusView> {
     ...sinchStatus(v),
     ...callFields(v),
     ...optional("reference", v.reference),
-    ...optional("custom", typeof v.metadata?.custom === "string" ? v.metadata.custom : null),
+    ...optional("custom", customOf(v)),
     identity: { type: "number", endpoint: v.phone },
     countryId: v.country,
     verificationTimestamp: sinchTime(v.createdAt),

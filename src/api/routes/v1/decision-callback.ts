@@ -15,6 +15,12 @@ const Body = z
     timeout_ms: z.number().int().min(100).max(10_000).default(1500).describe("the answer's deadline; default 1500"),
     default_decision: z.enum(["allow", "deny"]).default("allow").describe("on timeout or a bad answer"),
     rotate_secret: z.boolean().default(false).describe("issue a new signing secret"),
+    format: z
+      .enum(["flashverify", "sinch"])
+      .default("flashverify")
+      .describe(
+        "sinch: Sinch's VerificationRequestEvent, answered {action, method?}, signed with the application's newest Sinch credential pair",
+      ),
   })
   .strict();
 
@@ -22,6 +28,7 @@ const CallbackView = z.object({
   url: z.string(),
   timeout_ms: z.number().int(),
   default_decision: z.enum(["allow", "deny"]),
+  format: z.enum(["flashverify", "sinch"]),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -31,6 +38,7 @@ const view = (c: DecisionCallback) => ({
   url: c.url,
   timeout_ms: c.timeoutMs,
   default_decision: c.defaultDecision,
+  format: c.format,
   created_at: new Date(c.createdAt).toISOString(),
   updated_at: new Date(c.updatedAt).toISOString(),
 });
@@ -53,13 +61,14 @@ export const registerDecisionCallback: RouteRegistration = (app, services) => {
       },
     },
     async (request) => {
-      const { url, timeout_ms, default_decision, rotate_secret } = request.body;
+      const { url, timeout_ms, default_decision, rotate_secret, format } = request.body;
       const callback = unwrap(
         await services.decisions.configure(applicationOf(request), {
           url,
           timeoutMs: timeout_ms,
           defaultDecision: default_decision,
           rotateSecret: rotate_secret,
+          format,
         }),
       );
       return { ...view(callback), secret: callback.secret };

@@ -18,7 +18,17 @@ const fields = {
   event_types: z.array(EventTypeSchema).max(32).nullable().optional().describe("absent or null: every type"),
   enabled: z.boolean().optional(),
 };
-const CreateBody = z.object(fields).strict();
+const CreateBody = z
+  .object({
+    ...fields,
+    format: z
+      .enum(["standard", "sinch"])
+      .default("standard")
+      .describe(
+        "sinch: Sinch's VerificationResultEvent for the events that end a verification, signed with the application's newest Sinch credential pair",
+      ),
+  })
+  .strict();
 const UpdateBody = z.object({ ...fields, url: fields.url.optional() }).strict();
 const RotateBody = z
   .object({
