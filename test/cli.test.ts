@@ -50,6 +50,29 @@ describe("flashverify CLI", () => {
     expect(await keysCreate(config, { app: "Not Valid" })).toBe(2);
   });
 
+  it("keys create --sinch prints a Sinch pair whose secret is kept sealed under the server secret", async () => {
+    const log = captureLog();
+    expect(await keysCreate(configFor("sinch.db"), { sinch: true })).toBe(0);
+    const [applicationKey, applicationSecret] = (log[0] ?? "").split(" ") as [string, string];
+    expect(applicationKey).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(Buffer.from(applicationSecret, "base64")).toHaveLength(32);
+    const store = openSqliteStore(join(dir, "sinch.db"));
+    await store.migrate();
+    const row = store.db.prepare("select * from sinch_credentials").get() as { secret_sealed: string };
+    expect(row.secret_sealed).not.toContain(applicationSecret);
+    expect(Buffer.from(row.secret_sealed, "base64url").toString("latin1")).not.toContain(applicationSecret);
+    const { SinchCredentials } = await import("../src/core/sinch-credentials.js");
+    const serverSecret = await store.getOrCreateSetting("code_secret", "unused-unused-unused-unused-unused");
+    const opened = await new SinchCredentials(store.sinch, { now: () => Date.now() }, serverSecret).find(
+      applicationKey,
+    );
+    expect(opened).toMatchObject({ applicationId: "app_default", applicationSecret });
+    // Under another server secret the seal does not open: the pair is as good as unknown.
+    const other = new SinchCredentials(store.sinch, { now: () => Date.now() }, "another-server-secret-another-one");
+    expect(await other.find(applicationKey)).toBeUndefined();
+    await store.close();
+  });
+
   it("pool add validates and reports the code space", async () => {
     const log = captureLog();
     const config = configFor("pools.db");
