@@ -263,6 +263,39 @@ describe("refusals", () => {
     expect(after).toBe(before);
   });
 
+  it("lists a Sinch pair without its secret, and a revoked pair stops working", async () => {
+    const made = (
+      await t.app.inject({
+        method: "POST",
+        url: "/v1/api-keys",
+        headers: auth(),
+        payload: { kind: "sinch", label: "old" },
+      })
+    ).json();
+    const listed = (await t.app.inject({ url: "/v1/api-keys", headers: auth() })).json().data as Json[];
+    expect(listed.find((k) => k.id === made.id)).toEqual({
+      id: made.id,
+      label: "old",
+      created_at: made.created_at,
+      revoked_at: null,
+      kind: "sinch",
+      application_key: made.application_key,
+    });
+    expect(JSON.stringify(listed)).not.toContain(made.application_secret);
+    const old = new VerificationService({
+      applicationKey: made.application_key,
+      applicationSecret: made.application_secret,
+      verificationHostname: hostname,
+    });
+    const status = () => old.verificationStatus.getByReference({ reference: "no-such-ref" });
+    expect((await sdkError(status())).statusCode).toBe(404);
+    const revoked = await t.app.inject({ method: "DELETE", url: `/v1/api-keys/${made.id}`, headers: auth() });
+    expect(revoked.statusCode).toBe(204);
+    expect((await sdkError(status())).data).toMatchObject({ errorCode: 40100 });
+    const again = await t.app.inject({ method: "DELETE", url: `/v1/api-keys/${made.id}`, headers: auth() });
+    expect(again.statusCode).toBe(404);
+  });
+
   it("starts callout as a voice OTP call, which the virtual phone answers", async () => {
     const started = await signed().verifications.startPhoneCall({
       startVerificationWithPhoneCallRequestBody: { identity: { type: "number", endpoint: "+447400150096" } },

@@ -44,6 +44,7 @@ export interface SinchPair {
   applicationKey: string;
   /** base64 of 32 random bytes; Sinch's signature keys the HMAC with its base64 decoding */
   applicationSecret: string;
+  createdAt: number;
 }
 
 const CACHE_TTL_MS = 10_000;
@@ -70,6 +71,7 @@ export class SinchCredentials {
       applicationId,
       applicationKey: randomUUID(),
       applicationSecret: randomBytes(32).toString("base64"),
+      createdAt: now,
     };
     await this.store.insertSinchCredential({
       id: pair.id,
@@ -133,6 +135,7 @@ export class SinchCredentials {
         applicationId: record.applicationId,
         applicationKey: record.applicationKey,
         applicationSecret: secret,
+        createdAt: record.createdAt,
       };
     } catch {
       return undefined;

@@ -30,6 +30,11 @@ const KeyWithSecretView = KeyView.extend({
   key: z.string().describe("fv_...: shown this once; send it as `Authorization: Bearer`"),
 });
 
+const KeyListView = KeyView.extend({
+  kind: z.enum(["api", "sinch"]),
+  application_key: z.string().nullable().describe("a Sinch pair's application key; null for an API key"),
+});
+
 const SinchPairView = z.object({
   id: z.string(),
   kind: z.literal("sinch"),
@@ -110,11 +115,28 @@ export const registerApiKeys: RouteRegistration = (app, services) => {
       schema: {
         ...base,
         tags: ["applications"],
-        summary: "List the application's API keys",
-        response: { 200: z.object({ data: z.array(KeyView) }), ...errors },
+        summary: "List the application's API keys and Sinch credential pairs",
+        description: "Sinch pairs are listed while they work, with their application key (never the secret).",
+        response: { 200: z.object({ data: z.array(KeyListView) }), ...errors },
       },
     },
-    async (request) => ({ data: (await services.apiKeys.list(applicationOf(request))).map(keyView) }),
+    async (request) => {
+      const applicationId = applicationOf(request);
+      const keys = (await services.apiKeys.list(applicationId)).map((k) => ({
+        ...keyView(k),
+        kind: "api" as const,
+        application_key: null,
+      }));
+      const pairs = (await services.sinchCredentials.list(applicationId)).map((p) => ({
+        id: p.id,
+        label: p.label,
+        created_at: iso(p.createdAt),
+        revoked_at: null,
+        kind: "sinch" as const,
+        application_key: p.applicationKey,
+      }));
+      return { data: [...keys, ...pairs] };
+    },
   );
 
   app.post(
@@ -146,7 +168,7 @@ export const registerApiKeys: RouteRegistration = (app, services) => {
           id: pair.id,
           kind: "sinch" as const,
           label,
-          created_at: iso(services.clock.now()),
+          created_at: iso(pair.createdAt),
           application_key: pair.applicationKey,
           application_secret: pair.applicationSecret,
         });
@@ -163,14 +185,18 @@ export const registerApiKeys: RouteRegistration = (app, services) => {
       schema: {
         ...base,
         tags: ["applications"],
-        summary: "Revoke an API key",
+        summary: "Revoke an API key or a Sinch credential pair (snk_...)",
         description: "Other server processes stop accepting it within 10 s (their cache); this one at once.",
         params: z.object({ id: z.string().min(1).max(64) }),
         response: { 204: z.null(), ...errors },
       },
     },
     async (request, reply) => {
-      const revoked = await services.apiKeys.revoke(applicationOf(request), request.params.id);
+      const applicationId = applicationOf(request);
+      const id = request.params.id;
+      const revoked = id.startsWith("snk_")
+        ? await services.sinchCredentials.revoke(applicationId, id)
+        : await services.apiKeys.revoke(applicationId, id);
       if (!revoked) throw new HttpError({ code: "API_KEY_NOT_FOUND" });
       return reply.code(204).send(null);
     },
