@@ -46,6 +46,13 @@ beforeAll(async () => {
     payload: { url: receiver.url, format: "sinch" },
   });
   expect(endpoint.statusCode, endpoint.body).toBe(201);
+  const wrongTypes = await t.app.inject({
+    method: "POST",
+    url: "/v1/webhook-endpoints",
+    headers: auth(),
+    payload: { url: receiver.url, format: "sinch", event_types: ["attempt.ringing"] },
+  });
+  expect(wrongTypes.statusCode).toBe(400);
   expect(endpoint.json()).toMatchObject({
     format: "sinch",
     event_types: expect.arrayContaining(["verification.verified"]),

@@ -49,6 +49,12 @@ export class WebhookEndpoints {
     const now = this.clock.now();
     const format = input.format ?? "standard";
     const types = input.event_types && input.event_types.length > 0 ? [...new Set(input.event_types)] : null;
+    if (format === "sinch" && types?.some((type) => !SINCH_RESULT_EVENTS.includes(type))) {
+      return err(
+        "INVALID_REQUEST",
+        `a sinch endpoint takes only the events that end a verification: ${SINCH_RESULT_EVENTS.join(", ")}`,
+      );
+    }
     const endpoint: WebhookEndpoint = {
       id: newId("whe", now),
       applicationId,
@@ -87,7 +93,11 @@ export class WebhookEndpoints {
     if (patch.url !== undefined) next.url = patch.url;
     if (patch.description !== undefined) next.description = patch.description;
     if (patch.event_types !== undefined) {
-      next.eventTypes = patch.event_types && patch.event_types.length > 0 ? [...new Set(patch.event_types)] : null;
+      const types = patch.event_types && patch.event_types.length > 0 ? [...new Set(patch.event_types)] : null;
+      if (current.format === "sinch" && types?.some((type) => !SINCH_RESULT_EVENTS.includes(type))) {
+        return err("INVALID_REQUEST", `a sinch endpoint takes only: ${SINCH_RESULT_EVENTS.join(", ")}`);
+      }
+      next.eventTypes = types ?? (current.format === "sinch" ? SINCH_RESULT_EVENTS : null);
     }
     if (patch.enabled !== undefined && patch.enabled !== current.enabled) {
       // Re-enabling resumes the deliveries still pending for it, in order.

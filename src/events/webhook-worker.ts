@@ -269,6 +269,8 @@ export class WebhookWorker {
     if (status !== null && status >= 200 && status < 300) {
       return { deliveryId: delivery.id, attempt, status: "delivered", nextAttemptAt: attemptedAt };
     }
+    // Nothing can ever be sent for it (a Sinch endpoint and an event without a Sinch result): no retries.
+    if ("final" in request) return { deliveryId: delivery.id, attempt, status: "failed", nextAttemptAt: attemptedAt };
     if (status === 410) {
       return {
         deliveryId: delivery.id,
@@ -296,7 +298,7 @@ export class WebhookWorker {
     event: ClaimedDelivery["event"],
     endpoint: WebhookEndpoint,
     now: number,
-  ): Promise<{ body: string; headers: Record<string, string> } | { error: string }> {
+  ): Promise<{ body: string; headers: Record<string, string> } | { error: string; final?: true }> {
     if (endpoint.format !== "sinch") {
       const body = JSON.stringify(publicEvent(event));
       const headers = webhookHeaders(signingSecrets(endpoint, now), event.id, Math.floor(now / 1000), body);
@@ -304,7 +306,9 @@ export class WebhookWorker {
     }
     const sinch = this.options.sinch;
     const body = sinch && (await sinch.resultEvent(event));
-    if (!sinch || !body) return { error: "no Sinch result for this event (the verification is gone or still pending)" };
+    if (!sinch || !body) {
+      return { error: "no Sinch result for this event (no such verification, or it is still pending)", final: true };
+    }
     const headers = await sinch.headers(endpoint.applicationId, endpoint.url, body, now);
     return headers ? { body, headers } : { error: "the application has no working Sinch credential pair to sign with" };
   }
