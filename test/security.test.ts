@@ -20,6 +20,9 @@ import {
   type Transition,
 } from "../src/core/verification.js";
 import type { SqliteStore } from "../src/storage/sqlite-store.js";
+import { raceFailureBudget } from "./support/check-race.js";
+import { POSTGRES_URL, postgresAvailable, testSchema } from "./support/postgres.js";
+import { REDIS_URL, redisAvailable } from "./support/redis.js";
 import { auth, createTestApp, DEFAULT_FRAUD_SETTINGS, eventually, type TestApp } from "./support/test-app.js";
 
 const TABLES = [
@@ -481,6 +484,48 @@ describe("checks under attack", () => {
       await t.close();
     }
   });
+
+  // Spellings of one number: a verification each, each from another client address. Eight checks each make the
+  // checks of one verification wait on each other, as they do on a busier server: 8 + 7 checks, the last right.
+  const SPELLINGS = (n: string) => [`+44${n}`, `+44 ${n}`];
+  const scaled = postgresAvailable() && redisAvailable();
+  for (const backend of ["memory", "sqlite", "postgres+redis"]) {
+    it.skipIf(backend === "postgres+redis" && !scaled)(
+      `the failure budget holds when checks arrive together (held-back last bytes; ${backend})`,
+      async () => {
+        const schema = backend === "postgres+redis" ? await testSchema() : undefined;
+        const env: Record<string, string> = schema
+          ? {
+              DATABASE_URL: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema.name}`)}`,
+              REDIS_URL,
+              REDIS_PREFIX: `fv_test_${schema.name}`,
+            }
+          : { FRAUD_LIMITER: backend };
+        const t = await createTestApp({
+          ...DEFAULT_FRAUD_SETTINGS,
+          ...env,
+          FLASHCALL_MAX_CHECKS: "8",
+          SANDBOX_SIP_ADDRESS: "127.0.0.103",
+        });
+        try {
+          await t.app.listen({ host: "127.0.0.102", port: 0 });
+          const port = (t.app.server.address() as { port: number }).port;
+          const number = `74002500${String(["memory", "sqlite"].indexOf(backend) + 11)}`;
+          const race = await raceFailureBudget(t, { host: "127.0.0.102", port }, SPELLINGS(number));
+          console.log(
+            `security: failure budget race (${backend}): ${race.sent} checks sent together, ${race.counted} counted ` +
+              `against a budget of ${race.budget}, ${race.verified} verified past the budget -> ${JSON.stringify(race.answers)}`,
+          );
+          expect(race.sent).toBe(15);
+          expect(race.verified).toBe(0);
+          expect(race.counted).toBe(race.sent);
+        } finally {
+          await t.close();
+          await schema?.drop();
+        }
+      },
+    );
+  }
 
   it("an unknown id answers like another application's; a locked number's right code like a wrong code", async () => {
     const t = await createTestApp({ FRAUD_CHECK_FAILURES: "1/24h" });

@@ -354,12 +354,15 @@ export interface FraudGuard {
    */
   screenSend(request: SendScreening): Promise<Result<void>>;
   /**
-   * May refuse a check (rate limits). `locked` means the number's failure budget is spent: the check must be
-   * answered exactly like a wrong code, whatever was reported.
+   * May refuse a check (rate limits). When the check names a number (`phone`), it also takes its place in the
+   * number's failure budget before its code is compared, atomically, so checks arriving together cannot all see
+   * the budget unspent: `locked` means no place was left, and the check must be answered exactly like a wrong code,
+   * whatever was reported. A check that did not fail after all (it verified, or changed nothing) gives its place
+   * back with `releaseCheck`; a wrong one keeps it, and a new verification does not reset it.
    */
   screenCheck(request: CheckScreening): Promise<Result<{ locked: boolean }>>;
-  /** A wrong check of `phone`: spends its failure budget, which a new verification does not reset. */
-  recordFailedCheck(applicationId: string, phone: string): Promise<void>;
+  /** Gives back the failure-budget place a screened check of `phone` took, when that check did not fail. */
+  releaseCheck(applicationId: string, phone: string): Promise<void>;
   /** A verification succeeded: conversion for the pumping detector, a known device for risk scoring. */
   recordVerified(v: Verification): void;
 }

@@ -288,6 +288,8 @@ export class VerificationService {
     if (reportedText === undefined) return err("INVALID_CODE_FORMAT");
     const { clock, fraud, store } = this.deps;
     let locked = false;
+    /** the number whose failure budget this check took a place in */
+    let reserved: Verification | undefined;
     if (fraud) {
       // Screened whether or not the id names a verification, so an unknown id costs the same and counts the same.
       // The screening reads only what never changes (application, number, token, expiry), so what this process
@@ -302,14 +304,25 @@ export class VerificationService {
       });
       if (!screened.ok) return screened;
       locked = screened.value.locked;
+      reserved = visible;
     }
-    const result = await this.update(id, (v) => this.compare(v, reportedText, locked), { access });
+    const result = await this.update(id, (v) => this.compare(v, reportedText, locked), { access }).catch(
+      async (error: unknown) => {
+        if (reserved) await fraud?.releaseCheck(reserved.applicationId, reserved.phone);
+        throw error;
+      },
+    );
+    const saved = result.ok ? result.value.saved : undefined;
+    const failed =
+      result.ok &&
+      saved !== undefined &&
+      saved.status !== "verified" &&
+      saved.checksUsed > result.value.read.checksUsed;
+    // Only a failed check spends the budget: one that verified, or changed nothing, gives its place back.
+    if (reserved && !failed) await fraud?.releaseCheck(reserved.applicationId, reserved.phone);
     if (!result.ok) return result;
-    const { read, saved } = result.value;
-    if (fraud && saved) {
-      if (saved.status === "verified") fraud.recordVerified(saved);
-      else if (saved.checksUsed > read.checksUsed) await fraud.recordFailedCheck(saved.applicationId, saved.phone);
-    }
+    const { read } = result.value;
+    if (saved?.status === "verified") fraud?.recordVerified(saved);
     // Single use: once verified, no later check may read as a success.
     if (!saved && read.status === "verified") return err("ALREADY_VERIFIED");
     const v = saved ?? read;

@@ -378,9 +378,10 @@ export class FraudControls implements FraudGuard {
       names.push(name);
       steps.push({ op: "consume", name: `check.${name}`, rule, key: `${app}|${value}` });
     }
-    // Read last, after the counts: a locked-out number's check is still counted.
+    // Last, after the counts: a locked-out number's check is still counted. The check takes its place in the
+    // failure budget here, before any code is compared, in the same atomic step that tells whether one was left.
     if (r.phone !== null) {
-      steps.push({ op: "peek", name: "check.failures", rule: policy.checkFailures, key: `${app}|${r.phone}` });
+      steps.push({ op: "consume", name: "check.failures", rule: policy.checkFailures, key: `${app}|${r.phone}` });
     }
     try {
       const decisions = await this.deps.limiter.run(steps);
@@ -391,18 +392,24 @@ export class FraudControls implements FraudGuard {
         }
       }
       const failures = r.phone === null ? undefined : decisions[names.length];
-      return ok({ locked: failures !== undefined && failures.consumed >= policy.checkFailures.points });
+      return ok({ locked: failures !== undefined && !failures.allowed });
     } catch (error) {
       this.deps.onError?.(error, "rate limiter (check)");
       return { ok: false, error: { code: "FRAUD_CHECK_UNAVAILABLE", retryAfterSeconds: 1 } };
     }
   }
 
-  async recordFailedCheck(applicationId: string, phone: string): Promise<void> {
+  async releaseCheck(applicationId: string, phone: string): Promise<void> {
     const rule = this.deps.settings.policyFor(applicationId).checkFailures;
     await this.deps.limiter
-      .consume("check.failures", rule, `${applicationId}|${phone}`)
+      .refund("check.failures", rule, `${applicationId}|${phone}`, 1)
       .catch((error: unknown) => this.deps.onError?.(error, "rate limiter (check failures)"));
+  }
+
+  /** Places of the number's failure budget taken in its current window (wrong checks, and checks under way). */
+  async checkFailures(applicationId: string, phone: string): Promise<number> {
+    const rule = this.deps.settings.policyFor(applicationId).checkFailures;
+    return (await this.deps.limiter.peek("check.failures", rule, `${applicationId}|${phone}`))?.consumed ?? 0;
   }
 
   recordVerified(v: Verification): void {
