@@ -1,6 +1,6 @@
 /** New verifications are refused with 503 + Retry-After while the event loop lags; checks still work. */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { auth, createTestApp, eventually, type TestApp } from "./support/test-app.js";
+import { auth, createTestApp, eventually, TEST_KEY, type TestApp } from "./support/test-app.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -41,6 +41,16 @@ it("sheds starts while the loop lags, answers checks, and recovers by itself", a
   expect(shed.headers["retry-after"]).toBe("1");
   expect(shed.json().error.code).toBe("OVERLOADED");
   expect(t.services.sandbox?.handsets.calls("+447400300002")).toEqual([]);
+  // The message-list API places calls too, and is shed the same way.
+  const list = await t.app.inject({
+    method: "POST",
+    url: "/bat/messagelist",
+    headers: { "x-authorization-key": TEST_KEY },
+    payload: { messages: [{ to: "447400300004", type: "flashcall" }] },
+  });
+  expect(list.statusCode).toBe(503);
+  expect(list.json().error.code).toBe("OVERLOADED");
+  expect(t.services.sandbox?.handsets.calls("+447400300004")).toEqual([]);
 
   const check = await t.app.inject({
     method: "POST",

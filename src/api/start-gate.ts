@@ -10,6 +10,7 @@
  * through unseen before this process read it. A client can only make its own start refused with the header.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { StartOptions } from "../core/verification-service.js";
 import type { Services } from "../services.js";
 import { HttpError } from "./errors.js";
 
@@ -56,4 +57,23 @@ export function requestStartMs(header: string): number | undefined {
   if (value < 1e11) return value * 1000;
   if (value < 1e14) return value;
   return value / 1000;
+}
+
+/**
+ * The client as the request shows it, for every route that starts verifications (POST /v1/verifications and the
+ * compatibility layers alike): its address as `client.ip` and its country from the trusted proxy's header, so the
+ * per-IP limits and the risk score see every start the same way, whichever API it came through.
+ */
+export function startOptions(
+  services: Pick<Services, "config">,
+  request: FastifyRequest,
+  idempotencyKey?: string | undefined,
+): StartOptions {
+  const countryHeader = services.config.FRAUD_IP_COUNTRY_HEADER;
+  const ipCountry = countryHeader ? request.headers[countryHeader] : undefined;
+  return {
+    idempotencyKey,
+    requestIp: request.ip,
+    ipCountry: typeof ipCountry === "string" && /^[A-Z]{2}$/.test(ipCountry) ? ipCountry : undefined,
+  };
 }

@@ -18,7 +18,7 @@ import { maskedPattern } from "../../core/pool.js";
 import type { ChannelName } from "../../core/types.js";
 import { HttpError } from "../errors.js";
 import type { RouteRegistration } from "../route-kit.js";
-import { admitStart } from "../start-gate.js";
+import { admitStart, startOptions } from "../start-gate.js";
 import { ErrorView } from "../views.js";
 
 const MAX_FLASHCALL_TTL = 120;
@@ -88,6 +88,8 @@ export const registerMessagelist: RouteRegistration = (app, services) => {
     },
     async (request, reply) => {
       admitStart(services, request, reply);
+      // Each message's start is counted against the request's address, as POST /v1/verifications counts its own.
+      const options = startOptions(services, request);
       const applicationId = (request.access as { applicationId: string }).applicationId;
       const answers = [];
       for (const message of request.body.messages) {
@@ -95,7 +97,7 @@ export const registerMessagelist: RouteRegistration = (app, services) => {
         const to = /^\d+$/.test(message.to) ? `+${message.to}` : message.to;
         const ttl = message.ttl ?? (message.type === "flashcall" ? services.config.FLASHCALL_TTL_SECONDS : 120);
         const workflow = steps.map((step) => ({ channel: CHANNEL[step.type], timeout: step.ttl }));
-        const started = await services.verifications.start(applicationId, { phone: to, workflow });
+        const started = await services.verifications.start(applicationId, { phone: to, workflow }, options);
         if (!started.ok) {
           answers.push(rejected(message.to, ttl, started.error.code, started.error.message ?? started.error.code));
           continue;

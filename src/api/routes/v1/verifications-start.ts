@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CHANNELS } from "../../../core/types.js";
 import { applicationOf, authenticate } from "../../auth.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
-import { admitStart } from "../../start-gate.js";
+import { admitStart, startOptions } from "../../start-gate.js";
 import {
   commonErrors,
   ErrorView,
@@ -110,13 +110,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
     async (request, reply) => {
       const applicationId = applicationOf(request);
       admitStart(services, request, reply);
-      const countryHeader = services.config.FRAUD_IP_COUNTRY_HEADER;
-      const ipCountry = countryHeader ? request.headers[countryHeader] : undefined;
-      const options = {
-        idempotencyKey: request.headers["idempotency-key"],
-        requestIp: request.ip,
-        ipCountry: typeof ipCountry === "string" && /^[A-Z]{2}$/.test(ipCountry) ? ipCountry : undefined,
-      };
+      const options = startOptions(services, request, request.headers["idempotency-key"]);
       const started = unwrap(await services.verifications.start(applicationId, request.body, options));
       if (started.replayed) reply.header("idempotent-replayed", "true");
       const view = verificationView(started.verification, services.rateCard);
