@@ -13,7 +13,7 @@ import { RateLimiterMemory } from "rate-limiter-flexible";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Clock } from "../src/core/ports.js";
 import type { SqliteStore } from "../src/storage/sqlite-store.js";
-import { auth, createTestApp, DEFAULT_FRAUD_SETTINGS, eventually, type TestApp } from "./support/test-app.js";
+import { auth, createTestApp, DEFAULT_FRAUD_SETTINGS, eventually, TEST_KEY, type TestApp } from "./support/test-app.js";
 
 const apps: TestApp[] = [];
 afterEach(async () => {
@@ -112,6 +112,25 @@ describe("the defaults a newcomer gets", () => {
     });
     for (let i = 0; i < 10; i++) expect((await start(t, device(i))).statusCode).toBe(201);
     expect((await start(t, device(10))).json().error.details).toMatchObject({ limit: "device" });
+  });
+
+  it("count the starts of POST /bat/messagelist against the request's address like any other start", async () => {
+    const t = await open(DEFAULT_FRAUD_SETTINGS);
+    const from = { remoteAddress: "203.0.113.20" };
+    const phone = (i: number) => `447401${String(i).padStart(2, "0")}4001`;
+    for (let i = 0; i < 10; i++) expect((await start(t, { phone: `+${phone(i)}` }, from)).statusCode).toBe(201);
+    const list = await t.app.inject({
+      method: "POST",
+      url: "/bat/messagelist",
+      headers: { "x-authorization-key": TEST_KEY },
+      payload: { messages: Array.from({ length: 30 }, (_, i) => ({ to: phone(10 + i), type: "flashcall" })) },
+      ...from,
+    });
+    expect(list.statusCode).toBe(200);
+    const answers = list.json().messages as { status: string; error?: { code: string } }[];
+    expect(answers.filter((m) => m.status === "accepted")).toHaveLength(0);
+    expect(new Set(answers.map((m) => m.error?.code))).toEqual(new Set(["RATE_LIMITED"]));
+    expect(calls(t, `+${phone(10)}`)).toEqual([]);
   });
 
   it("allow 20 starts per prefix (the number without its last 4 digits)", async () => {
@@ -466,6 +485,39 @@ describe("risk signals", () => {
         "verified",
       );
     }
+  });
+
+  it("a client token sees no trunk and no attempt times, so a real call and a shadow block read alike", async () => {
+    const t = await open({
+      FRAUD_IP_COUNTRY_HEADER: "cf-ipcountry",
+      FRAUD_RISK_BLOCK_SCORE: "0.3",
+      FRAUD_RISK_BLOCK_ACTION: "shadow_block",
+    });
+    const real = (await start(t, { phone: "+447400130011" })).json();
+    const shadow = (await start(t, { phone: "+447400130012" }, { headers: { ...auth(), ...header } })).json();
+    await missedCallFrom(t, "+447400130011");
+    const backend = await eventually(async () => {
+      const v = (await t.app.inject({ url: `/v1/verifications/${real.id}`, headers: auth() })).json();
+      return v.attempts[0].status === "delivered" ? v : undefined;
+    });
+    expect(backend.attempts[0]).toMatchObject({ trunk: "sandbox" });
+    expect(backend.attempts[0].post_dial_delay_ms).not.toBeNull();
+
+    const asClient = async (v: { id: string; client_token: string }, path = "") =>
+      t.app.inject({ url: `/v1/verifications/${v.id}${path}`, headers: auth(v.client_token) });
+    const fields = ["status", "reason", "sip_code", "dialed_at", "ringing_at", "ended_at", "post_dial_delay_ms"];
+    const shown = (view: { attempts: Record<string, unknown>[]; updated_at: string; created_at: string }) => ({
+      attempts: view.attempts.map((a) => [...fields, "trunk", "cost", "detail", "sip_reason"].map((f) => a[f])),
+      updatedAtCreation: view.updated_at === view.created_at,
+    });
+    const realView = (await asClient(real)).json();
+    expect(shown(realView)).toEqual(shown((await asClient(shadow)).json()));
+    expect(realView.attempts[0]).toMatchObject({ status: "delivered", dialed_at: null, post_dial_delay_ms: null });
+
+    const realEvents = await asClient(real, "/events");
+    expect(realEvents.body).not.toMatch(/trunk|sandbox/);
+    const types = (res: { json(): { data: { type: string }[] } }) => res.json().data.map((e) => e.type);
+    expect(types(realEvents)).toEqual(types(await asClient(shadow, "/events")));
   });
 
   it("block answers 403 with the reasons", async () => {

@@ -5,11 +5,12 @@
 import { z } from "zod";
 import { cliFilter } from "../core/matching.js";
 import { maskedPattern } from "../core/pool.js";
+import type { StoredEvent } from "../core/ports.js";
 import { RATE_CARD, type RateCard, smsOnlyCost } from "../core/rate-card.js";
 import type { Attempt, Verification } from "../core/types.js";
 import { CHANNELS, MESSAGE_CHANNELS } from "../core/types.js";
 import { attemptsRemaining } from "../core/verification.js";
-import type { PublicEvent } from "../events/catalogue.js";
+import { type PublicEvent, publicEvent } from "../events/catalogue.js";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -206,33 +207,34 @@ export function verificationView(v: Verification, card: RateCard = RATE_CARD): V
 
 /**
  * What the app or browser holding a client token sees: the status, not the backend's bookkeeping (reference,
- * metadata, client, risk). A shadow-blocked attempt shows as a delivered missed call, because the person behind a
- * shadow-blocked start must not learn that nothing was sent.
+ * metadata, client, risk, prices, trunks, provider texts). A shadow-blocked attempt shows as a delivered missed call,
+ * because the person behind a shadow-blocked start must not learn that nothing was sent; so that no timing gives it
+ * away either, a client token sees no attempt's times (dialed, ringing, ended, post-dial delay) and `updated_at`
+ * says when the status last changed, for real calls and shadow blocks alike.
  */
 export function clientVerificationView(v: Verification): VerificationJson {
   const view = verificationView(v);
   const attempts = view.attempts.map((a, i) => {
     const attempt = v.attempts[i];
-    // Prices, carrier trunks and provider texts are the backend's business, and their absence would give a shadow
-    // block away.
-    const shown = { ...a, cost: null, trunk: null, detail: null };
-    if (attempt?.reason !== "shadow_blocked") return shown;
-    const at = iso(attempt.createdAt);
-    if (attempt.channel !== "flashcall") return { ...shown, status: "sent" as const, reason: null, dialed_at: at };
-    return {
-      ...shown,
-      status: "delivered" as const,
-      reason: "ringing_canceled",
-      sip_code: 487,
-      dialed_at: at,
-      ringing_at: at,
-      ended_at: at,
-      post_dial_delay_ms: 0,
+    const shown = {
+      ...a,
+      cost: null,
+      trunk: null,
+      detail: null,
+      sip_reason: null,
+      dialed_at: null,
+      ringing_at: null,
+      ended_at: null,
+      post_dial_delay_ms: null,
     };
+    if (attempt?.reason !== "shadow_blocked") return shown;
+    if (attempt.channel !== "flashcall") return { ...shown, status: "sent" as const, reason: null };
+    return { ...shown, status: "delivered" as const, reason: "ringing_canceled", sip_code: 487 };
   });
   // The totals go too: a total of 0 after a "sent" step would tell a shadow-blocked client what its attempts hide.
   return {
     ...view,
+    updated_at: view.ended_at ?? view.created_at,
     reference: null,
     metadata: null,
     client: null,
@@ -256,14 +258,18 @@ export const ErrorView = z.object({
 /** Error responses every authenticated route may give, for the OpenAPI document. */
 export const commonErrors = { 400: ErrorView, 401: ErrorView, 404: ErrorView, 413: ErrorView } as const;
 
+/** Event fields only the backend sees: provider ids and texts, the carrier's trunks and its Reason header. */
+const CLIENT_HIDDEN_FIELDS = ["provider_ids", "detail", "trunk", "failed_over", "reason_header"];
+
 /**
- * What the app holding a client token may see of one event (SSE, event list): no risk assessment, and a
- * shadow-blocked attempt reads as what it pretends to be (a missed call: dialing, ringing, delivered; a message:
- * dialing, sent), under the one event id.
+ * What the app holding a client token may see of one stored event, on every route that serves a client token (the
+ * event list, the stream): no risk assessment, no trunk or provider detail, and a shadow-blocked attempt reads as
+ * what it pretends to be (a missed call: dialing, ringing, delivered; a message: dialing, sent).
  */
-export function clientEventViews(e: PublicEvent): PublicEvent[] {
-  // Provider message ids and their status texts are the backend's business, as in the client's verification view.
-  const { risk: _risk, provider_ids: _ids, detail: _detail, ...data } = e.data;
+export function clientEvents(stored: StoredEvent): PublicEvent[] {
+  const e = publicEvent(stored, true);
+  const data = { ...e.data };
+  for (const field of CLIENT_HIDDEN_FIELDS) delete data[field];
   if (e.type !== "attempt.failed" || data.reason !== "shadow_blocked") return [{ ...e, data }];
   const { verification_id, attempt_id, channel, seq, pattern, code_length } = data;
   const ids = { verification_id, attempt_id, channel };

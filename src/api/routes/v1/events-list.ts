@@ -4,7 +4,7 @@ import { publicEvent } from "../../../events/catalogue.js";
 import { accessOf, applicationOf, authenticate } from "../../auth.js";
 import { EventView } from "../../event-views.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
-import { clientEventViews, commonErrors, ErrorView } from "../../views.js";
+import { clientEvents, commonErrors, ErrorView } from "../../views.js";
 
 const Query = z
   .object({
@@ -62,7 +62,7 @@ export const registerListEvents: RouteRegistration = (app, services) => {
       const events = unwrap(await services.eventLog.forVerification(request.params.id, access));
       // A client token sees its events as its verification's view shows them (no risk, no shadow block).
       if (access.kind !== "client") return { data: events.map((e) => publicEvent(e)) };
-      return { data: events.flatMap((e) => clientEventViews(publicEvent(e, true))) };
+      return { data: events.flatMap(clientEvents) };
     },
   );
 };

@@ -12,7 +12,7 @@ import { accessOf, authenticate } from "../../auth.js";
 import { OpenStreams } from "../../open-streams.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { SseStream, takeStreamPlace } from "../../sse-stream.js";
-import { clientEventViews, clientVerificationView, commonErrors, ErrorView, verificationView } from "../../views.js";
+import { clientEvents, clientVerificationView, commonErrors, ErrorView, verificationView } from "../../views.js";
 
 const Params = z.object({ id: z.string().min(1).max(64) });
 const Headers = z.object({
@@ -44,7 +44,7 @@ export const registerStreamVerification: RouteRegistration = (app, services) => 
       const stream = new SseStream(request, async () => {
         for (const event of await eventLog.after(id, cursor)) {
           if (stream.closed) return;
-          const shown = access.kind === "client" ? clientEventViews(publicEvent(event, true)) : [publicEvent(event)];
+          const shown = access.kind === "client" ? clientEvents(event) : [publicEvent(event)];
           for (const e of shown) stream.send(e);
           cursor = event.seq;
           if (FINAL_EVENT_TYPES.has(event.type)) return stream.close();
