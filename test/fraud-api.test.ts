@@ -433,7 +433,14 @@ describe("risk signals", () => {
       outcome: "shadow_block",
       factors: [{ name: "ip_country_mismatch" }],
     });
-    expect(body.verification.attempts[0]).toMatchObject({ status: "failed", reason: "shadow_blocked" });
+    // It dials, rings and ends as a missed call would; the backend sees why.
+    expect(body.verification.attempts[0]).toMatchObject({ status: "dialing", cost: null });
+    const ended = await eventually(async () => {
+      const v = (await t.app.inject({ url: `/v1/verifications/${body.id}`, headers: auth() })).json();
+      return v.attempts[0].status === "dialing" || v.attempts[0].status === "ringing" ? undefined : v;
+    }, 15_000);
+    expect(ended.attempts[0]).toMatchObject({ status: "delivered", reason: "shadow_blocked", sip_code: 487 });
+    expect(ended.attempts[0].ringing_at).not.toBeNull();
     const asClient = await t.app.inject({
       method: "GET",
       url: `/v1/verifications/${body.id}`,
@@ -502,6 +509,10 @@ describe("risk signals", () => {
     });
     expect(backend.attempts[0]).toMatchObject({ trunk: "sandbox" });
     expect(backend.attempts[0].post_dial_delay_ms).not.toBeNull();
+    await eventually(async () => {
+      const v = (await t.app.inject({ url: `/v1/verifications/${shadow.id}`, headers: auth() })).json();
+      return v.attempts[0].reason === "shadow_blocked" ? v : undefined;
+    }, 15_000);
 
     const asClient = async (v: { id: string; client_token: string }, path = "") =>
       t.app.inject({ url: `/v1/verifications/${v.id}${path}`, headers: auth(v.client_token) });
@@ -517,7 +528,13 @@ describe("risk signals", () => {
     const realEvents = await asClient(real, "/events");
     expect(realEvents.body).not.toMatch(/trunk|sandbox/);
     const types = (res: { json(): { data: { type: string }[] } }) => res.json().data.map((e) => e.type);
-    expect(types(realEvents)).toEqual(types(await asClient(shadow, "/events")));
+    const shadowEvents = (await asClient(shadow, "/events")).json().data as { id: string; timestamp: string }[];
+    expect(types(realEvents)).toEqual(shadowEvents.map((e) => (e as unknown as { type: string }).type));
+    // Each of the shadow call's events is its own, at its own time, as a real call's are.
+    expect(new Set(shadowEvents.map((e) => e.id)).size).toBe(shadowEvents.length);
+    const times = shadowEvents.slice(1).map((e) => Date.parse(e.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(new Set(times).size).toBe(times.length);
   });
 
   it("block answers 403 with the reasons", async () => {

@@ -228,8 +228,9 @@ export function clientVerificationView(v: Verification): VerificationJson {
       post_dial_delay_ms: null,
     };
     if (attempt?.reason !== "shadow_blocked") return shown;
-    if (attempt.channel !== "flashcall") return { ...shown, status: "sent" as const, reason: null };
-    return { ...shown, status: "delivered" as const, reason: "ringing_canceled", sip_code: 487 };
+    // A shadow call rang and ended as a missed call does; a shadow message was recorded unsent at once.
+    if (attempt.channel === "flashcall") return { ...shown, reason: "ringing_canceled" };
+    return { ...shown, status: "sent" as const, reason: null };
   });
   // The totals go too: a total of 0 after a "sent" step would tell a shadow-blocked client what its attempts hide.
   return {
@@ -264,24 +265,23 @@ const CLIENT_HIDDEN_FIELDS = ["provider_ids", "detail", "trunk", "failed_over", 
 /**
  * What the app holding a client token may see of one stored event, on every route that serves a client token (the
  * event list, the stream): no risk assessment, no trunk or provider detail, and a shadow-blocked attempt reads as
- * what it pretends to be (a missed call: dialing, ringing, delivered; a message: dialing, sent).
+ * what it pretends to be (a missed call that rang and was canceled; a message: dialing, sent).
  */
 export function clientEvents(stored: StoredEvent): PublicEvent[] {
   const e = publicEvent(stored, true);
   const data = { ...e.data };
   for (const field of CLIENT_HIDDEN_FIELDS) delete data[field];
-  if (e.type !== "attempt.failed" || data.reason !== "shadow_blocked") return [{ ...e, data }];
-  const { verification_id, attempt_id, channel, seq, pattern, code_length } = data;
+  // A shadow-blocked workflow that fails says why its last attempt ended: as that attempt pretended.
+  if (data.attempt_reason === "shadow_blocked") {
+    data.attempt_reason = data.channel === "flashcall" ? "ringing_canceled" : "no_receipt";
+  }
+  if (data.reason !== "shadow_blocked") return [{ ...e, data }];
+  // A shadow call's events are a real call's, one by one as they happen; only the reason it ended is withheld.
+  if (data.channel === "flashcall") return [{ ...e, data: { ...data, reason: "ringing_canceled" } }];
+  const { verification_id, attempt_id, channel, seq, code_length } = data;
   const ids = { verification_id, attempt_id, channel };
-  const dialing = {
-    ...e,
-    type: "attempt.dialing" as const,
-    data: { ...ids, seq, ...(pattern ? { pattern } : { code_length }) },
-  };
-  if (channel !== "flashcall") return [dialing, { ...e, type: "attempt.sent", data: ids }];
   return [
-    dialing,
-    { ...e, type: "attempt.ringing", data: ids },
-    { ...e, type: "attempt.delivered", data: { ...ids, reason: "ringing_canceled", sip_code: 487 } },
+    { ...e, type: "attempt.dialing", data: { ...ids, seq, code_length } },
+    { ...e, type: "attempt.sent", data: ids },
   ];
 }

@@ -3,6 +3,7 @@
  * report back into the verification. It sends only what a committed transition holds; a fallback or resend passes
  * the fraud controls' send screening first (a start's first send was screened with the start).
  */
+import { randomInt } from "node:crypto";
 import type { Change } from "./change.js";
 import { err } from "./errors.js";
 import { numberType } from "./number-type.js";
@@ -35,19 +36,69 @@ export interface DispatcherDeps {
   onBackgroundError?: ((error: unknown, context: string) => void) | undefined;
 }
 
+/** How long a call took to ring and then rang: what a shadow call's timing is drawn from. */
+interface CallTiming {
+  postDialMs: number;
+  ringMs: number;
+}
+
+/** recent real calls kept to draw shadow calls' timing from */
+const TIMINGS_KEPT = 64;
+/** before any real call has rung: a post-dial delay and a ring time in the range carriers show */
+const DEFAULT_TIMING: CallTiming = { postDialMs: 2_500, ringMs: 3_000 };
+
 export class Dispatcher {
+  private readonly timings: CallTiming[] = [];
+  /** shadow calls in progress: how each ends when its verification stops it early */
+  private readonly shadows = new Map<string, () => void>();
+
   constructor(private readonly deps: DispatcherDeps) {}
 
   /** Places a committed flash-call attempt from its leased CLI. */
   call(v: Verification, attempt: Attempt, cli: string): void {
-    const { channels, report, ended } = this.deps;
+    const { channels, clock, report, ended } = this.deps;
+    const sentAt = clock.now();
+    let ringingAt: number | undefined;
     channels.flashcall.send(
       { kind: "flashcall", attemptId: attempt.id, to: v.phone, cli },
       {
-        ringing: (at) => report(v.id, (cur) => markRinging(cur, attempt.id, at), "ringing"),
-        ended: (outcome) => report(v.id, (cur) => ended(cur, attempt.id, outcome), "attempt ended"),
+        ringing: (at) => {
+          ringingAt = at;
+          report(v.id, (cur) => markRinging(cur, attempt.id, at), "ringing");
+        },
+        ended: (outcome) => {
+          if (outcome.delivered && ringingAt !== undefined) {
+            this.keepTiming({ postDialMs: ringingAt - sentAt, ringMs: outcome.at - ringingAt });
+          }
+          report(v.id, (cur) => ended(cur, attempt.id, outcome), "attempt ended");
+        },
       },
     );
+  }
+
+  /**
+   * A shadow-blocked flash call: nothing is sent, but the attempt rings and ends as a missed call after delays
+   * drawn from this server's recent real calls, so whoever holds the client token sees what a real call shows, at
+   * the pace a real call shows it. It ends `shadow_blocked`, which only the backend's views show.
+   */
+  shadowCall(v: Verification, attempt: Attempt): void {
+    const { clock, report, ended } = this.deps;
+    const timing = this.timings.length > 0 ? this.timings[randomInt(this.timings.length)] : DEFAULT_TIMING;
+    const { postDialMs, ringMs } = timing ?? DEFAULT_TIMING;
+    let rang = false;
+    const end = () => {
+      clearTimeout(ringing);
+      clearTimeout(ending);
+      this.shadows.delete(attempt.id);
+      const outcome = { at: clock.now(), delivered: rang, reason: "shadow_blocked" as const, sipCode: 487 };
+      report(v.id, (cur) => ended(cur, attempt.id, outcome), "attempt ended");
+    };
+    const ringing = setTimeout(() => {
+      rang = true;
+      report(v.id, (cur) => markRinging(cur, attempt.id, clock.now()), "ringing");
+    }, postDialMs).unref();
+    const ending = setTimeout(end, postDialMs + ringMs).unref();
+    this.shadows.set(attempt.id, end);
   }
 
   /**
@@ -58,7 +109,7 @@ export class Dispatcher {
     if (sends.length === 0) return;
     const current = v.attempts.at(-1);
     for (const attempt of liveAttempts(v)) {
-      if (attempt !== current && attempt.channel === "flashcall") this.deps.channels.flashcall.cancel(attempt.id);
+      if (attempt !== current && attempt.channel === "flashcall") this.hangUp(attempt.id);
     }
     for (const send of sends) {
       if (screened || !this.deps.fraud) this.send(v, send);
@@ -72,8 +123,20 @@ export class Dispatcher {
    */
   stop(v: Verification): void {
     for (const attempt of liveAttempts(v)) {
-      if (attempt.channel === "flashcall") this.deps.channels.flashcall.cancel(attempt.id);
+      if (attempt.channel === "flashcall") this.hangUp(attempt.id);
     }
+  }
+
+  private hangUp(attemptId: string): void {
+    const shadow = this.shadows.get(attemptId);
+    if (shadow) shadow();
+    else this.deps.channels.flashcall.cancel(attemptId);
+  }
+
+  private keepTiming(timing: CallTiming): void {
+    if (timing.postDialMs < 0 || timing.ringMs < 0) return;
+    if (this.timings.length >= TIMINGS_KEPT) this.timings.splice(randomInt(TIMINGS_KEPT), 1);
+    this.timings.push(timing);
   }
 
   /** A fallback or resend passes the fraud controls' number policy, blocks and spend caps before it goes out. */

@@ -28,9 +28,13 @@ import { stepReaches } from "./workflow.js";
 /** a lease outlives its verification's expiry by this much, so a crashed process cannot hold a CLI forever */
 const LEASE_GRACE_MS = 60_000;
 
-/** What the dispatcher sends for a new verification: nothing for a denied or shadow-blocked one. */
+/**
+ * What the dispatcher sends for a new verification: nothing for a denied one; for a shadow-blocked flash call, a
+ * call that only seems to happen (see `Dispatcher.shadowCall`).
+ */
 export type FirstSend =
   | { kind: "call"; attempt: Attempt; cli: string }
+  | { kind: "shadow_call"; attempt: Attempt }
   | { kind: "messages"; sends: PendingSend[] }
   | { kind: "none" };
 
@@ -133,7 +137,8 @@ export class StartPersister {
     const attemptId = newId("att", r.now);
     const persisted = await allocator.allocate(pool, r.phone.e164, ({ cli, cliKey }, lastCliKey) => {
       const prefix = cliPrefix(cli, pool.codeLength);
-      // A shadow block answers like any start but sends nothing: its attempt holds no real CLI or code.
+      // A shadow block answers like any start but sends nothing: its attempt holds no real CLI or code, costs
+      // nothing, and dials, rings and ends as a real call would, with nothing on the wire.
       const attempt = flashcallAttempt({
         id: attemptId,
         verificationId: r.verificationId,
@@ -147,10 +152,12 @@ export class StartPersister {
       });
       // The attacker's odds: each check guesses among the pool numbers that share the prefix the pattern shows.
       const guessProbability = draft.maxChecks / pool.codesSharing(prefix);
-      const opened = openStep(draft, { index: plan.first, attempt, at: r.now, guessProbability, reason: null, shadow });
+      const opened = openStep(draft, { index: plan.first, attempt, at: r.now, guessProbability, reason: null });
       const { verification } = opened;
       const leased = verification.attempts.at(-1) as Attempt;
-      const send: FirstSend = shadow ? { kind: "none" } : { kind: "call", attempt: leased, cli };
+      const send: FirstSend = shadow
+        ? { kind: "shadow_call", attempt: leased }
+        : { kind: "call", attempt: leased, cli };
       return this.create(
         {
           verification,

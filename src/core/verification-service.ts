@@ -262,6 +262,7 @@ export class VerificationService {
 
   private dispatch({ verification, send }: Created): void {
     if (send.kind === "call") this.dispatcher.call(verification, send.attempt, send.cli);
+    else if (send.kind === "shadow_call") this.dispatcher.shadowCall(verification, send.attempt);
     // Screened with the start like any first send.
     else if (send.kind === "messages") this.dispatcher.sendAll(verification, send.sends, true);
   }
