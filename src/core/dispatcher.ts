@@ -127,6 +127,11 @@ export class Dispatcher {
     }
   }
 
+  /** Ends every shadow call in progress (at shutdown). */
+  hangUpShadowCalls(): void {
+    for (const end of [...this.shadows.values()]) end();
+  }
+
   private hangUp(attemptId: string): void {
     const shadow = this.shadows.get(attemptId);
     if (shadow) shadow();

@@ -430,9 +430,11 @@ export class VerificationService {
 
   /**
    * Resolves once every change queued so far has been written, channel callbacks included (a shutdown waits for
-   * the outcomes of the calls it hung up before it closes the store).
+   * the outcomes of the calls it hung up before it closes the store). Run at shutdown.
    */
   settled(): Promise<void> {
+    // Shadow calls end now, as a closing channel hangs up its calls, so none is left recorded in flight.
+    this.dispatcher.hangUpShadowCalls();
     return this.updater.settled();
   }
 
