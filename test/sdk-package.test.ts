@@ -45,7 +45,7 @@ import { createClient, FlashverifyError, type Verification } from "@flashverify/
 import { defineFlashverifyWidget, type WidgetStrings } from "@flashverify/sdk/widget";
 
 const client = createClient({ baseUrl: "http://127.0.0.1:8080", token: "fv_..." });
-export async function phoneOf(id: string): Promise<string> {
+export async function phoneOf(id: string): Promise<string | null> {
   const v: Verification = await client.get(id);
   return v.phone;
 }
