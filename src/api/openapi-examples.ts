@@ -76,6 +76,13 @@ const BY_NAME: Record<string, unknown> = {
   post_dial_delay_ms: 1840,
   status_code: 200,
   latency_ms: 84,
+  locale: "pt-BR",
+  language: "es",
+  default_language: "es",
+  android_app_hash: "FA+9qCX9VSu",
+  webotp_host: "app.example.com",
+  template_name: "verification_code",
+  language_code: "pt_BR",
 };
 
 /** Id prefixes of the `id` inside an object held by a field of this name. */
