@@ -19,7 +19,8 @@ declare module "fastify" {
   }
 }
 
-function bearer(request: FastifyRequest): string | undefined {
+/** The request's bearer credential, or undefined when it names none (or an oversized one). */
+export function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header || header.length > 512) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);

@@ -12,7 +12,7 @@ import {
   type TemplateChannel,
   type TemplateContent,
 } from "../../../core/templates/template.js";
-import { applicationOf, authenticate } from "../../auth.js";
+import { applicationOf, authenticate, bearer } from "../../auth.js";
 import { HttpError } from "../../errors.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
 import { commonErrors, ErrorView } from "../../views.js";
@@ -173,7 +173,7 @@ export const registerTemplates: RouteRegistration = (app, services) => {
       const applicationId = applicationOf(request);
       const { channel, language } = request.params;
       const b = request.body;
-      const by = (await services.apiKeys.idOf(bearerOf(request.headers.authorization))) ?? "unknown key";
+      const by = (await services.apiKeys.idOf(bearer(request) ?? "")) ?? "unknown key";
       const fields = {
         body: b.body,
         subject: b.subject,
@@ -229,7 +229,3 @@ export const registerTemplates: RouteRegistration = (app, services) => {
     },
   );
 };
-
-function bearerOf(header: string | undefined): string {
-  return /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1] ?? "";
-}
