@@ -1,6 +1,7 @@
 /**
  * A typed client of the flashverify API for backends (API key) and browsers or apps (a verification's client
- * token), on the platform's `fetch`: start, read, check, "Use SMS instead", cancel, and live status over SSE.
+ * token), on the platform's `fetch`: start, read, check, "Use SMS instead", cancel, delivery reports from the phone,
+ * and live status over SSE.
  * `EventSource` cannot send an Authorization header, so the stream is read with `fetch` and parsed here.
  */
 
@@ -15,8 +16,15 @@ export interface Attempt {
   reason: string | null;
   created_at: string;
   expires_at: string;
+  /** flash calls: what the phone reported of the call (see `report`) */
+  phone_report?: { outcome: ReportOutcome; source: ReportSource; at: string } | null;
   [field: string]: unknown;
 }
+
+/** What the phone saw of a flash call: it came, it came after the step had moved on, or it never came. */
+export type ReportOutcome = "received" | "late" | "not_received";
+/** How the app knows: it read the incoming call, the call log, or the person said so. */
+export type ReportSource = "intercept" | "call_log" | "manual";
 
 export interface Verification {
   id: string;
@@ -133,6 +141,18 @@ export function createClient(options: ClientOptions) {
     /** "Use SMS instead": the next step of the workflow now (or a new code on the last message step). */
     next: (id: string) => call<Verification>("POST", `${path(id)}/next`),
     cancel: (id: string) => call<Verification>("POST", `${path(id)}/cancel`),
+    /**
+     * What the phone saw of the flash call. It verifies nothing; the server measures delivery by it (a silently
+     * dropped call looks delivered to the server). A repeated report is counted once (`recorded: false`).
+     */
+    report: (id: string, flashcall: { outcome: ReportOutcome; source: ReportSource }) =>
+      call<{
+        id: string;
+        status: Status;
+        attempt_id: string;
+        phone_report: Attempt["phone_report"];
+        recorded: boolean;
+      }>("POST", `${path(id)}/report`, { flashcall }),
     /** The verification's events so far, oldest first (what a client token may see of them). */
     events: async (id: string) => (await call<{ data: EventJson[] }>("GET", `${path(id)}/events`)).data,
     /**

@@ -117,6 +117,23 @@ describe("the client against the server", () => {
     expect((await backend.get(started.id)).status).toBe("verified");
   });
 
+  it("reports from the app what the phone saw of the call, counted once however often it is sent", async () => {
+    const backend = createClient({ baseUrl, token: TEST_KEY });
+    const phone = "+447400210004";
+    const started = await backend.start({ phone });
+    const app = createClient({ baseUrl, token: started.client_token });
+    await eventually(async () => ((await app.get(started.id)).attempts[0]?.status === "delivered" ? true : undefined));
+    const first = await app.report(started.id, { outcome: "not_received", source: "call_log" });
+    expect(first).toMatchObject({ recorded: true, phone_report: { outcome: "not_received", source: "call_log" } });
+    expect(await app.report(started.id, { outcome: "not_received", source: "call_log" })).toMatchObject({
+      recorded: false,
+    });
+    const reports = (await app.events(started.id)).filter((e) => e.type === "attempt.reported");
+    expect(reports.map((e) => e.data.outcome)).toEqual(["not_received"]);
+    expect((await backend.get(started.id)).attempts[0]?.phone_report).toMatchObject({ outcome: "not_received" });
+    await t.app.inject({ method: "POST", url: `/v1/verifications/${started.id}/cancel`, headers: auth() });
+  });
+
   it('"Use SMS instead" from the app, and errors as FlashverifyError with the API\'s code', async () => {
     const backend = createClient({ baseUrl, token: TEST_KEY });
     const started = await backend.start({ phone: "+447400210002" });

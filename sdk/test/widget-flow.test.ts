@@ -87,8 +87,19 @@ describe("screenOf", () => {
       expiresAt: Date.parse(expires),
       next: { kind: "resend" },
       fellBack: true,
+      callMayComeLate: false,
     });
     expect(screenOf(smsAfter("delivered"), ENGLISH)).toMatchObject({ fellBack: false });
+  });
+
+  it("offers to say the call came after all only after a delivered call, until the phone has said it came", () => {
+    expect(screenOf(smsAfter("delivered"), ENGLISH)).toMatchObject({ callMayComeLate: true });
+    const reported = smsAfter("delivered");
+    const call = reported.attempts[0] as (typeof reported.attempts)[0];
+    call.phone_report = { outcome: "late", source: "manual", at };
+    expect(screenOf(reported, ENGLISH)).toMatchObject({ callMayComeLate: false });
+    call.phone_report = { outcome: "not_received", source: "manual", at };
+    expect(screenOf(reported, ENGLISH)).toMatchObject({ callMayComeLate: true });
   });
 
   it("ends with a sentence, and a retry only where another try can succeed", () => {

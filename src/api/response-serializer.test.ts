@@ -43,10 +43,12 @@ const verification: VerificationJson = {
       detail: null,
       cost: 0.004,
       expires_at: "2026-01-01T00:02:00.000Z",
+      phone_report: null,
     },
   ],
   client: { ip: "203.0.113.7", platform: "android" },
   risk: null,
+  channel_choice: null,
   refusal: null,
   redaction: null,
 };

@@ -8,7 +8,7 @@ import { maskedPattern } from "../core/pool.js";
 import type { StoredEvent } from "../core/ports.js";
 import { RATE_CARD, type RateCard, smsOnlyCost } from "../core/rate-card.js";
 import type { Attempt, Verification } from "../core/types.js";
-import { CHANNELS, MESSAGE_CHANNELS } from "../core/types.js";
+import { CHANNELS, MESSAGE_CHANNELS, REPORT_OUTCOMES, REPORT_SOURCES } from "../core/types.js";
 import { attemptsRemaining } from "../core/verification.js";
 import { type PublicEvent, publicEvent } from "../events/catalogue.js";
 
@@ -43,7 +43,29 @@ export const AttemptView = z.object({
   detail: z.string().nullable().describe("what a message provider said: its status or error"),
   cost: z.number().nullable().describe("list price in USD (rate card); null when nothing was sent"),
   expires_at: z.string(),
+  phone_report: z
+    .object({
+      outcome: z.enum(REPORT_OUTCOMES),
+      source: z.enum(REPORT_SOURCES),
+      at: z.string(),
+    })
+    .nullable()
+    .describe("flash calls: what the phone reported of the call (POST /v1/verifications/{id}/report)"),
 });
+
+export const ChannelChoiceView = z
+  .object({
+    network: z.string().describe("the destination network: a name from NETWORKS, else country:number range"),
+    flashcall_conversion: z.number().nullable().describe("share of the window's flash calls that verified"),
+    samples: z.number().int().describe("flash calls to the network that ended in the window"),
+    conversion_upper_bound: z.number().nullable().describe("Wilson 95% upper bound of that share"),
+    workflow: z.array(CHANNEL).describe("the channels chosen, in order"),
+    reason: z.enum(["measured", "below_threshold", "exploration", "cheaper"]),
+    expected_cost_per_verified: z
+      .record(z.string(), z.number().nullable())
+      .describe("USD per verified user of each workflow weighed (channels joined by >); null: cannot verify"),
+  })
+  .describe('why workflow "auto" chose these channels; API keys only');
 
 export const RiskView = z
   .object({
@@ -98,6 +120,7 @@ export const VerificationView = z.object({
   attempts: z.array(AttemptView),
   client: ClientView.nullable().describe("what the start said about the person's device; API keys only"),
   risk: RiskView.nullable(),
+  channel_choice: ChannelChoiceView.nullable(),
   refusal: z
     .object({
       code: z.string(),
@@ -154,6 +177,7 @@ function attemptView(a: Attempt): z.infer<typeof AttemptView> {
     detail: a.detail,
     cost: a.cost,
     expires_at: iso(a.expiresAt) as string,
+    phone_report: a.phoneReport ? { ...a.phoneReport, at: iso(a.phoneReport.at) as string } : null,
   };
 }
 
@@ -198,6 +222,7 @@ export function verificationView(v: Verification, card: RateCard = RATE_CARD): V
     attempts: v.attempts.map(attemptView),
     client: v.client,
     risk: v.risk,
+    channel_choice: v.channelChoice ?? null,
     refusal: v.refusal ?? null,
     redaction: v.redaction
       ? { at: iso(v.redaction.at) as string, reason: v.redaction.reason, by: v.redaction.by }
@@ -240,6 +265,7 @@ export function clientVerificationView(v: Verification): VerificationJson {
     metadata: null,
     client: null,
     risk: null,
+    channel_choice: null,
     cost: null,
     refusal: null,
     redaction: null,

@@ -25,6 +25,10 @@ export const ERRORS = {
     status: 409,
     message: "The workflow has no further step for this verification (or it reached its limit of attempts).",
   },
+  NOTHING_TO_REPORT: {
+    status: 409,
+    message: "The verification has placed no flash call that a delivery report could be about.",
+  },
   IDEMPOTENCY_CONFLICT: { status: 409, message: "The Idempotency-Key was used with a different request." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is larger than 16 KiB." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the body as application/json." },

@@ -145,6 +145,22 @@ export interface Attempt {
   /** what this attempt cost in USD at the rate card's prices once it ended (attempt fee if the carrier took it,
    * delivered price if delivered); null while in flight or when never sent */
   cost: number | null;
+  /** flash calls: what the phone said of the call (POST /v1/verifications/{id}/report); absent until it said */
+  phoneReport?: PhoneReport | null;
+}
+
+/** What the phone saw of a flash call: it arrived, arrived after the step had moved on, or never arrived. */
+export const REPORT_OUTCOMES = ["received", "late", "not_received"] as const;
+export type ReportOutcome = (typeof REPORT_OUTCOMES)[number];
+/** How the app knows: it read the incoming call, the call log, or the person said so. */
+export const REPORT_SOURCES = ["intercept", "call_log", "manual"] as const;
+export type ReportSource = (typeof REPORT_SOURCES)[number];
+
+/** A phone's delivery report on a flash call. It never verifies anything; it is measured. */
+export interface PhoneReport {
+  outcome: ReportOutcome;
+  source: ReportSource;
+  at: number;
 }
 
 /** One step of a verification's workflow. */
@@ -191,6 +207,32 @@ export interface Verification {
   redaction?: Redaction | null;
   /** why the fraud controls refused its start (status `failed`, reason `refused`); absent otherwise */
   refusal?: Refusal | null;
+  /** why an automatic workflow (`workflow: "auto"`) chose its channels; absent for a workflow the request named */
+  channelChoice?: ChannelChoice | null;
+}
+
+/**
+ * The reason behind an automatic workflow: the destination's network, what was measured of flash calls to it, and
+ * what that led to. Shown to the application with the verification and in `verification.started`.
+ */
+export interface ChannelChoice {
+  /** the destination network: an operator's name from the network table, else country and number range */
+  network: string;
+  /** flash calls placed to the network in the window, and the share verified by them; null before any */
+  flashcall_conversion: number | null;
+  samples: number;
+  /** the upper confidence bound of the conversion (Wilson, 95%): below the threshold, flash calls are skipped */
+  conversion_upper_bound: number | null;
+  /** the channels chosen, in order */
+  workflow: ChannelName[];
+  /**
+   * `measured` the network converts, or too few calls were measured to judge it; `below_threshold` flash calls
+   * skipped; `exploration` a flash call kept though below the threshold, so the network can recover; `cheaper` the
+   * flash call converts but another workflow costs less per verified user
+   */
+  reason: "measured" | "below_threshold" | "exploration" | "cheaper";
+  /** expected cost per verified user (USD, rate card) of each workflow weighed, by its channels joined with '>' */
+  expected_cost_per_verified: Record<string, number | null>;
 }
 
 /** A start the fraud controls refused: the error it was answered with. Never holds a code or caller ID. */
@@ -234,7 +276,9 @@ export type EventType =
   /** a message provider accepted the message: `{ channel, provider_ids }` */
   | "attempt.sent"
   | "attempt.delivered"
-  | "attempt.failed";
+  | "attempt.failed"
+  /** the phone reported what it saw of a flash call: `{ channel, outcome, source }` */
+  | "attempt.reported";
 
 export interface DomainEvent {
   type: EventType;

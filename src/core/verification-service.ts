@@ -12,6 +12,7 @@ import { type Change, refuse } from "./change.js";
 import type { CodeHasher } from "./codes.js";
 import { hashToken, tokenHashEquals } from "./codes.js";
 import type { PreSendDecider } from "./decision.js";
+import { fileReport, type ReportInput } from "./delivery-report.js";
 import { type Channels, Dispatcher, type MessageTexts } from "./dispatcher.js";
 import { type AppError, err, ok, type Result } from "./errors.js";
 import { readReportedCli } from "./matching.js";
@@ -115,8 +116,8 @@ export interface VerificationServiceDeps {
   settings: VerificationSettings;
   /** told after each commit that wrote events (SSE streams, the webhook worker) */
   events?: EventSink | undefined;
-  /** told the events of each commit (metrics) */
-  observer?: ((events: readonly DomainEvent[]) => void) | undefined;
+  /** told the events of each commit and the verification as committed (metrics, the delivery measurement) */
+  observer?: ((events: readonly DomainEvent[], verification: Verification) => void) | undefined;
   /** the applications' pre-send decision callbacks */
   decisions?: PreSendDecider | undefined;
   /** fraud and abuse controls; without them every start and check is let through */
@@ -380,6 +381,11 @@ export class VerificationService {
     return ok(result.value.saved ?? result.value.read);
   }
 
+  /** The phone's delivery report on the latest flash call: recorded and measured, never a check. */
+  async report(id: string, access: Access, input: ReportInput): Promise<Result<Updated>> {
+    return this.update(id, (v) => fileReport(v, input, this.deps.clock.now()), { access });
+  }
+
   async cancel(id: string, access: Access): Promise<Result<Verification>> {
     const result = await this.update(id, (v) => cancel(v, this.deps.clock.now()), { access });
     if (!result.ok) return result;
@@ -475,7 +481,7 @@ export class VerificationService {
   /** After a commit: live listeners learn which verification moved, the observer what happened. */
   private committed(verification: Verification, events: readonly DomainEvent[]): void {
     this.deps.events?.committed(verification.id, verification.applicationId);
-    this.deps.observer?.(events);
+    this.deps.observer?.(events, verification);
   }
 }
 

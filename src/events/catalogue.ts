@@ -12,7 +12,7 @@ import type { EventType } from "../core/types.js";
 
 export const EVENT_FIELDS: Record<EventType, string> = {
   "verification.started":
-    "phone, country, channel (the first step's), workflow (the channels, in order), expires_at, risk (the fraud outcome; never shown to client tokens)",
+    "phone, country, channel (the first step's), workflow (the channels, in order), expires_at, risk (the fraud outcome; never shown to client tokens), channel_choice (workflow auto: why these channels; never shown to client tokens)",
   "verification.fallback":
     "from_channel, to_channel, reason (attempt_failed | step_timeout | requested | number_type | no_email)",
   "verification.blocked":
@@ -29,6 +29,8 @@ export const EVENT_FIELDS: Record<EventType, string> = {
   "attempt.delivered": "channel, reason (ringing_canceled | answered | delivered | interrupted ...), sip_code, detail",
   "attempt.failed":
     "channel, reason (busy | not_found | timeout | rejected | undeliverable | interrupted | shadow_blocked ...), sip_code, detail",
+  "attempt.reported":
+    "channel, outcome (received | late | not_received), source (intercept | call_log | manual): what the phone saw of the call; it verifies nothing",
 };
 
 export const EVENT_TYPES = Object.keys(EVENT_FIELDS) as EventType[];
@@ -50,7 +52,7 @@ export interface PublicEvent {
 }
 
 /** Fields only the application sees: the app or browser holding a client token may be the attacker scored. */
-const BACKEND_ONLY_FIELDS = ["risk"];
+const BACKEND_ONLY_FIELDS = ["risk", "channel_choice"];
 
 /** The public JSON of an event; `forClient` leaves out what a client token may not read (the risk outcome). */
 export function publicEvent(e: StoredEvent, forClient = false): PublicEvent {

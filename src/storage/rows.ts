@@ -5,10 +5,12 @@ import type {
   Attempt,
   AttemptReason,
   AttemptStatus,
+  ChannelChoice,
   ChannelName,
   ClientInfo,
   DomainEvent,
   EventType,
+  PhoneReport,
   Redaction,
   Refusal,
   RiskAssessment,
@@ -86,6 +88,7 @@ export const VERIFICATION_COLUMNS = [
   "step_deadline",
   "email",
   "refusal",
+  "channel_choice",
 ] as const satisfies readonly (keyof VerificationsTable)[];
 
 /**
@@ -126,6 +129,7 @@ export function verificationRow(v: Verification): VerificationsTable {
     step_deadline: v.stepDeadline,
     email: v.email,
     refusal: json(v.refusal ?? null),
+    channel_choice: json(v.channelChoice ?? null),
   };
 }
 
@@ -153,6 +157,7 @@ export function attemptRow(a: Attempt): AttemptsTable {
     reason_header: a.reasonHeader,
     detail: a.detail,
     cost: a.cost,
+    phone_report: json(a.phoneReport ?? null),
   };
 }
 
@@ -186,6 +191,7 @@ export function toVerification(r: VerificationsTable, attempts: Attempt[]): Veri
     email: r.email,
     attempts,
     ...(r.refusal == null ? {} : { refusal: JSON.parse(r.refusal) as Refusal }),
+    ...(r.channel_choice == null ? {} : { channelChoice: JSON.parse(r.channel_choice) as ChannelChoice }),
     // Present only once redacted, so a verification reads back exactly as it was written until then.
     ...(r.redacted_at == null
       ? {}
@@ -220,6 +226,7 @@ export function toAttempt(r: AttemptsTable): Attempt {
     reasonHeader: r.reason_header ?? null,
     detail: r.detail ?? null,
     cost: r.cost === null || r.cost === undefined ? null : Number(r.cost),
+    ...(r.phone_report == null ? {} : { phoneReport: JSON.parse(r.phone_report) as PhoneReport }),
   };
 }
 

@@ -67,6 +67,8 @@ export interface VerificationsTable {
   erased_by?: string | null;
   /** JSON of the fraud controls' refusal of its start (migration 0012) */
   refusal: string | null;
+  /** JSON of why an automatic workflow chose its channels (migration 0017) */
+  channel_choice?: string | null;
 }
 
 export interface AttemptsTable {
@@ -92,6 +94,8 @@ export interface AttemptsTable {
   reason_header: string | null;
   detail: string | null;
   cost: number | null;
+  /** JSON of the phone's delivery report (migration 0017) */
+  phone_report?: string | null;
 }
 
 export interface CliLeasesTable {
@@ -244,6 +248,24 @@ export interface ApplicationLanguagesTable {
   updated_at: number;
 }
 
+/** The delivery measurement's counters (migration 0017): one row per network, channel, trunk and bucket. */
+export interface DeliveryCountsTable {
+  network: string;
+  channel: string;
+  /** '' when the channel has no trunks */
+  trunk: string;
+  /** start of the bucket, epoch ms */
+  bucket: number;
+  placed: number;
+  delivered: number;
+  verified: number;
+  /** sum of the verified ones' time to verify */
+  verify_ms: number;
+  received: number;
+  late: number;
+  not_received: number;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   api_keys: ApiKeysTable;
@@ -265,4 +287,5 @@ export interface Database {
   sinch_credentials: SinchCredentialsTable;
   message_templates: MessageTemplatesTable;
   application_languages: ApplicationLanguagesTable;
+  delivery_counts: DeliveryCountsTable;
 }

@@ -95,6 +95,7 @@ const ATTEMPT_COLUMNS = [
   "reason_header",
   "detail",
   "cost",
+  "phone_report",
 ] as const satisfies readonly (keyof AttemptsTable)[];
 
 /**

@@ -96,6 +96,7 @@ export class FlashverifyWidget extends Base {
         void this.#check();
       });
       view.next.addEventListener("click", () => void this.#next());
+      view.late.addEventListener("click", () => void this.#reportLate());
       view.retry.addEventListener("click", () => {
         if (this.#start) void this.begin(this.#start);
       });
@@ -262,6 +263,11 @@ export class FlashverifyWidget extends Base {
     if (!client || !this.#id || this.#busy) return;
     const run = this.#run;
     this.#setBusy(true);
+    // The call rang on the server's side, yet the person asks for another channel: it never reached the phone as
+    // far as they can tell, which only the phone can say (a silently dropped call looks delivered to the server).
+    if (this.#screen?.kind === "flashcall" && this.#screen.called) {
+      void client.report(this.#id, { outcome: "not_received", source: "manual" }).catch(() => undefined);
+    }
     try {
       const v = await client.next(this.#id);
       if (run !== this.#run) return;
@@ -272,6 +278,15 @@ export class FlashverifyWidget extends Base {
     } finally {
       this.#setBusy(false);
     }
+  }
+
+  /** The flash call the person gave up on came after all: a late delivery, measured like the others. */
+  async #reportLate(): Promise<void> {
+    const client = this.#client;
+    if (!client || !this.#id || this.#view?.late.hidden) return;
+    if (this.#view) this.#view.late.hidden = true;
+    await client.report(this.#id, { outcome: "late", source: "manual" }).catch(() => undefined);
+    this.#refresh();
   }
 
   #tick(): void {
@@ -334,6 +349,8 @@ export class FlashverifyWidget extends Base {
     const next = entering ? screen.next : null;
     view.next.hidden = next === null;
     if (next) view.next.textContent = next.kind === "resend" ? s.sendNewCode : s.useInstead(next.channel);
+    view.late.hidden = !(screen?.kind === "message" && screen.callMayComeLate);
+    view.late.textContent = s.callCameLate;
     view.retry.hidden = !(screen?.kind === "ended" && screen.retry);
     view.retry.textContent = s.tryAgain;
     setText(view.error, this.#error);

@@ -28,6 +28,8 @@ export type Screen =
       next: NextAction;
       /** the flash call before it failed (busy, unreachable...), rather than the person asking for a message */
       fellBack: boolean;
+      /** the flash call before it was delivered and the person moved on: it may still show up (late) */
+      callMayComeLate: boolean;
     }
   | { kind: "verified" }
   | { kind: "ended"; message: string; retry: boolean };
@@ -55,6 +57,11 @@ export function screenOf(v: Verification, strings: WidgetStrings): Screen {
     expiresAt,
     next: following ? { kind: "channel", channel: following.channel } : { kind: "resend" },
     fellBack: previous?.channel === "flashcall" && previous.status === "failed",
+    callMayComeLate:
+      previous?.channel === "flashcall" &&
+      previous.status === "delivered" &&
+      previous.phone_report?.outcome !== "late" &&
+      previous.phone_report?.outcome !== "received",
   };
 }
 

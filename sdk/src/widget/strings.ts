@@ -20,6 +20,8 @@ export interface WidgetStrings {
   messageHint: (channel: Channel, digits: number) => string;
   messageCodeLabel: (digits: number) => string;
   fellBack: (channel: Channel) => string;
+  /** on a message step after a flash call the person gave up on: says the call did come after all */
+  callCameLate: string;
   expiresIn: (time: string) => string;
   codeExpired: string;
   verify: string;
@@ -64,6 +66,7 @@ export const ENGLISH: WidgetStrings = {
   messageHint: (channel, digits) => `Enter the ${digits}-digit code from the ${CHANNEL_NAMES[channel]} message.`,
   messageCodeLabel: (digits) => `${digits}-digit code`,
   fellBack: (channel) => `The call could not reach your phone, so we sent a code by ${CHANNEL_NAMES[channel]}.`,
+  callCameLate: "The call came after all",
   expiresIn: (time) => `Code expires in ${time}`,
   codeExpired: "This code has expired.",
   verify: "Verify",

@@ -1,9 +1,10 @@
 /**
  * The widget's DOM, built once in its shadow root and then only updated (so typing and focus survive live
  * updates): a status line announced by screen readers, a hint, the caller-ID pattern, the countdown, the code
- * form, an error line, and the "Use SMS instead" and "Try again" buttons, in that focus order. Themable with CSS
- * custom properties (--fv-accent, --fv-danger, --fv-ok, --fv-muted, --fv-border, --fv-surface, --fv-radius) and
- * `::part()` (status, hint, pattern, countdown, label, input, submit, error, next, retry).
+ * form, an error line, and the "Use SMS instead", "The call came after all" and "Try again" buttons, in that focus
+ * order. Themable with CSS custom properties (--fv-accent, --fv-danger, --fv-ok, --fv-muted, --fv-border,
+ * --fv-surface, --fv-radius) and `::part()` (status, hint, pattern, countdown, label, input, submit, error, next,
+ * late, retry).
  */
 
 export interface WidgetView {
@@ -18,6 +19,8 @@ export interface WidgetView {
   submit: HTMLButtonElement;
   error: HTMLElement;
   next: HTMLButtonElement;
+  /** tells the server the flash call came after the step moved on (a delivery report) */
+  late: HTMLButtonElement;
   retry: HTMLButtonElement;
 }
 
@@ -97,6 +100,7 @@ export function createView(root: ShadowRoot): WidgetView {
   const submit = el("button", { type: "submit", part: "submit" }, row);
   const error = el("p", { class: "error", part: "error", id: "fv-error", role: "alert" }, container);
   const next = el("button", { type: "button", class: "link", part: "next" }, container);
+  const late = el("button", { type: "button", class: "link", part: "late" }, container);
   const retry = el("button", { type: "button", class: "retry", part: "retry" }, container);
-  return { container, status, hint, pattern, countdown, form, label, input, submit, error, next, retry };
+  return { container, status, hint, pattern, countdown, form, label, input, submit, error, next, late, retry };
 }

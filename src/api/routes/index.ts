@@ -23,6 +23,7 @@ import { registerEraseVerification } from "./v1/verifications-erase.js";
 import { registerGetVerification } from "./v1/verifications-get.js";
 import { registerListVerifications } from "./v1/verifications-list.js";
 import { registerNextStep } from "./v1/verifications-next.js";
+import { registerReportDelivery } from "./v1/verifications-report.js";
 import { registerStartVerification } from "./v1/verifications-start.js";
 import { registerStreamVerification } from "./v1/verifications-stream.js";
 import { registerWebhookDeliveries } from "./v1/webhook-deliveries.js";
@@ -39,6 +40,7 @@ export const routes: RouteRegistration[] = [
   registerCancelVerification,
   registerEraseVerification,
   registerNextStep,
+  registerReportDelivery,
   registerReceipts,
   registerMessagelist,
   registerSinch,

@@ -13,6 +13,7 @@ import * as outboxClaim from "./0011-outbox-claim.js";
 import * as retentionRefusalsReview from "./0012-retention-refusals-review.js";
 import * as templates from "./0014-templates.js";
 import * as sinch from "./0015-sinch.js";
+import * as delivery from "./0017-delivery.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   "0012-retention-refusals-review": retentionRefusalsReview,
   "0014-templates": templates,
   "0015-sinch": sinch,
+  "0017-delivery": delivery,
 };
 
 export const migrationProvider: MigrationProvider = {
