@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { MessageChannelsConfig } from "./channels/config.js";
+import { ReverseFlashcallConfig } from "./channels/reverse-flashcall/config.js";
 import { VoiceChannelConfig } from "./channels/voice/config.js";
 import { NumberPool, validatePool } from "./core/pool.js";
 import { CHANNELS, type ChannelName } from "./core/types.js";
@@ -190,6 +191,7 @@ const ConfigSchema = z
     OTP_TEMPLATE: z.string().min(1).max(300).includes("{code}").optional(),
     ...MessageChannelsConfig,
     ...VoiceChannelConfig,
+    ...ReverseFlashcallConfig,
 
     /** how long a flash call's code is accepted; default 60 s, at most 120 s */
     FLASHCALL_TTL_SECONDS: z.coerce.number().int().min(10).max(120).default(60),

@@ -6,6 +6,7 @@
 import { EventLoopLag } from "./api/load-shedding.js";
 import { type CallSummary, createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
 import { MESSAGE_CHANNELS, type MessageChannelName, type SandboxCarrier } from "./channels/registry.js";
+import type { ReverseFlashcallChannel } from "./channels/reverse-flashcall/index.js";
 import { voiceEnabled } from "./channels/voice/index.js";
 import { type Config, ConfigError, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
@@ -334,6 +335,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     emailSubject: config.EMAIL_SUBJECT,
     whatsapp: { templateName: config.WHATSAPP_TEMPLATE, languageCode: config.WHATSAPP_LANGUAGE },
   });
+  const reverse = messageChannels.reverse_flashcall as ReverseFlashcallChannel | undefined;
   const verifications = new VerificationService({
     store,
     clock,
@@ -363,7 +365,17 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     observer: (committed) => metrics.recorded(committed),
     decisions,
     onBackgroundError,
+    reverse: reverse && { inbound: reverse.pool, ...reverse.policies(fraud.limiter) },
   });
+  if (reverse && verifications.reverseCalls) {
+    await reverse.listen({
+      calls: verifications.reverseCalls,
+      held: await store.liveReverseAttempts(clock.now()),
+      onOutcome: (outcome) => metrics.inboundCalls.inc({ outcome }),
+      onError: (error) => onBackgroundError(error, "inbound SIP"),
+      t1Ms: config.SIP_T1_MS,
+    });
+  }
 
   // SQLite has one server per database (the lock above), so before any call is placed it settles the attempts a
   // previous process left in flight and releases the claims it held. On PostgreSQL other nodes may be running:

@@ -24,6 +24,7 @@ const verification: VerificationJson = {
   guess_probability: 0.0003,
   flashcall: { pattern: "+44207941****", code_length: 4, cli_filter: "^\\+?44207941\\d{4}$" },
   message: null,
+  reverse_flashcall: null,
   cost: { currency: "USD", total: 0.004, sms_only: 0.0415, saving: 0.0375 },
   verified_caller_id: null,
   attempts: [

@@ -22,6 +22,13 @@ export const FlashcallView = z.object({
 
 const CHANNEL = z.enum(CHANNELS);
 
+export const ReverseFlashcallView = z.object({
+  dial: z
+    .string()
+    .describe("E.164: the number the phone is to call (a tel: link); the call is rejected, so it is free"),
+  expires_at: z.string().describe("until when a call to it verifies"),
+});
+
 export const MessageView = z.object({
   channel: z.enum(MESSAGE_CHANNELS),
   code_length: z.number().int().describe("digits of the code the message carries"),
@@ -107,6 +114,9 @@ export const VerificationView = z.object({
   guess_probability: z.number().describe("checks allowed / distinct codes of the pool: an attacker's odds"),
   flashcall: FlashcallView.nullable().describe("the flash call to wait for; null when the workflow has none yet"),
   message: MessageView.nullable().describe("the message step under way (SMS, WhatsApp, email); null otherwise"),
+  reverse_flashcall: ReverseFlashcallView.nullable().describe(
+    "the reverse flash call under way: the phone calls this number and its caller ID verifies; null otherwise",
+  ),
   cost: z
     .object({
       currency: z.literal("USD"),
@@ -182,8 +192,15 @@ function attemptView(a: Attempt): z.infer<typeof AttemptView> {
 }
 
 function messageView(a: Attempt | undefined): z.infer<typeof MessageView> | null {
-  if (!a || a.channel === "flashcall") return null;
+  if (!a || a.channel === "flashcall" || a.channel === "reverse_flashcall") return null;
   return { channel: a.channel, code_length: a.codeLength };
+}
+
+/** Shown while it can still verify: once the verification or the step is over, the number is no longer the user's. */
+function reverseView(v: Verification): z.infer<typeof ReverseFlashcallView> | null {
+  const a = v.attempts.at(-1);
+  if (v.status !== "pending" || a?.channel !== "reverse_flashcall" || !a.dial) return null;
+  return { dial: a.dial, expires_at: iso(a.expiresAt) as string };
 }
 
 /** Rounded to a millionth of a dollar, so sums of list prices print as prices. */
@@ -217,6 +234,7 @@ export function verificationView(v: Verification, card: RateCard = RATE_CARD): V
     guess_probability: v.guessProbability,
     flashcall: flashcallView(v.attempts.at(-1)),
     message: messageView(v.attempts.at(-1)),
+    reverse_flashcall: reverseView(v),
     cost: costView(v, card),
     verified_caller_id: v.status === "verified" ? v.verifiedCallerId : null,
     attempts: v.attempts.map(attemptView),
@@ -304,10 +322,11 @@ export function clientEvents(stored: StoredEvent): PublicEvent[] {
   if (data.reason !== "shadow_blocked") return [{ ...e, data }];
   // A shadow call's events are a real call's, one by one as they happen; only the reason it ended is withheld.
   if (data.channel === "flashcall") return [{ ...e, data: { ...data, reason: "ringing_canceled" } }];
-  const { verification_id, attempt_id, channel, seq, code_length } = data;
+  const { verification_id, attempt_id, channel, seq, code_length, dial } = data;
   const ids = { verification_id, attempt_id, channel };
+  const opened = channel === "reverse_flashcall" ? { ...ids, seq, dial } : { ...ids, seq, code_length };
   return [
-    { ...e, type: "attempt.dialing", data: { ...ids, seq, code_length } },
+    { ...e, type: "attempt.dialing", data: opened },
     { ...e, type: "attempt.sent", data: ids },
   ];
 }

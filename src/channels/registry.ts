@@ -11,6 +11,7 @@ import type { VirtualViber } from "../sandbox/viber.js";
 import type { VirtualWhatsApp } from "../sandbox/whatsapp.js";
 import type { FlashCaller } from "../sip/types.js";
 import { createEmailSender } from "./email/index.js";
+import { createReverseFlashcallChannel } from "./reverse-flashcall/index.js";
 import { createHttpSmsSender } from "./sms-http/index.js";
 import { createTwilioSmsSender } from "./sms-http/twilio.js";
 import { createSmppSmsSender } from "./sms-smpp/index.js";
@@ -40,6 +41,7 @@ export const MESSAGE_CHANNELS = {
   viber: viberChannel,
   email: emailChannel,
   voice: voiceChannel,
+  reverse_flashcall: (config, sandbox) => createReverseFlashcallChannel(config, sandbox !== null),
 } satisfies Record<string, Factory>;
 
 export type MessageChannelName = keyof typeof MESSAGE_CHANNELS;

@@ -19,6 +19,11 @@ export const ERRORS = {
   API_KEY_NOT_FOUND: { status: 404, message: "No such working API key in this application." },
   POOL_NOT_FOUND: { status: 404, message: "No such caller-ID pool." },
   DECISION_CALLBACK_NOT_FOUND: { status: 404, message: "The application has no decision callback." },
+  NO_CODE_TO_CHECK: {
+    status: 409,
+    message:
+      "The step under way is a reverse flash call: the phone calls the number shown, and there is no code to check.",
+  },
   ALREADY_VERIFIED: { status: 409, message: "The verification has already been used." },
   VERIFICATION_NOT_PENDING: { status: 409, message: "The verification has already ended." },
   NO_NEXT_STEP: {
@@ -77,6 +82,10 @@ export const ERRORS = {
   },
   FRAUD_CHECK_UNAVAILABLE: { status: 503, message: "The fraud controls cannot decide right now; nothing was sent." },
   INTERNAL: { status: 500, message: "Internal error." },
+  NO_INBOUND_NUMBER: {
+    status: 503,
+    message: "No number of the inbound pool is free for this phone's reverse flash call; try again shortly.",
+  },
   POOL_EXHAUSTED: { status: 503, message: "Every caller ID of the pool is in use; try again shortly." },
   NOT_READY: { status: 503, message: "The service is not ready." },
   STORE_UNAVAILABLE: {

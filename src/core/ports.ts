@@ -37,6 +37,14 @@ export interface StoredPool {
   createdAt: number;
 }
 
+/** A reverse flash call waiting for its phone's call (see `Store.liveReverseAttempts`). */
+export interface ReverseAttemptRef {
+  verificationId: string;
+  phone: string;
+  dial: string;
+  expiresAt: number;
+}
+
 /** A start request made with an Idempotency-Key, and the verification it created. */
 export interface IdempotencyRecord {
   applicationId: string;
@@ -116,6 +124,12 @@ export interface Store {
     releaseLeases: boolean,
     wakeAt?: number | null,
   ): Promise<boolean>;
+
+  /**
+   * Reverse flash calls waiting for a call: attempts of pending verifications whose `dial` is `dial` (every number
+   * when absent) and that have not expired by `now`.
+   */
+  liveReverseAttempts(now: number, dial?: string): Promise<ReverseAttemptRef[]>;
 
   /** Keys of the pool's CLIs held by live (unexpired) leases: consulted only when a pool is nearly full. */
   liveLeaseKeys(poolId: string, now: number): Promise<Set<string>>;

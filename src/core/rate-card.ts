@@ -83,6 +83,8 @@ export const RATE_CARD: RateCard = {
     GB: 0.03,
     [DEFAULT_RATE_KEY]: 0.15,
   }),
+  // The phone calls us and the call is rejected before answer: nothing is charged on either side.
+  reverse_flashcall: delivered({ [DEFAULT_RATE_KEY]: 0 }),
 };
 
 /**

@@ -116,6 +116,7 @@ export class StartPersister {
     }
     if (!plan.pool) {
       const opened = steps.openMessageStep(draft, plan.first, null, r.now);
+      if (!opened) return err("NO_INBOUND_NUMBER");
       const events = [...startedEvents(opened.verification), ...skipped, ...opened.events];
       const send: FirstSend = { kind: "messages", sends: opened.sends ?? [] };
       return leaseless(await this.create({ verification: opened.verification, events }, r, send));

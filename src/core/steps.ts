@@ -5,6 +5,7 @@
 import { type Change, refuse } from "./change.js";
 import type { CodeHasher } from "./codes.js";
 import { newId } from "./ids.js";
+import type { InboundPool } from "./inbound-pool.js";
 import { numberType } from "./number-type.js";
 import { DEFAULT_OTP_LENGTH, newOtp } from "./otp.js";
 import type { AttemptOutcome } from "./ports.js";
@@ -14,6 +15,7 @@ import {
   markAttemptEnded,
   messageAttempt,
   openStep,
+  reverseAttempt,
   type StepChange,
   skipStep,
   type Transition,
@@ -33,11 +35,17 @@ export class Steps {
   constructor(
     private readonly hasher: CodeHasher,
     private readonly settings: StepSettings,
+    /** the numbers reverse flash calls ask the phone to call; null: that channel is not configured */
+    private readonly inbound: InboundPool | null = null,
   ) {}
 
-  /** Opens message step `index`: a fresh code, kept in memory only until the send. */
-  openMessageStep(v: Verification, index: number, reason: StepChange | null, at: number): Transition {
+  /**
+   * Opens message step `index`: a fresh code, kept in memory only until the send. A reverse flash call step takes
+   * a number of the inbound pool instead; undefined when none is free for this phone.
+   */
+  openMessageStep(v: Verification, index: number, reason: StepChange | null, at: number): Transition | undefined {
     const step = v.workflow[index] as WorkflowStep;
+    if (step.channel === "reverse_flashcall") return this.openReverseStep(v, index, reason, at);
     const length = this.settings.otpLength ?? DEFAULT_OTP_LENGTH;
     const code = newOtp(length);
     const attemptId = newId("att", at);
@@ -58,6 +66,24 @@ export class Steps {
     return shadow ? opened : { ...opened, sends: [{ attempt: opened.verification.attempts.at(-1) as Attempt, code }] };
   }
 
+  /** The phone is to call a number of the inbound pool; nothing is sent, so the transition holds no sends. */
+  private openReverseStep(v: Verification, index: number, reason: StepChange | null, at: number) {
+    const step = v.workflow[index] as WorkflowStep;
+    const until = index < v.workflow.length - 1 ? Math.min(at + step.timeoutMs, v.expiresAt) : v.expiresAt;
+    const dial = this.inbound?.take({ verificationId: v.id, phone: v.phone, expiresAt: until }, at);
+    if (!dial) return undefined;
+    const attempt = reverseAttempt({
+      id: newId("att", at),
+      verificationId: v.id,
+      seq: v.attempts.length + 1,
+      dial,
+      now: at,
+    });
+    // Nothing to guess: only a call from the phone itself, through a trunk, verifies.
+    const shadow = v.risk?.outcome === "shadow_block";
+    return openStep(v, { index, attempt, at, guessProbability: 0, reason, shadow });
+  }
+
   /**
    * The current step is over: open the next one the destination can take, or, when none is left, fail the
    * verification (the user asked for the next step and there is none: `NO_NEXT_STEP`, nothing changes).
@@ -74,6 +100,10 @@ export class Steps {
           continue;
         }
         const opened = this.openMessageStep(v, index, reason, at);
+        if (!opened) {
+          events.push(skipStep(v, { index, to: index + 1, reason: "no_inbound_number", at }));
+          continue;
+        }
         return { ...opened, events: [...events, ...opened.events] };
       }
     }

@@ -4,7 +4,7 @@ export type VerificationStatus = "pending" | "verified" | "failed" | "expired" |
 export const FINAL_STATUSES: ReadonlySet<VerificationStatus> = new Set(["verified", "failed", "expired", "canceled"]);
 
 /** The channels a workflow step can use (see workflow.ts): the one list every schema and table derives from. */
-export const CHANNELS = ["flashcall", "sms", "whatsapp", "viber", "email", "voice"] as const;
+export const CHANNELS = ["flashcall", "sms", "whatsapp", "viber", "email", "voice", "reverse_flashcall"] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 /**
  * The channels that carry an OTP (everything but the flash call): in a message, or spoken by a voice call, whose
@@ -125,6 +125,11 @@ export interface Attempt {
   cliKey: string | null;
   /** flash calls only: E.164 CLI without its code digits: public */
   cliPrefix: string | null;
+  /**
+   * reverse flash calls only: the E.164 number of the inbound pool the phone is asked to call (public: the start
+   * answers with it); null for every other channel
+   */
+  dial?: string | null;
   codeLength: number;
   /** HMAC of the code digits (the CLI's last digits, or the OTP a message carried) */
   codeMac: string;

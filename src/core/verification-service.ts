@@ -15,10 +15,12 @@ import type { PreSendDecider } from "./decision.js";
 import { fileReport, type ReportInput } from "./delivery-report.js";
 import { type Channels, Dispatcher, type MessageTexts } from "./dispatcher.js";
 import { type AppError, err, ok, type Result } from "./errors.js";
+import type { InboundPool } from "./inbound-pool.js";
 import { readReportedCli } from "./matching.js";
 import type { NumberPool } from "./pool.js";
 import type { Clock, EventSink, FraudGuard, Store } from "./ports.js";
 import type { RateCard } from "./rate-card.js";
+import { ReverseCalls, type ReverseCallsDeps } from "./reverse-calls.js";
 import { type Created, type Persisted, StartPersister } from "./start-persister.js";
 import {
   type StartInput,
@@ -128,6 +130,8 @@ export interface VerificationServiceDeps {
   rateCard?: RateCard | undefined;
   /** reports failures of background work (channel callbacks), which have no caller to return them to */
   onBackgroundError?: (error: unknown, context: string) => void;
+  /** the reverse flash call's numbers and what its calls must carry; absent: that channel is not configured */
+  reverse?: (Pick<ReverseCallsDeps, "attestationPolicy" | "limits"> & { inbound: InboundPool }) | undefined;
 }
 
 const DEFAULT_ATTEMPT_DEADLINE_MS = 120_000;
@@ -143,6 +147,8 @@ export class VerificationService {
   private readonly persister: StartPersister;
   private readonly dispatcher: Dispatcher;
   private readonly updater: VerificationUpdater;
+  /** answers inbound calls to the reverse flash call's numbers; null when that channel is not configured */
+  readonly reverseCalls: ReverseCalls | null;
 
   constructor(private readonly deps: VerificationServiceDeps) {
     const { settings, channels, store, hasher, clock } = deps;
@@ -153,7 +159,7 @@ export class VerificationService {
       configured: (channel) => channels[channel] !== undefined,
       poolsFor: (country) => deps.pools.poolsFor(country),
     });
-    this.steps = new Steps(hasher, settings);
+    this.steps = new Steps(hasher, settings, deps.reverse?.inbound ?? null);
     this.persister = new StartPersister({
       store,
       hasher,
@@ -180,6 +186,10 @@ export class VerificationService {
       saved: (t, ended) => this.saved(t, ended),
       rateCard: deps.rateCard,
     });
+    const { reverse, fraud } = deps;
+    this.reverseCalls = reverse
+      ? new ReverseCalls({ ...reverse, store, clock, fraud, update: (id, c) => this.update(id, c) })
+      : null;
   }
 
   /** plan -> decide -> screen -> persist -> dispatch; nothing after `screen` changes what is sent. */
@@ -342,6 +352,7 @@ export class VerificationService {
     if (!attempt) return undefined;
     // A superseded step's code stops being accepted when the next step opens: one live code at a time.
     const live = now < attempt.expiresAt;
+    if (attempt.channel === "reverse_flashcall") return refuse("NO_CODE_TO_CHECK");
     if (attempt.channel !== "flashcall" || attempt.cliPrefix === null) {
       const code = readOtp(reportedText, attempt.codeLength);
       if (code === null) return refuse("INVALID_CODE_FORMAT");
@@ -475,6 +486,9 @@ export class VerificationService {
   private saved(t: Transition, ended: boolean): void {
     if (t.events.length > 0) this.committed(t.verification, t.events);
     if (ended) this.dispatcher.stop(t.verification);
+    // A reverse flash call that no longer waits (its verification ended, or the next step opened) frees its number.
+    if (ended || t.verification.attempts.at(-1)?.channel !== "reverse_flashcall")
+      this.deps.reverse?.inbound.release(t.verification.id);
     this.dispatcher.sendAll(t.verification, t.sends ?? []);
   }
 

@@ -31,7 +31,14 @@ import {
 import { endedForGood } from "./workflow.js";
 
 /** Why a workflow moved to its next step. */
-export type StepChange = "attempt_failed" | "step_timeout" | "requested" | "number_type" | "no_email";
+export type StepChange =
+  | "attempt_failed"
+  | "step_timeout"
+  | "requested"
+  | "number_type"
+  | "no_email"
+  /** a reverse flash call found no number of the inbound pool free for this phone */
+  | "no_inbound_number";
 
 /** A message a committed transition must hand to its channel; the code lives only here, never in storage. */
 export interface PendingSend {
@@ -164,6 +171,45 @@ export function messageAttempt(p: {
   };
 }
 
+/**
+ * A reverse flash call: the phone is to call `dial`, a number of the inbound pool. Nothing is sent and there is no
+ * code: the caller ID of the call that arrives is the proof, so it waits as `sent` from the moment it opens.
+ */
+export function reverseAttempt(p: { id: string; verificationId: string; seq: number; dial: string; now: number }) {
+  const attempt: Attempt = {
+    ...attemptBase(p.id, p.verificationId, p.seq, "reverse_flashcall", p.now),
+    status: "sent",
+    cost: null,
+    poolId: null,
+    cliKey: null,
+    cliPrefix: null,
+    dial: p.dial,
+    codeLength: 0,
+    codeMac: "",
+  };
+  return attempt;
+}
+
+/**
+ * The phone called the number of its verification's reverse flash call: its attempt is delivered (the call was
+ * rejected with `sipCode`, free for the caller) and the verification is verified, the caller ID recorded as earned.
+ */
+export function verifyByCall(
+  current: Verification,
+  attemptId: string,
+  call: { caller: string; sipCode: number; at: number },
+): Transition | undefined {
+  const ended = markAttemptEnded(current, attemptId, {
+    at: call.at,
+    delivered: true,
+    reason: "delivered",
+    sipCode: call.sipCode,
+  });
+  if (ended?.verification.status !== "pending") return undefined;
+  const checked = applyCheck(ended.verification, true, call.caller, call.at);
+  return { verification: checked.verification, events: [...ended.events, ...checked.events] };
+}
+
 function attemptBase(id: string, verificationId: string, seq: number, channel: ChannelName, now: number) {
   return {
     id,
@@ -245,6 +291,7 @@ function dialingData(a: Attempt): Record<string, unknown> {
   if (a.channel === "flashcall" && a.cliPrefix !== null) {
     return { channel: a.channel, seq: a.seq, pattern: maskedPattern(a.cliPrefix, a.codeLength) };
   }
+  if (a.channel === "reverse_flashcall") return { channel: a.channel, seq: a.seq, dial: a.dial ?? null };
   return { channel: a.channel, seq: a.seq, code_length: a.codeLength };
 }
 
@@ -378,7 +425,7 @@ export function markAttemptEnded(
   v.updatedAt = outcome.at;
   v.version += 1;
   const data: Record<string, unknown> = { channel: attempt.channel, reason: outcome.reason };
-  if (attempt.channel === "flashcall") data.sip_code = outcome.sipCode;
+  if (attempt.channel === "flashcall" || attempt.channel === "reverse_flashcall") data.sip_code = outcome.sipCode;
   if (attempt.trunkId !== null) data.trunk = attempt.trunkId;
   if (attempt.reasonHeader !== null) data.reason_header = attempt.reasonHeader;
   if (attempt.detail !== null) data.detail = attempt.detail;

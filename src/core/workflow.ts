@@ -23,6 +23,8 @@ export const DEFAULT_STEP_TIMEOUT_MS: Readonly<Record<WorkflowChannel, number>> 
   viber: 120_000,
   email: 300_000,
   voice: 180_000,
+  // Long enough to find the phone app, tap the link and wait for the call to be rejected.
+  reverse_flashcall: 120_000,
 };
 
 export const MAX_WORKFLOW_STEPS = 5;
@@ -69,7 +71,8 @@ export function stepReaches(
   const type = destination.numberType;
   if (channel === "flashcall")
     return type && FLASHCALL_TYPES.has(type) ? { ok: true } : { ok: false, reason: "number_type" };
-  if (channel === "voice")
+  // A reverse flash call needs a phone that can place a call: the same numbers a spoken code reaches.
+  if (channel === "voice" || channel === "reverse_flashcall")
     return type === undefined || VOICE_TYPES.has(type) ? { ok: true } : { ok: false, reason: "number_type" };
   return type === undefined || MESSAGE_TYPES.has(type) ? { ok: true } : { ok: false, reason: "number_type" };
 }

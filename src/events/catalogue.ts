@@ -14,16 +14,17 @@ export const EVENT_FIELDS: Record<EventType, string> = {
   "verification.started":
     "phone, country, channel (the first step's), workflow (the channels, in order), expires_at, risk (the fraud outcome; never shown to client tokens), channel_choice (workflow auto: why these channels; never shown to client tokens)",
   "verification.fallback":
-    "from_channel, to_channel, reason (attempt_failed | step_timeout | requested | number_type | no_email)",
+    "from_channel, to_channel, reason (attempt_failed | step_timeout | requested | number_type | no_email | no_inbound_number)",
   "verification.blocked":
     "reason (denied_by_application | SUSPECTED_PUMPING, with rule_id, scope, value, shadow, blocked_until, sends, verified, conversion); nothing was sent",
-  "verification.verified": "channel (the step's that verified), caller_id (the caller ID that verified; flash calls)",
+  "verification.verified":
+    "channel (the step's that verified), caller_id (the caller ID that verified; flash calls and reverse flash calls)",
   "verification.failed":
     "reason (max_checks | attempt_failed | denied_by_application), channel (the last step's; null when none was sent), attempt_reason",
   "verification.expired": "reason (ttl), channel (the last step's)",
   "verification.canceled": "reason (canceled_by_api), channel (the last step's)",
   "attempt.dialing":
-    "channel, seq, and pattern (flash call: the caller ID with its code digits masked) or code_length (messages)",
+    "channel, seq, and pattern (flash call: the caller ID with its code digits masked), dial (reverse flash call: the number to call) or code_length (messages)",
   "attempt.ringing": "channel",
   "attempt.sent": "channel, provider_ids (a message provider accepted the message)",
   "attempt.delivered": "channel, reason (ringing_canceled | answered | delivered | interrupted ...), sip_code, detail",

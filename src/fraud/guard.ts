@@ -60,6 +60,11 @@ export class FraudControls implements FraudGuard {
     this.detector = new PumpingDetector(deps.settings.pumping);
   }
 
+  /** the counters behind every limit, for limits other parts keep on the same backend (inbound calls) */
+  get limiter(): Limiter {
+    return this.deps.limiter;
+  }
+
   get settings(): FraudSettings {
     return this.deps.settings;
   }

@@ -30,6 +30,8 @@ export const DEFAULT_NUMBER_TYPES: Readonly<Record<ChannelName, readonly string[
   email: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP", "FIXED_LINE"],
   // A spoken code reaches whatever answers a call: landlines and VoIP numbers included.
   voice: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP", "FIXED_LINE"],
+  // The phone places the call: any number that can call out, its caller ID checked against the trunk's word.
+  reverse_flashcall: ["MOBILE", "FIXED_LINE_OR_MOBILE", "VOIP", "FIXED_LINE"],
 };
 
 export type NumberRefusal =

@@ -193,6 +193,7 @@ const MESSAGE_NUMBER_POLICIES = {
   whatsapp: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.whatsapp) },
   viber: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.viber) },
   email: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.email) },
+  reverse_flashcall: { countries: new Set(["*"]), types: new Set(DEFAULT_NUMBER_TYPES.reverse_flashcall) },
 };
 
 /** Resolves the configuration into settings; per-application policies are built once and kept. */

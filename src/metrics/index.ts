@@ -105,6 +105,17 @@ export class Metrics {
     labelNames: ["limit"] as const,
     registers: [this.registry],
   });
+  /**
+   * Inbound calls to the reverse flash call's numbers, by what became of them: `verified`, `wrong_caller`,
+   * `no_match`, `attestation_required`, `limited`, `untrusted_source` (not a trunk: 403), `invalid_identity`
+   * (a STIR/SHAKEN Identity that did not verify), `unreadable` (no dialled number of the pool).
+   */
+  readonly inboundCalls = new Counter({
+    name: "flashverify_inbound_calls_total",
+    help: "Inbound calls to the reverse flash call's numbers, by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
   readonly sseStreamsOpen = new Gauge({
     name: "flashverify_sse_streams_open",
     help: "Server-Sent Events streams this process holds open",

@@ -32,6 +32,10 @@ export interface SipMessage {
   retryAfter: number | null;
   /** The Content-Type, media type only, lower case ("application/sdp"); null when absent. */
   contentType: string | null;
+  /** P-Asserted-Identity values (RFC 3325), verbatim, in order; absent when none (inbound INVITEs read them). */
+  assertedIdentities?: string[];
+  /** The Identity header (RFC 8224), verbatim; absent when none. */
+  identity?: string;
   body: string;
 }
 
@@ -44,6 +48,7 @@ const COMPACT: Record<string, string> = {
   m: "contact",
   l: "content-length",
   c: "content-type",
+  y: "identity",
 };
 
 /**
@@ -150,6 +155,12 @@ export function parseMessage(text: string): SipMessage | null {
       }
       case "content-type":
         msg.contentType = (value.split(";")[0] ?? "").trim().toLowerCase();
+        break;
+      case "p-asserted-identity":
+        msg.assertedIdentities = [...(msg.assertedIdentities ?? []), ...splitList(value)];
+        break;
+      case "identity":
+        msg.identity = value;
         break;
     }
   }

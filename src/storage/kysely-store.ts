@@ -22,6 +22,7 @@ import type {
   FraudRule,
   IdempotencyRecord,
   NewVerification,
+  ReverseAttemptRef,
   Store,
   StoredEvent,
   StoredPool,
@@ -363,6 +364,19 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
   protected saved(v: Verification, written: boolean): void {
     if (written) this.wrote(v);
     else this.written.delete(v.id);
+  }
+
+  async liveReverseAttempts(now: number, dial?: string): Promise<ReverseAttemptRef[]> {
+    let query = this.db
+      .selectFrom("attempts as a")
+      .innerJoin("verifications as v", "v.id", "a.verification_id")
+      .select(["a.verification_id", "v.phone", "a.dial", "a.expires_at"])
+      .where("a.dial", "is not", null)
+      .where("a.expires_at", ">", now)
+      .where("v.status", "=", "pending");
+    if (dial !== undefined) query = query.where("a.dial", "=", dial);
+    const rows = await query.execute();
+    return rows.map(toReverseRef);
   }
 
   async liveLeaseKeys(poolId: string, now: number): Promise<Set<string>> {
@@ -794,4 +808,8 @@ async function insertEvents(tx: Tx, events: DomainEvent[], applicationId: string
       where w.application_id = ${applicationId} and w.enabled = 1
         and (w.event_types = '*' or w.event_types like ${`%,${row.type},%`})`.execute(tx);
   }
+}
+
+export function toReverseRef(r: { verification_id: string; phone: string; dial?: string | null; expires_at: number }) {
+  return { verificationId: r.verification_id, phone: r.phone, dial: r.dial as string, expiresAt: Number(r.expires_at) };
 }

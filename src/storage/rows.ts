@@ -158,6 +158,7 @@ export function attemptRow(a: Attempt): AttemptsTable {
     detail: a.detail,
     cost: a.cost,
     phone_report: json(a.phoneReport ?? null),
+    dial: a.dial ?? null,
   };
 }
 
@@ -227,6 +228,8 @@ export function toAttempt(r: AttemptsTable): Attempt {
     detail: r.detail ?? null,
     cost: r.cost === null || r.cost === undefined ? null : Number(r.cost),
     ...(r.phone_report == null ? {} : { phoneReport: JSON.parse(r.phone_report) as PhoneReport }),
+    // Present only on reverse flash calls, so every other attempt reads back exactly as it was written.
+    ...(r.dial ? { dial: r.dial } : {}),
   };
 }
 

@@ -96,6 +96,8 @@ export interface AttemptsTable {
   cost: number | null;
   /** JSON of the phone's delivery report (migration 0017) */
   phone_report?: string | null;
+  /** reverse flash calls: the inbound number to call (migration 0013); null for every other attempt */
+  dial?: string | null;
 }
 
 export interface CliLeasesTable {

@@ -25,6 +25,7 @@ import type {
   FraudRule,
   IdempotencyRecord,
   NewVerification,
+  ReverseAttemptRef,
   Store,
   StoredEvent,
   StoredPool,
@@ -42,7 +43,7 @@ import type {
   WebhookEndpoint,
   WebhookStore,
 } from "../events/webhook-store.js";
-import { KyselyStore } from "./kysely-store.js";
+import { KyselyStore, toReverseRef } from "./kysely-store.js";
 import type { OperationalStats, OperationalStatsSource } from "./operational-stats.js";
 import { sqliteRetention } from "./retention-sqlite.js";
 import {
@@ -96,6 +97,7 @@ const ATTEMPT_COLUMNS = [
   "detail",
   "cost",
   "phone_report",
+  "dial",
 ] as const satisfies readonly (keyof AttemptsTable)[];
 
 /**
@@ -129,6 +131,7 @@ const ATTEMPT_FIXED = new Set<keyof AttemptsTable>([
   "code_length",
   "code_mac",
   "created_at",
+  "dial",
 ]);
 const ATTEMPT_CHANGING = ATTEMPT_COLUMNS.filter((c) => !ATTEMPT_FIXED.has(c));
 
@@ -468,6 +471,13 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     }
   }
 
+  async liveReverseAttempts(now: number, dial?: string): Promise<ReverseAttemptRef[]> {
+    const rows = (
+      dial === undefined ? this.s.liveReverseAll.all({ now }) : this.s.liveReverse.all({ now, dial })
+    ) as Parameters<typeof toReverseRef>[0][];
+    return rows.map(toReverseRef);
+  }
+
   async liveLeaseKeys(poolId: string, now: number): Promise<Set<string>> {
     const rows = this.s.liveLeaseKeys.all({ pool_id: poolId, now }) as { cli_key: string }[];
     return new Set(rows.map((r) => r.cli_key));
@@ -777,6 +787,14 @@ function prepareStatements(db: SqliteDatabase.Database) {
          expires_at = excluded.expires_at where cli_leases.expires_at < @now`,
     ),
     releaseLeases: statement("delete from cli_leases where verification_id = @id"),
+    liveReverse: statement(
+      `select a.verification_id, v.phone, a.dial, a.expires_at from attempts a join verifications v
+       on v.id = a.verification_id where a.dial = @dial and a.expires_at > @now and v.status = 'pending'`,
+    ),
+    liveReverseAll: statement(
+      `select a.verification_id, v.phone, a.dial, a.expires_at from attempts a join verifications v
+       on v.id = a.verification_id where a.dial is not null and a.expires_at > @now and v.status = 'pending'`,
+    ),
     liveLeaseKeys: statement("select cli_key from cli_leases where pool_id = @pool_id and expires_at >= @now"),
     insertVerification: statement(insertSql("verifications", VERIFICATION_COLUMNS)),
     updateVerification: statement(

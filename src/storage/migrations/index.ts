@@ -11,6 +11,7 @@ import * as postgresWriteBatches from "./0008-postgres-write-batches.js";
 import * as postgresEventsPlpgsql from "./0009-postgres-events-plpgsql.js";
 import * as outboxClaim from "./0011-outbox-claim.js";
 import * as retentionRefusalsReview from "./0012-retention-refusals-review.js";
+import * as inboundPool from "./0013-inbound-pool.js";
 import * as templates from "./0014-templates.js";
 import * as sinch from "./0015-sinch.js";
 import * as delivery from "./0017-delivery.js";
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   "0009-postgres-events-plpgsql": postgresEventsPlpgsql,
   "0011-outbox-claim": outboxClaim,
   "0012-retention-refusals-review": retentionRefusalsReview,
+  "0013-inbound-pool": inboundPool,
   "0014-templates": templates,
   "0015-sinch": sinch,
   "0017-delivery": delivery,

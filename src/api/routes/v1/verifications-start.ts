@@ -9,6 +9,7 @@ import {
   ErrorView,
   FlashcallView,
   MessageView,
+  ReverseFlashcallView,
   VerificationView,
   verificationView,
 } from "../../views.js";
@@ -81,6 +82,9 @@ const Started = VerificationView.pick({ id: true, status: true, phone: true, cha
   client_token: z.string().describe("give this to the app/browser: it may check, read status, nothing else"),
   flashcall: FlashcallView.nullable(),
   message: MessageView.nullable(),
+  reverse_flashcall: ReverseFlashcallView.nullable().describe(
+    "a reverse flash call: the number the phone is to call (a tel: link) and until when; null otherwise",
+  ),
   guess_probability: z.number(),
   verification: VerificationView,
 });
@@ -123,6 +127,7 @@ export const registerStartVerification: RouteRegistration = (app, services) => {
         client_token: started.clientToken,
         flashcall: view.flashcall,
         message: view.message,
+        reverse_flashcall: view.reverse_flashcall,
         guess_probability: view.guess_probability,
         verification: view,
       });

@@ -1,0 +1,180 @@
+/**
+ * The reverse flash call: the phone calls a number of the inbound pool and its caller ID is the proof. Its steps send
+ * nothing (the number is in the start's answer); what this channel runs is the SIP listener the trunks deliver those
+ * calls to, each one matched to the live verification it proves (src/core/reverse-calls.ts) and rejected before
+ * answer, so it costs the caller nothing.
+ *
+ * Trust: only INVITEs from the trunks' addresses are looked at (others: 403); an Identity header is verified against
+ * the operator's trusted certificates (a bad one: RFC 8224's 436/437/438) and its attestation goes with the call.
+ */
+import { lookup } from "node:dns/promises";
+import { readFileSync } from "node:fs";
+import { BlockList, isIP } from "node:net";
+import type { Config } from "../../config.js";
+import { InboundPool } from "../../core/inbound-pool.js";
+import type { MessageChannel, MessageProgress, ReverseAttemptRef } from "../../core/ports.js";
+import type { AttestationPolicy, InboundLimits, ReverseCalls } from "../../core/reverse-calls.js";
+import type { LimitRule } from "../../fraud/limit-rules.js";
+import type { Limiter } from "../../fraud/limiter.js";
+import { type InboundAnswer, type InboundInvite, InboundListener } from "../../sip/inbound/listener.js";
+import { ShakenVerifier } from "../../sip/shaken-verifier.js";
+import { callerNumber, countryOf, dialledNumber } from "./call-parties.js";
+
+/** The sandbox's inbound number: in the London drama range, like its other numbers. */
+export const SANDBOX_INBOUND_NUMBERS = ["+442079460999"];
+
+const DEFAULT_LIMITS: Record<"caller" | "number", LimitRule> = {
+  caller: { points: 10, durationSec: 600 },
+  number: { points: 6000, durationSec: 60 },
+};
+
+const PHRASES: Record<number, string> = {
+  403: "Forbidden",
+  404: "Not Found",
+  480: "Temporarily Unavailable",
+  486: "Busy Here",
+  487: "Request Terminated",
+  603: "Decline",
+  436: "Bad Identity Info",
+  437: "Unsupported Credential",
+  438: "Invalid Identity Header",
+};
+
+/** What the listener reports for metrics: the match's outcome, or why the call went no further. */
+export type InboundCallOutcome =
+  | Awaited<ReturnType<ReverseCalls["answer"]>>["outcome"]
+  | "untrusted_source"
+  | "invalid_identity"
+  | "unreadable";
+
+export interface ListenDeps {
+  calls: ReverseCalls;
+  /** the reverse flash calls already waiting (after a restart): their numbers stay theirs */
+  held: readonly ReverseAttemptRef[];
+  onOutcome?: (outcome: InboundCallOutcome) => void;
+  onError?: (error: unknown) => void;
+  t1Ms?: number;
+}
+
+export class ReverseFlashcallChannel implements MessageChannel {
+  readonly pool: InboundPool;
+  private listener: InboundListener | null = null;
+
+  constructor(
+    private readonly config: Config,
+    /** the addresses (IPs, CIDRs, names) inbound INVITEs may come from */
+    private readonly sources: readonly string[],
+    numbers: readonly string[],
+    private readonly sandbox: boolean,
+  ) {
+    this.pool = new InboundPool({ numbers, mode: config.INBOUND_MODE, leaseFrom: config.INBOUND_LEASE_FROM });
+  }
+
+  /** Where the trunks deliver calls; null before `listen`. */
+  get local(): { address: string; port: number } | null {
+    return this.listener?.local ?? null;
+  }
+
+  /** A reverse flash call's steps send nothing: this is only reached through a bug, and says so. */
+  send(_message: unknown, progress: MessageProgress): void {
+    progress.ended({ at: Date.now(), delivered: false, reason: "network_error", detail: "nothing to send" });
+  }
+
+  /**
+   * What the matching of calls needs from the configuration: the attestation each application's verifying calls
+   * need, and limits per caller and per dialled number on the fraud controls' counters.
+   */
+  policies(limiter: Limiter): {
+    attestationPolicy: (applicationId: string) => AttestationPolicy;
+    limits: InboundLimits;
+  } {
+    const { INBOUND_ATTESTATION_APPLICATIONS: perApplication, INBOUND_ATTESTATION: fallback } = this.config;
+    const rules = { ...DEFAULT_LIMITS, ...this.config.INBOUND_LIMITS };
+    return {
+      attestationPolicy: (applicationId) => perApplication[applicationId] ?? fallback,
+      limits: {
+        async allow(scope, key) {
+          const rule = rules[scope];
+          return rule === null ? true : (await limiter.consume(`inbound.${scope}`, rule, key)).allowed;
+        },
+      },
+    };
+  }
+
+  /** Starts the SIP listener; calls from the trunks go to `deps.calls`. */
+  async listen(deps: ListenDeps): Promise<void> {
+    for (const waiting of deps.held) this.pool.hold(waiting.dial, waiting);
+    const trusted = await trustedAddresses(this.sources);
+    const file = this.config.INBOUND_SHAKEN_TRUST_FILE;
+    const verifier = file ? new ShakenVerifier({ trusted: [readFileSync(file, "utf8")] }) : null;
+    const rejectCode = this.config.INBOUND_REJECT_CODE;
+    const reject: InboundAnswer = { status: rejectCode, phrase: PHRASES[rejectCode] ?? "Decline" };
+    const outcome = (o: InboundCallOutcome) => deps.onOutcome?.(o);
+    const hint = countryOf(this.pool.sample);
+    const onInvite = async ({ message }: InboundInvite): Promise<InboundAnswer> => {
+      const dialled = dialledNumber(message, this.pool, hint);
+      if (!dialled) {
+        outcome("unreadable");
+        return { status: 404, phrase: PHRASES[404] as string };
+      }
+      const caller = callerNumber(message, countryOf(dialled));
+      let attestation: "A" | "B" | "C" | null = null;
+      // Without trusted certificates an Identity cannot be checked, so it attests nothing (it is not refused).
+      if (message.identity && verifier) {
+        const checked = await verifier.verify(message.identity, { orig: caller ?? "", dest: dialled });
+        if (!checked.ok) {
+          outcome("invalid_identity");
+          return { status: checked.sipCode, phrase: PHRASES[checked.sipCode] as string };
+        }
+        attestation = checked.attest;
+      }
+      const answered = await deps.calls.answer({ dialled, caller, attestation, sipCode: rejectCode });
+      outcome(answered.outcome);
+      return reject;
+    };
+    this.listener = await InboundListener.start({
+      address:
+        this.config.INBOUND_SIP_ADDRESS ?? this.config.SIP_LOCAL_ADDRESS ?? (this.sandbox ? "127.0.0.1" : "0.0.0.0"),
+      port: this.config.INBOUND_SIP_PORT ?? (this.sandbox ? 0 : 5060),
+      transports: this.config.INBOUND_SIP_TRANSPORTS,
+      trusted: (address) => trusted.check(address, isIP(address) === 6 ? "ipv6" : "ipv4"),
+      onInvite,
+      onUntrusted: () => outcome("untrusted_source"),
+      ...(deps.onError ? { onError: deps.onError } : {}),
+      ...(deps.t1Ms ? { t1Ms: deps.t1Ms } : {}),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.listener?.close();
+    this.listener = null;
+  }
+}
+
+/** The channel, when INBOUND_NUMBERS is set or the sandbox supplies its number and its virtual carrier. */
+export function createReverseFlashcallChannel(config: Config, sandbox: boolean): ReverseFlashcallChannel | null {
+  const numbers = config.INBOUND_NUMBERS ?? (sandbox ? SANDBOX_INBOUND_NUMBERS : undefined);
+  if (!numbers) return null;
+  const trunkHosts = sandbox
+    ? [config.SANDBOX_SIP_ADDRESS]
+    : (config.SIP_TRUNKS?.map((t) => t.host) ?? (config.SIP_TRUNK_HOST ? [config.SIP_TRUNK_HOST] : []));
+  return new ReverseFlashcallChannel(config, config.INBOUND_TRUSTED_SOURCES ?? trunkHosts, numbers, sandbox);
+}
+
+/** IPs and CIDRs as given; a name stands for the addresses DNS gives it now. */
+async function trustedAddresses(sources: readonly string[]): Promise<BlockList> {
+  const list = new BlockList();
+  for (const source of sources) {
+    const [address = "", bits] = source.split("/");
+    const family = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (isIP(address) !== 0) {
+      if (bits === undefined) list.addAddress(address, family);
+      else list.addSubnet(address, Number(bits), family);
+      continue;
+    }
+    for (const found of await lookup(address, { all: true })) {
+      list.addAddress(found.address, found.family === 6 ? "ipv6" : "ipv4");
+    }
+  }
+  return list;
+}
