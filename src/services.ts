@@ -19,6 +19,7 @@ import { PoolRegistry } from "./core/pool-registry.js";
 import { type Clock, type MessageChannel, systemClock } from "./core/ports.js";
 import { RATE_CARD, type RateCard, withOverrides } from "./core/rate-card.js";
 import { Retention } from "./core/retention.js";
+import { ReviewNumbers } from "./core/review-numbers.js";
 import { SinchCredentials } from "./core/sinch-credentials.js";
 import { TemplateBook } from "./core/templates/template-book.js";
 import type { WorkflowStep } from "./core/types.js";
@@ -72,6 +73,8 @@ export interface Services {
   verifications: VerificationService;
   /** each application's message templates and default language */
   templates: TemplateBook;
+  /** each application's review numbers (fixed codes, nothing sent) */
+  reviewNumbers: ReviewNumbers;
   /** who hears about committed events (SSE streams, the webhook worker) */
   events: EventHub;
   /** caps on open SSE streams, per process, application and verification */
@@ -336,10 +339,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     whatsapp: { templateName: config.WHATSAPP_TEMPLATE, languageCode: config.WHATSAPP_LANGUAGE },
   });
   const reverse = messageChannels.reverse_flashcall as ReverseFlashcallChannel | undefined;
+  const reviewNumbers = new ReviewNumbers(store.reviewNumbers, clock);
   const verifications = new VerificationService({
     store,
     clock,
     hasher,
+    reviewNumbers,
     pools,
     channels: { flashcall, ...messageChannels },
     fraud,
@@ -445,6 +450,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     rateCard,
     verifications,
     templates,
+    reviewNumbers,
     retention,
     events,
     streamCaps: new StreamCaps(

@@ -4,6 +4,7 @@
  * both verifications with their cost, the statistics, and a new verification arriving live.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { axeViolations } from "./support/axe.js";
 import { type BrowserStack, chromiumAvailable, saveScreenshot, startBrowserStack } from "./support/browser.js";
 
 const KEY = "fv_dashboard_browser_test_key_0123";
@@ -106,6 +107,37 @@ describe.skipIf(!available)("the dashboard in Chromium", () => {
     expect(
       (await fetch(new URL("/v1/api-keys", stack.url), { headers: { authorization: `Bearer ${secret}` } })).status,
     ).toBe(401);
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it("adds a review number, marks its verifications, and removes it with who and when kept", async () => {
+    const { page, errors } = await stack.open("/dashboard#review-numbers");
+    await page.getByLabel("API key").fill(KEY);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("heading", { name: "Review numbers" }).waitFor();
+    await page.getByLabel("Phone").fill("+447400150071");
+    await page.getByLabel("Code").fill("246810");
+    await page.getByLabel("Label").fill("App Store review");
+    await page.getByRole("button", { name: "Add review number" }).click();
+    const row = page.getByRole("row", { name: /\+447400150071/ });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/246810.*App Store review.*by key_/);
+    expect(await axeViolations(page)).toEqual([]);
+
+    // A start to it sends nothing, verifies with the fixed code, and the feed marks it.
+    const started = await call("POST", "/v1/verifications", { phone: "+447400150071", workflow: [{ channel: "sms" }] });
+    expect((await call("POST", `/v1/verifications/${started.id}/check`, { code: "246810" })).status).toBe("verified");
+    expect((await phone("+447400150071")).messages).toEqual([]);
+    await page.getByRole("link", { name: "Verifications" }).click();
+    const feedRow = page.locator(`tr[data-verification="${started.id}"]`);
+    await feedRow.waitFor();
+    expect(await feedRow.textContent()).toMatch(/verified.*review.*sms: review number/);
+
+    await page.getByRole("link", { name: "Review numbers" }).click();
+    await page.getByRole("button", { name: "Remove +447400150071" }).click();
+    await page.getByText("No review numbers").waitFor();
+    await page.getByLabel("Include removed ones").check();
+    expect(await page.getByRole("row", { name: /\+447400150071/ }).textContent()).toMatch(/by key_.*by key_/);
     expect(errors).toEqual([]);
   }, 30_000);
 });

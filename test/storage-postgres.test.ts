@@ -7,6 +7,7 @@ import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { runStoreConformance, verification } from "../src/storage/conformance.js";
 import { openPostgresStore } from "../src/storage/postgres.js";
+import { runReviewNumberStoreConformance } from "../src/storage/review-number-conformance.js";
 import { runSinchStoreConformance } from "../src/storage/sinch-conformance.js";
 import { isStoreUnreachable } from "../src/storage/unreachable.js";
 import {
@@ -21,6 +22,7 @@ const available = postgresAvailable();
 describe.skipIf(!available)("PostgreSQL", () => {
   runStoreConformance("postgres", openTestPostgresStore);
   runSinchStoreConformance("postgres", openTestPostgresStore);
+  runReviewNumberStoreConformance("postgres", openTestPostgresStore);
 
   it("writes the creates of one turn together, and a write that fails fails alone", async () => {
     const store = await openTestPostgresStore();

@@ -51,6 +51,7 @@ const verification: VerificationJson = {
   risk: null,
   channel_choice: null,
   refusal: null,
+  review_number_id: null,
   redaction: null,
 };
 

@@ -141,6 +141,10 @@ export const VerificationView = z.object({
     .describe(
       "why the fraud controls refused the start (status failed, reason refused): the error it was answered with",
     ),
+  review_number_id: z
+    .string()
+    .nullable()
+    .describe("the application's review number it verified (a fixed code; nothing was sent); null otherwise"),
   redaction: z
     .object({
       at: z.string(),
@@ -242,6 +246,7 @@ export function verificationView(v: Verification, card: RateCard = RATE_CARD): V
     risk: v.risk,
     channel_choice: v.channelChoice ?? null,
     refusal: v.refusal ?? null,
+    review_number_id: v.reviewNumberId ?? null,
     redaction: v.redaction
       ? { at: iso(v.redaction.at) as string, reason: v.redaction.reason, by: v.redaction.by }
       : null,

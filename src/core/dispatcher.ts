@@ -102,11 +102,29 @@ export class Dispatcher {
   }
 
   /**
+   * A review number's step (src/core/review-numbers.ts): nothing goes to a channel, and the attempt completes at
+   * once as if delivered: a flash call rings and is a missed call, a message is taken and delivered. It ends
+   * `review_number`, which every view shows, and costs nothing.
+   */
+  review(v: Verification, attempt: Attempt): void {
+    const { clock, report, ended } = this.deps;
+    const at = clock.now();
+    if (attempt.channel === "flashcall") report(v.id, (cur) => markRinging(cur, attempt.id, at), "ringing");
+    else report(v.id, (cur) => markSent(cur, attempt.id, at, []), "message sent");
+    const outcome: AttemptOutcome = { at, delivered: true, reason: "review_number", sipCode: null };
+    report(v.id, (cur) => ended(cur, attempt.id, outcome), "attempt ended");
+  }
+
+  /**
    * Hands committed messages to their channels, and hangs up a superseded step's call still ringing. `screened`:
-   * the start's screening already judged these sends.
+   * the start's screening already judged these sends. A review number's sends go nowhere (see `review`).
    */
   sendAll(v: Verification, sends: readonly PendingSend[], screened = false): void {
     if (sends.length === 0) return;
+    if (v.reviewNumberId) {
+      for (const send of sends) this.review(v, send.attempt);
+      return;
+    }
     const current = v.attempts.at(-1);
     for (const attempt of liveAttempts(v)) {
       if (attempt !== current && attempt.channel === "flashcall") this.hangUp(attempt.id);

@@ -24,6 +24,7 @@ export const ERRORS = {
     message:
       "The step under way is a reverse flash call: the phone calls the number shown, and there is no code to check.",
   },
+  REVIEW_NUMBER_NOT_FOUND: { status: 404, message: "The application has no such active review number." },
   ALREADY_VERIFIED: { status: 409, message: "The verification has already been used." },
   VERIFICATION_NOT_PENDING: { status: 409, message: "The verification has already ended." },
   NO_NEXT_STEP: {
@@ -34,6 +35,10 @@ export const ERRORS = {
     status: 409,
     message: "The verification has placed no flash call that a delivery report could be about.",
   },
+  REVIEW_NUMBER_EXISTS: {
+    status: 409,
+    message: "The application already has an active review number for this phone; remove it first.",
+  },
   IDEMPOTENCY_CONFLICT: { status: 409, message: "The Idempotency-Key was used with a different request." },
   PAYLOAD_TOO_LARGE: { status: 413, message: "The request body is larger than 16 KiB." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the body as application/json." },
@@ -42,6 +47,10 @@ export const ERRORS = {
   INVALID_TEMPLATE: {
     status: 422,
     message: "The template cannot be used as given; details.problems lists each field and why.",
+  },
+  INVALID_REVIEW_NUMBER: {
+    status: 422,
+    message: "The review number cannot be used as given; details.problems lists each field and why.",
   },
   INVALID_POOL: { status: 422, message: "The pool cannot be used as given; the message says why." },
   CHANNEL_NOT_CONFIGURED: { status: 422, message: "A channel of the workflow is not configured on this server." },

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "ver" | "att" | "evt" | "app" | "key" | "pool" | "frd" | "whe" | "mls" | "snk";
+export type IdPrefix = "ver" | "att" | "evt" | "app" | "key" | "pool" | "frd" | "whe" | "mls" | "snk" | "rvn";
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = "";

@@ -5,6 +5,7 @@
  */
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { isAsciiNumberText, parseCallerId, stripSeparators } from "./phone.js";
+import type { Verification } from "./types.js";
 
 export interface ReportedCli {
   /** the last N digits */
@@ -54,4 +55,18 @@ function buildCliFilter(prefix: string, codeLength: number): string {
   const nationalPrefix = nationalDigits.slice(0, nationalDigits.length - codeLength);
   const alternatives = nationalPrefix === prefix.slice(1) ? international : `${international}|${nationalPrefix}`;
   return `^(?:${alternatives})\\d{${codeLength}}$`;
+}
+
+/** A message code as typed: its digits, separators allowed, ASCII only; null when it cannot be one. */
+export function readOtp(input: string, length: number): string | null {
+  const digits = input.replace(/[\s-]/g, "");
+  return /^[0-9]+$/.test(digits) && digits.length === length ? digits : null;
+}
+
+/**
+ * What an attempt's code MAC is keyed by: the attempt, or for a review number's fixed code the verification (so one
+ * code serves every attempt of it; see StartPersister.review).
+ */
+export function macKey(v: Pick<Verification, "id" | "reviewNumberId">, attemptId: string): string {
+  return v.reviewNumberId ? v.id : attemptId;
 }

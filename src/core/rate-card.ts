@@ -126,13 +126,13 @@ function reachedCarrier(a: Attempt): boolean {
 
 /**
  * What an ended attempt cost: the attempt fee if the carrier took it, plus the delivered price if it was
- * delivered. Null while it is in flight or when it was never sent (a shadow-blocked attempt).
+ * delivered. Null while it is in flight or when it was never sent (a shadow-blocked attempt, a review number's).
  *
  * @example
  * attemptCost({ channel: "flashcall", status: "failed", reason: "busy", sipCode: 486, ... }, "GB"); // 0
  */
 export function attemptCost(a: Attempt, country: string, card: RateCard = RATE_CARD): number | null {
-  if (a.endedAt === null || a.reason === "shadow_blocked") return null;
+  if (a.endedAt === null || a.reason === "shadow_blocked" || a.reason === "review_number") return null;
   const price = priceOf(a.channel, country, card);
   const charge = (reachedCarrier(a) ? price.attempt : 0) + (a.status === "delivered" ? price.delivered : 0);
   return Math.round(charge * 1e6) / 1e6;

@@ -9,12 +9,14 @@ import { type AppError, ERRORS, err, ok, type Result } from "./errors.js";
 import { newId } from "./ids.js";
 import { cliPrefix } from "./pool.js";
 import type { IdempotencyRecord, NewVerification, Store } from "./ports.js";
+import type { ReviewStep } from "./review-numbers.js";
 import type { StartPlan, StartRequest } from "./start-planner.js";
 import type { Steps } from "./steps.js";
 import type { Attempt, DomainEvent, RiskAssessment, Verification } from "./types.js";
 import {
   type AttemptDeadlineMs,
   flashcallAttempt,
+  messageAttempt,
   newBlockedVerification,
   newVerification,
   nextWake,
@@ -35,6 +37,8 @@ const LEASE_GRACE_MS = 60_000;
 export type FirstSend =
   | { kind: "call"; attempt: Attempt; cli: string }
   | { kind: "shadow_call"; attempt: Attempt }
+  /** a review number's step: nothing is sent, and the attempt completes at once (see `Dispatcher.review`) */
+  | { kind: "review"; attempt: Attempt }
   | { kind: "messages"; sends: PendingSend[] }
   | { kind: "none" };
 
@@ -122,6 +126,56 @@ export class StartPersister {
       return leaseless(await this.create({ verification: opened.verification, events }, r, send));
     }
     return this.persistCall(r, plan, draft, skipped, risk?.outcome === "shadow_block");
+  }
+
+  /**
+   * A review number's start: the one step it serves (see `reviewStep`), with no CLI leased and no risk assessment.
+   * Its codes are MACs keyed by the verification, not the attempt, so a resend's attempt takes the same fixed code.
+   */
+  async review(r: StartRequest, plan: StartPlan, pick: ReviewStep, reviewNumberId: string): Promise<Persisted> {
+    const { settings, hasher } = this.deps;
+    const flashcall = pick.callerId !== null && plan.pool !== null;
+    const draft: Verification = {
+      ...newVerification({
+        ...this.request(r),
+        workflow: [pick.step],
+        email: r.input.email ?? null,
+        maxChecks: flashcall ? settings.flashcallMaxChecks : settings.otpMaxChecks,
+        expiresAt: r.now + Math.min(settings.verificationTtlMs, pick.step.timeoutMs),
+        risk: null,
+      }),
+      reviewNumberId,
+    };
+    const id = newId("att", r.now);
+    const common = {
+      id,
+      verificationId: r.verificationId,
+      seq: 1,
+      codeMac: hasher.codeMac(r.verificationId, pick.code),
+    };
+    const attempt =
+      flashcall && plan.pool && pick.callerId
+        ? flashcallAttempt({
+            ...common,
+            pool: plan.pool,
+            cliKey: `review_${id}`,
+            cliPrefix: cliPrefix(pick.callerId, plan.pool.codeLength),
+            cost: null,
+            now: r.now,
+          })
+        : messageAttempt({
+            ...common,
+            channel: pick.step.channel as Exclude<typeof pick.step.channel, "flashcall">,
+            codeLength: pick.code.length,
+            cost: null,
+            now: r.now,
+          });
+    const guessProbability = draft.maxChecks / 10 ** attempt.codeLength;
+    const opened = openStep(draft, { index: 0, attempt, at: r.now, guessProbability, reason: null });
+    const { verification } = opened;
+    const started = startedEvents(verification).map((e) => ({ ...e, data: { ...e.data, review: true } }));
+    const send: FirstSend = { kind: "review", attempt: verification.attempts.at(-1) as Attempt };
+    return leaseless(await this.create({ verification, events: [...started, ...opened.events] }, r, send));
   }
 
   /** A flash call: leases a CLI of the plan's pool in the transaction that creates the verification. */

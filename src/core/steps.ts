@@ -41,12 +41,14 @@ export class Steps {
 
   /**
    * Opens message step `index`: a fresh code, kept in memory only until the send. A reverse flash call step takes
-   * a number of the inbound pool instead; undefined when none is free for this phone.
+   * a number of the inbound pool instead; undefined when none is free for this phone. A review number's resend keeps
+   * its fixed code: the MAC is keyed by the verification (see StartPersister.review), so the last attempt's serves.
    */
   openMessageStep(v: Verification, index: number, reason: StepChange | null, at: number): Transition | undefined {
     const step = v.workflow[index] as WorkflowStep;
     if (step.channel === "reverse_flashcall") return this.openReverseStep(v, index, reason, at);
-    const length = this.settings.otpLength ?? DEFAULT_OTP_LENGTH;
+    const review = v.reviewNumberId ? v.attempts.at(-1) : undefined;
+    const length = review?.codeLength ?? this.settings.otpLength ?? DEFAULT_OTP_LENGTH;
     const code = newOtp(length);
     const attemptId = newId("att", at);
     const attempt = messageAttempt({
@@ -55,7 +57,7 @@ export class Steps {
       seq: v.attempts.length + 1,
       channel: step.channel as Exclude<ChannelName, "flashcall">,
       codeLength: length,
-      codeMac: this.hasher.codeMac(attemptId, code),
+      codeMac: review?.codeMac ?? this.hasher.codeMac(attemptId, code),
       cost: null,
       now: at,
     });

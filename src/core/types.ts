@@ -63,7 +63,9 @@ export type AttemptReason =
   /** a fallback or resend the fraud controls refused (number policy, block, spend cap): nothing was sent */
   | "refused_by_policy"
   /** voice calls: answered, then hung up before the code had been said in full */
-  | "hung_up_early";
+  | "hung_up_early"
+  /** an application's review number: nothing was sent, and the step completed as if delivered */
+  | "review_number";
 
 /** Why a verification ended in `failed`, `expired` or `canceled`. */
 export type VerificationReason =
@@ -214,6 +216,11 @@ export interface Verification {
   refusal?: Refusal | null;
   /** why an automatic workflow (`workflow: "auto"`) chose its channels; absent for a workflow the request named */
   channelChoice?: ChannelChoice | null;
+  /**
+   * the application's review number it verifies (src/core/review-numbers.ts): nothing is sent, and its attempts'
+   * codes are keyed by the verification rather than the attempt (one fixed code for all); absent otherwise
+   */
+  reviewNumberId?: string | null;
 }
 
 /**

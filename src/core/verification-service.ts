@@ -16,11 +16,12 @@ import { fileReport, type ReportInput } from "./delivery-report.js";
 import { type Channels, Dispatcher, type MessageTexts } from "./dispatcher.js";
 import { type AppError, err, ok, type Result } from "./errors.js";
 import type { InboundPool } from "./inbound-pool.js";
-import { readReportedCli } from "./matching.js";
+import { macKey, readOtp, readReportedCli } from "./matching.js";
 import type { NumberPool } from "./pool.js";
 import type { Clock, EventSink, FraudGuard, Store } from "./ports.js";
 import type { RateCard } from "./rate-card.js";
 import { ReverseCalls, type ReverseCallsDeps } from "./reverse-calls.js";
+import { type ReviewNumberRecord, type ReviewNumbers, reviewStep } from "./review-numbers.js";
 import { type Created, type Persisted, StartPersister } from "./start-persister.js";
 import {
   type StartInput,
@@ -122,6 +123,8 @@ export interface VerificationServiceDeps {
   observer?: ((events: readonly DomainEvent[], verification: Verification) => void) | undefined;
   /** the applications' pre-send decision callbacks */
   decisions?: PreSendDecider | undefined;
+  /** the applications' review numbers; without them none is */
+  reviewNumbers?: Pick<ReviewNumbers, "find"> | undefined;
   /** fraud and abuse controls; without them every start and check is let through */
   fraud?: FraudGuard | undefined;
   /** the messages' texts per application and language; default the shipped templates */
@@ -200,6 +203,8 @@ export class VerificationService {
     if (replay) return replay;
     const planned = this.planner.plan(request.value);
     if (!planned.ok) return planned;
+    const review = await this.deps.reviewNumbers?.find(applicationId, request.value.phone.e164);
+    if (review) return this.review(request.value, planned.value, review);
     const plan = await this.decide(request.value, planned.value);
     if (plan === "deny") return this.created(request.value, await this.persister.denied(request.value, planned.value));
     const risk = await this.screen(request.value, plan);
@@ -222,6 +227,16 @@ export class VerificationService {
       this.committed(recorded.value.verification, recorded.value.events);
     }
     return { ok: false, error: refusal };
+  }
+
+  /**
+   * A start to one of the application's review numbers: no decision callback and no fraud screening, since nothing
+   * will be sent; the one step the number serves completes virtually.
+   */
+  private async review(r: StartRequest, plan: StartPlan, number: ReviewNumberRecord): Promise<Result<Started>> {
+    const pick = reviewStep(plan.workflow, plan.first, number, plan.pool?.codeLength ?? null);
+    if (!pick.ok) return pick;
+    return this.created(r, await this.persister.review(r, plan, pick.value, number.id));
   }
 
   /** Asks the application's decision callback; the channels it chooses make a new plan, screened as any other. */
@@ -274,6 +289,7 @@ export class VerificationService {
   private dispatch({ verification, send }: Created): void {
     if (send.kind === "call") this.dispatcher.call(verification, send.attempt, send.cli);
     else if (send.kind === "shadow_call") this.dispatcher.shadowCall(verification, send.attempt);
+    else if (send.kind === "review") this.dispatcher.review(verification, send.attempt);
     // Screened with the start like any first send.
     else if (send.kind === "messages") this.dispatcher.sendAll(verification, send.sends, true);
   }
@@ -334,7 +350,8 @@ export class VerificationService {
     if (reserved && !failed) await fraud?.releaseCheck(reserved.applicationId, reserved.phone);
     if (!result.ok) return result;
     const { read } = result.value;
-    if (saved?.status === "verified") fraud?.recordVerified(saved);
+    // A review number's verification is no evidence about real traffic: the pumping detector never hears of it.
+    if (saved?.status === "verified" && !saved.reviewNumberId) fraud?.recordVerified(saved);
     // Single use: once verified, no later check may read as a success.
     if (!saved && read.status === "verified") return err("ALREADY_VERIFIED");
     const v = saved ?? read;
@@ -356,14 +373,14 @@ export class VerificationService {
     if (attempt.channel !== "flashcall" || attempt.cliPrefix === null) {
       const code = readOtp(reportedText, attempt.codeLength);
       if (code === null) return refuse("INVALID_CODE_FORMAT");
-      const codeOk = hasher.codeMatches(attempt.id, code, attempt.codeMac);
+      const codeOk = hasher.codeMatches(macKey(v, attempt.id), code, attempt.codeMac);
       return applyCheck(v, codeOk && live && !locked, null, now);
     }
     const reported = readReportedCli(reportedText, v.country, attempt.codeLength);
     if (!reported) return refuse("INVALID_CODE_FORMAT");
     // Always run the MAC comparison, even when the prefix already differs or the number is locked out, so timing
     // says nothing; a locked-out number's right code counts exactly like a wrong one.
-    const codeOk = hasher.codeMatches(attempt.id, reported.code, attempt.codeMac);
+    const codeOk = hasher.codeMatches(macKey(v, attempt.id), reported.code, attempt.codeMac);
     const prefixOk = reported.prefix === null || reported.prefix === attempt.cliPrefix;
     return applyCheck(v, codeOk && prefixOk && live && !locked, attempt.cliPrefix + reported.code, now);
   }
@@ -497,10 +514,4 @@ export class VerificationService {
     this.deps.events?.committed(verification.id, verification.applicationId);
     this.deps.observer?.(events, verification);
   }
-}
-
-/** A message code as typed: its digits, separators allowed, ASCII only; null when it cannot be one. */
-function readOtp(input: string, length: number): string | null {
-  const digits = input.replace(/[\s-]/g, "");
-  return /^[0-9]+$/.test(digits) && digits.length === length ? digits : null;
 }

@@ -12,7 +12,7 @@ import type { EventType } from "../core/types.js";
 
 export const EVENT_FIELDS: Record<EventType, string> = {
   "verification.started":
-    "phone, country, channel (the first step's), workflow (the channels, in order), expires_at, risk (the fraud outcome; never shown to client tokens), channel_choice (workflow auto: why these channels; never shown to client tokens)",
+    "phone, country, channel (the first step's), workflow (the channels, in order), expires_at, risk (the fraud outcome; never shown to client tokens), channel_choice (workflow auto: why these channels; never shown to client tokens), review (true for an application's review number: nothing is sent)",
   "verification.fallback":
     "from_channel, to_channel, reason (attempt_failed | step_timeout | requested | number_type | no_email | no_inbound_number)",
   "verification.blocked":
@@ -27,7 +27,8 @@ export const EVENT_FIELDS: Record<EventType, string> = {
     "channel, seq, and pattern (flash call: the caller ID with its code digits masked), dial (reverse flash call: the number to call) or code_length (messages)",
   "attempt.ringing": "channel",
   "attempt.sent": "channel, provider_ids (a message provider accepted the message)",
-  "attempt.delivered": "channel, reason (ringing_canceled | answered | delivered | interrupted ...), sip_code, detail",
+  "attempt.delivered":
+    "channel, reason (ringing_canceled | answered | delivered | interrupted | review_number ...), sip_code, detail",
   "attempt.failed":
     "channel, reason (busy | not_found | timeout | rejected | undeliverable | interrupted | shadow_blocked ...), sip_code, detail",
   "attempt.reported":

@@ -2,6 +2,7 @@
 import type { OperatorStore } from "../core/operator-store.js";
 import type { Store } from "../core/ports.js";
 import type { RetentionSource } from "../core/retention.js";
+import type { ReviewNumberStore } from "../core/review-numbers.js";
 import type { SinchStore } from "../core/sinch-credentials.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { WebhookStore } from "../events/webhook-store.js";
@@ -14,7 +15,11 @@ export type AppStore = Store &
   WebhookStore &
   OperatorStore &
   OperationalStatsSource &
-  RetentionSource & { readonly sinch: SinchStore; readonly templates: TemplateStore };
+  RetentionSource & {
+    readonly sinch: SinchStore;
+    readonly templates: TemplateStore;
+    readonly reviewNumbers: ReviewNumberStore;
+  };
 
 export function openStore(databaseUrl: string): AppStore {
   if (databaseUrl.startsWith("sqlite:")) return openSqliteStore(databaseUrl.slice("sqlite:".length));

@@ -28,6 +28,7 @@ import type {
   StoredPool,
 } from "../core/ports.js";
 import type { RetentionSource, RetentionStore } from "../core/retention.js";
+import type { ReviewNumberStore } from "../core/review-numbers.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type {
@@ -48,6 +49,7 @@ import {
 } from "./operational-stats.js";
 import { OperatorQueries } from "./operator-queries.js";
 import { kyselyRetention } from "./retention-kysely.js";
+import { ReviewNumberQueries } from "./review-number-queries.js";
 import {
   attemptRow,
   decisionCallbackRow,
@@ -92,6 +94,8 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
   readonly sinch: SinchQueries;
   /** the templates aggregate: its own port, over the same connection */
   readonly templates: TemplateStore;
+  /** the review numbers aggregate: its own port, over the same connection */
+  readonly reviewNumbers: ReviewNumberStore;
   /**
    * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
    * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
@@ -107,6 +111,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
     this.operator = new OperatorQueries(db);
     this.sinch = new SinchQueries(db);
     this.templates = new TemplateQueries(db);
+    this.reviewNumbers = new ReviewNumberQueries(db);
   }
 
   /** The rows a claim picks: locked, and skipping those another node is claiming, where the database can. */

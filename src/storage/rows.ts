@@ -89,6 +89,7 @@ export const VERIFICATION_COLUMNS = [
   "email",
   "refusal",
   "channel_choice",
+  "review_number_id",
 ] as const satisfies readonly (keyof VerificationsTable)[];
 
 /**
@@ -130,6 +131,7 @@ export function verificationRow(v: Verification): VerificationsTable {
     email: v.email,
     refusal: json(v.refusal ?? null),
     channel_choice: json(v.channelChoice ?? null),
+    review_number_id: v.reviewNumberId ?? null,
   };
 }
 
@@ -193,6 +195,7 @@ export function toVerification(r: VerificationsTable, attempts: Attempt[]): Veri
     attempts,
     ...(r.refusal == null ? {} : { refusal: JSON.parse(r.refusal) as Refusal }),
     ...(r.channel_choice == null ? {} : { channelChoice: JSON.parse(r.channel_choice) as ChannelChoice }),
+    ...(r.review_number_id == null ? {} : { reviewNumberId: r.review_number_id }),
     // Present only once redacted, so a verification reads back exactly as it was written until then.
     ...(r.redacted_at == null
       ? {}

@@ -69,6 +69,8 @@ export interface VerificationsTable {
   refusal: string | null;
   /** JSON of why an automatic workflow chose its channels (migration 0017) */
   channel_choice?: string | null;
+  /** the application's review number it verifies (migration 0012); set when it is created, never changed */
+  review_number_id: string | null;
 }
 
 export interface AttemptsTable {
@@ -268,6 +270,20 @@ export interface DeliveryCountsTable {
   not_received: number;
 }
 
+/** An application's review numbers (migration 0012): kept after removal, for the audit. */
+export interface ReviewNumbersTable {
+  id: string;
+  application_id: string;
+  phone: string;
+  code: string | null;
+  caller_id: string | null;
+  label: string;
+  created_at: number;
+  created_by: string;
+  removed_at: number | null;
+  removed_by: string | null;
+}
+
 export interface Database {
   applications: ApplicationsTable;
   api_keys: ApiKeysTable;
@@ -290,4 +306,7 @@ export interface Database {
   message_templates: MessageTemplatesTable;
   application_languages: ApplicationLanguagesTable;
   delivery_counts: DeliveryCountsTable;
+}
+
+  review_numbers: ReviewNumbersTable;
 }

@@ -31,6 +31,7 @@ import type {
   StoredPool,
 } from "../core/ports.js";
 import type { RetentionSource, RetentionStore } from "../core/retention.js";
+import type { ReviewNumberStore } from "../core/review-numbers.js";
 import type { SinchStore } from "../core/sinch-credentials.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
@@ -184,6 +185,8 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   private readonly kysely: KyselyStore;
   /** the templates aggregate: its own port, over the same connection */
   readonly templates: TemplateStore;
+  /** the review numbers aggregate: its own port, over the same connection */
+  readonly reviewNumbers: ReviewNumberStore;
   private statements: Statements | undefined;
   private pending: PendingWrite[] = [];
   /** when the first of `pending` was queued, and whether its group is already set to commit in a microtask */
@@ -217,6 +220,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     // Kysely serves the migrations and the rarely used administrative queries over the same connection.
     this.kysely = new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }));
     this.templates = this.kysely.templates;
+    this.reviewNumbers = this.kysely.reviewNumbers;
   }
 
   /** The prepared statements; they need the tables, so they exist only once `migrate()` has run. */

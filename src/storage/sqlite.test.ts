@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { runStoreConformance } from "./conformance.js";
+import { runReviewNumberStoreConformance } from "./review-number-conformance.js";
 import { runSinchStoreConformance } from "./sinch-conformance.js";
 import { openKyselySqliteStore, openSqliteStore } from "./sqlite.js";
 
@@ -15,3 +16,5 @@ runStoreConformance("sqlite file (WAL)", async () => openSqliteStore(join(dir, `
 runStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));
 runSinchStoreConformance("sqlite in memory", async () => openSqliteStore(":memory:"));
 runSinchStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));
+runReviewNumberStoreConformance("sqlite in memory", async () => openSqliteStore(":memory:"));
+runReviewNumberStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));

@@ -7,6 +7,7 @@ import { KeysScreen } from "./keys.js";
 import { Login } from "./login.js";
 import { OverviewScreen } from "./overview.js";
 import { PoolsScreen } from "./pools.js";
+import { ReviewNumbersScreen } from "./review-numbers.js";
 import { WebhooksScreen } from "./webhooks.js";
 
 const SECTIONS = [
@@ -16,6 +17,7 @@ const SECTIONS = [
   { hash: "#webhooks", label: "Webhooks", Screen: WebhooksScreen },
   { hash: "#pools", label: "Pools", Screen: PoolsScreen },
   { hash: "#blocks", label: "Blocks", Screen: BlocksScreen },
+  { hash: "#review-numbers", label: "Review numbers", Screen: ReviewNumbersScreen },
 ] as const;
 
 const current = () => SECTIONS.find((s) => s.hash === location.hash) ?? SECTIONS[0];

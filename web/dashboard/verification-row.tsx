@@ -24,6 +24,12 @@ export function VerificationRow({ v }: { v: Json }) {
       <td data-label="Status">
         <span class={`fv-status fv-status-${v.status}`}>{v.status}</span>
         {v.reason && <span class="fv-muted"> ({v.reason.replace(/_/g, " ")})</span>}
+        {v.review_number_id && (
+          <span class="fv-review" title="a review number: its code is fixed and nothing was sent">
+            {" "}
+            review
+          </span>
+        )}
         {v.refusal && (
           <code class="fv-refusal" title={v.refusal.message}>
             {" "}

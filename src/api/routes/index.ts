@@ -15,6 +15,7 @@ import { registerAllowlist, registerBlocks } from "./v1/fraud-lists.js";
 import { registerFraudPolicy } from "./v1/fraud-policy.js";
 import { registerPools } from "./v1/pools.js";
 import { registerReceipts } from "./v1/receipts.js";
+import { registerReviewNumbers } from "./v1/review-numbers.js";
 import { registerStats } from "./v1/stats.js";
 import { registerTemplates } from "./v1/templates.js";
 import { registerCancelVerification } from "./v1/verifications-cancel.js";
@@ -53,6 +54,7 @@ export const routes: RouteRegistration[] = [
   registerTemplates,
   registerBlocks,
   registerAllowlist,
+  registerReviewNumbers,
   registerFraudPolicy,
   registerStats,
   registerApplications,
