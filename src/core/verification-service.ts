@@ -229,10 +229,7 @@ export class VerificationService {
     return { ok: false, error: refusal };
   }
 
-  /**
-   * A start to one of the application's review numbers: no decision callback and no fraud screening, since nothing
-   * will be sent; the one step the number serves completes virtually.
-   */
+  /** A review number's start: no decision callback or screening (nothing is sent); its step completes virtually. */
   private async review(r: StartRequest, plan: StartPlan, number: ReviewNumberRecord): Promise<Result<Started>> {
     const pick = reviewStep(plan.workflow, plan.first, number, plan.pool?.codeLength ?? null);
     if (!pick.ok) return pick;

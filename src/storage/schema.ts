@@ -306,7 +306,5 @@ export interface Database {
   message_templates: MessageTemplatesTable;
   application_languages: ApplicationLanguagesTable;
   delivery_counts: DeliveryCountsTable;
-}
-
   review_numbers: ReviewNumbersTable;
 }
