@@ -9,7 +9,7 @@ import { type AppError, ERRORS, err, ok, type Result } from "./errors.js";
 import { newId } from "./ids.js";
 import { cliPrefix } from "./pool.js";
 import type { IdempotencyRecord, NewVerification, Store } from "./ports.js";
-import type { ReviewStep } from "./review-numbers.js";
+import { type ReviewNumberRecord, reviewStep } from "./review-numbers.js";
 import type { StartPlan, StartRequest } from "./start-planner.js";
 import type { Steps } from "./steps.js";
 import type { Attempt, DomainEvent, RiskAssessment, Verification } from "./types.js";
@@ -132,8 +132,11 @@ export class StartPersister {
    * A review number's start: the one step it serves (see `reviewStep`), with no CLI leased and no risk assessment.
    * Its codes are MACs keyed by the verification, not the attempt, so a resend's attempt takes the same fixed code.
    */
-  async review(r: StartRequest, plan: StartPlan, pick: ReviewStep, reviewNumberId: string): Promise<Persisted> {
+  async review(r: StartRequest, plan: StartPlan, number: ReviewNumberRecord): Promise<Persisted> {
     const { settings, hasher } = this.deps;
+    const picked = reviewStep(plan.workflow, plan.first, number, plan.pool?.codeLength ?? null);
+    if (!picked.ok) return picked;
+    const pick = picked.value;
     const flashcall = pick.callerId !== null && plan.pool !== null;
     const draft: Verification = {
       ...newVerification({
@@ -144,7 +147,7 @@ export class StartPersister {
         expiresAt: r.now + Math.min(settings.verificationTtlMs, pick.step.timeoutMs),
         risk: null,
       }),
-      reviewNumberId,
+      reviewNumberId: number.id,
     };
     const id = newId("att", r.now);
     const common = {

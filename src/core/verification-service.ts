@@ -21,7 +21,7 @@ import type { NumberPool } from "./pool.js";
 import type { Clock, EventSink, FraudGuard, Store } from "./ports.js";
 import type { RateCard } from "./rate-card.js";
 import { ReverseCalls, type ReverseCallsDeps } from "./reverse-calls.js";
-import { type ReviewNumberRecord, type ReviewNumbers, reviewStep } from "./review-numbers.js";
+import type { ReviewNumbers } from "./review-numbers.js";
 import { type Created, type Persisted, StartPersister } from "./start-persister.js";
 import {
   type StartInput,
@@ -195,7 +195,7 @@ export class VerificationService {
       : null;
   }
 
-  /** plan -> decide -> screen -> persist -> dispatch; nothing after `screen` changes what is sent. */
+  /** plan -> decide -> screen -> persist -> dispatch (a review number skips decide and screen: nothing is sent). */
   async start(applicationId: string, input: StartInput, options: StartOptions = {}): Promise<Result<Started>> {
     const request = this.planner.request(applicationId, input, options, this.deps.clock.now());
     if (!request.ok) return request;
@@ -204,7 +204,7 @@ export class VerificationService {
     const planned = this.planner.plan(request.value);
     if (!planned.ok) return planned;
     const review = await this.deps.reviewNumbers?.find(applicationId, request.value.phone.e164);
-    if (review) return this.review(request.value, planned.value, review);
+    if (review) return this.created(request.value, await this.persister.review(request.value, planned.value, review));
     const plan = await this.decide(request.value, planned.value);
     if (plan === "deny") return this.created(request.value, await this.persister.denied(request.value, planned.value));
     const risk = await this.screen(request.value, plan);
@@ -227,13 +227,6 @@ export class VerificationService {
       this.committed(recorded.value.verification, recorded.value.events);
     }
     return { ok: false, error: refusal };
-  }
-
-  /** A review number's start: no decision callback or screening (nothing is sent); its step completes virtually. */
-  private async review(r: StartRequest, plan: StartPlan, number: ReviewNumberRecord): Promise<Result<Started>> {
-    const pick = reviewStep(plan.workflow, plan.first, number, plan.pool?.codeLength ?? null);
-    if (!pick.ok) return pick;
-    return this.created(r, await this.persister.review(r, plan, pick.value, number.id));
   }
 
   /** Asks the application's decision callback; the channels it chooses make a new plan, screened as any other. */
@@ -347,8 +340,7 @@ export class VerificationService {
     if (reserved && !failed) await fraud?.releaseCheck(reserved.applicationId, reserved.phone);
     if (!result.ok) return result;
     const { read } = result.value;
-    // A review number's verification is no evidence about real traffic: the pumping detector never hears of it.
-    if (saved?.status === "verified" && !saved.reviewNumberId) fraud?.recordVerified(saved);
+    if (saved?.status === "verified" && !saved.reviewNumberId) fraud?.recordVerified(saved); // not real traffic
     // Single use: once verified, no later check may read as a success.
     if (!saved && read.status === "verified") return err("ALREADY_VERIFIED");
     const v = saved ?? read;
