@@ -1,10 +1,15 @@
 /**
  * One outbound JSON POST (a webhook or a decision request) through the SSRF guard: the host is resolved and
- * checked once, the socket is pinned to that address by a custom `lookup`, the connected peer is checked again,
+ * checked before every request, the socket is pinned to that address, the connected peer is checked again,
  * redirects are never followed, and the whole exchange has a deadline.
+ *
+ * Connections are kept alive between requests, one pool per (scheme, host, port, pinned address): a connection is
+ * reused only for the address its host resolved to and was checked for this time, so a changed DNS answer opens a
+ * new connection to the new (checked) address and never reuses one to the old. Opening a connection per POST
+ * capped delivery at a few hundred a second; a receiver's connection is now opened once.
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
 import { type AddressClass, AddressRefused, classifyAddress, resolveAllowed } from "./address-guard.js";
 
@@ -59,69 +64,113 @@ export async function postJson(
   }
   if (deadline.aborted) return fail(`timeout after ${options.timeoutMs} ms`);
 
-  // The socket connects to the checked address whatever DNS says now; TLS still verifies the original name.
-  const lookup: LookupFunction = (_hostname, lookupOptions, callback) => {
+  const pinnedAddress = pinned;
+  const lookup = pinnedLookup(pinnedAddress);
+  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  const headersSent = {
+    ...headers,
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    "user-agent": "flashverify-webhooks/1",
+  };
+  const attempt = (reuse: boolean) =>
+    new Promise<PostOutcome | "stale connection">((resolve) => {
+      let settled = false;
+      const finish = (outcome: PostOutcome | "stale connection") => {
+        if (settled) return;
+        settled = true;
+        resolve(outcome);
+      };
+      const req = send(
+        target,
+        {
+          method: "POST",
+          // The pool's sockets connect to the checked address whatever DNS says now; TLS still verifies the name.
+          ...(reuse ? { agent: agentFor(target, pinnedAddress) } : { agent: false, lookup }),
+          signal: deadline,
+          headers: headersSent,
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const limit = options.maxBodyBytes ?? 4096;
+          res.on("data", (chunk: Buffer) => {
+            if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+            size += chunk.length;
+          });
+          res.on("error", (error) => finish(fail(error.message)));
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            const header = res.headers["retry-after"];
+            finish({
+              statusCode: status,
+              retryAfter: Array.isArray(header) ? header[0] : header,
+              body: Buffer.concat(chunks).toString("utf8"),
+              latencyMs: elapsed(),
+              error: status >= 300 && status < 400 ? "redirect refused" : null,
+            });
+          });
+        },
+      );
+      req.on("socket", (socket) => {
+        // A reused socket was checked when it connected; a new one is checked once it has.
+        if (req.reusedSocket) return;
+        socket.once("connect", () => {
+          // Belt and braces: the address actually connected to must be allowed too.
+          const remote = socket.remoteAddress ?? "";
+          const kind = classifyAddress(remote);
+          if (kind !== "public" && !options.allowed.has(kind)) {
+            req.destroy(new AddressRefused(target.hostname, remote, kind));
+          }
+        });
+      });
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (deadline.aborted) finish(fail(`timeout after ${options.timeoutMs} ms`));
+        // The receiver closed an idle kept-alive connection as this request went out on it: nothing was answered,
+        // and it goes again on a connection of its own.
+        else if (req.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
+          finish("stale connection");
+        } else finish(fail(error.message));
+      });
+      req.end(body);
+    });
+  const first = await attempt(true);
+  if (first !== "stale connection") return first;
+  const second = await attempt(false);
+  return second === "stale connection" ? fail("connection reset") : second;
+}
+
+/** Idle kept-alive connections close after this, before the common server-side keep-alive timeouts (Node: 5 s). */
+const IDLE_MS = 4000;
+/** Pools kept; past this, the least recently used idle ones are closed. */
+const MAX_POOLS = 256;
+const pools = new Map<string, HttpAgent>();
+
+function pinnedLookup(pinned: { address: string; family: 4 | 6 }): LookupFunction {
+  return (_hostname, lookupOptions, callback) => {
     if (lookupOptions.all) callback(null, [pinned]);
     else callback(null, pinned.address, pinned.family);
   };
-  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-  return new Promise<PostOutcome>((resolve) => {
-    let settled = false;
-    const finish = (outcome: PostOutcome) => {
-      if (settled) return;
-      settled = true;
-      resolve(outcome);
-    };
-    const req = send(
-      target,
-      {
-        method: "POST",
-        lookup,
-        signal: deadline,
-        agent: false,
-        headers: {
-          ...headers,
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(body),
-          "user-agent": "flashverify-webhooks/1",
-        },
-      },
-      (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const limit = options.maxBodyBytes ?? 4096;
-        res.on("data", (chunk: Buffer) => {
-          if (size < limit) chunks.push(chunk.subarray(0, limit - size));
-          size += chunk.length;
-        });
-        res.on("error", (error) => finish(fail(error.message)));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          const header = res.headers["retry-after"];
-          finish({
-            statusCode: status,
-            retryAfter: Array.isArray(header) ? header[0] : header,
-            body: Buffer.concat(chunks).toString("utf8"),
-            latencyMs: elapsed(),
-            error: status >= 300 && status < 400 ? "redirect refused" : null,
-          });
-        });
-      },
-    );
-    req.on("socket", (socket) => {
-      socket.once("connect", () => {
-        // Belt and braces: the address actually connected to must be allowed too.
-        const remote = socket.remoteAddress ?? "";
-        const kind = classifyAddress(remote);
-        if (kind !== "public" && !options.allowed.has(kind)) {
-          req.destroy(new AddressRefused(target.hostname, remote, kind));
-        }
-      });
-    });
-    req.on("error", (error) => {
-      if (deadline.aborted) finish(fail(`timeout after ${options.timeoutMs} ms`));
-      else finish(fail(error.message));
-    });
-    req.end(body);
-  });
+}
+
+/** The pool of kept-alive connections to `target`'s origin at `pinned`, and only there. */
+function agentFor(target: URL, pinned: { address: string; family: 4 | 6 }): HttpAgent {
+  const key = `${target.protocol}//${target.host} ${pinned.address}`;
+  const known = pools.get(key);
+  if (known) {
+    pools.delete(key);
+    pools.set(key, known);
+    return known;
+  }
+  // An agent's own options override a request's when it opens a socket: every socket of this pool goes to `pinned`.
+  const settings = { keepAlive: true, timeout: IDLE_MS, lookup: pinnedLookup(pinned) };
+  const agent = target.protocol === "https:" ? new HttpsAgent(settings) : new HttpAgent(settings);
+  pools.set(key, agent);
+  for (const [oldKey, old] of pools) {
+    if (pools.size <= MAX_POOLS) break;
+    if (Object.keys(old.sockets).length > 0 || Object.keys(old.requests).length > 0) continue;
+    old.destroy();
+    pools.delete(oldKey);
+  }
+  return agent;
 }
