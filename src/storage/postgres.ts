@@ -2,8 +2,9 @@
  * Opening PostgreSQL (`DATABASE_URL=postgres://...`) through node-postgres: the store of postgres-store.ts, with work
  * claimed by `FOR UPDATE SKIP LOCKED`, so several server processes can share one database.
  */
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely } from "kysely";
 import pg from "pg";
+import { OwnSchemaPostgresDialect } from "./postgres-introspector.js";
 import { PostgresStore } from "./postgres-store.js";
 import type { Database } from "./schema.js";
 
@@ -49,7 +50,7 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): P
   // Reported once, by the client's own listener above.
   pool.on("error", () => undefined);
   const max = options.maxConnections ?? 10;
-  return new PostgresStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool, {
+  return new PostgresStore(new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) }), pool, {
     connections: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   });
 }
