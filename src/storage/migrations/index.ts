@@ -14,6 +14,7 @@ import * as retentionRefusalsReview from "./0012-retention-refusals-review.js";
 import * as inboundPool from "./0013-inbound-pool.js";
 import * as templates from "./0014-templates.js";
 import * as sinch from "./0015-sinch.js";
+import * as outboxClaimLookups from "./0016-outbox-claim-lookups.js";
 import * as delivery from "./0017-delivery.js";
 
 const migrations: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   "0013-inbound-pool": inboundPool,
   "0014-templates": templates,
   "0015-sinch": sinch,
+  "0016-outbox-claim-lookups": outboxClaimLookups,
   "0017-delivery": delivery,
 };
 
