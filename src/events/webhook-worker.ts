@@ -61,10 +61,12 @@ export class WebhookWorker {
   /** the claims of the groups being sent, renewed while they are */
   private readonly leases = new Set<Lease>();
   private renewTimer: NodeJS.Timeout | undefined;
+  private readonly completions: Completions;
 
   constructor(private readonly options: WebhookWorkerOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.leaseMs = options.leaseMs ?? LEASE_MS;
+    this.completions = new Completions(options.store);
   }
 
   /**
@@ -235,7 +237,7 @@ export class WebhookWorker {
     const giveUpAt = performance.now() + COMPLETE_RETRY_MS;
     for (let failures = 1; ; failures++) {
       try {
-        await this.options.store.completeDeliveries(results, released);
+        await this.completions.write(results, released);
         return;
       } catch (error) {
         if (!this.running || performance.now() >= giveUpAt) throw error;
@@ -311,6 +313,52 @@ export class WebhookWorker {
     }
     const headers = await sinch.headers(endpoint.applicationId, endpoint.url, body, now);
     return headers ? { body, headers } : { error: "the application has no working Sinch credential pair to sign with" };
+  }
+}
+
+/**
+ * The outcomes of groups written together: groups that finish while a write is under way join the next one, so
+ * the store sees one write per round trip instead of one per group. A write that fails is tried again group by
+ * group, so that one group's bad outcome does not hold up the others.
+ */
+class Completions {
+  private queued: { results: DeliveryResult[]; released: string[]; done: (error?: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(private readonly store: WebhookStore) {}
+
+  write(results: DeliveryResult[], released: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ results, released, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.queued.length > 0) {
+      const batch = this.queued.splice(0);
+      try {
+        await this.store.completeDeliveries(
+          batch.flatMap((b) => b.results),
+          batch.flatMap((b) => b.released),
+        );
+        for (const b of batch) b.done();
+      } catch (error) {
+        if (batch.length === 1) batch[0]?.done(error);
+        else {
+          await Promise.all(
+            batch.map((b) =>
+              this.store.completeDeliveries(b.results, b.released).then(
+                () => b.done(),
+                (alone: unknown) => b.done(alone),
+              ),
+            ),
+          );
+        }
+      }
+    }
+    this.writing = false;
   }
 }
 

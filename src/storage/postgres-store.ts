@@ -3,7 +3,8 @@
  * per call at most. A create and a save are one call each of the functions of migration 0007 (those of one turn of
  * the event loop share one statement, postgres-write-batch.ts), a read is one query with its
  * attempts aggregated (one for all the reads of a turn, postgres-read-batch.ts), and a claim of webhook deliveries
- * returns their events and endpoints in the same statement (migration 0011's function).
+ * returns their events and endpoints in the same statement (migration 0011's function), and their outcomes are one
+ * statement too (postgres-outbox.ts).
  * These go to node-postgres directly as named (prepared) statements: parsed and planned once per connection, and
  * never through Kysely's query building.
  *
@@ -15,8 +16,9 @@ import type { Kysely } from "kysely";
 import type pg from "pg";
 import type { NewVerification } from "../core/ports.js";
 import type { DomainEvent, Verification } from "../core/types.js";
-import type { ClaimedDelivery } from "../events/webhook-store.js";
+import type { ClaimedDelivery, DeliveryResult } from "../events/webhook-store.js";
 import { KyselyStore, type KyselyStoreOptions } from "./kysely-store.js";
+import { completeDeliveries } from "./postgres-outbox.js";
 import { ReadBatcher } from "./postgres-read-batch.js";
 import { WriteBatcher } from "./postgres-write-batch.js";
 import {
@@ -150,5 +152,9 @@ export class PostgresStore extends KyselyStore {
       event: toStoredEvent(r.event),
       endpoint: toEndpoint(r.endpoint),
     }));
+  }
+
+  override async completeDeliveries(results: DeliveryResult[], released: string[] = []): Promise<void> {
+    await completeDeliveries(this.pool, results, released);
   }
 }
