@@ -197,6 +197,11 @@ async function writeBacklog(outbox: Outbox): Promise<void> {
 
 const workerOptions = { clock: systemClock, allowed: new Set(["loopback"] as const), pollMs: 100, batchSize: 200 };
 const results: Result[] = [];
+/** Each run's figures as soon as it ends (a long run stopped early still tells what it measured). */
+function record(result: Result): void {
+  results.push(result);
+  console.log(JSON.stringify(result));
+}
 
 async function runSqlite(): Promise<void> {
   for (const run of ["steady", "backlog"] as const) {
@@ -209,7 +214,7 @@ async function runSqlite(): Promise<void> {
     if (run === "backlog") await writeBacklog(outbox);
     const startedAt = Date.now();
     await deliver([worker], outbox, run === "steady" ? steady(outbox, [worker]) : Promise.resolve(), 600_000);
-    results.push(summarise("sqlite, 1 node", run, outbox, startedAt));
+    record(summarise("sqlite, 1 node", run, outbox, startedAt));
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -232,7 +237,7 @@ async function runPostgres(): Promise<void> {
       if (run === "backlog, fresh statistics") await outbox.analyze();
       const startedAt = Date.now();
       await deliver(workers, outbox, run === "steady" ? steady(outbox, workers) : Promise.resolve(), 600_000);
-      results.push(summarise(`postgres, ${nodeCount} nodes`, run, outbox, startedAt));
+      record(summarise(`postgres, ${nodeCount} nodes`, run, outbox, startedAt));
       await outbox.close();
     } finally {
       await Promise.all(stores.map((store) => store.close()));
