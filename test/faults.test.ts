@@ -25,19 +25,19 @@ import { type ServerProcess, spawnServer } from "./support/server-process.js";
 import { TEST_FRAUD_SETTINGS } from "./support/test-app.js";
 import { WebhookReceiver } from "./support/webhook-receiver.js";
 
-// Minutes of two servers under load, restarted several times: run on purpose (FLASHVERIFY_FAULT_SUITE=on), as its
-// figures mean little on a machine already saturated by other work.
-const enabled = process.env.FLASHVERIFY_FAULT_SUITE === "on";
-if (!enabled) console.warn("[skipped] the fault suite runs with FLASHVERIFY_FAULT_SUITE=on (README, Reliability)");
+// A few minutes of two servers under load: part of `npm test` wherever its peers are (CI requires them);
+// FLASHVERIFY_FAULT_SUITE=off leaves it out of a local run.
+const wanted = process.env.FLASHVERIFY_FAULT_SUITE !== "off";
+if (!wanted) console.warn("[skipped] the fault suite is off (FLASHVERIFY_FAULT_SUITE=off)");
 const available =
-  enabled &&
+  wanted &&
   peerAvailable("postgres", privatePostgresAvailable) &&
   peerAvailable("redis", () => commandExists("redis-server")) &&
   peerAvailable("haproxy", haproxyAvailable);
 
 const KEY = "fv_faults_key_0123456789abcdef";
-const BALANCER = "127.0.0.110:58000";
-const NODE_ADDRESSES = ["127.0.0.111", "127.0.0.112"];
+const BALANCER = "127.0.24.110:58000";
+const NODE_ADDRESSES = ["127.0.24.111", "127.0.24.112"];
 const NODE_PORTS = [58001, 58002];
 /** starts per second through the balancer, and how long a client waits for its answer */
 const RATE = 10;
@@ -94,7 +94,7 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
     HOST: NODE_ADDRESSES[i] as string,
     PORT: String(NODE_PORTS[i]),
     DATABASE_URL: postgres.url,
-    REDIS_URL: "redis://127.0.0.110:56379",
+    REDIS_URL: "redis://127.0.24.110:56379",
     FLASHVERIFY_API_KEY: KEY,
     FLASHVERIFY_SECRET: "faults-secret-faults-secret-0123456789ab",
     SANDBOX_SIP_ADDRESS: NODE_ADDRESSES[i] as string,
@@ -127,15 +127,15 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
   }
 
   beforeAll(async () => {
-    postgres = await startPrivatePostgres("127.0.0.110", 55432);
-    redis = await startRedisServer("127.0.0.110", 56379);
+    postgres = await startPrivatePostgres("127.0.24.110", 55432);
+    redis = await startRedisServer("127.0.24.110", 56379);
     restartRedis = async () => {
       await redis?.stop();
       redis = undefined;
       await sleep(2000);
-      redis = await startRedisServer("127.0.0.110", 56379);
+      redis = await startRedisServer("127.0.24.110", 56379);
     };
-    receiver = await WebhookReceiver.start("127.0.0.115");
+    receiver = await WebhookReceiver.start("127.0.24.115");
     const onRequest = receiver.answerFor;
     receiver.answerFor = (id) => {
       arrivals.set(id, [...(arrivals.get(id) ?? []), Date.now()]);
@@ -264,9 +264,9 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
     const row = {
       "starts sent": starts.length,
       "2xx": count((s) => typeof s.status === "number" && s.status < 300),
-      "503": count((s) => s.status === 503),
+      "answered 503": count((s) => s.status === 503),
       "503 without Retry-After": count((s) => s.status === 503 && !s.retryAfter),
-      "500": count((s) => s.status === 500),
+      "answered 500": count((s) => s.status === 500),
       "other 5xx": count((s) => typeof s.status === "number" && s.status > 500 && s.status !== 503),
       "client gave up": count((s) => s.status === "gave_up"),
       "terminal by deadline + 10 s": accepted.length - lateTerminal.length,
@@ -297,7 +297,7 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
     const outcome = await settle(name, starts, recoveredMs);
     const { row } = outcome;
     expect(row["process exits"]).toBe(0);
-    expect(row["500"]).toBe(0);
+    expect(row["answered 500"]).toBe(0);
     expect(row["503 without Retry-After"]).toBe(0);
     expect(outcome.lost.map((s) => s.id)).toEqual([]);
     expect(outcome.lateTerminal.map((s) => s.id)).toEqual([]);
