@@ -30,9 +30,9 @@ import {
   requestUri,
 } from "./requests.js";
 import type { TimerHandle } from "./timer-wheel.js";
-import type { CallReason, CallRecord, PlaceCallOptions } from "./types.js";
+import type { CallReason, CallRecord, PlaceCallOptions, VoiceCallMedia } from "./types.js";
 import { closeUdpSocket } from "./udp-socket.js";
-import { type VoiceCallMedia, type VoiceContext, VoiceDialog } from "./voice-dialog.js";
+import { type VoiceContext, VoiceDialog } from "./voice-dialog.js";
 
 /** A voice call's media before the answer: its bound RTP socket and what it will play. */
 export interface PendingMedia {

@@ -4,7 +4,7 @@
  */
 import type { SendTiming } from "../media/media-clock.js";
 import type { PortRange } from "../media/port-range.js";
-import type { VoiceCallMedia } from "./voice-dialog.js";
+import type { VoicePrompt } from "../media/prompt.js";
 
 /**
  * Why a call ended, as one value the verification core can act on. For calls we end ourselves (ring time over,
@@ -103,6 +103,13 @@ export interface PlaceCallOptions {
    * UAC's `media` option.
    */
   media?: VoiceCallMedia;
+}
+
+/** A voice call's media: what it says, and how long it may last. */
+export interface VoiceCallMedia {
+  prompt: VoicePrompt;
+  /** From the answer to our BYE; default 120 s */
+  maxCallMs: number;
 }
 
 /** Digest credentials for a trunk (RFC 8760: MD5 and SHA-256, qop=auth). */

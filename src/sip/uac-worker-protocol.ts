@@ -4,8 +4,7 @@
  * few hundred messages. Calls are named by a small handle the calling thread assigns.
  */
 import type { SipTraceEntry, SipTraceMode } from "./trace.js";
-import type { CallRecord, SipUacOptions } from "./types.js";
-import type { VoiceCallMedia } from "./voice-dialog.js";
+import type { CallRecord, SipUacOptions, VoiceCallMedia } from "./types.js";
 
 /** The SipUac options that can cross a thread (functions cannot; records use the worker's Date.now). */
 export type SipUacThreadOptions = Omit<SipUacOptions, "now" | "tap">;

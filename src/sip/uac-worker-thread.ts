@@ -7,7 +7,7 @@
 import { setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { traceEntry } from "./trace.js";
-import type { PlacedCall } from "./types.js";
+import type { PlacedCall, VoiceCallMedia } from "./types.js";
 import { SipUac } from "./uac.js";
 import {
   type FromWorker,
@@ -16,7 +16,6 @@ import {
   type WireVoiceMedia,
   type WorkerStartData,
 } from "./uac-worker-protocol.js";
-import type { VoiceCallMedia } from "./voice-dialog.js";
 
 if (!parentPort) throw new Error("uac-worker-thread must run in a worker thread (use startSipUacWorker)");
 const port: MessagePort = parentPort;

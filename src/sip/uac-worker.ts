@@ -27,7 +27,7 @@ import { checkCallOptions } from "./call-options.js";
 import { invokeCallback } from "./callbacks.js";
 import { newCallId } from "./ids.js";
 import type { SipTraceEntry, SipTraceMode } from "./trace.js";
-import type { CallRecord, FlashCaller, PlaceCallOptions, PlacedCall } from "./types.js";
+import type { CallRecord, FlashCaller, PlaceCallOptions, PlacedCall, VoiceCallMedia } from "./types.js";
 import {
   type FromWorker,
   fromErrorData,
@@ -36,7 +36,6 @@ import {
   type WireVoiceMedia,
   type WorkerStartData,
 } from "./uac-worker-protocol.js";
-import type { VoiceCallMedia } from "./voice-dialog.js";
 
 export interface SipUacWorkerOptions extends SipUacThreadOptions {
   /**

@@ -8,23 +8,16 @@
  */
 import type { Socket } from "node:dgram";
 import type { MediaClock } from "../media/media-clock.js";
-import type { VoicePrompt } from "../media/prompt.js";
 import { RtpSession } from "../media/rtp-session.js";
 import { negotiate, parseSdp } from "../media/sdp.js";
+import type { DialogContext } from "./finished-call.js";
 import { newBranch } from "./ids.js";
 import type { SipMessage } from "./message.js";
 import { NonInviteClientTransaction } from "./non-invite-transaction.js";
-import type { CallContext } from "./outgoing-call.js";
 import { type CallIdentity, dialogRequests } from "./requests.js";
 import type { TimerHandle } from "./timer-wheel.js";
-import type { CallMedia, MediaEndReason } from "./types.js";
+import type { CallMedia, MediaEndReason, VoiceCallMedia } from "./types.js";
 import { closeUdpSocket } from "./udp-socket.js";
-
-export interface VoiceCallMedia {
-  prompt: VoicePrompt;
-  /** From the answer to our BYE; default 120 s */
-  maxCallMs: number;
-}
 
 /** What a voice dialog needs beyond a call's context. */
 export interface VoiceContext {
@@ -43,7 +36,7 @@ export class VoiceDialog {
   readonly done: Promise<CallMedia>;
 
   constructor(
-    private readonly ctx: CallContext & { voice: VoiceContext },
+    private readonly ctx: DialogContext & { voice: VoiceContext },
     private readonly id: CallIdentity,
     private readonly answer: SipMessage,
     private readonly socket: Socket,
