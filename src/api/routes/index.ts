@@ -6,6 +6,7 @@ import type { RouteRegistration } from "../route-kit.js";
 import { registerDemo } from "./demo.js";
 import { registerHealth } from "./health.js";
 import { registerMetrics } from "./metrics.js";
+import { registerSandboxCalls } from "./sandbox-calls.js";
 import { registerSandboxPhones } from "./sandbox-phones.js";
 import { registerApiKeys, registerApplications } from "./v1/api-keys.js";
 import { registerDecisionCallback } from "./v1/decision-callback.js";
@@ -61,6 +62,7 @@ export const routes: RouteRegistration[] = [
   registerApiKeys,
   registerPools,
   registerSandboxPhones,
+  registerSandboxCalls,
   registerDemo,
   registerWebPages,
 ];

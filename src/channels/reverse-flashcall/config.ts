@@ -27,7 +27,7 @@ export const INBOUND_LIMIT_NAMES = ["caller", "number"] as const;
 export const ReverseFlashcallConfig = {
   /**
    * the numbers phones are asked to call (E.164 and ranges like +442079460xxx, comma-separated), reaching this server
-   * through the trunks; default with SANDBOX=on +442079460999; without, the channel is off
+   * through the trunks; default with SANDBOX=on +44207946099x; without, the channel is off
    */
   INBOUND_NUMBERS: z
     .string()

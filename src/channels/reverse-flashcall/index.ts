@@ -20,8 +20,8 @@ import { type InboundAnswer, type InboundInvite, InboundListener } from "../../s
 import { ShakenVerifier } from "../../sip/shaken-verifier.js";
 import { callerNumber, countryOf, dialledNumber } from "./call-parties.js";
 
-/** The sandbox's inbound number: in the London drama range, like its other numbers. */
-export const SANDBOX_INBOUND_NUMBERS = ["+442079460999"];
+/** The sandbox's inbound numbers: ten in the London drama range, like its other numbers (shared: fewer than 100). */
+export const SANDBOX_INBOUND_NUMBERS = ["+44207946099x"];
 
 const DEFAULT_LIMITS: Record<"caller" | "number", LimitRule> = {
   caller: { points: 10, durationSec: 600 },
