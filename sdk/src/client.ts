@@ -5,7 +5,7 @@
  * `EventSource` cannot send an Authorization header, so the stream is read with `fetch` and parsed here.
  */
 
-export type Channel = "flashcall" | "sms" | "whatsapp" | "viber" | "email";
+export type Channel = "flashcall" | "sms" | "whatsapp" | "viber" | "email" | "voice" | "reverse_flashcall";
 export type Status = "pending" | "verified" | "failed" | "expired" | "canceled";
 
 /** One call or message of a verification; `expires_at` is when its code stops counting. */
@@ -40,7 +40,9 @@ export interface Verification {
   next_step_at: string | null;
   attempts_remaining: number;
   flashcall: { pattern: string; code_length: number; cli_filter: string } | null;
-  message: { channel: Exclude<Channel, "flashcall">; code_length: number } | null;
+  message: { channel: Exclude<Channel, "flashcall" | "reverse_flashcall">; code_length: number } | null;
+  /** a reverse flash call under way: the phone calls `dial` (a `tel:` link) before `expires_at`, and is verified */
+  reverse_flashcall?: { dial: string; expires_at: string } | null;
   attempts: Attempt[];
   [field: string]: unknown;
 }
@@ -50,6 +52,7 @@ export interface Started extends Pick<Verification, "id" | "status" | "channel" 
   client_token: string;
   flashcall: Verification["flashcall"];
   message: Verification["message"];
+  reverse_flashcall?: Verification["reverse_flashcall"];
   verification: Verification;
 }
 

@@ -2,10 +2,10 @@
  * The demo page's calls to the server: starting a verification through the demo's backend route (as an
  * integrator's backend would), and reading what the sandbox's virtual phone and mailbox received.
  */
-import { FlashverifyError } from "../../sdk/src/client.js";
+import { FlashverifyError, type Verification } from "../../sdk/src/client.js";
 import type { StartedVerification } from "../../sdk/src/widget/index.js";
 
-export type Fallback = "sms" | "whatsapp" | "email" | "voice";
+export type Fallback = "sms" | "whatsapp" | "email" | "voice" | "reverse_flashcall";
 
 export interface PhoneCall {
   from: string;
@@ -75,6 +75,26 @@ export async function startVerification(request: {
 
 export async function readPhone(phone: string): Promise<{ calls: PhoneCall[]; messages: PhoneMessage[] }> {
   return json(await fetch(`/sandbox/phones/${encodeURIComponent(phone)}`));
+}
+
+/** The verification as its client token reads it (the reverse flash call's number to call, while it waits). */
+export async function readVerification(started: StartedVerification): Promise<Verification> {
+  const headers = { authorization: `Bearer ${started.client_token}` };
+  return json(await fetch(`/v1/verifications/${encodeURIComponent(started.id)}`, { headers }));
+}
+
+/** The virtual phone calls `to`: the virtual carrier delivers the call to the server's inbound listener. */
+export async function placeCall(
+  phone: string,
+  to: string,
+): Promise<{ sip_code: number | null; reason: string | null }> {
+  return json(
+    await fetch(`/sandbox/phones/${encodeURIComponent(phone)}/calls`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ to }),
+    }),
+  );
 }
 
 export async function readInbox(address: string): Promise<{ messages: MailMessage[] }> {

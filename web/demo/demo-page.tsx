@@ -33,7 +33,12 @@ export function DemoPage() {
             setShown({ phone: p, email });
           }}
         />
-        <VirtualPhone phone={shown?.phone ?? null} email={shown?.email ?? null} since={startedAt(started)} />
+        <VirtualPhone
+          phone={shown?.phone ?? null}
+          email={shown?.email ?? null}
+          since={startedAt(started)}
+          started={started}
+        />
         <EventLog started={started} />
       </div>
       <section class="card" aria-labelledby="numbers-title">

@@ -1,7 +1,13 @@
 /** One line of the demo's event log for each event of the verification, in words (README "Event catalogue"). */
 import type { EventJson } from "../../sdk/src/client.js";
 
-const CHANNELS: Record<string, string> = { flashcall: "flash call", sms: "SMS", whatsapp: "WhatsApp", email: "email" };
+const CHANNELS: Record<string, string> = {
+  flashcall: "flash call",
+  sms: "SMS",
+  whatsapp: "WhatsApp",
+  email: "email",
+  reverse_flashcall: "reverse flash call",
+};
 const name = (channel: unknown) => CHANNELS[String(channel)] ?? String(channel);
 
 export function describeEvent(event: Pick<EventJson, "type" | "data">): string | null {
@@ -11,6 +17,7 @@ export function describeEvent(event: Pick<EventJson, "type" | "data">): string |
     case "verification.started":
       return `started: ${(d.workflow as string[] | undefined)?.map(name).join(", then ") ?? name(d.channel)}`;
     case "attempt.dialing":
+      if (d.dial) return `waiting for the phone to call ${d.dial}`;
       return d.pattern ? `calling from ${d.pattern}` : `sending the ${name(d.channel)}`;
     case "attempt.ringing":
       return "the phone rings";
@@ -24,7 +31,7 @@ export function describeEvent(event: Pick<EventJson, "type" | "data">): string |
     case "verification.fallback":
       return `fallback from ${name(d.from_channel)} to ${name(d.to_channel)} (${d.reason})`;
     case "verification.verified":
-      return "verified";
+      return d.channel === "reverse_flashcall" ? `verified: the call came from ${d.caller_id}` : "verified";
     case "verification.failed":
       return `failed: ${d.reason}`;
     case "verification.expired":

@@ -73,6 +73,7 @@ export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) 
           <option value="whatsapp">WhatsApp</option>
           <option value="email">email</option>
           <option value="voice">a voice call that says it</option>
+          <option value="reverse_flashcall">a call from the phone</option>
         </select>
         {fallback === "email" && (
           <>

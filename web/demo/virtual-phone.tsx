@@ -2,13 +2,15 @@
  * The sandbox's virtual phone for one number, live: the incoming call while it rings, the call log with the caller
  * IDs it saw (a voice call with its length and a player for what the phone heard), and the SMS, WhatsApp and email
  * messages as they arrive. It is the handset's view, which shows the
- * caller ID in full; the sign-up form beside it only ever learns the masked pattern.
+ * caller ID in full; the sign-up form beside it only ever learns the masked pattern. While a reverse flash call
+ * waits, the phone offers to call the number shown: the virtual carrier delivers the call to the server.
  */
 
 import { useEffect, useState } from "preact/hooks";
+import type { StartedVerification } from "../../sdk/src/widget/index.js";
 import { formatTime as time } from "../shared/format-time.js";
 import { usePoll } from "../shared/use-poll.js";
-import { readInbox, readPhone } from "./api.js";
+import { placeCall, readInbox, readPhone, readVerification } from "./api.js";
 
 const POLL_MS = 400;
 
@@ -29,11 +31,27 @@ export interface VirtualPhoneProps {
   email: string | null;
   /** when the verification on screen began (ms): what arrived before it belongs to earlier ones, hidden by default */
   since: number | null;
+  /** the verification on screen, read with its client token for a reverse flash call's number */
+  started: StartedVerification | null;
 }
 
-export function VirtualPhone({ phone, email, since }: VirtualPhoneProps) {
+export function VirtualPhone({ phone, email, since, started }: VirtualPhoneProps) {
   const [showEarlier, setShowEarlier] = useState(false);
-  useEffect(() => setShowEarlier(false), [since]);
+  const [dialled, setDialled] = useState<{ to: string; answer: string } | null>(null);
+  useEffect(() => {
+    setShowEarlier(false);
+    setDialled(null);
+  }, [since]);
+  const verification = usePoll(started?.id ?? null, () => readVerification(started as StartedVerification), POLL_MS);
+  const reverse = verification?.status === "pending" ? verification.reverse_flashcall : null;
+  const call = async (to: string) => {
+    setDialled({ to, answer: "calling…" });
+    const placed = await placeCall(phone as string, to).catch(() => null);
+    const answer = placed?.sip_code
+      ? `declined by the server (${placed.sip_code} ${placed.reason ?? ""}), free of charge`
+      : "no answer from the server";
+    setDialled({ to, answer });
+  };
   const handsetAll = usePoll(phone, () => readPhone(phone as string), POLL_MS);
   const mailboxAll = usePoll(email, () => readInbox(email as string), POLL_MS);
   const current = <T extends { received_at: string }>(items: T[] = []) =>
@@ -61,6 +79,19 @@ export function VirtualPhone({ phone, email, since }: VirtualPhoneProps) {
           <span class="incoming-label">Incoming call</span>
           <span class="caller-id">{ringing.from}</span>
         </div>
+      )}
+      {phone && reverse && (
+        <div class="outgoing">
+          <span>The app asks this phone to call {reverse.dial}</span>
+          <button type="button" class="call-button" onClick={() => void call(reverse.dial)}>
+            Call {reverse.dial}
+          </button>
+        </div>
+      )}
+      {dialled && (
+        <p class="outgoing-result" role="status">
+          Called {dialled.to}: {dialled.answer}
+        </p>
       )}
       {phone && (
         <>

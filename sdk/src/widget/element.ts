@@ -3,7 +3,9 @@
  * SDK's client with the verification's client token. "Waiting for call..." with the masked caller-ID pattern and
  * the code's countdown; the last digits typed by hand (iOS and the web cannot read the call log); done by itself
  * when live status (SSE) reports the number verified (an Android app or the backend checked it); "Use SMS instead"
- * and a code field; wrong-code, expired and blocked answers in words, with "Try again" where it can help.
+ * and a code field; wrong-code, expired and blocked answers in words, with "Try again" where it can help. A reverse
+ * flash call shows "Call this number to verify" with the number as a `tel:` link and its countdown, and completes by
+ * itself when the call arrives.
  */
 import {
   createClient,
@@ -291,10 +293,11 @@ export class FlashverifyWidget extends Base {
 
   #tick(): void {
     const screen = this.#screen;
-    if (!this.#view || (screen?.kind !== "flashcall" && screen?.kind !== "message") || screen.expiresAt === null) {
+    const timed = screen?.kind === "flashcall" || screen?.kind === "message" || screen?.kind === "reverse";
+    if (!this.#view || !timed || screen.expiresAt === null) {
       return;
     }
-    this.#renderCountdown(screen.expiresAt);
+    this.#renderCountdown(screen.expiresAt, screen.kind === "reverse");
     // The server moves on at the deadline and live status says so; one read covers a stream that went quiet.
     if (Date.now() > screen.expiresAt + 1000 && !this.#expiredSeen) {
       this.#expiredSeen = true;
@@ -320,6 +323,10 @@ export class FlashverifyWidget extends Base {
         hint = (screen.called ? s.callArrivedHint : s.callHint)(screen.pattern, screen.codeLength);
         view.label.textContent = s.callCodeLabel(screen.codeLength);
         break;
+      case "reverse":
+        status = s.callToVerify;
+        hint = s.callToVerifyHint;
+        break;
       case "message":
         status = s.messageSent(screen.channel);
         hint = `${screen.fellBack ? `${s.fellBack(screen.channel)} ` : ""}${s.messageHint(screen.channel, screen.codeLength)}`;
@@ -338,6 +345,11 @@ export class FlashverifyWidget extends Base {
     view.pattern.hidden = screen?.kind !== "flashcall";
     // Emptied rather than only hidden: aria-describedby reads hidden text too.
     setText(view.pattern, screen?.kind === "flashcall" ? screen.pattern : "");
+    view.dial.hidden = screen?.kind !== "reverse";
+    if (screen?.kind === "reverse" && view.dial.getAttribute("href") !== `tel:${screen.dial}`) {
+      view.dial.setAttribute("href", `tel:${screen.dial}`);
+      setText(view.dial, screen.dial);
+    }
     view.form.hidden = !entering;
     view.submit.textContent = this.#busy ? s.checking : s.verify;
     if (entering) {
@@ -345,8 +357,10 @@ export class FlashverifyWidget extends Base {
       view.input.setAttribute("aria-invalid", this.#error ? "true" : "false");
       if (screen.expiresAt !== null) this.#renderCountdown(screen.expiresAt);
     }
-    view.countdown.hidden = !entering || screen.expiresAt === null;
-    const next = entering ? screen.next : null;
+    const reverse = screen?.kind === "reverse";
+    if (reverse && screen.expiresAt !== null) this.#renderCountdown(screen.expiresAt, true);
+    view.countdown.hidden = !(entering || reverse) || screen.expiresAt === null;
+    const next = entering || reverse ? screen.next : null;
     view.next.hidden = next === null;
     if (next) view.next.textContent = next.kind === "resend" ? s.sendNewCode : s.useInstead(next.channel);
     view.late.hidden = !(screen?.kind === "message" && screen.callMayComeLate);
@@ -357,18 +371,18 @@ export class FlashverifyWidget extends Base {
     if (this.#focusNext && screen?.kind !== "starting") {
       this.#focusNext = false;
       if (entering) view.input.focus();
+      else if (reverse) view.dial.focus();
       else if (screen?.kind === "ended" && screen.retry) view.retry.focus();
       else view.status.focus();
     }
   }
 
-  #renderCountdown(expiresAt: number): void {
+  #renderCountdown(expiresAt: number, call = false): void {
     if (!this.#view) return;
-    const left = expiresAt - Date.now();
-    setText(
-      this.#view.countdown,
-      left > 0 ? this.#strings.expiresIn(formatRemaining(expiresAt, Date.now())) : this.#strings.codeExpired,
-    );
+    const left = formatRemaining(expiresAt, Date.now());
+    const s = this.#strings;
+    const text = expiresAt - Date.now() > 0 ? (call ? s.callWithin : s.expiresIn)(left) : s.codeExpired;
+    setText(this.#view.countdown, text);
   }
 
   #setError(message: string): void {

@@ -21,6 +21,13 @@ export type Screen =
       called: boolean;
     }
   | {
+      kind: "reverse";
+      /** E.164 number to call */
+      dial: string;
+      expiresAt: number | null;
+      next: NextAction;
+    }
+  | {
       kind: "message";
       channel: Channel;
       codeLength: number;
@@ -47,6 +54,16 @@ export function screenOf(v: Verification, strings: WidgetStrings): Screen {
     const called = current?.channel === "flashcall" && current.status === "delivered";
     const { pattern, code_length: codeLength } = v.flashcall;
     return { kind: "flashcall", pattern, codeLength, expiresAt, next, called };
+  }
+  if (v.channel === "reverse_flashcall") {
+    if (!v.reverse_flashcall) return { kind: "starting" };
+    const next: NextAction = following ? { kind: "channel", channel: following.channel } : null;
+    return {
+      kind: "reverse",
+      dial: v.reverse_flashcall.dial,
+      expiresAt: Date.parse(v.reverse_flashcall.expires_at),
+      next,
+    };
   }
   if (!v.message) return { kind: "starting" };
   const previous = attempts.at(-2);

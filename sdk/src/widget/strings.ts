@@ -20,6 +20,12 @@ export interface WidgetStrings {
   messageHint: (channel: Channel, digits: number) => string;
   messageCodeLabel: (digits: number) => string;
   fellBack: (channel: Channel) => string;
+  /** a reverse flash call: the person calls the number shown, from the phone being verified */
+  callToVerify: string;
+  /** under "Call this number to verify", above the number (a tel: link) */
+  callToVerifyHint: string;
+  /** the reverse flash call's countdown */
+  callWithin: (time: string) => string;
   /** on a message step after a flash call the person gave up on: says the call did come after all */
   callCameLate: string;
   expiresIn: (time: string) => string;
@@ -50,6 +56,8 @@ const CHANNEL_NAMES: Record<Channel, string> = {
   whatsapp: "WhatsApp",
   viber: "Viber",
   email: "email",
+  voice: "voice call",
+  reverse_flashcall: "a call from your phone",
 };
 
 export const ENGLISH: WidgetStrings = {
@@ -67,6 +75,10 @@ export const ENGLISH: WidgetStrings = {
   messageCodeLabel: (digits) => `${digits}-digit code`,
   fellBack: (channel) => `The call could not reach your phone, so we sent a code by ${CHANNEL_NAMES[channel]}.`,
   callCameLate: "The call came after all",
+  callToVerify: "Call this number to verify",
+  callToVerifyHint:
+    "Call it from the phone you are verifying: tap the number. The call is declined at once and costs nothing; your number is verified when it arrives.",
+  callWithin: (time) => `Call within ${time}`,
   expiresIn: (time) => `Code expires in ${time}`,
   codeExpired: "This code has expired.",
   verify: "Verify",

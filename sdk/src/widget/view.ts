@@ -1,10 +1,10 @@
 /**
  * The widget's DOM, built once in its shadow root and then only updated (so typing and focus survive live
- * updates): a status line announced by screen readers, a hint, the caller-ID pattern, the countdown, the code
- * form, an error line, and the "Use SMS instead", "The call came after all" and "Try again" buttons, in that focus
+ * updates): a status line announced by screen readers, a hint, the caller-ID pattern (or, for a reverse flash call,
+ * the number to call as a `tel:` link), the countdown, the code form, an error line, and the "Use SMS instead", "The call came after all" and "Try again" buttons, in that focus
  * order. Themable with CSS custom properties (--fv-accent, --fv-danger, --fv-ok, --fv-muted, --fv-border,
- * --fv-surface, --fv-radius) and `::part()` (status, hint, pattern, countdown, label, input, submit, error, next,
- * late, retry).
+ * --fv-surface, --fv-radius) and `::part()` (status, hint, pattern, dial, countdown, label, input, submit,
+ * error, next, late, retry).
  */
 
 export interface WidgetView {
@@ -12,6 +12,8 @@ export interface WidgetView {
   status: HTMLElement;
   hint: HTMLElement;
   pattern: HTMLElement;
+  /** the reverse flash call's number: tapped on a phone, it dials */
+  dial: HTMLAnchorElement;
   countdown: HTMLElement;
   form: HTMLFormElement;
   label: HTMLLabelElement;
@@ -38,6 +40,8 @@ const STYLE = `
 .pattern { margin: 0; font: 600 1.35rem/1.2 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   letter-spacing: 0.04em; overflow-wrap: anywhere; }
 .countdown { font-variant-numeric: tabular-nums; }
+.dial { justify-self: start; font: 600 1.35rem/1.2 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  color: var(--fv-accent, #0b6bcb); min-height: 44px; display: inline-flex; align-items: center; }
 form { display: grid; gap: 0.4rem; }
 label { font-weight: 600; }
 .row { display: flex; gap: 0.5rem; flex-wrap: wrap; }
@@ -78,6 +82,7 @@ export function createView(root: ShadowRoot): WidgetView {
   );
   const hint = el("p", { class: "hint", part: "hint", id: "fv-hint" }, container);
   const pattern = el("p", { class: "pattern", part: "pattern", id: "fv-pattern" }, container);
+  const dial = el("a", { class: "dial", part: "dial" }, container);
   // Not live: a countdown read out every second would drown everything else.
   const countdown = el("p", { class: "countdown", part: "countdown", id: "fv-countdown" }, container);
   const form = el("form", { novalidate: "" }, container);
@@ -102,5 +107,5 @@ export function createView(root: ShadowRoot): WidgetView {
   const next = el("button", { type: "button", class: "link", part: "next" }, container);
   const late = el("button", { type: "button", class: "link", part: "late" }, container);
   const retry = el("button", { type: "button", class: "retry", part: "retry" }, container);
-  return { container, status, hint, pattern, countdown, form, label, input, submit, error, next, late, retry };
+  return { container, status, hint, pattern, dial, countdown, form, label, input, submit, error, next, late, retry };
 }

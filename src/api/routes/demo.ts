@@ -1,6 +1,7 @@
 /**
  * POST /demo/api/verifications: the demo page's stand-in for an integrator's backend. It starts a verification for
- * the default application (a flash call, then the fallback the visitor picked) and answers only what a backend
+ * the default application (a flash call, then the fallback the visitor picked: a message, a voice call, or a reverse
+ * flash call placed from the virtual phone) and answers only what a backend
  * hands its browser: the id, the client token and the client's view of the verification. Registered only with
  * the sandbox on, whose calls and messages reach nothing but its virtual phones.
  */
@@ -15,7 +16,7 @@ const Body = z
   .object({
     phone: z.string().min(1).max(64).describe("the number to verify, E.164"),
     fallback: z
-      .enum(MESSAGE_CHANNELS)
+      .enum([...MESSAGE_CHANNELS, "reverse_flashcall"])
       .default("sms")
       .describe("the channel after the flash call when it cannot reach the phone, or on request"),
     email: z.email().max(254).optional().describe("the address of the email fallback"),
