@@ -8,9 +8,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DomainEvent, EventType, Verification } from "../src/core/types.js";
-import { verification } from "../src/storage/conformance.js";
 import { openPostgresStore } from "../src/storage/postgres.js";
 import type { PostgresStore } from "../src/storage/postgres-store.js";
+import { verification } from "./conformance/store.js";
 import { POSTGRES_URL, postgresAvailable, postgresQuery, testSchema } from "./support/postgres.js";
 import { type ReplyDropper, startReplyDropper } from "./support/postgres-reply-dropper.js";
 import { auth, createTestApp, eventually } from "./support/test-app.js";

@@ -8,9 +8,9 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisEventHub } from "../src/events/redis-event-hub.js";
 import { FlexibleLimiter, redisBackend } from "../src/fraud/limiter.js";
-import { runLimiterConformance } from "../src/fraud/limiter-conformance.js";
 import { RedisLimiter } from "../src/fraud/redis-limiter.js";
 import { openRedis } from "../src/storage/redis.js";
+import { runLimiterConformance } from "./conformance/limiter.js";
 import { REDIS_URL, redisAvailable, startPrivateRedis } from "./support/redis.js";
 import { auth, createTestApp, eventually } from "./support/test-app.js";
 

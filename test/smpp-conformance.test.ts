@@ -3,7 +3,7 @@
  * write). Net::SMPP is skipped with a notice where libnet-smpp-perl is missing, unless CI requires it.
  */
 import { spawnSync } from "node:child_process";
-import { runSmppConformance } from "../src/channels/sms-smpp/conformance.js";
+import { runSmppConformance } from "./conformance/smpp.js";
 import { netSmppPeer, sandboxSmscPeer } from "./smpp/peers.js";
 import { peerAvailable } from "./support/peers.js";
 

@@ -5,11 +5,11 @@
  */
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
-import { runStoreConformance, verification } from "../src/storage/conformance.js";
 import { openPostgresStore } from "../src/storage/postgres.js";
-import { runReviewNumberStoreConformance } from "../src/storage/review-number-conformance.js";
-import { runSinchStoreConformance } from "../src/storage/sinch-conformance.js";
 import { isStoreUnreachable } from "../src/storage/unreachable.js";
+import { runReviewNumberStoreConformance } from "./conformance/review-number-store.js";
+import { runSinchStoreConformance } from "./conformance/sinch-store.js";
+import { runStoreConformance, verification } from "./conformance/store.js";
 import {
   openTestPostgresStore,
   POSTGRES_URL,

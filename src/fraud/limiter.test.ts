@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runLimiterConformance } from "../../test/conformance/limiter.js";
 import { openSqliteStore } from "../storage/sqlite.js";
 import { FlexibleLimiter, sqliteBackend } from "./limiter.js";
-import { runLimiterConformance } from "./limiter-conformance.js";
 import { MemoryLimiter } from "./memory-limiter.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fv-limiter-"));

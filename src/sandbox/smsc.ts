@@ -16,8 +16,8 @@
  */
 import type { AddressInfo } from "node:net";
 import smpp from "smpp";
-import type { PeerSubmit } from "../channels/sms-smpp/conformance.js";
 import { readConcatHeader } from "../channels/sms-smpp/segments.js";
+import type { PeerSubmit } from "../channels/sms-smpp/smsc-peer.js";
 
 export interface SandboxMessage {
   channel: "sms";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, expect, it } from "vitest";
-import { verification } from "./conformance.js";
+import { verification } from "../../test/conformance/store.js";
 import { openSqliteStore } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flashverify-checkpointer-"));

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
+import { verification } from "../../test/conformance/store.js";
 import type { Verification } from "../core/types.js";
-import { verification } from "./conformance.js";
 import { openSqliteStore } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flashverify-sqlite-store-"));

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
-import { runStoreConformance } from "./conformance.js";
-import { runReviewNumberStoreConformance } from "./review-number-conformance.js";
-import { runSinchStoreConformance } from "./sinch-conformance.js";
+import { runReviewNumberStoreConformance } from "../../test/conformance/review-number-store.js";
+import { runSinchStoreConformance } from "../../test/conformance/sinch-store.js";
+import { runStoreConformance } from "../../test/conformance/store.js";
 import { openKyselySqliteStore, openSqliteStore } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flashverify-sqlite-"));

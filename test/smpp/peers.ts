@@ -6,9 +6,9 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { PeerSubmit, SmscPeer } from "../../src/channels/sms-smpp/conformance.js";
 import { decodeGsm7 } from "../../src/channels/sms-smpp/gsm7.js";
 import { DATA_CODING_UCS2, ESM_CLASS_UDHI, readConcatHeader } from "../../src/channels/sms-smpp/segments.js";
+import type { PeerSubmit, SmscPeer } from "../../src/channels/sms-smpp/smsc-peer.js";
 import { VirtualSmsc } from "../../src/sandbox/smsc.js";
 
 export async function sandboxSmscPeer(address: string): Promise<SmscPeer> {

@@ -7,7 +7,7 @@
  * runLimiterConformance("redis", async () => new FlexibleLimiter(redisBackend(redis)));
  */
 import { describe, expect, it } from "vitest";
-import type { Limiter } from "./limiter.js";
+import type { Limiter } from "../../src/fraud/limiter.js";
 
 const rule = { points: 3, durationSec: 60 };
 

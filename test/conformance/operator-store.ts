@@ -4,10 +4,10 @@
  * (SQLite, the Kysely store over SQLite, PostgreSQL) answers the same.
  */
 import { expect, it } from "vitest";
-import type { OperatorStore } from "../core/operator-store.js";
-import type { Store } from "../core/ports.js";
-import type { Attempt, ChannelName, Verification, VerificationStatus } from "../core/types.js";
-import type { WebhookStore } from "../events/webhook-store.js";
+import type { OperatorStore } from "../../src/core/operator-store.js";
+import type { Store } from "../../src/core/ports.js";
+import type { Attempt, ChannelName, Verification, VerificationStatus } from "../../src/core/types.js";
+import type { WebhookStore } from "../../src/events/webhook-store.js";
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 const MINUTE = 60_000;

@@ -4,9 +4,9 @@
  * one application's numbers invisible to another; and a verification of one reads back naming it.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Store } from "../core/ports.js";
-import type { ReviewNumberRecord, ReviewNumberStore } from "../core/review-numbers.js";
-import { verification } from "./conformance.js";
+import type { Store } from "../../src/core/ports.js";
+import type { ReviewNumberRecord, ReviewNumberStore } from "../../src/core/review-numbers.js";
+import { verification } from "./store.js";
 
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 0);
 

@@ -6,11 +6,11 @@
  * runStoreConformance("sqlite", async () => openSqliteStore(":memory:"));
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { OperatorStore } from "../core/operator-store.js";
-import type { FraudRule, Store } from "../core/ports.js";
-import type { DomainEvent, EventType, Verification } from "../core/types.js";
-import type { WebhookEndpoint, WebhookStore } from "../events/webhook-store.js";
-import { operatorConformance } from "./operator-conformance.js";
+import type { OperatorStore } from "../../src/core/operator-store.js";
+import type { FraudRule, Store } from "../../src/core/ports.js";
+import type { DomainEvent, EventType, Verification } from "../../src/core/types.js";
+import type { WebhookEndpoint, WebhookStore } from "../../src/events/webhook-store.js";
+import { operatorConformance } from "./operator-store.js";
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 

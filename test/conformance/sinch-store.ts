@@ -3,9 +3,9 @@
  * work, listed newest first, revoked once; and the newest verification of an application by reference or number.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Store } from "../core/ports.js";
-import type { SinchCredentialRecord, SinchStore } from "../core/sinch-credentials.js";
-import { verification } from "./conformance.js";
+import type { Store } from "../../src/core/ports.js";
+import type { SinchCredentialRecord, SinchStore } from "../../src/core/sinch-credentials.js";
+import { verification } from "./store.js";
 
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 0);
 

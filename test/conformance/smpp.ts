@@ -8,32 +8,9 @@
  * runSmppConformance("sandbox SMSC", async () => sandboxPeer());
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MessageOutcome, MessageSender } from "../message-channel.js";
-import { createSmppSmsSender } from "./index.js";
-import type { ConcatHeader } from "./segments.js";
-
-export interface PeerSubmit {
-  to: string;
-  sourceAddr: string;
-  sourceTon: number;
-  sourceNpi: number;
-  destTon: number;
-  destNpi: number;
-  dataCoding: number;
-  esmClass: number;
-  text: string;
-  concat: ConcatHeader | null;
-}
-
-export interface SmscPeer {
-  host: string;
-  port: number;
-  systemId: string;
-  password: string;
-  /** submit_sm received so far, in order */
-  submits(): PeerSubmit[];
-  close(): Promise<void>;
-}
+import type { MessageOutcome, MessageSender } from "../../src/channels/message-channel.js";
+import { createSmppSmsSender } from "../../src/channels/sms-smpp/index.js";
+import type { SmscPeer } from "../../src/channels/sms-smpp/smsc-peer.js";
 
 interface Sent {
   accepted: string[] | null;
