@@ -1,8 +1,9 @@
 /**
- * Offline mode: a day of call records in, one score and label per call out. Two passes over the records held in
- * memory: the first builds every range's, caller's and trunk's history from the whole file, the second scores each
- * call against it, so the first flash calls of a range are judged with everything the day shows about it (a proxy,
- * scoring as calls happen, cannot).
+ * Offline mode: a day of call records in, one score and label per call out. Three passes over the records held in
+ * memory: the first builds every range's, caller's and trunk's history from the whole file, the second gives each
+ * call its first-stage score and counts it on its range and caller, the third scores each call against all of it,
+ * so the first flash calls of a range are judged with everything the day shows about it (a proxy, scoring as calls
+ * happen, cannot).
  */
 import type { Cdr } from "./cdr.js";
 import { FlashClassifier, type Verdict } from "./classifier.js";
@@ -21,10 +22,18 @@ export function analyzeRecords(records: Cdr[], config: FirewallConfig, models?: 
   const classifier = new FlashClassifier(config, models);
   const h = classifier.history;
   for (const r of records) h.add(r);
-  const verdicts = records.map((r) => classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1, false));
+  const first = new Float64Array(records.length);
+  records.forEach((r, i) => {
+    const s = classifier.firstStage(r, h.pair(r.caller, r.callee) - 1);
+    first[i] = s;
+    h.judge(r.caller, s);
+  });
+  const verdicts = records.map((r, i) =>
+    classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1, false, first[i] as number),
+  );
   const explain = (i: number) => {
     const r = records[i] as Cdr;
-    return classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1).factors;
+    return classifier.scoreEnded(r, h.pair(r.caller, r.callee) - 1, true, first[i] as number).factors;
   };
   return { records, verdicts, explain };
 }

@@ -75,6 +75,67 @@ describe("the classifier on generated traffic", () => {
     }
   });
 
+  it("carries a sender range's calls that ended otherwise (answered at once, failed fast) on the range's other calls", () => {
+    // The same odd endings from a range whose other calls are flash-shaped, and from a range of people who talk.
+    const base = calls.map((c) => c.cdr);
+    const extra: typeof base = [];
+    const odd = [
+      { answered: true, ringMs: 2500, talkMs: 700, sipCode: 200 },
+      { answered: false, ringMs: 400, talkMs: 0, sipCode: 486 },
+      { answered: false, ringMs: 8200, talkMs: 0, sipCode: 487 },
+    ];
+    const at = Date.parse("2026-12-01T12:00:00Z");
+    const add = (caller: string, i: number, o: (typeof odd)[number]) => {
+      extra.push({
+        callId: `x-${caller}-${i}`,
+        start: at + i * 60_000,
+        caller,
+        callee: `+4475${String(i).padStart(8, "0")}`,
+        source: "intl-carrier-2",
+        ...o,
+      });
+    };
+    for (let i = 0; i < 15; i++)
+      add(`+63917555${String(i * 37).padStart(4, "0")}`, i, {
+        answered: false,
+        ringMs: 1500 + 150 * i,
+        talkMs: 0,
+        sipCode: 487,
+      });
+    for (const [i, o] of odd.entries()) add(`+63917555${String(9000 + i).padStart(4, "0")}`, 20 + i, o);
+    for (let i = 0; i < 15; i++)
+      add(`+63917666${String(i % 5).padStart(4, "0")}`, i, {
+        answered: true,
+        ringMs: 6000,
+        talkMs: 90_000,
+        sipCode: 200,
+      });
+    for (const [i, o] of odd.entries()) add(`+63917666${String(9000 + i).padStart(4, "0")}`, 20 + i, o);
+    const a = analyzeRecords([...base, ...extra], config);
+    const verdictOf = (caller: string) => a.verdicts[base.length + extra.findIndex((r) => r.caller === caller)]!;
+    // Answered at once and failed fast are caught; a cancel after 8 s of ringing only scores higher than its twin.
+    for (let i = 0; i < odd.length; i++) {
+      const sender = verdictOf(`+63917555${9000 + i}`);
+      const person = verdictOf(`+63917666${9000 + i}`);
+      expect(person.label).toBe("other");
+      expect(sender.score).toBeGreaterThan(person.score + 0.5);
+      if (i < 2) expect(sender.label).toBe("flashcall");
+    }
+  });
+
+  it("lists factors only for the scores asked: all, none, flagged ones, or from a score up", () => {
+    // A fresh classifier each time: every INVITE is counted, and changes the next one's score.
+    const c = () => new FlashClassifier(config);
+    const setup = { caller: "+3725550001", callee: "+447400000001", source: "intl-2" };
+    expect(c().atInvite(setup, true).factors).toHaveLength(3);
+    expect(c().atInvite(setup, false).factors).toHaveLength(0);
+    const low = c().atInvite(setup, 2);
+    expect(low.factors).toHaveLength(0);
+    expect(c().atInvite(setup, low.score).factors).toHaveLength(3);
+    const end = c().atEnd({ ...setup, answered: true, ringMs: 5000, talkMs: 60_000, sipCode: 200 }, 1, "flagged");
+    expect(end).toMatchObject({ label: "other", factors: [] });
+  });
+
   it("learns a range at INVITE time: a fixed sender's later calls score high before their outcome", () => {
     const c = new FlashClassifier(config);
     const first = c.atInvite({ caller: "+3725550001", callee: "+447400000001", source: "intl-2" });

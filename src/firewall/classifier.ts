@@ -10,7 +10,7 @@
  */
 import type { FirewallConfig } from "./config.js";
 import { DEFAULT_MODELS, type Models } from "./default-model.js";
-import { type CallSetup, endFeatures, inviteFeatures } from "./features.js";
+import { type CallSetup, callFeatures, endFeatures, inviteFeatures } from "./features.js";
 import { CallHistory, type CallOutcome, callingRange } from "./history.js";
 import { type Factor, type LinearModel, score, topFactors } from "./model.js";
 
@@ -25,6 +25,12 @@ export interface Verdict {
   range: string;
   factors: Factor[];
 }
+
+/**
+ * Which scores list their factors (sorting the features costs more than scoring them): all (`true`), none
+ * (`false`), the ones labelled `flashcall`, or the ones at or above a score.
+ */
+export type Explain = boolean | "flagged" | number;
 
 export interface InviteVerdict extends Verdict {
   /** calls from this caller to this callee before this one: hand it back to atEnd */
@@ -49,31 +55,56 @@ export class FlashClassifier {
     this.endBuffer = new Float64Array(models.end.names.length);
   }
 
-  /** Scores a call set-up, then counts it as an attempt of its range, caller and trunk. */
-  atInvite(call: CallSetup): InviteVerdict {
+  /**
+   * Scores a call set-up, then counts it as an attempt of its range, caller and trunk. `explain` says whether
+   * to list the factors (the proxy explains only the calls it tags).
+   */
+  atInvite(call: CallSetup, explain: Explain = true): InviteVerdict {
     const pairBefore = this.history.pair(call.caller, call.callee);
-    const verdict = this.judge(call.caller, this.models.invite, () =>
-      inviteFeatures(call, this.history, this.inviteBuffer),
+    const verdict = this.judge(
+      call.caller,
+      this.models.invite,
+      () => inviteFeatures(call, this.history, this.inviteBuffer),
+      explain,
     );
     this.history.attempt(call.caller, call.callee, call.source);
     return { ...verdict, pairBefore };
   }
 
-  /** Counts a call's outcome, then scores it. */
-  atEnd(call: CallOutcome, pairBefore: number): Verdict {
+  /** Counts a call's outcome and its first-stage score, then scores it. */
+  atEnd(call: CallOutcome, pairBefore: number, explain: Explain = true): Verdict {
     this.history.end(call);
-    return this.scoreEnded(call, pairBefore);
+    // The first stage's features do not depend on the verdicts counted next: the second stage reuses them.
+    const first = this.firstStage(call, pairBefore);
+    this.history.judge(call.caller, first);
+    return this.secondStage(call, first, explain, false, pairBefore);
+  }
+
+  /** The first end-of-call stage's score: the call's outcome and its counts, before its range's verdicts. */
+  firstStage(call: CallOutcome, pairBefore: number): number {
+    return score(this.models.call, callFeatures(call, this.history, pairBefore, this.endBuffer));
   }
 
   /**
-   * Scores an ended call against the history as it stands, without counting it (the offline second pass).
-   * `explain: false` leaves `factors` empty (the offline pass explains only the calls its report shows).
+   * Scores an ended call against the history as it stands, without counting it (the offline last pass, once every
+   * call's outcome and first-stage score are counted). `first` is the call's first-stage score when the caller has
+   * it already. `explain: false` leaves `factors` empty (the offline pass explains only the calls its report shows).
    */
-  scoreEnded(call: CallOutcome, pairBefore: number, explain = true): Verdict {
+  scoreEnded(call: CallOutcome, pairBefore: number, explain = true, first?: number): Verdict {
+    if (first === undefined) return this.secondStage(call, this.firstStage(call, pairBefore), explain, false, 0);
+    return this.secondStage(call, first, explain, true, pairBefore);
+  }
+
+  /** The second stage; `fill` says whether endBuffer still has to be filled with the first stage's features. */
+  private secondStage(call: CallOutcome, first: number, explain: Explain, fill: boolean, pairBefore: number): Verdict {
     return this.judge(
       call.caller,
       this.models.end,
-      () => endFeatures(call, this.history, pairBefore, this.endBuffer),
+      () => {
+        const x = fill ? callFeatures(call, this.history, pairBefore, this.endBuffer) : this.endBuffer;
+        endFeatures(call, this.history, first, x);
+        return x;
+      },
       explain,
     );
   }
@@ -89,7 +120,7 @@ export class FlashClassifier {
     caller: string,
     model: LinearModel,
     features: () => Float64Array<ArrayBuffer>,
-    explain = true,
+    explain: Explain = true,
   ): Verdict {
     const range = callingRange(caller, this.config.range_digits);
     const sender = this.sender(caller);
@@ -105,13 +136,15 @@ export class FlashClassifier {
     }
     const x = features();
     const s = score(model, x);
+    const flagged = s >= model.threshold;
+    const explained = typeof explain === "number" ? s >= explain : explain === "flagged" ? flagged : explain;
     return {
       score: s,
-      label: s >= model.threshold ? "flashcall" : "other",
+      label: flagged ? "flashcall" : "other",
       sender: sender.kind,
       senderName: sender.name,
       range,
-      factors: explain ? topFactors(model, x) : [],
+      factors: explained ? topFactors(model, x) : [],
     };
   }
 }

@@ -10,9 +10,9 @@ import type { Cdr } from "./cdr.js";
 import { FlashClassifier } from "./classifier.js";
 import type { FirewallConfig } from "./config.js";
 import type { Models } from "./default-model.js";
-import { END_FEATURES, endFeatures, INVITE_FEATURES, inviteFeatures } from "./features.js";
+import { CALL_FEATURES, callFeatures, END_FEATURES, endFeatures, INVITE_FEATURES, inviteFeatures } from "./features.js";
 import { CallHistory } from "./history.js";
-import { fitLogistic } from "./model.js";
+import { fitLogistic, score } from "./model.js";
 
 export interface Labelled {
   cdr: Cdr;
@@ -22,20 +22,32 @@ export interface Labelled {
 
 export function trainModels(calls: readonly Labelled[], config: FirewallConfig): Models {
   const labels = Uint8Array.from(calls, (c) => (c.flash ? 1 : 0));
+  // The end-of-call stages learn from the whole day, as the offline analyzer sees it.
+  const day = new CallHistory(config.range_digits);
+  for (const c of calls) day.add(c.cdr);
+  const pairsBefore = calls.map((c) => day.pair(c.cdr.caller, c.cdr.callee) - 1);
+  const callRows = calls.map((c, i) => callFeatures(c.cdr, day, pairsBefore[i] as number));
+  const call = fitLogistic(CALL_FEATURES, callRows, labels);
+  const firsts = callRows.map((x) => score(call, x));
+  for (const [i, c] of calls.entries()) day.judge(c.cdr.caller, firsts[i] as number);
+  const endRows = calls.map((c, i) => {
+    const x = new Float64Array(END_FEATURES.length);
+    x.set(callRows[i] as Float64Array);
+    endFeatures(c.cdr, day, firsts[i] as number, x);
+    return x;
+  });
+  const end = fitLogistic(END_FEATURES, endRows, labels);
+  // The INVITE-time model learns as a proxy would have it: each call scored before it is counted, in start order.
   const live = new CallHistory(config.range_digits);
   const inviteRows = calls.map((c) => {
+    const pairBefore = live.pair(c.cdr.caller, c.cdr.callee);
     const x = inviteFeatures(c.cdr, live);
     live.attempt(c.cdr.caller, c.cdr.callee, c.cdr.source);
     live.end(c.cdr);
+    live.judge(c.cdr.caller, score(call, callFeatures(c.cdr, live, pairBefore)));
     return x;
   });
-  const day = new CallHistory(config.range_digits);
-  for (const c of calls) day.add(c.cdr);
-  const endRows = calls.map((c) => endFeatures(c.cdr, day, day.pair(c.cdr.caller, c.cdr.callee) - 1));
-  return {
-    invite: fitLogistic(INVITE_FEATURES, inviteRows, labels, { maxFalsePositiveShare: 0.005 }),
-    end: fitLogistic(END_FEATURES, endRows, labels),
-  };
+  return { invite: fitLogistic(INVITE_FEATURES, inviteRows, labels, { maxFalsePositiveShare: 0.005 }), call, end };
 }
 
 export interface Evaluation {
@@ -122,7 +134,9 @@ import type { LinearModel } from "./model.js";
 export interface Models {
   /** scores a call set-up from history alone */
   invite: LinearModel;
-  /** scores an ended call with its outcome */
+  /** first end-of-call stage: an ended call from its outcome and its counts */
+  call: LinearModel;
+  /** second end-of-call stage: adds the first stage's verdicts on the range's and caller's other calls */
   end: LinearModel;
 }
 

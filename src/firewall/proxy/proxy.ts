@@ -12,7 +12,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { addressUri, formatResponse, headerParam, parseMessage, type SipMessage, uriUser } from "../../sip/message.js";
 import { StreamFramer } from "../../sip/stream-framer.js";
-import { FlashClassifier, type InviteVerdict, type Verdict } from "../classifier.js";
+import { type Explain, FlashClassifier, type InviteVerdict, type Verdict } from "../classifier.js";
 import type { FirewallConfig } from "../config.js";
 import type { CallSetup } from "../features.js";
 import type { CallOutcome } from "../history.js";
@@ -34,8 +34,8 @@ import {
 
 /** What the proxy asks of a classifier (FlashClassifier, or anything standing in for it). */
 export interface CallClassifier {
-  atInvite(call: CallSetup): InviteVerdict;
-  atEnd(call: CallOutcome, pairBefore: number): Verdict;
+  atInvite(call: CallSetup, explain?: Explain): InviteVerdict;
+  atEnd(call: CallOutcome, pairBefore: number, explain?: Explain): Verdict;
 }
 
 export interface ProxyOptions {
@@ -71,6 +71,8 @@ export class FirewallProxy {
   private readonly outbound = new Map<string, number>();
   private nextConn = 1;
   private readonly sweeper: NodeJS.Timeout;
+  /** the lowest score a tag rule acts on: only the tag header shows an INVITE's factors */
+  private readonly explainFrom: number;
 
   private recordLatency(t0: bigint): void {
     const ns = process.hrtime.bigint() - t0;
@@ -85,6 +87,10 @@ export class FirewallProxy {
     readonly local: { address: string; port: number },
   ) {
     this.classifier = options.classifier ?? new FlashClassifier(options.config);
+    this.explainFrom = Math.min(
+      Number.POSITIVE_INFINITY,
+      ...options.config.policy.filter((r) => r.action === "tag").map((r) => r.min_score),
+    );
     this.tracker = new CallTracker((call, outcome) => this.ended(call, outcome));
     udp.on("message", (buf, rinfo) => {
       const t0 = process.hrtime.bigint();
@@ -250,7 +256,7 @@ export class FirewallProxy {
     let verdict: InviteVerdict | null = null;
     let action: Action = PASS;
     try {
-      verdict = this.classifier.atInvite(setup);
+      verdict = this.classifier.atInvite(setup, this.explainFrom);
       action = decide(this.options.config.policy, verdict);
     } catch {
       this.metrics.failOpen.inc({ stage: "invite" });
@@ -275,7 +281,7 @@ export class FirewallProxy {
 
   private ended(call: TrackedCall, outcome: CallOutcome): void {
     try {
-      const verdict = this.classifier.atEnd(outcome, call.verdict?.pairBefore ?? 0);
+      const verdict = this.classifier.atEnd(outcome, call.verdict?.pairBefore ?? 0, "flagged");
       this.metrics.ended.inc({ label: verdict.label });
       this.options.onCallEnd?.(call, verdict);
     } catch {
