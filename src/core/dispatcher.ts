@@ -127,7 +127,7 @@ export class Dispatcher {
     }
     const current = v.attempts.at(-1);
     for (const attempt of liveAttempts(v)) {
-      if (attempt !== current && attempt.channel === "flashcall") this.hangUp(attempt.id);
+      if (attempt !== current) this.hangUp(attempt);
     }
     for (const send of sends) {
       if (screened || !this.deps.fraud) this.send(v, send);
@@ -136,13 +136,11 @@ export class Dispatcher {
   }
 
   /**
-   * A verification that ended needs no more ringing: hang up calls still in progress. Messages already sent cannot
-   * be recalled; their receipts are still recorded.
+   * A verification that ended needs no more ringing: hang up calls still in progress (a flash call, a voice call
+   * ringing or playing). Messages already sent cannot be recalled; their receipts are still recorded.
    */
   stop(v: Verification): void {
-    for (const attempt of liveAttempts(v)) {
-      if (attempt.channel === "flashcall") this.hangUp(attempt.id);
-    }
+    for (const attempt of liveAttempts(v)) this.hangUp(attempt);
   }
 
   /** Ends every shadow call in progress (at shutdown). */
@@ -150,10 +148,11 @@ export class Dispatcher {
     for (const end of [...this.shadows.values()]) end();
   }
 
-  private hangUp(attemptId: string): void {
-    const shadow = this.shadows.get(attemptId);
+  private hangUp({ id, channel }: Attempt): void {
+    const shadow = this.shadows.get(id);
     if (shadow) shadow();
-    else this.deps.channels.flashcall.cancel(attemptId);
+    else if (channel === "flashcall") this.deps.channels.flashcall.cancel(id);
+    else this.deps.channels[channel]?.cancel?.(id);
   }
 
   private keepTiming(timing: CallTiming): void {
@@ -219,6 +218,7 @@ export class Dispatcher {
             code,
           },
           {
+            ringing: (at) => report(v.id, (cur) => markRinging(cur, attempt.id, at), "ringing"),
             accepted: (at, ids) => report(v.id, (cur) => markSent(cur, attempt.id, at, ids), "message sent"),
             ended: (outcome) => report(v.id, (cur) => ended(cur, attempt.id, messageOutcome(outcome)), "attempt ended"),
           },

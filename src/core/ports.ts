@@ -242,9 +242,13 @@ export interface MessageChannel {
    */
   handleReceipt?(payload: Record<string, unknown>): boolean;
   /**
-   * Stops the channel. There is no per-attempt cancel: a sent message cannot be recalled, and its receipt is still
-   * recorded after the verification ends or moves on (each channel bounds how long it waits for one).
+   * Ends an attempt still in progress because its verification ended or moved on: a voice call is hung up (CANCEL
+   * while it rings, BYE while it plays) and ends `verification_ended` unless the code was already said. Channels
+   * without it cannot take back what they sent: a message cannot be recalled, and its receipt is still recorded
+   * (each channel bounds how long it waits for one).
    */
+  cancel?(attemptId: string): void;
+  /** Stops the channel. */
   close(): Promise<void>;
 }
 
@@ -273,6 +277,7 @@ export type VoiceCallReason = Extract<
   | "no_capacity"
   | "interrupted"
   | "hung_up_early"
+  | "verification_ended"
 >;
 
 export interface MessageOutcome {
@@ -289,6 +294,8 @@ export interface MessageOutcome {
 }
 
 export interface MessageProgress {
+  /** voice calls: the phone rings (18x), so the attempt shows it and a verification that ends hangs it up */
+  ringing?(at: number): void;
   /** the provider took the message, under these ids */
   accepted(at: number, providerIds: string[]): void;
   /** called once, last */

@@ -65,7 +65,12 @@ export type AttemptReason =
   /** voice calls: answered, then hung up before the code had been said in full */
   | "hung_up_early"
   /** an application's review number: nothing was sent, and the step completed as if delivered */
-  | "review_number";
+  | "review_number"
+  /**
+   * voice calls: we ended the call (CANCEL while it rang, BYE while it played) because the verification ended
+   * (verified, canceled, expired) or moved to its next step before the code had been said in full
+   */
+  | "verification_ended";
 
 /** Why a verification ended in `failed`, `expired` or `canceled`. */
 export type VerificationReason =

@@ -386,11 +386,11 @@ export function markRinging(current: Verification, attemptId: string, at: number
   return { verification: v, events: [event("attempt.ringing", v, at, { channel: attempt.channel }, attempt.id)] };
 }
 
-/** A message provider took the message (its receipt may follow). */
+/** A message provider took the message (its receipt may follow); a voice call that rang was answered. */
 export function markSent(current: Verification, attemptId: string, at: number, providerIds: string[]) {
   const v = copy(current);
   const attempt = v.attempts.find((a) => a.id === attemptId);
-  if (attempt?.status !== "dialing") return undefined;
+  if (attempt?.status !== "dialing" && attempt?.status !== "ringing") return undefined;
   attempt.status = "sent";
   v.updatedAt = at;
   v.version += 1;
@@ -478,7 +478,7 @@ export function markInterrupted(
   const v = copy(current);
   const events: DomainEvent[] = [];
   for (const attempt of liveAttempts(v).filter(which)) {
-    const delivered = attempt.status === "ringing";
+    const delivered = attempt.status === "ringing" && attempt.channel === "flashcall"; // a voice call said nothing yet
     attempt.status = delivered ? "delivered" : "failed";
     attempt.reason = "interrupted";
     attempt.endedAt = at;

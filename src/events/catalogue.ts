@@ -30,7 +30,7 @@ export const EVENT_FIELDS: Record<EventType, string> = {
   "attempt.delivered":
     "channel, reason (ringing_canceled | answered | delivered | interrupted | review_number ...), sip_code, detail",
   "attempt.failed":
-    "channel, reason (busy | not_found | timeout | rejected | undeliverable | interrupted | shadow_blocked ...), sip_code, detail",
+    "channel, reason (busy | not_found | timeout | rejected | undeliverable | interrupted | shadow_blocked | verification_ended ...), sip_code, detail",
   "attempt.reported":
     "channel, outcome (received | late | not_received), source (intercept | call_log | manual): what the phone saw of the call; it verifies nothing",
 };

@@ -161,9 +161,13 @@ export class OutgoingCall {
     this.timerB = ctx.wheel.schedule(ctx.timerB, this.onTimerB);
   }
 
-  /** Ends the call early: CANCEL now if a provisional arrived, else as soon as one does (or Timer B). */
+  /**
+   * Ends the call early: CANCEL now if a provisional arrived, else as soon as one does (or Timer B). An answered
+   * voice call is past its INVITE transaction: its dialog hangs up with BYE.
+   */
   cancel(): void {
-    this.requestCancel();
+    if (this.voiceDialog) this.voiceDialog.stop("hung_up");
+    else this.requestCancel();
   }
 
   /** Feeds a response whose top Via branch is ours (the current INVITE's, or one it replaced). */

@@ -30,6 +30,7 @@ export type MediaEndReason =
   | "completed" // the prompt, the menu and the wait for a key ran their course; we sent BYE
   | "remote_hangup" // the far end sent BYE first
   | "max_length" // the call reached maxCallMs; we sent BYE
+  | "hung_up" // the caller asked to end it (the verification was over); we sent BYE
   | "no_media" // the answer's SDP accepted no G.711: we hung up at once
   | "closed"; // the UAC closed during the call
 
@@ -195,7 +196,7 @@ export interface PlacedCall {
   callId: string;
   /** Resolves exactly once; never rejects. */
   done: Promise<CallRecord>;
-  /** Ends the call early: CANCEL once a provisional has arrived (RFC 3261 §9.1). */
+  /** Ends the call early: CANCEL once a provisional has arrived (RFC 3261 §9.1); an answered voice call: BYE. */
   cancel(): void;
 }
 

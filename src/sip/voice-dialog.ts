@@ -72,7 +72,7 @@ export class VoiceDialog {
     this.session?.stop();
   }
 
-  /** Ends the call from our side: length limit, or shutdown. */
+  /** Ends the call from our side: length limit, the caller's request (`hung_up`), or shutdown. */
   stop(reason: MediaEndReason): void {
     if (this.ended || this.bye) return;
     this.end = reason;

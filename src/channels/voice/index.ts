@@ -53,14 +53,30 @@ export interface VoiceChannel extends MessageChannel {
 
 export function createVoiceChannel(options: VoiceChannelOptions): VoiceChannel {
   const calls = new Set<PlacedCall>();
+  /** calls in progress by attempt, and attempts whose verification ended: `cancel` hangs them up */
+  const byAttempt = new Map<string, PlacedCall | null>();
+  const hungUp = new Set<string>();
   let closed = false;
+  const forget = (attemptId: string) => {
+    byAttempt.delete(attemptId);
+    hungUp.delete(attemptId);
+  };
   return {
     send(message: OtpMessage, progress: MessageProgress): void {
       const language = message.language && VOICE_PHRASES[message.language] ? message.language : options.defaultLanguage;
+      const { attemptId } = message;
+      byAttempt.set(attemptId, null);
       buildPrompt(options.speech, language, message.code, options.timing).then(
         (prompt) => {
           if (closed) {
+            forget(attemptId);
             progress.ended(failed("network_error", "voice channel closed"));
+            return;
+          }
+          // The verification ended while the prompt was being put together: no call is placed.
+          if (hungUp.has(attemptId)) {
+            forget(attemptId);
+            progress.ended(failed("verification_ended", "not placed: the verification had ended"));
             return;
           }
           let call: PlacedCall;
@@ -71,31 +87,43 @@ export function createVoiceChannel(options: VoiceChannelOptions): VoiceChannel {
               ringTimeMs: options.answerTimeoutMs,
               maxDialMs: options.maxDialMs,
               media: { prompt, maxCallMs: options.maxCallMs },
+              onRinging: (at) => progress.ringing?.(at),
             });
           } catch (error) {
+            forget(attemptId);
             options.onError?.(error);
             progress.ended(failed("network_error", "call could not be placed"));
             return;
           }
           calls.add(call);
+          byAttempt.set(attemptId, call);
           call.done.then(
             (record) => {
               calls.delete(call);
+              const ours = hungUp.has(attemptId);
+              forget(attemptId);
               if (record.answeredAt) progress.accepted(record.answeredAt, [record.callId]);
-              progress.ended(toOutcome(record));
+              progress.ended(toOutcome(record, ours));
             },
             (error: unknown) => {
               calls.delete(call);
+              forget(attemptId);
               options.onError?.(error);
               progress.ended(failed("network_error", null));
             },
           );
         },
         (error: unknown) => {
+          forget(attemptId);
           options.onError?.(error);
           progress.ended(failed("network_error", "voice prompt could not be rendered"));
         },
       );
+    },
+    cancel(attemptId: string): void {
+      if (!byAttempt.has(attemptId) || hungUp.has(attemptId)) return;
+      hungUp.add(attemptId);
+      byAttempt.get(attemptId)?.cancel();
     },
     async settle(graceMs: number): Promise<number> {
       const deadline = Date.now() + graceMs;
@@ -115,15 +143,17 @@ function failed(reason: MessageReason, detail: string | null): MessageOutcome {
 
 /**
  * Delivered when the code was said in full at least once. An answered call that ended before that says why; one
- * that was never answered keeps the SIP layer's reason (ringing until the answer timeout is `no_answer`).
+ * that was never answered keeps the SIP layer's reason (ringing until the answer timeout is `no_answer`). A call we
+ * hung up because its verification ended (`hungUp`) says so, whether it was ringing (CANCEL) or playing (BYE).
  */
-export function toOutcome(record: CallRecord & Partial<RoutedCallRecord>): MessageOutcome {
+export function toOutcome(record: CallRecord & Partial<RoutedCallRecord>, hungUp = false): MessageOutcome {
   const answeredMs = record.answeredAt ? Math.max(0, record.endedAt - record.answeredAt) : 0;
   const base = { at: record.endedAt, sipCode: record.finalCode, trunkId: record.trunk ?? null, answeredMs };
   const media = record.media;
   if (record.reason === "answered" && media) {
     const detail = `codec=${media.codec ?? "none"} played_ms=${media.playedMs} dtmf=${media.dtmf || "-"} replays=${media.replays}`;
     if (media.codeHeard) return { ...base, delivered: true, reason: "delivered", detail };
+    if (hungUp) return { ...base, delivered: false, reason: "verification_ended", detail: `hung up (BYE): ${detail}` };
     const reason: MessageReason =
       media.end === "no_media"
         ? "rejected"
@@ -133,6 +163,13 @@ export function toOutcome(record: CallRecord & Partial<RoutedCallRecord>): Messa
             ? "interrupted"
             : "timeout";
     return { ...base, delivered: false, reason, detail };
+  }
+  // What our CANCEL ends a call with; a busy or a rejection that came first is the phone's own answer.
+  const cancelled =
+    record.reason === "ringing_canceled" || record.reason === "no_answer" || record.reason === "timeout";
+  if (hungUp && cancelled) {
+    const how = record.ringingAt === null ? "before it rang" : "while it rang (CANCEL)";
+    return { ...base, delivered: false, reason: "verification_ended", detail: `hung up ${how}` };
   }
   return { ...base, delivered: false, reason: unansweredReason(record.reason), detail: record.reasonHeader };
 }
