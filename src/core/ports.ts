@@ -127,9 +127,10 @@ export interface Store {
 
   /**
    * Reverse flash calls waiting for a call: attempts of pending verifications whose `dial` is `dial` (every number
-   * when absent) and that have not expired by `now`.
+   * when absent), of `phone` when given (found through the phone's verifications, so a number shared by thousands
+   * costs no more than one), that have not expired by `now`.
    */
-  liveReverseAttempts(now: number, dial?: string): Promise<ReverseAttemptRef[]>;
+  liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]>;
 
   /** Keys of the pool's CLIs held by live (unexpired) leases: consulted only when a pool is nearly full. */
   liveLeaseKeys(poolId: string, now: number): Promise<Set<string>>;

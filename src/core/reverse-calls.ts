@@ -77,17 +77,19 @@ export class ReverseCalls {
       if (!callerOk || !(await limits.allow("number", call.dialled)))
         return { outcome: "limited", verificationIds: [] };
     }
-    const waiting = await store.liveReverseAttempts(clock.now(), call.dialled);
-    const mine = waiting.filter((w) => call.caller !== null && w.phone === call.caller);
+    const now = clock.now();
+    const mine = call.caller === null ? [] : await store.liveReverseAttempts(now, call.dialled, call.caller);
     if (mine.length > 0) {
       const results = await Promise.all(mine.map((w) => this.verify(w.verificationId, call)));
       const verified = mine.filter((_, i) => results[i] === "verified").map((w) => w.verificationId);
       if (verified.length > 0) return { outcome: "verified", verificationIds: verified };
       if (results.includes("attestation_required")) return { outcome: "attestation_required", verificationIds: [] };
     }
+    if (!inbound.leased || mine.length > 0) return { outcome: "no_match", verificationIds: [] };
     // Several holders of a leased number (processes that leased it at once) share it: no one's wrong answer.
-    const holder = waiting[0];
-    if (inbound.leased && waiting.length === 1 && holder && mine.length === 0) {
+    const holders = await store.liveReverseAttempts(now, call.dialled);
+    const holder = holders[0];
+    if (holders.length === 1 && holder) {
       const counted = await this.deps.update(holder.verificationId, (v) => wrongCaller(v, call, clock.now()));
       if (counted.ok && counted.value.saved)
         return { outcome: "wrong_caller", verificationIds: [holder.verificationId] };

@@ -371,7 +371,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
     else this.written.delete(v.id);
   }
 
-  async liveReverseAttempts(now: number, dial?: string): Promise<ReverseAttemptRef[]> {
+  async liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]> {
     let query = this.db
       .selectFrom("attempts as a")
       .innerJoin("verifications as v", "v.id", "a.verification_id")
@@ -380,6 +380,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
       .where("a.expires_at", ">", now)
       .where("v.status", "=", "pending");
     if (dial !== undefined) query = query.where("a.dial", "=", dial);
+    if (phone !== undefined) query = query.where("v.phone", "=", phone);
     const rows = await query.execute();
     return rows.map(toReverseRef);
   }

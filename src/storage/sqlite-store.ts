@@ -475,9 +475,14 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     }
   }
 
-  async liveReverseAttempts(now: number, dial?: string): Promise<ReverseAttemptRef[]> {
+  async liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]> {
+    const s = this.s;
     const rows = (
-      dial === undefined ? this.s.liveReverseAll.all({ now }) : this.s.liveReverse.all({ now, dial })
+      dial === undefined
+        ? s.liveReverseAll.all({ now })
+        : phone === undefined
+          ? s.liveReverse.all({ now, dial })
+          : s.liveReverseOfPhone.all({ now, dial, phone })
     ) as Parameters<typeof toReverseRef>[0][];
     return rows.map(toReverseRef);
   }
@@ -794,6 +799,11 @@ function prepareStatements(db: SqliteDatabase.Database) {
     liveReverse: statement(
       `select a.verification_id, v.phone, a.dial, a.expires_at from attempts a join verifications v
        on v.id = a.verification_id where a.dial = @dial and a.expires_at > @now and v.status = 'pending'`,
+    ),
+    liveReverseOfPhone: statement(
+      `select a.verification_id, v.phone, a.dial, a.expires_at from verifications v join attempts a
+       on a.verification_id = v.id where v.phone = @phone and v.status = 'pending' and a.dial = @dial
+       and a.expires_at > @now`,
     ),
     liveReverseAll: statement(
       `select a.verification_id, v.phone, a.dial, a.expires_at from attempts a join verifications v
