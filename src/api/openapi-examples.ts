@@ -29,6 +29,8 @@ const BY_NAME: Record<string, unknown> = {
   email: "you@example.com",
   address: "you@example.com",
   caller_id: "+442079412345",
+  dial: "+442079460999",
+  to: "+442079460999",
   code: "1234",
   pattern: "+44207941****",
   cli_filter: "^(?:(?:\\+|00)?44207941|0207941)\\d{4}$",
