@@ -11,6 +11,7 @@ import type { FraudRule, Store } from "../../src/core/ports.js";
 import type { DomainEvent, EventType, Verification } from "../../src/core/types.js";
 import type { WebhookEndpoint, WebhookStore } from "../../src/events/webhook-store.js";
 import { operatorConformance } from "./operator-store.js";
+import { reverseConformance } from "./reverse-store.js";
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -555,5 +556,6 @@ export function runStoreConformance(name: string, open: () => Promise<Store & We
     });
 
     operatorConformance(() => store);
+    reverseConformance(() => store);
   });
 }
