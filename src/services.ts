@@ -5,9 +5,8 @@
 
 import { EventLoopLag } from "./api/load-shedding.js";
 import { type CallSummary, createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
-import { MESSAGE_CHANNELS, type MessageChannelName, type SandboxCarrier } from "./channels/registry.js";
+import { MESSAGE_CHANNELS, type MessageChannelName } from "./channels/registry.js";
 import type { ReverseFlashcallChannel } from "./channels/reverse-flashcall/index.js";
-import { voiceEnabled } from "./channels/voice/index.js";
 import { type Config, ConfigError, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
 import { Applications } from "./core/applications.js";
@@ -37,18 +36,16 @@ import { WebhookWorker } from "./events/webhook-worker.js";
 import { createFraudControls, type FraudControls } from "./fraud/index.js";
 import type { LimiterBackend } from "./fraud/limiter.js";
 import { Metrics } from "./metrics/index.js";
-import { VirtualHandsets } from "./sandbox/handsets.js";
-import { VirtualInbox } from "./sandbox/inbox.js";
-import { VirtualSmsc } from "./sandbox/smsc.js";
-import { VirtualViber } from "./sandbox/viber.js";
-import { VirtualWhatsApp } from "./sandbox/whatsapp.js";
+import { CloseStack, once } from "./root/close-stack.js";
+import { Outages } from "./root/outages.js";
+import { type Sandbox, startSandbox } from "./root/sandbox.js";
+import { startTrunks, trunkConfigs, trunkTargets } from "./root/trunks.js";
 import type { SipTraceEntry } from "./sip/trace.js";
-import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "./sip/trunks/index.js";
+import type { TrunkEvent } from "./sip/trunks/index.js";
 import { type AppStore, openStore } from "./storage/index.js";
-import { Outage, type OutageReport } from "./storage/outage.js";
+import type { OutageReport } from "./storage/outage.js";
 import { openRedis } from "./storage/redis.js";
-import { lockDatabaseForServer } from "./storage/server-lock.js";
-import { isRedisUnreachable, isStoreUnreachable } from "./storage/unreachable.js";
+import { leaseDatabaseForServer } from "./storage/server-lock.js";
 
 export interface Services {
   config: Config;
@@ -91,7 +88,7 @@ export interface Services {
   messageChannels: Partial<Record<MessageChannelName, MessageChannel>>;
   /** rate limits, number policy, pumping detector, risk scoring, blocks and allow list */
   fraud: FraudControls;
-  sandbox: ({ handsets: VirtualHandsets } & SandboxCarrier) | null;
+  sandbox: Sandbox | null;
   /** Prometheus metrics, served at /metrics */
   metrics: Metrics;
   /** event-loop lag, for shedding new verifications under overload */
@@ -102,7 +99,7 @@ export interface Services {
    * The database and Redis while they cannot be reached: requests that fail for it are answered 503, and the log
    * says once when each went away and once when it came back.
    */
-  outages: { store: Outage; redis: Outage | null };
+  outages: Outages;
   /**
    * Stops background work, lets calls in progress ring on for up to `graceMs` (default 0) and hangs up the rest,
    * writes every outcome, then closes the channels and the store.
@@ -129,26 +126,28 @@ export interface ServiceOverrides {
 export const DEFAULT_POOL_ID = "pool_default";
 
 /**
- * The trunks calls go to: the sandbox's handsets when it is on; else SIP_TRUNKS, or the one trunk SIP_TRUNK_HOST,
- * SIP_TRUNK_PORT and SIP_DOMAIN describe.
+ * Acquires in order (the database lease, the store, the virtual carrier, the trunks' threads, the channels, Redis,
+ * the workers); what one step acquired is released, in reverse order, when a later one throws, and by `close()`.
  */
-function trunkConfigs(config: Config, handsets: { address: string; port: number } | null): TrunkConfig[] {
-  const shorthand = (id: string, host: string, port: number) =>
-    TrunkSchema.parse({
-      id,
-      host,
-      port,
-      local_port: config.SIP_LOCAL_PORT,
-      ...(config.SIP_DOMAIN ? { domain: config.SIP_DOMAIN } : {}),
-    });
-  if (handsets) return [shorthand("sandbox", handsets.address, handsets.port)];
-  return config.SIP_TRUNKS ?? [shorthand("default", config.SIP_TRUNK_HOST as string, config.SIP_TRUNK_PORT)];
+export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const stack = new CloseStack();
+  try {
+    return await assemble(config, overrides, stack);
+  } catch (error) {
+    await stack.close((e, name) => console.error(`flashverify: closing ${name} after a failed start failed:`, e));
+    throw error;
+  }
 }
 
-export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+async function assemble(config: Config, overrides: ServiceOverrides, stack: CloseStack): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
-  const unlock = lockDatabaseForServer(config.DATABASE_URL);
+  const lease = await leaseDatabaseForServer(config.DATABASE_URL, {
+    onLost: (holder) =>
+      console.error(`flashverify: another server (${holder}) took this database's lease while this one was stalled`),
+  });
+  stack.defer("database lease", () => lease.release());
   const store = openStore(config.DATABASE_URL);
+  stack.defer("store", () => store.close());
   await store.migrate();
 
   // Without a configured secret, one is generated once and kept in the database, so codes survive restarts.
@@ -174,8 +173,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const pools = new PoolRegistry(store);
   await pools.refresh();
   if (config.SANDBOX === "off" && pools.all.length === 0) {
-    await store.close();
-    unlock();
     throw new ConfigError(
       "SANDBOX=off and no caller-ID pool: every flash call would be refused with NO_POOL_FOR_DESTINATION. Set " +
         "POOL_NUMBERS to numbers your trunk may present (ranges like +44207946xxxx), or add a pool first with " +
@@ -183,99 +180,34 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     );
   }
 
-  // The virtual carrier: SIP handsets, an SMSC, WhatsApp's Cloud API, Viber and a mailbox, all on loopback. The
-  // HTTP providers' delivery reports are handed over in-process, to the channels created below.
   const messageChannels: Partial<Record<MessageChannelName, MessageChannel>> = {};
-  const sandboxReceipt = (channel: MessageChannelName) => (payload: Record<string, unknown>) =>
-    messageChannels[channel]?.handleReceipt?.(payload);
   const sandbox =
     config.SANDBOX === "on"
-      ? {
-          handsets: await VirtualHandsets.create({
-            address: config.SANDBOX_SIP_ADDRESS,
-            port: config.SANDBOX_SIP_PORT,
-          }),
-          smsc: await VirtualSmsc.create({ address: config.SANDBOX_SIP_ADDRESS, port: config.SANDBOX_SMPP_PORT }),
-          whatsapp: await VirtualWhatsApp.create({
-            address: config.SANDBOX_SIP_ADDRESS,
-            port: 0,
-            onStatus: sandboxReceipt("whatsapp"),
-          }),
-          viber: await VirtualViber.create({
-            address: config.SANDBOX_SIP_ADDRESS,
-            port: 0,
-            onStatus: sandboxReceipt("viber"),
-          }),
-          inbox: await VirtualInbox.create({ address: config.SANDBOX_SIP_ADDRESS, port: config.SANDBOX_SMTP_PORT }),
-        }
+      ? await startSandbox(config, stack, (channel) => (payload) => messageChannels[channel]?.handleReceipt?.(payload))
       : null;
   const metrics = new Metrics();
   metrics.watch({ store, pools, clock });
-  const reportBackgroundError =
-    overrides.onBackgroundError ??
-    ((error: unknown, context: string) => console.error(`flashverify: background ${context} failed:`, error));
-  const onOutage =
+  const outages = new Outages(
+    metrics,
     overrides.onOutage ??
-    ((up: boolean, report: OutageReport) =>
-      console.error(`flashverify: ${report.dependency} ${up ? "is back" : "cannot be reached"}`, report));
-  const outage = (dependency: string, isUnreachable: (error: unknown) => boolean, probe: () => Promise<unknown>) =>
-    new Outage({
-      dependency,
-      isUnreachable,
-      probe,
-      onDown: (report) => onOutage(false, report),
-      onUp: (report) => onOutage(true, report),
-      onChange: (up) => metrics.dependencyUp.set({ dependency }, up ? 1 : 0),
-    });
-  const storeOutage = outage("database", isStoreUnreachable, () => store.ping());
-  metrics.dependencyUp.set({ dependency: "database" }, 1);
-  // Set once Redis is open: failures of its commands are counted against its outage, not logged one by one.
-  let redisOutage: Outage | null = null;
-  // A failure because the database or Redis is away is counted against the outage, which the log reports once.
-  const onBackgroundError = (error: unknown, context: string) => {
-    const kind = context.startsWith("rate limiter") ? "request" : "background";
-    if (storeOutage.note(error, kind) || redisOutage?.note(error, kind)) return;
-    reportBackgroundError(error, context);
-  };
+      ((up, report) =>
+        console.error(`flashverify: ${report.dependency} ${up ? "is back" : "cannot be reached"}`, report)),
+    overrides.onBackgroundError ??
+      ((error, context) => console.error(`flashverify: background ${context} failed:`, error)),
+    () => store.ping(),
+  );
+  stack.defer("outage probes", () => outages.close());
+  const onBackgroundError = outages.onBackgroundError;
 
-  // Every flash call goes through the trunk layer: routes, limits, failover and breakers over one UAC per trunk,
-  // each in its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the kernel drops
-  // datagrams) holds however busy HTTP and SQLite keep this one. The sandbox is one trunk to its handsets.
   const trunks = trunkConfigs(config, sandbox?.handsets.local ?? null);
-  const uac = await startTrunkRouter({
-    trunks,
-    routes: sandbox ? [] : config.SIP_ROUTES,
-    localAddress: config.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
-    t1Ms: config.SIP_T1_MS,
-    ...(voiceEnabled(config, sandbox !== null)
-      ? {
-          media: {
-            ports: config.VOICE_RTP_PORTS,
-            ...(config.VOICE_RTP_ADDRESS ? { address: config.VOICE_RTP_ADDRESS } : {}),
-            ...(config.VOICE_RTP_PUBLIC_ADDRESS ? { advertisedAddress: config.VOICE_RTP_PUBLIC_ADDRESS } : {}),
-            ...(config.VOICE_RTP_PRIORITY === undefined ? {} : { priority: config.VOICE_RTP_PRIORITY }),
-          },
-        }
-      : {}),
-    onError: (error, trunk) => onBackgroundError(error, `SIP trunk ${trunk}`),
-    ...(config.SIP_TRACE === "off"
-      ? {}
-      : {
-          trace: config.SIP_TRACE === "full" ? "full" : "redacted",
-          onTrace:
-            overrides.onSipTrace ??
-            ((trunk, entries) => {
-              for (const e of entries) console.error(`flashverify: SIP ${trunk} ${e.dir}\n${e.text}`);
-            }),
-        }),
-    onEvent: (event) => {
-      metrics.trunksOutOfService.set({ trunk: event.trunk }, event.type === "out_of_service" ? 1 : 0);
-      (
-        overrides.onTrunkEvent ??
-        ((e) => console.error(`flashverify: SIP trunk ${e.trunk} is ${e.type.replace(/_/g, " ")}`))
-      )(event);
-    },
+  const uac = await startTrunks(config, trunks, sandbox !== null, {
+    metrics,
+    onError: onBackgroundError,
+    onTrunkEvent: overrides.onTrunkEvent,
+    onSipTrace: overrides.onSipTrace,
   });
+  const closeUac = once(() => uac.close());
+  stack.defer("SIP trunks", closeUac);
 
   for (const [name, create] of Object.entries(MESSAGE_CHANNELS)) {
     const channel = create(config, sandbox, {
@@ -284,6 +216,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     });
     if (channel) messageChannels[name as MessageChannelName] = channel;
   }
+  const closeChannels = once(async () => {
+    await Promise.all(Object.values(messageChannels).map((channel) => channel.close()));
+  });
+  stack.defer("message channels", closeChannels);
   const defaultWorkflow: WorkflowStep[] = config.WORKFLOW.map((step) => {
     if (step.channel !== "flashcall" && !messageChannels[step.channel]) {
       throw new Error(`WORKFLOW: the ${step.channel} channel is not configured`);
@@ -300,15 +236,21 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     onError: (error) => onBackgroundError(error, "flash call"),
     ...(overrides.onCallEnded ? { onCallEnded: overrides.onCallEnded } : {}),
   });
+  // The flash-call channel owns the trunk router from here: closing it hangs up the calls and closes the trunks.
+  const closeFlashcall = once(() => flashcall.close());
+  stack.defer("flash calls", async () => {
+    await closeFlashcall();
+    await closeUac();
+  });
 
   // With Redis, limits are shared and live events fan out to every process; without, both stay in this one.
   const redis = config.REDIS_URL
     ? await openRedis(config.REDIS_URL, (error) => onBackgroundError(error, "Redis"))
     : null;
   if (redis) {
+    stack.defer("Redis", () => redis.close());
     const commands = redis.commands;
-    redisOutage = outage("redis", isRedisUnreachable, () => commands.ping());
-    metrics.dependencyUp.set({ dependency: "redis" }, 1);
+    outages.watchRedis(() => commands.ping());
   }
   const events: EventHub = redis
     ? await RedisEventHub.start(redis.commands, redis.subscriber, {
@@ -331,6 +273,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     onError: onBackgroundError,
     ...(overrides.limiterBackend ? { backend: overrides.limiterBackend } : {}),
   });
+  stack.defer("fraud controls", () => fraud.close());
 
   const templates = new TemplateBook(store.templates, clock, {
     appName: config.OTP_APP_NAME,
@@ -372,6 +315,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     onBackgroundError,
     reverse: reverse && { inbound: reverse.pool, ...reverse.policies(fraud.limiter) },
   });
+  // Before the fraud controls, Redis and the store close: calls ring on to their own end for up to the grace
+  // close() was given, the rest are hung up (CANCEL) and their records settled, and every outcome is written.
+  let graceMs = 0;
+  stack.defer("calls in progress", async () => {
+    if (graceMs > 0) await flashcall.settle(graceMs);
+    await closeFlashcall();
+    await closeChannels();
+    await verifications.settled();
+  });
   if (reverse && verifications.reverseCalls) {
     await reverse.listen({
       calls: verifications.reverseCalls,
@@ -382,7 +334,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     });
   }
 
-  // SQLite has one server per database (the lock above), so before any call is placed it settles the attempts a
+  // SQLite has one server per database (the lease above), so before any call is placed it settles the attempts a
   // previous process left in flight and releases the claims it held. On PostgreSQL other nodes may be running:
   // their work is theirs, and a dead node's is settled by the durable timers (an attempt past its deadline) and
   // by claims that lapse.
@@ -400,14 +352,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     pollMs: config.WEBHOOK_POLL_MS,
     onError: (error) => onBackgroundError(error, "webhook delivery"),
   });
-  const stopKicking = events.onAny(() => webhooks.kick());
   const timers = new TimerWorker({
     advanceDue: (limit) => verifications.advanceDue(limit),
     intervalMs: config.TIMER_INTERVAL_MS,
     onError: (error) => onBackgroundError(error, "timers"),
   });
-  const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
-
   const retention = new Retention({
     store: store.retentionStore(),
     clock,
@@ -415,15 +364,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     verifications,
     onError: (error) => onBackgroundError(error, "retention"),
   });
+  // Work under way finishes: fired timers are rewritten and deliveries sent or released, so nothing stays claimed
+  // for another node to wait out. What is written from here on is left to the next worker, on any node.
+  stack.defer("workers", () => Promise.all([timers.stop(), webhooks.stop(), retention.stop()]));
+  const stopKicking = events.onAny(() => webhooks.kick());
+  stack.defer("webhook kicks", stopKicking);
+  const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
+  stack.defer("event-loop lag", () => lag.close());
 
   const webhookEndpoints = new WebhookEndpoints(store, clock, allowed);
   return {
     config,
-    trunks: trunks.map((t) => ({
-      id: t.id,
-      target: `${t.transport === "tls" ? "sips" : "sip"}:${t.host}${t.port === undefined ? "" : `:${t.port}`}`,
-      transport: t.transport,
-    })),
+    trunks: trunkTargets(trunks),
     clock,
     store,
     apiKeys,
@@ -477,30 +429,10 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     sandbox,
     lag,
     draining: false,
-    outages: { store: storeOutage, redis: redisOutage },
-    async close({ graceMs = 0 } = {}) {
-      lag.close();
-      storeOutage.close();
-      redisOutage?.close();
-      stopKicking();
-      // Work under way finishes: fired timers are rewritten and deliveries sent or released, so nothing stays
-      // claimed for another node to wait out. What is written from here on is left to the next worker, on any node.
-      await Promise.all([timers.stop(), webhooks.stop(), retention.stop()]);
-      // Calls ring on to their own end for a while; close() then hangs up the rest (CANCEL) and settles their
-      // records, and the outcomes are written before the store closes: no attempt is left recorded in flight.
-      if (graceMs > 0) await flashcall.settle(graceMs);
-      await flashcall.close();
-      await Promise.all(Object.values(messageChannels).map((channel) => channel.close()));
-      await verifications.settled();
-      fraud.close();
-      await sandbox?.handsets.close();
-      await sandbox?.smsc.close();
-      await sandbox?.whatsapp.close();
-      await sandbox?.viber.close();
-      await sandbox?.inbox.close();
-      await redis?.close();
-      await store.close();
-      unlock();
+    outages,
+    async close(options = {}) {
+      graceMs = options.graceMs ?? 0;
+      await stack.close((error, name) => onBackgroundError(error, `closing ${name}`));
     },
   };
 }

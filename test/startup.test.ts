@@ -4,7 +4,9 @@
  * and the CLI reporting an API refusal as one line and a non-zero exit, without a stack trace.
  */
 import { execFile } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +19,14 @@ const ADDRESS = "127.0.0.122";
 const KEY = "fv_startup_test_key_0123456789";
 const dir = mkdtempSync(join(tmpdir(), "flashverify-startup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, ADDRESS, resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
 
 const configFor = (name: string, env: Record<string, string> = {}) =>
   loadConfig({
@@ -95,6 +105,33 @@ describe("what the server refuses to start with", () => {
     expect((failure as Error).message).toMatch(/NO_POOL_FOR_DESTINATION.*POOL_NUMBERS.*flashverify pool add/);
     // The database was released: the same configuration with a pool starts.
     const services = await createServices(configFor("no-pool.db", { ...env, POOL_NUMBERS: "+44207946xxxx" }));
+    await services.close();
+  });
+
+  it("a start that fails part-way releases what it had acquired: the database's lease and the sockets it bound", async () => {
+    // The SMSC's port is taken, so the start fails after the lease, the store and the SIP handsets.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, ADDRESS, resolve));
+    const smppPort = String((taken.address() as AddressInfo).port);
+    const sipPort = await freeUdpPort();
+    try {
+      const env = { SANDBOX_SIP_PORT: String(sipPort), SANDBOX_SMPP_PORT: smppPort };
+      await expect(createServices(configFor("failed-start.db", env))).rejects.toThrow(/EADDRINUSE/);
+      // The handsets' port is free again ...
+      const socket = createSocket("udp4");
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind(sipPort, ADDRESS, resolve);
+      });
+      socket.close();
+    } finally {
+      taken.close();
+    }
+    // ... and the lease is released: the same database starts at once (a lease left held would make it wait, then
+    // refuse it).
+    const started = Date.now();
+    const services = await createServices(configFor("failed-start.db"));
+    expect(Date.now() - started).toBeLessThan(5000);
     await services.close();
   });
 

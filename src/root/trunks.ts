@@ -1,0 +1,80 @@
+/**
+ * The trunk layer every call goes through: routes, limits, failover and breakers over one UAC per trunk, each in
+ * its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the kernel drops
+ * datagrams) holds however busy HTTP and SQLite keep the main one. The sandbox is one trunk to its handsets.
+ */
+import { voiceEnabled } from "../channels/voice/index.js";
+import type { Config } from "../config.js";
+import type { Metrics } from "../metrics/index.js";
+import type { SipTraceEntry } from "../sip/trace.js";
+import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "../sip/trunks/index.js";
+
+/**
+ * The trunks calls go to: the sandbox's handsets when it is on; else SIP_TRUNKS, or the one trunk SIP_TRUNK_HOST,
+ * SIP_TRUNK_PORT and SIP_DOMAIN describe.
+ */
+export function trunkConfigs(config: Config, handsets: { address: string; port: number } | null): TrunkConfig[] {
+  const shorthand = (id: string, host: string, port: number) =>
+    TrunkSchema.parse({
+      id,
+      host,
+      port,
+      local_port: config.SIP_LOCAL_PORT,
+      ...(config.SIP_DOMAIN ? { domain: config.SIP_DOMAIN } : {}),
+    });
+  if (handsets) return [shorthand("sandbox", handsets.address, handsets.port)];
+  return config.SIP_TRUNKS ?? [shorthand("default", config.SIP_TRUNK_HOST as string, config.SIP_TRUNK_PORT)];
+}
+
+export interface TrunkHooks {
+  metrics: Metrics;
+  onError: (error: unknown, context: string) => void;
+  onTrunkEvent?: ((event: TrunkEvent) => void) | undefined;
+  onSipTrace?: ((trunk: string, entries: SipTraceEntry[]) => void) | undefined;
+}
+
+export function startTrunks(config: Config, trunks: TrunkConfig[], sandbox: boolean, hooks: TrunkHooks) {
+  return startTrunkRouter({
+    trunks,
+    routes: sandbox ? [] : config.SIP_ROUTES,
+    localAddress: config.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
+    t1Ms: config.SIP_T1_MS,
+    ...(voiceEnabled(config, sandbox)
+      ? {
+          media: {
+            ports: config.VOICE_RTP_PORTS,
+            ...(config.VOICE_RTP_ADDRESS ? { address: config.VOICE_RTP_ADDRESS } : {}),
+            ...(config.VOICE_RTP_PUBLIC_ADDRESS ? { advertisedAddress: config.VOICE_RTP_PUBLIC_ADDRESS } : {}),
+            ...(config.VOICE_RTP_PRIORITY === undefined ? {} : { priority: config.VOICE_RTP_PRIORITY }),
+          },
+        }
+      : {}),
+    onError: (error, trunk) => hooks.onError(error, `SIP trunk ${trunk}`),
+    ...(config.SIP_TRACE === "off"
+      ? {}
+      : {
+          trace: config.SIP_TRACE === "full" ? "full" : "redacted",
+          onTrace:
+            hooks.onSipTrace ??
+            ((trunk, entries) => {
+              for (const e of entries) console.error(`flashverify: SIP ${trunk} ${e.dir}\n${e.text}`);
+            }),
+        }),
+    onEvent: (event) => {
+      hooks.metrics.trunksOutOfService.set({ trunk: event.trunk }, event.type === "out_of_service" ? 1 : 0);
+      (
+        hooks.onTrunkEvent ??
+        ((e) => console.error(`flashverify: SIP trunk ${e.trunk} is ${e.type.replace(/_/g, " ")}`))
+      )(event);
+    },
+  });
+}
+
+/** The trunks as the startup lines and /v1 views list them. */
+export function trunkTargets(trunks: TrunkConfig[]) {
+  return trunks.map((t) => ({
+    id: t.id,
+    target: `${t.transport === "tls" ? "sips" : "sip"}:${t.host}${t.port === undefined ? "" : `:${t.port}`}`,
+    transport: t.transport,
+  }));
+}
