@@ -78,6 +78,7 @@ describe("message templates", () => {
       ["whatsapp", "server"],
       ["viber", "shipped"],
       ["email", "shipped"],
+      ["voice", "shipped"],
     ]);
 
     expect((await request("DELETE", "/v1/templates/sms/es")).status).toBe(204);

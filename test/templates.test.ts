@@ -140,3 +140,56 @@ describe("saving templates", () => {
     expect((await book.render(verification("ES"), "sms", "482913", 600_000)).text).toMatch(/^Tu clave de Acme/);
   });
 });
+
+describe("voice templates", () => {
+  it("refuse {code} and unknown placeholders in the spoken parts, and empty parts, each problem named", async () => {
+    const store = memoryStore();
+    const book = new TemplateBook(store, clock);
+    const bad = await book.save(
+      "app_1",
+      "voice",
+      "es",
+      { intro: "Su clave es {code}", again: "Otra vez {name}", menu: " " },
+      "key_1",
+    );
+    expect(bad.ok || bad.error.details?.problems).toEqual([
+      {
+        field: "intro",
+        message: "no {code}: the call says the code itself, digit by digit, after intro and again",
+      },
+      { field: "again", message: "unknown placeholder {name}: use {app}, {code} or {minutes}" },
+      { field: "menu", message: "must not be empty" },
+    ]);
+    const foreign = await book.save("app_1", "voice", "es", { body: "{code}" }, "key_1");
+    expect(foreign.ok || foreign.error.message).toBe("body: not a field of voice templates");
+    expect(store.rows).toEqual([]);
+  });
+
+  it("give a call the application's phrases in the verification's language, and none without a template", async () => {
+    const book = new TemplateBook(memoryStore(), clock, { appName: "Acme" });
+    // Without a template of its own, the voice channel says its shipped (or recorded) phrases: only the code goes.
+    expect(await book.render(verification("ES"), "voice", "482913", 600_000)).toEqual({
+      language: "es",
+      text: "482913",
+    });
+    const saved = await book.save(
+      "app_1",
+      "voice",
+      "es",
+      { intro: "Hola, su clave de {app} es", again: "Otra vez, la clave es", menu: "Para oírla de nuevo, pulse uno." },
+      "key_1",
+    );
+    expect(saved.ok).toBe(true);
+    expect(await book.render(verification("ES"), "voice", "482913", 600_000)).toEqual({
+      language: "es",
+      text: "Hola, su clave de Acme es 4 8 2 9 1 3. Otra vez, la clave es 4 8 2 9 1 3. Para oírla de nuevo, pulse uno.",
+      voice: {
+        intro: "Hola, su clave de Acme es",
+        again: "Otra vez, la clave es",
+        menu: "Para oírla de nuevo, pulse uno.",
+      },
+    });
+    // Another language keeps the defaults.
+    expect((await book.render(verification("FR"), "voice", "482913", 600_000)).voice).toBeUndefined();
+  });
+});

@@ -2,7 +2,9 @@
  * The core's ports: everything it needs from the world, as interfaces. Storage, channels and the clock are
  * implemented elsewhere (src/storage, src/channels) and handed in by the composition root (src/services.ts).
  */
+
 import type { Result } from "./errors.js";
+import type { VoiceTexts } from "./templates/shipped-voice.js";
 import type { AttemptReason, ChannelName, ClientInfo, DomainEvent, RiskAssessment, Verification } from "./types.js";
 
 export interface Clock {
@@ -319,6 +321,8 @@ export interface OtpMessage {
   rightToLeft?: boolean | undefined;
   /** WhatsApp: the approved template and its language to send */
   whatsapp?: { templateName: string; languageCode: string } | undefined;
+  /** voice: the phrases said around the code (the application's voice template); absent: the channel's defaults */
+  voice?: VoiceTexts | undefined;
 }
 
 export interface Channel {

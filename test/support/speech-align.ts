@@ -36,6 +36,12 @@ export function renderDigitReferences(voice: string, wordsPerMinute = 150): Floa
   return refs;
 }
 
+/** espeak-ng's rendering of a phrase in `voice` at 8 kHz, as the test makes it (the server renders its own). */
+export function renderPhraseReference(voice: string, text: string, wordsPerMinute = 150): Float64Array {
+  const wav = run("espeak-ng", ["-v", voice, "-s", String(wordsPerMinute), "--stdout", text]);
+  return trimQuiet(samplesOf(run("sox", ["-t", "wav", "-", ...TO_PCM], wav)));
+}
+
 /** Decodes raw G.711 bytes (µ-law for PCMU, A-law for PCMA) with sox. */
 export function decodeG711WithSox(bytes: Buffer, codec: "PCMU" | "PCMA"): Float64Array {
   return samplesOf(

@@ -14,7 +14,7 @@
 import type { MessageChannel, MessageOutcome, MessageProgress, MessageReason, OtpMessage } from "../../core/ports.js";
 import type { RoutedCallRecord } from "../../sip/trunks/router.js";
 import type { CallRecord, FlashCaller, PlacedCall } from "../../sip/types.js";
-import { VOICE_PHRASES } from "./phrases.js";
+import { ESPEAK_VOICES, VOICE_PHRASES } from "./phrases.js";
 
 export { SANDBOX_VOICE_CALLER_ID } from "./config.js";
 export { SpeechClips } from "./speech.js";
@@ -63,10 +63,16 @@ export function createVoiceChannel(options: VoiceChannelOptions): VoiceChannel {
   };
   return {
     send(message: OtpMessage, progress: MessageProgress): void {
-      const language = message.language && VOICE_PHRASES[message.language] ? message.language : options.defaultLanguage;
+      // An application's voice template is spoken in its own language; the defaults where that language has them.
+      const templated =
+        message.voice && message.language && ESPEAK_VOICES[message.language] ? message.voice : undefined;
+      const language =
+        templated || (message.language && VOICE_PHRASES[message.language])
+          ? (message.language as string)
+          : options.defaultLanguage;
       const { attemptId } = message;
       byAttempt.set(attemptId, null);
-      buildPrompt(options.speech, language, message.code, options.timing).then(
+      buildPrompt(options.speech, language, message.code, options.timing, templated).then(
         (prompt) => {
           if (closed) {
             forget(attemptId);

@@ -3,6 +3,8 @@
  * the menu ("press one"). Pauses between digits make each one stand alone, as a person reading a code would. The
  * prompt names its clips; their samples are the cache's own arrays, shared by every call.
  */
+
+import type { VoiceTexts } from "../../core/templates/shipped-voice.js";
 import { type PromptPart, pause, type VoicePrompt } from "../../media/prompt.js";
 import type { ClipName } from "./phrases.js";
 import type { SpeechClips } from "./speech.js";
@@ -19,18 +21,23 @@ export interface PromptTiming {
 const PHRASE_GAP_MS = 400;
 const LEAD_IN_MS = 300;
 
-/** The prompt that says `code` twice in `language`. */
+/**
+ * The prompt that says `code` twice in `language`: with an application's `texts` (its voice template) around it,
+ * else the language's default phrases. Digits are always the per-digit clips.
+ */
 export async function buildPrompt(
   speech: SpeechClips,
   language: string,
   code: string,
   timing: PromptTiming = {},
+  texts?: VoiceTexts,
 ): Promise<VoicePrompt> {
   const clips = new Map<string, Int16Array>();
   const names: ClipName[] = ["intro", "again", "menu", ...([...code] as ClipName[])];
   await Promise.all(
     names.map(async (name) => {
-      clips.set(`${language}/${name}`, await speech.clip(language, name));
+      const phrase = texts && (name === "intro" || name === "again" || name === "menu") ? texts[name] : undefined;
+      clips.set(`${language}/${name}`, await (phrase ? speech.phrase(language, phrase) : speech.clip(language, name)));
     }),
   );
   const key = (name: ClipName): PromptPart => `${language}/${name}`;

@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { SAMPLE_RATE } from "../../media/prompt.js";
-import { type ClipName, VOICE_PHRASES } from "./phrases.js";
+import { type ClipName, ESPEAK_VOICES, VOICE_PHRASES } from "./phrases.js";
 
 export interface SpeechClipsOptions {
   /** directory of recorded prompts; null: espeak-ng only */
@@ -27,8 +27,13 @@ const TO_8K_PCM = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "
 /** Samples quieter than this at either end of a rendered clip are trimmed (espeak-ng pads with silence). */
 const TRIM_LEVEL = 100;
 
+/** Phrases of applications' voice templates kept rendered; past this the least recently used is rendered again. */
+const PHRASES_KEPT = 1000;
+
 export class SpeechClips {
   private readonly cache = new Map<string, Promise<Int16Array>>();
+  /** applications' phrases by language and text: one rendering per template and language, not per call */
+  private readonly phrases = new Map<string, Promise<Int16Array>>();
 
   constructor(private readonly options: SpeechClipsOptions) {}
 
@@ -45,9 +50,31 @@ export class SpeechClips {
     return clip;
   }
 
-  /** Clips rendered or being rendered (for tests and metrics). */
+  /**
+   * An application's phrase (a voice template's intro, again or menu) in `language` (a key of ESPEAK_VOICES),
+   * rendered by espeak-ng on first use and then from memory, keyed by its text: every call of that template says it
+   * from the same samples.
+   */
+  phrase(language: string, text: string): Promise<Int16Array> {
+    const voice = ESPEAK_VOICES[language];
+    if (!voice) return Promise.reject(new RangeError(`no espeak-ng voice for language ${JSON.stringify(language)}`));
+    const key = `${language}\n${text}`;
+    let clip = this.phrases.get(key);
+    if (clip) {
+      // Most recently used last: the oldest entry is the one to drop.
+      this.phrases.delete(key);
+    } else {
+      clip = this.speak(voice, text);
+      clip.catch(() => this.phrases.delete(key));
+    }
+    this.phrases.set(key, clip);
+    if (this.phrases.size > PHRASES_KEPT) this.phrases.delete(this.phrases.keys().next().value as string);
+    return clip;
+  }
+
+  /** Clips and phrases rendered or being rendered (for tests and metrics). */
   get size(): number {
-    return this.cache.size;
+    return this.cache.size + this.phrases.size;
   }
 
   private async render(language: string, name: ClipName): Promise<Int16Array> {
@@ -56,13 +83,13 @@ export class SpeechClips {
     const file = this.options.promptsDir ? join(this.options.promptsDir, language, `${name}.wav`) : null;
     if (file && (await exists(file))) return trim(await run("sox", [file, ...TO_8K_PCM]));
     const text = name === "intro" || name === "again" || name === "menu" ? phrases[name] : name;
+    return this.speak(phrases.voice, text);
+  }
+
+  private async speak(voice: string, text: string): Promise<Int16Array> {
     const speed = String(this.options.wordsPerMinute ?? 150);
     return trim(
-      await run(
-        "sox",
-        ["-t", "wav", "-", ...TO_8K_PCM],
-        ["espeak-ng", ["-v", phrases.voice, "-s", speed, "--stdout", text]],
-      ),
+      await run("sox", ["-t", "wav", "-", ...TO_8K_PCM], ["espeak-ng", ["-v", voice, "-s", speed, "--stdout", text]]),
     );
   }
 }

@@ -16,8 +16,9 @@
 import { type AppError, ok, type Result } from "../errors.js";
 import type { Clock } from "../ports.js";
 import type { Verification } from "../types.js";
-import { chooseLanguage, type Language, RIGHT_TO_LEFT } from "./languages.js";
+import { chooseLanguage, FALLBACK_LANGUAGE, type Language, RIGHT_TO_LEFT } from "./languages.js";
 import { SHIPPED } from "./shipped.js";
+import { SHIPPED_VOICE, type VoiceTexts } from "./shipped-voice.js";
 import {
   contentOf,
   type RenderedMessage,
@@ -104,23 +105,20 @@ export class TemplateBook {
   }
 
   /**
-   * The text (and what else the channel needs) of one send. A voice call speaks the code in the verification's
-   * language with its own prompts (src/channels/voice), so it gets the language and the code alone.
+   * The text (and what else the channel needs) of one send. A voice call gets the application's voice template's
+   * phrases around the code; without one, only the language and the code, and the voice channel says its own
+   * (shipped or recorded) phrases, in its default language where the verification's has none.
    */
-  async render(
-    v: Verification,
-    channel: TemplateChannel | "voice",
-    code: string,
-    ttlMs: number,
-  ): Promise<RenderedMessage> {
+  async render(v: Verification, channel: TemplateChannel, code: string, ttlMs: number): Promise<RenderedMessage> {
     const { defaultLanguage } = await this.load(v.applicationId);
     const { language } = chooseLanguage({
       locale: v.client?.locale,
       country: v.country,
       applicationDefault: defaultLanguage,
     });
-    if (channel === "voice") return { language, text: code };
-    const { content } = await this.effective(v.applicationId, channel, language);
+    const { content, source } = await this.effective(v.applicationId, channel, language);
+    // The shipped phrases are the voice channel's own (recorded prompt files may replace them): it needs only these.
+    if (channel === "voice" && source !== "application") return { language, text: code };
     const minutes = Math.max(1, Math.round(ttlMs / 60_000));
     const rendered = render(content, language, { app: this.settings.appName ?? "flashverify", code, minutes });
     return RIGHT_TO_LEFT.has(language) ? { ...rendered, rightToLeft: true } : rendered;
@@ -191,6 +189,12 @@ export class TemplateBook {
         return {
           content: { channel, subject: emailSubject ?? shipped.emailSubject, body: shipped.emailBody },
           source: emailSubject ? "server" : "shipped",
+        };
+      case "voice":
+        // A language without shipped phrases shows the fallback's (the call speaks VOICE_LANGUAGE; see render).
+        return {
+          content: { channel, ...(SHIPPED_VOICE[language] ?? (SHIPPED_VOICE[FALLBACK_LANGUAGE] as VoiceTexts)) },
+          source: "shipped",
         };
     }
   }

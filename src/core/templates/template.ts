@@ -1,11 +1,13 @@
 /**
- * Message templates: what each channel says, per language, with the placeholders `{app}`, `{code}` and `{minutes}`.
+ * Message templates: what each channel says, per language, with the placeholders `{app}`, `{code}` and `{minutes}`
+ * (a voice prompt's parts take `{app}` and `{minutes}`: the voice channel speaks the code itself, digit by digit).
  * A template is checked when it is saved (known placeholders only, the code where the channel carries it, lengths),
  * so a send never fails on a template; rendering is plain substitution.
  */
 import type { Language } from "./languages.js";
+import type { VoiceTexts } from "./shipped-voice.js";
 
-export const TEMPLATE_CHANNELS = ["sms", "whatsapp", "viber", "email"] as const;
+export const TEMPLATE_CHANNELS = ["sms", "whatsapp", "viber", "email", "voice"] as const;
 export type TemplateChannel = (typeof TEMPLATE_CHANNELS)[number];
 
 export type TemplateContent =
@@ -20,7 +22,9 @@ export type TemplateContent =
   | { channel: "viber"; body: string }
   /** WhatsApp sends Meta-approved templates: which one, in which of its languages (Meta's code, e.g. `pt_BR`) */
   | { channel: "whatsapp"; templateName: string; languageCode: string }
-  | { channel: "email"; subject: string; body: string };
+  | { channel: "email"; subject: string; body: string }
+  /** the spoken parts of a voice call around the code (see shipped-voice.ts) */
+  | ({ channel: "voice" } & VoiceTexts);
 
 export interface MessageValues {
   app: string;
@@ -49,11 +53,13 @@ const SMS_BODY_LIMIT = 459;
 const VIBER_BODY_LIMIT = 1000;
 const EMAIL_BODY_LIMIT = 5000;
 const SUBJECT_LIMIT = 200;
+/** a spoken phrase: a sentence or two, rendered by espeak-ng once per template and language */
+const VOICE_PHRASE_LIMIT = 300;
 
 /** Everything wrong with a template, or an empty list. */
 export function templateProblems(content: TemplateContent): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
-  const text = (field: string, value: string, rule: { code: "required" | "optional"; max: number }) => {
+  const text = (field: string, value: string, rule: { code: "required" | "optional" | "spoken"; max: number }) => {
     if (value.trim().length === 0) problems.push({ field, message: "must not be empty" });
     if (value.length > rule.max) problems.push({ field, message: `at most ${rule.max} characters` });
     for (const match of value.matchAll(PLACEHOLDER)) {
@@ -63,6 +69,12 @@ export function templateProblems(content: TemplateContent): TemplateProblem[] {
       }
     }
     if (rule.code === "required" && !value.includes("{code}")) problems.push({ field, message: "must contain {code}" });
+    if (rule.code === "spoken" && value.includes("{code}")) {
+      problems.push({
+        field,
+        message: "no {code}: the call says the code itself, digit by digit, after intro and again",
+      });
+    }
   };
   switch (content.channel) {
     case "sms":
@@ -89,6 +101,11 @@ export function templateProblems(content: TemplateContent): TemplateProblem[] {
       text("subject", content.subject, { code: "optional", max: SUBJECT_LIMIT });
       text("body", content.body, { code: "required", max: EMAIL_BODY_LIMIT });
       break;
+    case "voice":
+      for (const field of ["intro", "again", "menu"] as const) {
+        text(field, content[field], { code: "spoken", max: VOICE_PHRASE_LIMIT });
+      }
+      break;
   }
   return problems;
 }
@@ -107,6 +124,8 @@ export interface RenderedMessage {
   rightToLeft?: boolean;
   /** WhatsApp */
   whatsapp?: { templateName: string; languageCode: string };
+  /** voice: the phrases around the code, filled; absent: the voice channel's own in its default language */
+  voice?: VoiceTexts;
 }
 
 /** Renders a template with the values of one send. */
@@ -129,6 +148,16 @@ export function render(content: TemplateContent, language: Language, values: Mes
       };
     case "email":
       return { language, text: fill(content.body, values), subject: fill(content.subject, values) };
+    case "voice": {
+      const voice = {
+        intro: fill(content.intro, values),
+        again: fill(content.again, values),
+        menu: fill(content.menu, values),
+      };
+      // What the call says, as text: the code digit by digit, twice (the channel speaks each digit on its own).
+      const digits = [...values.code].join(" ");
+      return { language, text: `${voice.intro} ${digits}. ${voice.again} ${digits}. ${voice.menu}`, voice };
+    }
   }
 }
 
@@ -140,6 +169,9 @@ export interface TemplateFields {
   languageCode?: string | undefined;
   androidAppHash?: string | null | undefined;
   webOtpHost?: string | null | undefined;
+  intro?: string | undefined;
+  again?: string | undefined;
+  menu?: string | undefined;
 }
 
 const FIELDS_OF: Record<TemplateChannel, ReadonlyArray<keyof TemplateFields>> = {
@@ -147,6 +179,7 @@ const FIELDS_OF: Record<TemplateChannel, ReadonlyArray<keyof TemplateFields>> = 
   viber: ["body"],
   whatsapp: ["templateName", "languageCode"],
   email: ["subject", "body"],
+  voice: ["intro", "again", "menu"],
 };
 
 /** The channel's template from the fields given, or the fields that do not belong to it. */
@@ -182,5 +215,10 @@ export function contentOf(
       };
     case "email":
       return { ok: true, content: { channel, subject: text(fields.subject), body: text(fields.body) } };
+    case "voice":
+      return {
+        ok: true,
+        content: { channel, intro: text(fields.intro), again: text(fields.again), menu: text(fields.menu) },
+      };
   }
 }

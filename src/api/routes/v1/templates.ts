@@ -28,6 +28,9 @@ const Body = z
     language_code: text(16).optional().describe("whatsapp: the template's language, e.g. es or pt_BR"),
     android_app_hash: text(11).nullable().optional().describe("sms: Android SMS Retriever's 11-character app hash"),
     webotp_host: text(253).nullable().optional().describe("sms: the site's host for the WebOTP line @host #code"),
+    intro: text(300).optional().describe("voice: said before the code (no {code}: the call says it digit by digit)"),
+    again: text(300).optional().describe("voice: said before the code's second saying"),
+    menu: text(300).optional().describe("voice: said after it: how to hear the code again (press one)"),
   })
   .strict();
 
@@ -41,8 +44,15 @@ const TemplateView = z.object({
   language_code: z.string().nullable(),
   android_app_hash: z.string().nullable(),
   webotp_host: z.string().nullable(),
+  intro: z.string().nullable(),
+  again: z.string().nullable(),
+  menu: z.string().nullable(),
   preview: z.object({
-    text: z.string().describe("a send with a sample code, the configured app name and a 10-minute lifetime"),
+    text: z
+      .string()
+      .describe(
+        "a send with a sample code, the configured app name and a 10-minute lifetime; voice: what the call says",
+      ),
     subject: z.string().nullable(),
     sms: z
       .object({
@@ -63,6 +73,9 @@ function fieldsView(content: TemplateContent) {
     language_code: null,
     android_app_hash: null,
     webotp_host: null,
+    intro: null,
+    again: null,
+    menu: null,
   };
   switch (content.channel) {
     case "sms":
@@ -78,6 +91,8 @@ function fieldsView(content: TemplateContent) {
       return { ...none, template_name: content.templateName, language_code: content.languageCode };
     case "email":
       return { ...none, subject: content.subject, body: content.body };
+    case "voice":
+      return { ...none, intro: content.intro, again: content.again, menu: content.menu };
   }
 }
 
@@ -161,7 +176,9 @@ export const registerTemplates: RouteRegistration = (app, services) => {
       onRequest: authenticate(services, "application"),
       schema: {
         summary: "Set the application's template for a channel and language",
-        description: "Checked on save: only {app}, {code} and {minutes}, and {code} in SMS, Viber and email bodies.",
+        description:
+          "Checked on save: only {app}, {code} and {minutes}, and {code} in SMS, Viber and email bodies; a voice " +
+          "template's intro, again and menu take {app} and {minutes} (the call says the code itself).",
         tags,
         security,
         params: Params,
@@ -181,6 +198,9 @@ export const registerTemplates: RouteRegistration = (app, services) => {
         languageCode: b.language_code,
         androidAppHash: b.android_app_hash,
         webOtpHost: b.webotp_host,
+        intro: b.intro,
+        again: b.again,
+        menu: b.menu,
       };
       unwrap(await services.templates.save(applicationId, channel, language, fields, by));
       return view(applicationId, channel, language);
