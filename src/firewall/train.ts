@@ -10,7 +10,15 @@ import type { Cdr } from "./cdr.js";
 import { FlashClassifier } from "./classifier.js";
 import type { FirewallConfig } from "./config.js";
 import type { Models } from "./default-model.js";
-import { CALL_FEATURES, callFeatures, END_FEATURES, endFeatures, INVITE_FEATURES, inviteFeatures } from "./features.js";
+import {
+  CALL_FEATURES,
+  callFeatures,
+  END_FEATURES,
+  endFeatures,
+  INVITE_FEATURES,
+  inviteFeatures,
+  MONOTONE_FEATURES,
+} from "./features.js";
 import { CallHistory } from "./history.js";
 import { fitLogistic, score } from "./model.js";
 
@@ -36,7 +44,7 @@ export function trainModels(calls: readonly Labelled[], config: FirewallConfig):
     endFeatures(c.cdr, day, firsts[i] as number, x);
     return x;
   });
-  const end = fitLogistic(END_FEATURES, endRows, labels);
+  const end = fitLogistic(END_FEATURES, endRows, labels, { nonNegative: MONOTONE_FEATURES });
   // The INVITE-time model learns as a proxy would have it: each call scored before it is counted, in start order.
   const live = new CallHistory(config.range_digits);
   const inviteRows = calls.map((c) => {
@@ -47,7 +55,11 @@ export function trainModels(calls: readonly Labelled[], config: FirewallConfig):
     live.judge(c.cdr.caller, score(call, callFeatures(c.cdr, live, pairBefore)));
     return x;
   });
-  return { invite: fitLogistic(INVITE_FEATURES, inviteRows, labels, { maxFalsePositiveShare: 0.005 }), call, end };
+  const invite = fitLogistic(INVITE_FEATURES, inviteRows, labels, {
+    maxFalsePositiveShare: 0.005,
+    nonNegative: MONOTONE_FEATURES,
+  });
+  return { invite, call, end };
 }
 
 export interface Evaluation {

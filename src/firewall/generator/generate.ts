@@ -12,7 +12,16 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { CDR_COLUMNS, type Cdr, formatCdr } from "../cdr.js";
 import { isFlash, type Mix, type Population } from "./mixes.js";
-import { callCentres, flashRange, flashSender, people, robocalls, voicemail, World } from "./populations.js";
+import {
+  callCentres,
+  flashRange,
+  flashSender,
+  people,
+  peopleBeeping,
+  robocalls,
+  voicemail,
+  World,
+} from "./populations.js";
 import { Random } from "./random.js";
 
 /** The contracted verification provider's range in the generated data (docs/firewall.md's example config lists it). */
@@ -53,6 +62,13 @@ export function generateTraffic(options: { mix: Mix; seed: number; calls: number
   flashSender(w, "flash-mixed", mixedFlash, () => rnd.pick(mixedLines), mix.flashRingMs);
   flashSender(w, "flash-spoofed", n("flash-spoofed"), () => `${rnd.pick(w.humanRanges)}${rnd.digits(4)}`, [500, 6000]);
   flashSender(w, "flash-known", n("flash-known"), () => `${KNOWN_SENDER_RANGE}${rnd.digits(4)}`, mix.flashRingMs);
+  // Populations only some mixes have come last, so a mix without them draws the same day as before they existed.
+  if (n("people-beeping") > 0) peopleBeeping(w, n("people-beeping"));
+  if (n("flash-recycled") > 0) {
+    // A sender reusing a pool of caller IDs, each about six times a day, each in a range of its own.
+    const pool = Array.from({ length: Math.ceil(n("flash-recycled") / 6) }, () => `${flashRange(w)}${rnd.digits(4)}`);
+    flashSender(w, "flash-recycled", n("flash-recycled"), () => rnd.pick(pool), [800, 6000]);
+  }
 
   w.out.sort((a, b) => a.cdr.start - b.cdr.start);
   const prefix = `${seed.toString(36)}-`;

@@ -1,7 +1,8 @@
 /**
  * Population mixes for evaluation. `train` is what the default model was fitted on; `holdout` differs in every knob
  * the classifier could have over-learned (shares of each population, how often people hang up within seconds, flash
- * senders' ring times and trunks, how widely rotated senders spread), and is generated with other seeds.
+ * senders' ring times and trunks, how widely rotated senders spread), adds populations the training day does not
+ * have at all (people-beeping, flash-recycled), and is generated with other seeds.
  */
 
 export type Population =
@@ -14,7 +15,9 @@ export type Population =
   | "flash-random-ring"
   | "flash-mixed"
   | "flash-spoofed"
-  | "flash-known";
+  | "flash-known"
+  | "people-beeping"
+  | "flash-recycled";
 
 export interface Mix {
   name: string;
@@ -48,6 +51,8 @@ export const MIXES: Record<string, Mix> = {
       "flash-mixed": 3,
       "flash-spoofed": 3,
       "flash-known": 1,
+      "people-beeping": 0,
+      "flash-recycled": 0,
     },
     peopleQuickCancel: 0.03,
     centreQuickCancel: 0.04,
@@ -69,6 +74,10 @@ export const MIXES: Record<string, Mix> = {
       "flash-mixed": 2,
       "flash-spoofed": 4,
       "flash-known": 1,
+      // Two behaviours the training day never shows: people ringing to be called back, and a sender reusing a
+      // small pool of caller IDs all day.
+      "people-beeping": 2,
+      "flash-recycled": 3,
     },
     peopleQuickCancel: 0.045,
     centreQuickCancel: 0.06,

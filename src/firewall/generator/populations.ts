@@ -121,6 +121,26 @@ export function people(w: World, calls: number): void {
   }
 }
 
+/**
+ * People who ring to be called back (a missed call as a free signal, "beeping"): a short ring and a cancel to one of
+ * two people they know, several times a day. Ordinary traffic shaped exactly like flash calls, from numbers in
+ * people's ranges on the trunks people use.
+ */
+export function peopleBeeping(w: World, calls: number): void {
+  const r = w.rnd;
+  let made = 0;
+  while (made < calls) {
+    const caller = `${r.pick(w.humanRanges)}${r.digits(4)}`;
+    const friends = [r.pick(w.subscribers), r.pick(w.subscribers)];
+    const source = w.trunk(caller.startsWith("+44") ? 0.97 : 0.05);
+    const count = r.int(2, 8);
+    for (let i = 0; i < count && made < calls; i++, made++) {
+      const o = r.chance(0.85) ? unanswered(r.uniform(1000, 5000), 487) : personOutcome(w, w.mix.peopleQuickCancel);
+      w.push("people-beeping", w.daytime(), caller, r.pick(friends), source, o);
+    }
+  }
+}
+
 export function voicemail(w: World, calls: number): void {
   const r = w.rnd;
   for (let i = 0; i < calls; i++) {
