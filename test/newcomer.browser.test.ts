@@ -103,6 +103,12 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
     expect(await refusal.locator("dl").textContent()).toContain("limitdestination");
     expect(await refusal.locator("p").textContent()).not.toBe("");
     await poll(() => widget(page).getByRole("status").textContent()).toMatch(/^Too many attempts/);
+    // "What the server did" shows the refused start: its code, reason and details.
+    const panel = page.getByRole("region", { name: "What the server did" });
+    await poll(() => panel.getByRole("list", { name: "Events" }).textContent()).toContain(
+      "start refused: RATE_LIMITED (429)",
+    );
+    expect(await panel.textContent()).toContain("limit: destination");
     await saveScreenshot(page, "demo-refused", ".signup-card");
     expect(await axeViolations(page)).toEqual([]);
 
@@ -111,6 +117,7 @@ describe.skipIf(!available)("a newcomer in Chromium", () => {
     await page.getByRole("button", { name: "Verify my number" }).click();
     await poll(async () => ACCEPTED.includes((await widget(page).getByRole("status").textContent()) ?? "")).toBe(true);
     expect(await page.locator(".refusal").count()).toBe(0);
+    await poll(async () => (await panel.textContent())?.includes("start refused")).toBe(false);
     // Refused starts in the browser's console are the 429 itself, which the page reports as it should.
     expect(errors.filter((e) => !e.includes("429"))).toEqual([]);
     await page.context().close();

@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import type { StartedVerification } from "../../sdk/src/widget/index.js";
 import { TEST_NUMBERS } from "../../src/sandbox/test-numbers.js";
+import type { StartRefused } from "./api.js";
 import { EventLog } from "./event-log.js";
 import { SignupForm } from "./signup-form.js";
 import { VirtualPhone } from "./virtual-phone.js";
@@ -14,6 +15,7 @@ export function DemoPage() {
   const [phone, setPhone] = useState(TEST_NUMBERS[0]?.phone ?? "");
   const [shown, setShown] = useState<{ phone: string; email: string | null } | null>(null);
   const [started, setStarted] = useState<StartedVerification | null>(null);
+  const [refused, setRefused] = useState<StartRefused | null>(null);
   return (
     <main class="demo">
       <header>
@@ -32,6 +34,11 @@ export function DemoPage() {
             setStarted(verification);
             setShown({ phone: p, email });
           }}
+          onRefused={(refusal) => {
+            setRefused(refusal);
+            // A refused start has no events of its own to follow: the panel shows the refusal instead.
+            if (refusal) setStarted(null);
+          }}
         />
         <VirtualPhone
           phone={shown?.phone ?? null}
@@ -39,7 +46,7 @@ export function DemoPage() {
           since={startedAt(started)}
           started={started}
         />
-        <EventLog started={started} />
+        <EventLog started={started} refused={refused} />
       </div>
       <section class="card" aria-labelledby="numbers-title">
         <h2 id="numbers-title">Test numbers</h2>

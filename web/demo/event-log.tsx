@@ -5,6 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { createClient, type EventJson, type LiveEvent } from "../../sdk/src/client.js";
 import type { StartedVerification } from "../../sdk/src/widget/index.js";
+import type { StartRefused } from "./api.js";
 import { describeEvent } from "./event-text.js";
 
 interface Line {
@@ -13,7 +14,19 @@ interface Line {
   text: string;
 }
 
-export function EventLog({ started }: { started: StartedVerification | null }) {
+/**
+ * A refused start, as the server answered it: the code and status, the reason, and each detail (the limit reached,
+ * the risk factors and reasons of a risk block, the block that matched). The server records it as a verification
+ * of its own (the dashboard lists it); the demo has only the answer.
+ */
+function refusalLines(refusal: StartRefused): string[] {
+  const details = Object.entries(refusal.details ?? {}).map(
+    ([name, value]) => `${name.replace(/_/g, " ")}: ${Array.isArray(value) ? value.join(", ") : String(value)}`,
+  );
+  return [`start refused: ${refusal.code} (${refusal.status})`, refusal.message, ...details];
+}
+
+export function EventLog({ started, refused }: { started: StartedVerification | null; refused?: StartRefused | null }) {
   const [lines, setLines] = useState<Line[]>([]);
   useEffect(() => {
     setLines([]);
@@ -48,7 +61,15 @@ export function EventLog({ started }: { started: StartedVerification | null }) {
   return (
     <section class="card events-card" aria-labelledby="events-title">
       <h2 id="events-title">What the server did</h2>
-      {lines.length === 0 ? (
+      {refused && !started ? (
+        <ol class="events" aria-label="Events">
+          {refusalLines(refused).map((text) => (
+            <li key={text}>
+              <span class="event-time">+0.00 s</span> {text}
+            </li>
+          ))}
+        </ol>
+      ) : lines.length === 0 ? (
         <p class="phone-empty">Events of the verification appear here as they happen.</p>
       ) : (
         <ol class="events" aria-label="Events">

@@ -19,9 +19,11 @@ export interface SignupFormProps {
   onPhoneInput(phone: string): void;
   /** a verification started: its id and client token, and the phone (E.164) and mailbox to show */
   onStarted(started: StartedVerification, phone: string, email: string | null): void;
+  /** a start was refused (its answer), or a new start cleared the last refusal (null) */
+  onRefused?(refusal: StartRefused | null): void;
 }
 
-export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) {
+export function SignupForm({ phone, onPhoneInput, onStarted, onRefused }: SignupFormProps) {
   const [fallback, setFallback] = useState<Fallback>("sms");
   const [email, setEmail] = useState("you@example.com");
   const [verified, setVerified] = useState<string | null>(null);
@@ -44,8 +46,12 @@ export function SignupForm({ phone, onPhoneInput, onStarted }: SignupFormProps) 
     const request = { phone: phone.trim(), fallback, ...(fallback === "email" ? { email } : {}) };
     void widget.current?.begin(async () => {
       setRefusal(null);
+      onRefused?.(null);
       const answer = await startVerification(request).catch((error: unknown) => {
-        if (error instanceof StartRefused) setRefusal(error);
+        if (error instanceof StartRefused) {
+          setRefusal(error);
+          onRefused?.(error);
+        }
         throw error;
       });
       onStarted(answer, answer.verification?.phone ?? request.phone, fallback === "email" ? email : null);
