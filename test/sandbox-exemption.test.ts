@@ -52,8 +52,16 @@ describe("the sandbox's test numbers", () => {
       headers: { authorization: `Bearer ${TEST_KEY}` },
     });
     const risks = (list.json().data as { risk: { outcome: string; reasons: string[] } | null }[]).map((v) => v.risk);
-    expect(risks).toHaveLength(27);
+    expect(risks).toHaveLength(TEST_NUMBERS.length * 3);
     for (const risk of risks) expect(risk).toMatchObject({ outcome: "allow", reasons: ["sandbox test number"] });
+  });
+
+  it("include every number of the test ranges (drops flash calls, late calls), not only the listed one", async () => {
+    const t = await open();
+    const codes: number[] = [];
+    for (let i = 0; i < 8; i++) codes.push((await demoStart(t, "+447520987654")).statusCode);
+    for (let i = 0; i < 8; i++) codes.push((await demoStart(t, "+447530987654")).statusCode);
+    expect(codes).toEqual(Array(16).fill(201));
   });
 
   it("leave a real number from the same address every limit: the sixth start to it is refused", async () => {

@@ -9,7 +9,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Clock, Store } from "../core/ports.js";
 import type { RateCard } from "../core/rate-card.js";
-import { TEST_NUMBER_SET } from "../sandbox/test-numbers.js";
+import { SANDBOX_EXEMPT } from "../sandbox/test-numbers.js";
 import { SqliteStore } from "../storage/sqlite-store.js";
 import { FraudControls } from "./guard.js";
 import { FlexibleLimiter, type Limiter, type LimiterBackend, sqliteBackend } from "./limiter.js";
@@ -51,7 +51,7 @@ export async function createFraudControls(
     limiter,
     settings: {
       ...fraudSettingsFrom(config),
-      ...(config.SANDBOX === "on" ? { exemptNumbers: TEST_NUMBER_SET } : {}),
+      ...(config.SANDBOX === "on" ? { exemptNumbers: SANDBOX_EXEMPT } : {}),
     },
     ...(deps.rateCard ? { rateCard: deps.rateCard } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),

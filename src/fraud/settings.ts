@@ -180,9 +180,9 @@ export interface FraudSettings {
   risk: RiskSettings;
   /**
    * numbers whose starts skip the start limits, the risk score and the pumping detector: the sandbox's test
-   * numbers, only while SANDBOX=on (src/fraud/index.ts); default none
+   * numbers and test ranges, only while SANDBOX=on (src/fraud/index.ts); default none
    */
-  exemptNumbers?: ReadonlySet<string>;
+  exemptNumbers?: { has(phone: string): boolean };
 }
 
 const micros = (usdAmount: number): number | null => (usdAmount > 0 ? Math.round(usdAmount * 1e6) : null);

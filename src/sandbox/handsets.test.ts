@@ -169,4 +169,52 @@ describe("VirtualHandsets", () => {
     expect(handsets.calls("+447400000002")).toEqual([]);
     expect(handsets.calls("+447400000003")).toHaveLength(1);
   });
+
+  it("drops a flash call to a dropping range silently: 180, then 487 to the CANCEL, and the phone records nothing", async () => {
+    const { callId, text } = invite("+447520123456");
+    expect(status(await caller.next(100))).toBe(100);
+    await caller.next(180);
+    caller.send(request("CANCEL", "+447520123456", { callId }), handsets.local);
+    expect((await caller.next(200)).msg.cseqMethod).toBe("CANCEL");
+    expect(status(await caller.next(487))).toBe(487);
+    caller.send(request("ACK", "+447520123456", { callId }), handsets.local);
+    caller.send(text, handsets.local); // a late retransmission changes nothing
+    await sleep(10 * T1);
+    expect(handsets.calls("+447520123456")).toEqual([]);
+    expect(incoming).toEqual([]);
+    expect(ended).toEqual([]);
+  });
+
+  it("shows a flash call to a late range on the phone only lateDeliveryMs after it rang", async () => {
+    await handsets.close();
+    handsets = await VirtualHandsets.create({
+      port: 0,
+      t1Ms: T1,
+      lateDeliveryMs: 300,
+      onIncomingCall: (c) => incoming.push({ ...c }),
+    });
+    const sent = Date.now();
+    const { callId } = invite("+447530123456");
+    await caller.next(180);
+    caller.send(request("CANCEL", "+447530123456", { callId }), handsets.local);
+    await caller.next(487);
+    caller.send(request("ACK", "+447530123456", { callId }), handsets.local);
+    expect(handsets.calls("+447530123456")).toEqual([]);
+    expect(incoming).toEqual([]);
+    await sleep(400);
+    const [late] = handsets.calls("+447530123456");
+    expect(late).toMatchObject({ callId, from: "+442079412345", result: "missed" });
+    expect((late?.receivedAt ?? 0) - sent).toBeGreaterThanOrEqual(290);
+    expect(incoming).toMatchObject([{ callId, to: "+447530123456" }]);
+  });
+
+  it("drops and delays only the ranges it is given", async () => {
+    await handsets.close();
+    handsets = await VirtualHandsets.create({ port: 0, t1Ms: T1, droppingPrefixes: [], latePrefixes: [] });
+    invite("+447520123456");
+    invite("+447530123456");
+    await sleep(5 * T1);
+    expect(handsets.calls("+447520123456")).toHaveLength(1);
+    expect(handsets.calls("+447530123456")).toHaveLength(1);
+  });
 });

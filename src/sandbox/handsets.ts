@@ -11,6 +11,12 @@
  * - anything else: 100, 180, rings until CANCEL (200 to the CANCEL, 487 to the INVITE; result `missed`), or 480
  *   after `ringTimeoutMs`
  *
+ * Number ranges by prefix (test-numbers.ts), for flash calls (an INVITE without SDP) that would ring:
+ * - `droppingPrefixes`: the operator drops flash calls silently. The carrier still answers 180 and, to the CANCEL,
+ *   487, so the caller records a delivered call, but the phone records nothing and no callback fires.
+ * - `latePrefixes`: the call rings as usual, but it shows in the phone's call log (and `onIncomingCall` fires) only
+ *   `lateDeliveryMs` after it arrived.
+ *
  * A voice call (an INVITE with an SDP audio offer) to a ringing number is answered after `voiceAnswerMs`: the
  * handset answers the offer (voice-recorder.ts), records the audio until the BYE and keeps it as a WAV in
  * `HandsetCall.voice` (the most recent `maxRecordings` calls keep theirs). An offer without G.711 gets 488.
@@ -39,6 +45,7 @@ import {
 } from "../sip/message.js";
 import { type TimerHandle, TimerWheel } from "../sip/timer-wheel.js";
 import { closeUdpSocket, openUdpSocket } from "../sip/udp-socket.js";
+import { SANDBOX_RANGES } from "./test-numbers.js";
 import { VoiceRecorder } from "./voice-recorder.js";
 
 export type HandsetCallResult = "ringing" | "missed" | "busy" | "not_found" | "no_answer" | "answered" | "rejected";
@@ -95,7 +102,16 @@ export interface VirtualHandsetsOptions {
   onIncomingCall?: (call: HandsetCall) => void;
   /** Called when a call reaches its final result. */
   onCallEnded?: (call: HandsetCall) => void;
+  /** E.164 prefixes whose operator drops flash calls silently; default the sandbox's (SANDBOX_RANGES) */
+  droppingPrefixes?: readonly string[];
+  /** E.164 prefixes whose phones show a flash call late; default the sandbox's (SANDBOX_RANGES) */
+  latePrefixes?: readonly string[];
+  /** How late those phones show a call. Default 15_000. */
+  lateDeliveryMs?: number;
 }
+
+/** How the phone's call log shows a flash call: at once, after `lateDeliveryMs`, or never (its operator dropped it). */
+type Shown = "now" | "late" | "never";
 
 type Behaviour = "ring" | "busy" | "not_found" | "silent" | "answer";
 
@@ -134,6 +150,8 @@ class InboundCall {
   expiry: TimerHandle | null = null;
   /** A voice call's recorder, from its answer to its end. */
   recorder: VoiceRecorder | null = null;
+  /** how the phone's call log shows it */
+  shown: Shown = "now";
 
   constructor(
     readonly record: HandsetCall,
@@ -175,6 +193,8 @@ export class VirtualHandsets {
   private readonly silentMemoryMs: number;
   /** Voice calls holding a recording, oldest first. */
   private readonly recorded: HandsetCall[] = [];
+  private readonly droppingPrefixes: readonly string[];
+  private readonly latePrefixes: readonly string[];
 
   /** Binds the UAS socket. */
   static async create(options: VirtualHandsetsOptions = {}): Promise<VirtualHandsets> {
@@ -202,6 +222,8 @@ export class VirtualHandsets {
     this.timerH = 64 * this.t1;
     this.timerI = 10 * this.t1;
     this.silentMemoryMs = 80 * this.t1;
+    this.droppingPrefixes = options.droppingPrefixes ?? SANDBOX_RANGES.dropping;
+    this.latePrefixes = options.latePrefixes ?? SANDBOX_RANGES.late;
     socket.on("message", (data, remote) => this.onDatagram(data, remote));
     socket.on("error", () => {}); // a failed send to a vanished caller is that caller's problem
   }
@@ -258,11 +280,13 @@ export class VirtualHandsets {
       receivedAt: this.now(),
       result: "ringing",
     };
-    this.remember(record);
     const call = new InboundCall(record, branch, remote, msg, this.t1);
     this.inbound.set(callId, call);
+    const behaviour = behaviourFor(record.to);
+    call.shown = behaviour === "ring" && !parseSdp(msg.body) ? this.shownAs(record.to) : "now";
+    if (call.shown === "now") this.remember(record);
 
-    switch (behaviourFor(record.to)) {
+    switch (behaviour) {
       case "silent":
         call.invite = null;
         call.expiry = this.wheel.schedule(this.silentMemoryMs, () => this.forget(call));
@@ -291,8 +315,23 @@ export class VirtualHandsets {
         call.ringTimeout = this.wheel.schedule(this.ringTimeoutMs, () =>
           this.respondFinal(call, 480, "Temporarily Unavailable", "missed"),
         );
-        invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
+        if (call.shown === "now") invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
+        // Not a timer of the call: the entry appears after its transaction is long forgotten.
+        else if (call.shown === "late") this.wheel.schedule(this.options.lateDeliveryMs ?? 15_000, () => this.show(record));
     }
+  }
+
+  private shownAs(to: string): Shown {
+    if (this.droppingPrefixes.some((prefix) => to.startsWith(prefix))) return "never";
+    if (this.latePrefixes.some((prefix) => to.startsWith(prefix))) return "late";
+    return "now";
+  }
+
+  /** A late call reaches the phone's call log now. */
+  private show(record: HandsetCall): void {
+    record.receivedAt = this.now();
+    this.remember(record);
+    invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
   }
 
   private onCancel(msg: SipMessage, remote: RemoteInfo): void {
@@ -409,6 +448,8 @@ export class VirtualHandsets {
 
   private ended(call: InboundCall, result: HandsetCallResult): void {
     call.record.result = result;
+    // A dropped call never reached the phone; a late one tells of itself when it shows.
+    if (call.shown !== "now") return;
     invokeCallback(this.options.onCallEnded, call.record, "onCallEnded");
   }
 

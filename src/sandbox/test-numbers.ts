@@ -57,7 +57,33 @@ export const TEST_NUMBERS: TestNumber[] = [
     name: "SMS undeliverable",
     what: "Rings normally; the SMS is accepted, then reported undeliverable.",
   },
+  {
+    phone: "+447520123456",
+    name: "Drops flash calls",
+    what:
+      "Any +447520 number: its operator drops flash calls silently (180, then 487), so the call reads delivered " +
+      "and the phone shows nothing. Workflow auto moves this network to another channel once it has measured it.",
+  },
+  {
+    phone: "+447530123456",
+    name: "Late calls",
+    what: "Any +447530 number: the call shows on the phone 15 s late, usually after the step has moved on.",
+  },
 ];
 
-/** The test numbers' E.164 forms, for the fraud controls' exemption. */
-export const TEST_NUMBER_SET: ReadonlySet<string> = new Set(TEST_NUMBERS.map((t) => t.phone));
+/**
+ * Whole number ranges whose virtual operator treats flash calls badly (src/sandbox/handsets.ts): `dropping` drops
+ * them silently, `late` shows them on the phone late. Each is its own destination network for workflow auto.
+ */
+export const SANDBOX_RANGES: { readonly dropping: readonly string[]; readonly late: readonly string[] } = {
+  dropping: ["+447520"],
+  late: ["+447530"],
+};
+
+const TEST_NUMBER_SET: ReadonlySet<string> = new Set(TEST_NUMBERS.map((t) => t.phone));
+const RANGE_PREFIXES = [...SANDBOX_RANGES.dropping, ...SANDBOX_RANGES.late];
+
+/** The test numbers and every number of the test ranges, for the fraud controls' exemption. */
+export const SANDBOX_EXEMPT: { has(phone: string): boolean } = {
+  has: (phone) => TEST_NUMBER_SET.has(phone) || RANGE_PREFIXES.some((prefix) => phone.startsWith(prefix)),
+};
