@@ -156,12 +156,13 @@ const ConfigSchema = z
 
     /**
      * the steps of a verification whose request names none: channels with optional seconds before the next
-     * step, e.g. `flashcall:60,sms:120`; default `flashcall`
+     * step, e.g. `flashcall:60,sms:120`, or `auto` (chosen per network by measured delivery); default `flashcall`
      */
     WORKFLOW: z
       .string()
       .default("flashcall")
       .transform((s, ctx) => {
+        if (s.trim() === "auto") return "auto" as const;
         const steps = [];
         for (const part of s
           .split(",")
@@ -183,6 +184,43 @@ const ConfigSchema = z
         }
         return steps;
       }),
+    /** workflow auto: the channels after its first step, as far as configured, comma-separated; default `sms` */
+    AUTO_FALLBACK: z
+      .string()
+      .default("sms")
+      .transform((s, ctx) => {
+        const channels = s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean);
+        const unknown = channels.find((c) => !(CHANNELS as readonly string[]).includes(c) || c === "flashcall");
+        if (unknown !== undefined) {
+          ctx.addIssue({ code: "custom", message: `not a fallback channel: ${JSON.stringify(unknown)}` });
+          return z.NEVER;
+        }
+        return channels as ChannelName[];
+      }),
+    /** how far back delivery is measured, per network and trunk; default 3600 s */
+    AUTO_WINDOW_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(3600),
+    /** flash calls a network or trunk needs in the window before it is judged; default 50 */
+    AUTO_MIN_SAMPLES: z.coerce.number().int().min(1).max(100_000).default(50),
+    /** below this flash-call conversion (its 95% upper bound) auto skips flash calls, trunks are passed over; default 0.3 */
+    AUTO_MIN_CONVERSION: z.coerce.number().min(0).max(1).default(0.3),
+    /** the share of starts that still try what is below the threshold, so it can recover; default 0.05 */
+    AUTO_EXPLORATION: z.coerce.number().min(0).max(1).default(0.05),
+    /** how often each node adds its delivery counts to the database and reads the window back; default 1000 ms */
+    AUTO_FLUSH_MS: ms.min(50).max(60_000).default(1000),
+    /** destination networks by E.164 prefix (JSON), e.g. {"+447520": "GB-DropCo"}; default none */
+    NETWORKS: z.preprocess(jsonText, z.record(z.string().regex(/^\+\d{1,14}$/), z.string().min(1).max(64))).default({}),
+    /** national digits of a number range per country where NETWORKS names none (JSON, DEFAULT too); default 4 */
+    NETWORK_PREFIX_DIGITS: z
+      .preprocess(jsonText, z.record(z.string().regex(/^([A-Z]{2}|DEFAULT)$/), z.number().int().min(1).max(12)))
+      .default({}),
     /** digits of SMS/WhatsApp/email codes, 4..10; default 6 */
     OTP_LENGTH: z.coerce.number().int().min(4).max(10).default(6),
     /** who the message says sent the code; default flashverify */

@@ -11,6 +11,7 @@ import { type Config, ConfigError, SANDBOX_POOL_NUMBERS } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
 import { Applications } from "./core/applications.js";
 import { CodeHasher } from "./core/codes.js";
+import type { DeliveryMeasure } from "./core/delivery-measure.js";
 import { newSecret } from "./core/ids.js";
 import { OperatorStats } from "./core/operator-stats.js";
 import { PoolAdmin } from "./core/pool-admin.js";
@@ -24,6 +25,7 @@ import { TemplateBook } from "./core/templates/template-book.js";
 import type { WorkflowStep } from "./core/types.js";
 import { VerificationService } from "./core/verification-service.js";
 import { DEFAULT_STEP_TIMEOUT_MS } from "./core/workflow.js";
+import { autoChoiceFor, startDeliveryMeasure } from "./delivery-services.js";
 import { CallbackDecider } from "./events/decision-callback.js";
 import { type EventHub, LocalEventHub } from "./events/event-hub.js";
 import { EventLog } from "./events/event-log.js";
@@ -67,6 +69,8 @@ export interface Services {
   poolAdmin: PoolAdmin;
   /** the dashboard's statistics */
   stats: OperatorStats;
+  /** delivery per network and trunk: what workflow auto and the trunk order go by */
+  delivery: DeliveryMeasure;
   verifications: VerificationService;
   /** each application's message templates and default language */
   templates: TemplateBook;
@@ -199,9 +203,18 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
   stack.defer("outage probes", () => outages.close());
   const onBackgroundError = outages.onBackgroundError;
 
+  // Delivery per network and trunk, measured from every node's outcomes and reports, shared through the database.
+  const delivery = await startDeliveryMeasure(config, {
+    store: store.delivery,
+    clock,
+    onError: (error) => onBackgroundError(error, "delivery measurement"),
+  });
+  stack.defer("delivery measurement", () => delivery.stop());
+
   const trunks = trunkConfigs(config, sandbox?.handsets.local ?? null);
   const uac = await startTrunks(config, trunks, sandbox !== null, {
     metrics,
+    judge: (to, trunk) => delivery.trunkJudgement(to, trunk),
     onError: onBackgroundError,
     onTrunkEvent: overrides.onTrunkEvent,
     onSipTrace: overrides.onSipTrace,
@@ -220,14 +233,17 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
     await Promise.all(Object.values(messageChannels).map((channel) => channel.close()));
   });
   stack.defer("message channels", closeChannels);
-  const defaultWorkflow: WorkflowStep[] = config.WORKFLOW.map((step) => {
-    if (step.channel !== "flashcall" && !messageChannels[step.channel]) {
-      throw new Error(`WORKFLOW: the ${step.channel} channel is not configured`);
-    }
-    const fallback =
-      step.channel === "flashcall" ? config.FLASHCALL_TTL_SECONDS * 1000 : DEFAULT_STEP_TIMEOUT_MS[step.channel];
-    return { channel: step.channel, timeoutMs: step.timeout === undefined ? fallback : step.timeout * 1000 };
-  });
+  const defaultWorkflow: WorkflowStep[] | "auto" =
+    config.WORKFLOW === "auto"
+      ? "auto"
+      : config.WORKFLOW.map((step) => {
+          if (step.channel !== "flashcall" && !messageChannels[step.channel]) {
+            throw new Error(`WORKFLOW: the ${step.channel} channel is not configured`);
+          }
+          const fallback =
+            step.channel === "flashcall" ? config.FLASHCALL_TTL_SECONDS * 1000 : DEFAULT_STEP_TIMEOUT_MS[step.channel];
+          return { channel: step.channel, timeoutMs: step.timeout === undefined ? fallback : step.timeout * 1000 };
+        });
 
   const flashcall = createFlashcallSipChannel({
     uac,
@@ -283,13 +299,15 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
   });
   const reverse = messageChannels.reverse_flashcall as ReverseFlashcallChannel | undefined;
   const reviewNumbers = new ReviewNumbers(store.reviewNumbers, clock);
+  const channels = { flashcall, ...messageChannels };
   const verifications = new VerificationService({
     store,
     clock,
     hasher,
     reviewNumbers,
     pools,
-    channels: { flashcall, ...messageChannels },
+    channels,
+    auto: autoChoiceFor(config, delivery, rateCard, channels),
     fraud,
     texts: templates,
     rateCard,
@@ -310,7 +328,10 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
         5000,
     },
     events,
-    observer: (committed) => metrics.recorded(committed),
+    observer: (committed, verification) => {
+      metrics.recorded(committed);
+      delivery.observe(committed, verification);
+    },
     decisions,
     onBackgroundError,
     reverse: reverse && { inbound: reverse.pool, ...reverse.policies(fraud.limiter) },
@@ -400,6 +421,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
       rateCard,
     }),
     rateCard,
+    delivery,
     verifications,
     templates,
     reviewNumbers,

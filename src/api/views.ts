@@ -90,6 +90,7 @@ export const ClientView = z.object({
   app_version: z.string().optional(),
   user_agent: z.string().optional(),
   locale: z.string().optional().describe("the start's locale"),
+  can_dial: z.boolean().optional().describe("the client can place a call"),
 });
 
 export const VerificationView = z.object({

@@ -113,6 +113,7 @@ export class StartPersister {
       expiresAt: r.now + Math.min(settings.verificationTtlMs, sum(workflow.map((step) => step.timeoutMs))),
       risk,
     });
+    if (plan.channelChoice) draft.channelChoice = plan.channelChoice;
     const skipped: DomainEvent[] = [];
     for (let i = 0; i < plan.first; i++) {
       const reach = stepReaches(workflow[i]?.channel ?? "flashcall", r.destination);

@@ -4,19 +4,20 @@
  * what the fraud controls judge and, unchanged, what is persisted and sent; a decision callback's answer becomes a
  * new plan through `replan`, never an edit of a screened one.
  */
+import type { AutoChoice } from "./channel-choice.js";
 import { err, errWith, ok, type Result } from "./errors.js";
 import { hashRequest } from "./idempotency.js";
 import { newId } from "./ids.js";
 import { DEFAULT_OTP_LENGTH } from "./otp.js";
 import { type ParsedPhone, parseDestination } from "./phone.js";
 import type { NumberPool } from "./pool.js";
-import type { ChannelName, ClientInfo, WorkflowStep } from "./types.js";
+import type { ChannelChoice, ChannelName, ClientInfo, WorkflowStep } from "./types.js";
 import { DEFAULT_STEP_TIMEOUT_MS, stepReaches } from "./workflow.js";
 
 export interface StartInput {
   phone: string;
-  /** the channels to try, in order; default the configured workflow */
-  workflow?: Array<{ channel: ChannelName; timeout?: number | undefined }> | undefined;
+  /** the channels to try, in order, or `auto` (chosen by measured delivery); default the configured workflow */
+  workflow?: Array<{ channel: ChannelName; timeout?: number | undefined }> | "auto" | undefined;
   /** the address for an email step */
   email?: string | undefined;
   /** ISO country of a number written nationally (`07400 123456` with `GB`) */
@@ -66,6 +67,8 @@ export interface StartPlan {
   readonly pool: NumberPool | null;
   /** the worst odds of guessing the first step's code */
   readonly guessProbability: number;
+  /** why workflow auto chose these channels; null for a workflow the request (or the application) named */
+  readonly channelChoice: ChannelChoice | null;
 }
 
 export interface PlannerSettings {
@@ -73,7 +76,7 @@ export interface PlannerSettings {
   flashcallMaxChecks: number;
   otpMaxChecks: number;
   otpLength?: number | undefined;
-  defaultWorkflow: WorkflowStep[];
+  defaultWorkflow: WorkflowStep[] | "auto";
 }
 
 export interface StartPlannerDeps {
@@ -82,6 +85,8 @@ export interface StartPlannerDeps {
   configured: (channel: Exclude<ChannelName, "flashcall">) => boolean;
   /** pools that may call a destination in `country`, best first */
   poolsFor: (country: string) => readonly NumberPool[];
+  /** workflow auto's choice; without it `auto` is refused */
+  auto?: AutoChoice | undefined;
 }
 
 export class StartPlanner {
@@ -110,10 +115,22 @@ export class StartPlanner {
     );
   }
 
-  /** The plan for the workflow the request names (or the configured default). */
+  /** The plan for the workflow the request names (or the configured default), or that workflow auto chooses. */
   plan(request: StartRequest): Result<StartPlan> {
-    const workflow = this.workflowOf(request.input.workflow);
-    return workflow.ok ? this.planFor(workflow.value, request) : workflow;
+    const asked = request.input.workflow ?? (this.deps.settings.defaultWorkflow === "auto" ? "auto" : undefined);
+    if (asked === "auto") return this.choose(request);
+    const workflow = this.workflowOf(asked);
+    return workflow.ok ? this.planFor(workflow.value, request, null) : workflow;
+  }
+
+  /** Workflow auto: the channels the delivery measurement chooses for the destination's network, with the reason. */
+  private choose(request: StartRequest): Result<StartPlan> {
+    const { auto } = this.deps;
+    if (!auto) return err("INVALID_WORKFLOW", "workflow auto is not available on this server");
+    const { e164: phone, country } = request.phone;
+    const choice = auto.choose({ phone, country, canDial: request.client.can_dial === true });
+    const workflow = this.workflowOf(choice.workflow.map((channel) => ({ channel })));
+    return workflow.ok ? this.planFor(workflow.value, request, choice) : workflow;
   }
 
   /**
@@ -123,7 +140,7 @@ export class StartPlanner {
    */
   replan(request: StartRequest, channels: readonly string[], planned: StartPlan): StartPlan {
     const workflow = this.workflowOf(channels.map((channel) => ({ channel: channel as ChannelName })));
-    const replanned = workflow.ok ? this.planFor(workflow.value, request) : undefined;
+    const replanned = workflow.ok ? this.planFor(workflow.value, request, null) : undefined;
     return replanned?.ok ? replanned.value : planned;
   }
 
@@ -131,9 +148,11 @@ export class StartPlanner {
    * The workflow a request asks for, checked against what this server can send: known and configured channels, a
    * flash call only as the first step (it needs a CLI leased when the verification is created), sane timeouts.
    */
-  private workflowOf(steps: StartInput["workflow"]): Result<WorkflowStep[]> {
+  private workflowOf(steps: Exclude<StartInput["workflow"], "auto">): Result<WorkflowStep[]> {
     const { settings, configured } = this.deps;
-    if (!steps?.length) return ok(settings.defaultWorkflow);
+    if (!steps?.length) {
+      return settings.defaultWorkflow === "auto" ? err("INVALID_WORKFLOW") : ok(settings.defaultWorkflow);
+    }
     const workflow: WorkflowStep[] = [];
     for (const [i, step] of steps.entries()) {
       if (!(step.channel in DEFAULT_STEP_TIMEOUT_MS)) {
@@ -158,7 +177,11 @@ export class StartPlanner {
    * Steps the number cannot take are passed over before anything is sent (a flash call to a VoIP number fails
    * silently, so it is skipped rather than tried); the first one left is what the fraud controls judge.
    */
-  private planFor(workflow: WorkflowStep[], request: StartRequest): Result<StartPlan> {
+  private planFor(
+    workflow: WorkflowStep[],
+    request: StartRequest,
+    channelChoice: ChannelChoice | null,
+  ): Result<StartPlan> {
     const { destination, phone } = request;
     const first = workflow.findIndex((step) => stepReaches(step.channel, destination).ok);
     const step = workflow[first];
@@ -166,12 +189,12 @@ export class StartPlanner {
     const { settings } = this.deps;
     if (step.channel !== "flashcall") {
       const guessProbability = settings.otpMaxChecks / 10 ** (settings.otpLength ?? DEFAULT_OTP_LENGTH);
-      return ok(Object.freeze({ workflow, first, channel: step.channel, pool: null, guessProbability }));
+      return ok(Object.freeze({ workflow, first, channel: step.channel, pool: null, guessProbability, channelChoice }));
     }
     const pool = this.deps.poolsFor(phone.country)[0];
     if (!pool) return err("NO_POOL_FOR_DESTINATION");
     const guessProbability = settings.flashcallMaxChecks / pool.fewestCodesPerPrefix;
-    return ok(Object.freeze({ workflow, first, channel: "flashcall", pool, guessProbability }));
+    return ok(Object.freeze({ workflow, first, channel: "flashcall", pool, guessProbability, channelChoice }));
   }
 }
 

@@ -93,6 +93,8 @@ export interface ClientInfo {
   user_agent?: string | undefined;
   /** the language the person reads (BCP 47, e.g. `es-MX`), from the start's `locale` */
   locale?: string | undefined;
+  /** the client can place a phone call (an app on a phone): workflow auto may offer the reverse flash call */
+  can_dial?: boolean | undefined;
 }
 
 /** What the fraud controls decided about a start, and why. */

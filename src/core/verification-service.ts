@@ -9,6 +9,7 @@
  */
 import { CallerIdAllocator } from "./caller-id-allocator.js";
 import { type Change, refuse } from "./change.js";
+import type { AutoChoice } from "./channel-choice.js";
 import type { CodeHasher } from "./codes.js";
 import { hashToken, tokenHashEquals } from "./codes.js";
 import type { PreSendDecider } from "./decision.js";
@@ -65,8 +66,8 @@ export interface VerificationSettings {
    * timer settles it as interrupted; default 120 s, longer than any call the channels place
    */
   attemptDeadlineMs?: AttemptDeadlineMs;
-  /** the steps of a verification whose request names none; default: a flash call alone */
-  defaultWorkflow?: WorkflowStep[];
+  /** the steps of a verification whose request names none, or `auto`; default: a flash call alone */
+  defaultWorkflow?: WorkflowStep[] | "auto";
   /** checks allowed when the workflow has no flash call (OTP only); default 5 */
   otpMaxChecks?: number;
   /** digits of message codes, 4-10; default 6 */
@@ -131,6 +132,8 @@ export interface VerificationServiceDeps {
   texts?: MessageTexts | undefined;
   /** prices attempts as they end; default the shipped list prices (src/core/rate-card.ts) */
   rateCard?: RateCard | undefined;
+  /** workflow auto's choice of channels by measured delivery; without it `auto` is refused */
+  auto?: AutoChoice | undefined;
   /** reports failures of background work (channel callbacks), which have no caller to return them to */
   onBackgroundError?: (error: unknown, context: string) => void;
   /** the reverse flash call's numbers and what its calls must carry; absent: that channel is not configured */
@@ -161,6 +164,7 @@ export class VerificationService {
       settings: { ...settings, otpMaxChecks, defaultWorkflow: settings.defaultWorkflow ?? FLASHCALL_ONLY },
       configured: (channel) => channels[channel] !== undefined,
       poolsFor: (country) => deps.pools.poolsFor(country),
+      auto: deps.auto,
     });
     this.steps = new Steps(hasher, settings, deps.reverse?.inbound ?? null);
     this.persister = new StartPersister({
@@ -399,9 +403,8 @@ export class VerificationService {
   }
 
   /** The phone's delivery report on the latest flash call: recorded and measured, never a check. */
-  async report(id: string, access: Access, input: ReportInput): Promise<Result<Updated>> {
-    return this.update(id, (v) => fileReport(v, input, this.deps.clock.now()), { access });
-  }
+  report = (id: string, access: Access, input: ReportInput): Promise<Result<Updated>> =>
+    this.update(id, (v) => fileReport(v, input, this.deps.clock.now()), { access });
 
   async cancel(id: string, access: Access): Promise<Result<Verification>> {
     const result = await this.update(id, (v) => cancel(v, this.deps.clock.now()), { access });

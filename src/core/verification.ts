@@ -327,6 +327,7 @@ export function startedEvents(v: Verification): DomainEvent[] {
     expires_at: new Date(v.expiresAt).toISOString(),
   };
   if (v.risk) started.risk = v.risk.outcome;
+  if (v.channelChoice) started.channel_choice = v.channelChoice;
   return [event("verification.started", v, v.createdAt, started)];
 }
 

@@ -7,7 +7,13 @@ import { voiceEnabled } from "../channels/voice/index.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../metrics/index.js";
 import type { SipTraceEntry } from "../sip/trace.js";
-import { startTrunkRouter, type TrunkConfig, type TrunkEvent, TrunkSchema } from "../sip/trunks/index.js";
+import {
+  startTrunkRouter,
+  type TrunkConfig,
+  type TrunkEvent,
+  type TrunkLayerOptions,
+  TrunkSchema,
+} from "../sip/trunks/index.js";
 
 /**
  * The trunks calls go to: the sandbox's handsets when it is on; else SIP_TRUNKS, or the one trunk SIP_TRUNK_HOST,
@@ -28,6 +34,8 @@ export function trunkConfigs(config: Config, handsets: { address: string; port: 
 
 export interface TrunkHooks {
   metrics: Metrics;
+  /** how each trunk has fared for a destination (the delivery measurement) */
+  judge?: TrunkLayerOptions["judge"];
   onError: (error: unknown, context: string) => void;
   onTrunkEvent?: ((event: TrunkEvent) => void) | undefined;
   onSipTrace?: ((trunk: string, entries: SipTraceEntry[]) => void) | undefined;
@@ -50,6 +58,7 @@ export function startTrunks(config: Config, trunks: TrunkConfig[], sandbox: bool
         }
       : {}),
     onError: (error, trunk) => hooks.onError(error, `SIP trunk ${trunk}`),
+    ...(hooks.judge ? { judge: hooks.judge } : {}),
     ...(config.SIP_TRACE === "off"
       ? {}
       : {

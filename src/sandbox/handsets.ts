@@ -317,7 +317,8 @@ export class VirtualHandsets {
         );
         if (call.shown === "now") invokeCallback(this.options.onIncomingCall, record, "onIncomingCall");
         // Not a timer of the call: the entry appears after its transaction is long forgotten.
-        else if (call.shown === "late") this.wheel.schedule(this.options.lateDeliveryMs ?? 15_000, () => this.show(record));
+        else if (call.shown === "late")
+          this.wheel.schedule(this.options.lateDeliveryMs ?? 15_000, () => this.show(record));
     }
   }
 

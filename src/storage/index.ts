@@ -1,4 +1,5 @@
 /** Picks the store for a DATABASE_URL: `sqlite:<path>` (default), `sqlite::memory:`, or `postgres://...`. */
+import type { DeliveryCountsStore } from "../core/delivery-measure.js";
 import type { OperatorStore } from "../core/operator-store.js";
 import type { Store } from "../core/ports.js";
 import type { RetentionSource } from "../core/retention.js";
@@ -19,6 +20,7 @@ export type AppStore = Store &
     readonly sinch: SinchStore;
     readonly templates: TemplateStore;
     readonly reviewNumbers: ReviewNumberStore;
+    readonly delivery: DeliveryCountsStore;
   };
 
 export function openStore(databaseUrl: string): AppStore {

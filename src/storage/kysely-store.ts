@@ -4,6 +4,7 @@
  * `FOR UPDATE SKIP LOCKED` so that several server processes claim disjoint timers and deliveries.
  */
 import { type Kysely, Migrator, type SelectQueryBuilder, sql } from "kysely";
+import type { DeliveryCountsStore } from "../core/delivery-measure.js";
 import type {
   ApplicationRecord,
   AttemptBucketRow,
@@ -40,6 +41,7 @@ import type {
   WebhookEndpoint,
   WebhookStore,
 } from "../events/webhook-store.js";
+import { DeliveryQueries } from "./delivery-queries.js";
 import { migrationProvider } from "./migrations/index.js";
 import {
   type ConnectionPoolStats,
@@ -96,6 +98,8 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
   readonly templates: TemplateStore;
   /** the review numbers aggregate: its own port, over the same connection */
   readonly reviewNumbers: ReviewNumberStore;
+  /** the delivery measurement's counters, shared by every node */
+  readonly delivery: DeliveryCountsStore;
   /**
    * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
    * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
@@ -112,6 +116,7 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
     this.sinch = new SinchQueries(db);
     this.templates = new TemplateQueries(db);
     this.reviewNumbers = new ReviewNumberQueries(db);
+    this.delivery = new DeliveryQueries(db);
   }
 
   /** The rows a claim picks: locked, and skipping those another node is claiming, where the database can. */

@@ -7,6 +7,7 @@
 import type SqliteDatabase from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
+import type { DeliveryCountsStore } from "../core/delivery-measure.js";
 import type {
   ApplicationRecord,
   AttemptBucketRow,
@@ -187,6 +188,8 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   readonly templates: TemplateStore;
   /** the review numbers aggregate: its own port, over the same connection */
   readonly reviewNumbers: ReviewNumberStore;
+  /** the delivery measurement's counters (through Kysely: one statement a second) */
+  readonly delivery: DeliveryCountsStore;
   private statements: Statements | undefined;
   private pending: PendingWrite[] = [];
   /** when the first of `pending` was queued, and whether its group is already set to commit in a microtask */
@@ -221,6 +224,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     this.kysely = new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }));
     this.templates = this.kysely.templates;
     this.reviewNumbers = this.kysely.reviewNumbers;
+    this.delivery = this.kysely.delivery;
   }
 
   /** The prepared statements; they need the tables, so they exist only once `migrate()` has run. */

@@ -13,7 +13,7 @@ import { createShakenSigner } from "../stir-shaken.js";
 import type { SipTraceEntry, SipTraceMode } from "../trace.js";
 import type { FlashCaller, SipUacOptions } from "../types.js";
 import { startSipUacWorker } from "../uac-worker.js";
-import { TrunkRouter } from "./router.js";
+import { TrunkRouter, type TrunkRouterOptions } from "./router.js";
 import type { RouteConfig, TrunkConfig } from "./schema.js";
 import { Trunk, type TrunkEvent, type TrunkPolicy } from "./trunk.js";
 
@@ -38,6 +38,8 @@ export interface TrunkLayerOptions {
   trace?: SipTraceMode | undefined;
   /** Receives each trunk's trace in the batches its thread sends. Must not throw. */
   onTrace?: (trunk: string, entries: SipTraceEntry[]) => void;
+  /** How each trunk has fared for a destination (measured delivery): see TrunkRouterOptions.judge. Default none. */
+  judge?: TrunkRouterOptions["judge"];
   /** Starts one trunk's UAC. Default: a worker thread (startSipUacWorker). */
   startCaller?: (options: Omit<SipUacOptions, "now">, trunk: string) => Promise<FlashCaller>;
 }
@@ -73,6 +75,7 @@ export async function startTrunkRouter(options: TrunkLayerOptions): Promise<Trun
     routes: options.routes ?? [],
     now,
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.judge ? { judge: options.judge } : {}),
   });
 }
 

@@ -6,6 +6,9 @@
  *
  * Without routes, every trunk serves every destination, tried in the order they are listed.
  *
+ * Measured delivery may adjust this per call (`judge`): a trunk's weight is scaled by how well its calls to the
+ * destination's network convert, and a trunk failing there is tried after every other candidate.
+ *
  * @example
  * const table = new RouteTable([{ prefixes: ["+44"], countries: [], trunks: [{ id: "a", priority: 1, weight: 1 }] }]);
  * table.candidates("+447400123456"); // ["a"]
@@ -36,6 +39,7 @@ export class RouteTable {
     /** Used when there are no routes: one default route over these trunks, in this order. */
     trunkIds: readonly string[] = [],
     private readonly random: () => number = Math.random,
+    private readonly judge?: (to: string, trunk: string) => { factor: number; failing: boolean },
   ) {
     for (const route of routes) {
       for (const prefix of route.prefixes) if (!this.byPrefix.has(prefix)) this.byPrefix.set(prefix, route);
@@ -51,7 +55,17 @@ export class RouteTable {
   /** Trunk ids to try for `to` (E.164), first choice first; empty when no route serves it. */
   candidates(to: string): string[] {
     const route = this.match(to);
-    return route ? this.order(route.trunks) : [];
+    if (!route) return [];
+    const judge = this.judge;
+    if (!judge || route.trunks.length === 1) return this.order(route.trunks);
+    const failing = new Set<string>();
+    const entries = route.trunks.map((entry) => {
+      const judged = judge(to, entry.id);
+      if (judged.failing) failing.add(entry.id);
+      return { ...entry, weight: entry.weight * judged.factor };
+    });
+    const ordered = this.order(entries);
+    return [...ordered.filter((id) => !failing.has(id)), ...ordered.filter((id) => failing.has(id))];
   }
 
   private match(to: string): Route | undefined {

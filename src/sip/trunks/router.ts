@@ -43,6 +43,11 @@ export interface TrunkRouterOptions {
   random?: () => number;
   /** A call whose INVITE could not be built or placed (a bug or a bad key, not a call outcome). */
   onError?: (error: unknown, trunk: string) => void;
+  /**
+   * How a trunk has fared for calls to a destination: its weight is multiplied by `factor`, and a `failing` trunk is
+   * tried after the others of its route. Default: every trunk as configured.
+   */
+  judge?: (to: string, trunk: string) => { factor: number; failing: boolean };
 }
 
 export class TrunkRouter implements FlashCaller {
@@ -67,6 +72,7 @@ export class TrunkRouter implements FlashCaller {
       options.routes ?? [],
       trunks.map((t) => t.id),
       options.random,
+      options.judge,
     );
   }
 

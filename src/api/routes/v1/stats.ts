@@ -30,6 +30,45 @@ const Outcomes = {
   delivery_rate: rate.describe("delivered / (delivered + failed)"),
 };
 
+const DeliveryOutcome = {
+  placed: z.number().int().describe("flash calls that reached a carrier, or messages sent"),
+  delivered: z.number().int().describe("as the carrier or provider said (a dropped flash call reads delivered)"),
+  verified: z.number().int(),
+  conversion: rate.describe("verified / placed"),
+};
+
+const DeliveryView = z
+  .object({
+    window_seconds: z.number(),
+    min_samples: z.number().int(),
+    min_conversion: z.number(),
+    exploration: z.number(),
+    networks: z.array(
+      z.object({
+        network: z.string().describe("an operator's name from NETWORKS, else country:number range"),
+        flashcall: z.object({
+          ...DeliveryOutcome,
+          upper_bound: rate.describe("Wilson 95% upper bound of the conversion"),
+          mean_time_to_verify_ms: z.number().nullable(),
+          reports: z.object({ received: z.number().int(), late: z.number().int(), not_received: z.number().int() }),
+        }),
+        channels: z.array(z.object({ channel: z.string(), ...DeliveryOutcome })),
+        trunks: z.array(
+          z.object({
+            trunk: z.string(),
+            ...DeliveryOutcome,
+            failing: z.boolean().describe("below the threshold over enough calls: tried after the other trunks"),
+          }),
+        ),
+        decisions: z.record(z.string(), z.number().int()).describe('workflow "auto" starts by reason'),
+      }),
+    ),
+  })
+  .describe(
+    "delivery per destination network and trunk over the rolling window (AUTO_WINDOW_SECONDS), all applications: " +
+      'what workflow "auto" and the trunk order go by',
+  );
+
 const StatsView = z.object({
   application_id: z.string(),
   from: z.string(),
@@ -100,6 +139,7 @@ const StatsView = z.object({
       within_bound: z.boolean(),
     }),
   ),
+  delivery: DeliveryView,
   webhooks: z.array(
     z.object({
       endpoint_id: z.string(),
@@ -138,7 +178,8 @@ export const registerStats: RouteRegistration = (app, services) => {
       if (!(from < to) || to - from > MAX_RANGE_MS) {
         throw new HttpError({ code: "INVALID_REQUEST", message: "`from` must be before `to`, at most 92 days apart." });
       }
-      return services.stats.report(applicationOf(request), from, to, request.query.buckets);
+      const report = await services.stats.report(applicationOf(request), from, to, request.query.buckets);
+      return { ...report, delivery: services.delivery.report() };
     },
   );
 };

@@ -18,27 +18,34 @@ const Body = z
   .object({
     phone: z.string().min(1).max(64).describe("the number to verify, E.164 (+447400123456) or 0044..."),
     workflow: z
-      .array(
+      .union([
+        z.literal("auto"),
         z
-          .object({
-            channel: z.enum(CHANNELS),
-            timeout: z
-              .number()
-              .int()
-              .min(5)
-              .max(600)
-              .optional()
-              .describe("seconds before the next step starts (a flash call: at most 120)"),
-          })
-          .strict()
-          .refine((s) => s.channel !== "flashcall" || s.timeout === undefined || s.timeout <= 120, {
-            message: "a flash call's timeout is its code's lifetime: at most 120 seconds",
-          }),
-      )
-      .min(1)
-      .max(5)
+          .array(
+            z
+              .object({
+                channel: z.enum(CHANNELS),
+                timeout: z
+                  .number()
+                  .int()
+                  .min(5)
+                  .max(600)
+                  .optional()
+                  .describe("seconds before the next step starts (a flash call: at most 120)"),
+              })
+              .strict()
+              .refine((s) => s.channel !== "flashcall" || s.timeout === undefined || s.timeout <= 120, {
+                message: "a flash call's timeout is its code's lifetime: at most 120 seconds",
+              }),
+          )
+          .min(1)
+          .max(5),
+      ])
       .optional()
-      .describe("the channels to try, in order; default the server's workflow (WORKFLOW)"),
+      .describe(
+        'the channels to try, in order, or "auto": chosen for the destination\'s network by measured delivery ' +
+          "(channel_choice says why); default the server's workflow (WORKFLOW)",
+      ),
     email: z.email().max(254).optional().describe("the address for an email step"),
     country: z
       .string()
@@ -63,6 +70,10 @@ const Body = z
         platform: z.enum(["android", "ios", "web", "other"]).optional(),
         app_version: z.string().min(1).max(32).optional(),
         user_agent: z.string().min(1).max(512).optional(),
+        can_dial: z
+          .boolean()
+          .optional()
+          .describe('the client can place a call (an app on a phone): "auto" may choose the reverse flash call'),
       })
       .strict()
       .optional()
