@@ -7,7 +7,9 @@
  * to its arrival (p50/p99); and a `--backlog` of pending deliveries written before the workers start, reporting the
  * rate at which it drains. On PostgreSQL the backlog runs twice: with the planner's statistics fresh (ANALYZE after
  * the backlog is written) and stale (last analyzed while the table was empty, as autovacuum leaves it after a burst).
- * Workers, writer and receiver share this process (the figures include their CPU), so it is a floor.
+ * Workers, writer and receiver share this process (the figures include their CPU), so it is a floor. Each run also
+ * prints the rate the writer managed (below `--rate` when it fell behind on a loaded machine) and this process's CPU
+ * per 1,000 events delivered, which a loaded machine distorts less than the rates.
  *
  * Flags: --rate 1000, --seconds 20, --backlog 100000, --nodes 2, --postgres postgres://postgres@127.0.0.1:5432/test,
  * --only sqlite|postgres
@@ -36,11 +38,16 @@ const EVENTS_PER_VERIFICATION = 4;
 
 /** The receiver: records when each event arrived. */
 const arrivals = new Map<string, number>();
+/** arrivals since the current run started */
+let arrivedInRun = 0;
 const receiver = createServer((req, res) => {
   req.resume();
   req.on("end", () => {
     const id = String(req.headers["webhook-id"]);
-    if (!arrivals.has(id)) arrivals.set(id, Date.now());
+    if (!arrivals.has(id)) {
+      arrivals.set(id, Date.now());
+      arrivedInRun += 1;
+    }
     res.writeHead(200).end();
   });
 });
@@ -138,24 +145,44 @@ interface Result {
   store: string;
   run: string;
   events: number;
+  /** the rate events were written at (below --rate when the writer, sharing this process, fell behind) */
+  offeredPerSecond: number | null;
   seconds: number;
   eventsPerSecond: number;
+  /** this process's CPU (workers, writer, receiver) per 1,000 events delivered */
+  cpuMsPer1000: number;
   lagP50Ms: number;
   lagP99Ms: number;
 }
 
 /** Starts the workers, waits until every written event has arrived (or `limitMs`), stops them. */
-async function deliver(workers: WebhookWorker[], outbox: Outbox, writing: Promise<void>, limitMs: number) {
+async function deliver(
+  workers: WebhookWorker[],
+  outbox: Outbox,
+  writing: Promise<void>,
+  limitMs: number,
+): Promise<number> {
+  arrivedInRun = 0;
   for (const w of workers) w.start();
   await writing;
+  const writtenBy = Date.now();
   const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline && [...outbox.written.keys()].some((id) => !arrivals.has(id))) {
+  // Arrivals are counted, not looked up: scanning 100,000 ids every 50 ms would cost the workers their CPU.
+  while (Date.now() < deadline && arrivedInRun < outbox.written.size) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await Promise.all(workers.map((w) => w.stop()));
+  return writtenBy;
 }
 
-function summarise(store: string, run: string, outbox: Outbox, startedAt: number): Result {
+function summarise(
+  store: string,
+  run: string,
+  outbox: Outbox,
+  startedAt: number,
+  cpu: NodeJS.CpuUsage,
+  writtenBy: number | null,
+): Result {
   const lags: number[] = [];
   let last = startedAt;
   for (const [id, committed] of outbox.written) {
@@ -166,12 +193,15 @@ function summarise(store: string, run: string, outbox: Outbox, startedAt: number
   }
   const p = percentiles(lags);
   const elapsed = (last - startedAt) / 1000;
+  const used = process.cpuUsage(cpu);
   return {
     store,
     run,
     events: lags.length,
+    offeredPerSecond: writtenBy === null ? null : Math.round(outbox.written.size / ((writtenBy - startedAt) / 1000)),
     seconds: Math.round(elapsed * 10) / 10,
     eventsPerSecond: Math.round(lags.length / elapsed),
+    cpuMsPer1000: Math.round((used.user + used.system) / lags.length),
     lagP50Ms: p.p50,
     lagP99Ms: p.p99,
   };
@@ -213,8 +243,10 @@ async function runSqlite(): Promise<void> {
     const worker = new WebhookWorker({ ...workerOptions, store });
     if (run === "backlog") await writeBacklog(outbox);
     const startedAt = Date.now();
-    await deliver([worker], outbox, run === "steady" ? steady(outbox, [worker]) : Promise.resolve(), 600_000);
-    record(summarise("sqlite, 1 node", run, outbox, startedAt));
+    const cpu = process.cpuUsage();
+    const writing = run === "steady" ? steady(outbox, [worker]) : Promise.resolve();
+    const writtenBy = await deliver([worker], outbox, writing, 600_000);
+    record(summarise("sqlite, 1 node", run, outbox, startedAt, cpu, run === "steady" ? writtenBy : null));
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -236,8 +268,11 @@ async function runPostgres(): Promise<void> {
       if (run !== "steady") await writeBacklog(outbox);
       if (run === "backlog, fresh statistics") await outbox.analyze();
       const startedAt = Date.now();
-      await deliver(workers, outbox, run === "steady" ? steady(outbox, workers) : Promise.resolve(), 600_000);
-      record(summarise(`postgres, ${nodeCount} nodes`, run, outbox, startedAt));
+      const cpu = process.cpuUsage();
+      const writing = run === "steady" ? steady(outbox, workers) : Promise.resolve();
+      const writtenBy = await deliver(workers, outbox, writing, 600_000);
+      const by = run === "steady" ? writtenBy : null;
+      record(summarise(`postgres, ${nodeCount} nodes`, run, outbox, startedAt, cpu, by));
       await outbox.close();
     } finally {
       await Promise.all(stores.map((store) => store.close()));
