@@ -244,6 +244,14 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
       const w = terminal.get(s.id);
       return !w || Date.parse(w.json.timestamp) > (s.expiresAt ?? 0) + SLACK_MS;
     });
+    // How late the latest verification ended after its deadline (timers settle them; a stalled node's claims lapse).
+    const latestEndMs = Math.max(
+      0,
+      ...accepted.map((s) => {
+        const w = terminal.get(s.id);
+        return w ? Date.parse(w.json.timestamp) - (s.expiresAt ?? 0) : 0;
+      }),
+    );
     let duplicated = 0;
     let latestDelayMs = 0;
     for (const s of accepted) {
@@ -270,6 +278,7 @@ describe.skipIf(!available)("faults: two nodes behind HAProxy on PostgreSQL and 
       "other 5xx": count((s) => typeof s.status === "number" && s.status > 500 && s.status !== 503),
       "client gave up": count((s) => s.status === "gave_up"),
       "terminal by deadline + 10 s": accepted.length - lateTerminal.length,
+      "latest end after its deadline ms": latestEndMs,
       "terminal webhooks lost": lost.length,
       "terminal webhooks duplicated": duplicated,
       "latest terminal webhook delay ms": latestDelayMs,
