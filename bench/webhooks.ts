@@ -5,8 +5,8 @@
  * as separate servers would have) deliver them to a loopback HTTP receiver that answers 200 at once. Two runs per
  * store: a steady `--rate` events/s for `--seconds`, reporting events/s delivered and the lag from an event's commit
  * to its arrival (p50/p99); and a `--backlog` of pending deliveries written before the workers start, reporting the
- * rate at which it drains. On PostgreSQL the backlog runs twice: with the planner's statistics fresh (ANALYZE after
- * the backlog is written) and stale (last analyzed while the table was empty, as autovacuum leaves it after a burst).
+ * rate at which it drains. The backlog runs twice per store: with the planner's statistics fresh (ANALYZE after the
+ * backlog is written) and stale (last analyzed while the table was empty, as autovacuum leaves it after a burst).
  * Workers, writer and receiver share this process (the figures include their CPU), so it is a floor. Each run also
  * prints the rate the writer managed (below `--rate` when it fell behind on a loaded machine) and this process's CPU
  * per 1,000 events delivered, which a loaded machine distorts less than the rates.
@@ -81,6 +81,8 @@ function sqliteOutbox(file: string): Outbox {
   const db = new Database(file);
   db.pragma("busy_timeout = 5000");
   db.exec(ENDPOINT);
+  // As on PostgreSQL: statistics taken while the outbox was empty.
+  db.exec("analyze");
   const event = db.prepare(
     `insert into events (id, verification_id, application_id, type, data, created_at)
      values (?, ?, 'app_default', 'verification.started', '{}', ?)`,
@@ -234,14 +236,15 @@ function record(result: Result): void {
 }
 
 async function runSqlite(): Promise<void> {
-  for (const run of ["steady", "backlog"] as const) {
+  for (const run of ["steady", "backlog, stale statistics", "backlog, fresh statistics"] as const) {
     const dir = mkdtempSync(join(tmpdir(), "flashverify-bench-webhooks-"));
     const file = join(dir, "bench.sqlite");
     const store = openSqliteStore(file);
     await store.migrate();
     const outbox = sqliteOutbox(file);
     const worker = new WebhookWorker({ ...workerOptions, store });
-    if (run === "backlog") await writeBacklog(outbox);
+    if (run !== "steady") await writeBacklog(outbox);
+    if (run === "backlog, fresh statistics") await outbox.analyze();
     const startedAt = Date.now();
     const cpu = process.cpuUsage();
     const writing = run === "steady" ? steady(outbox, [worker]) : Promise.resolve();
