@@ -123,7 +123,7 @@ for (let i = 0; i < count; i += 1000) {
 const seedMs = performance.now() - seedStart;
 
 const stats = new OperatorStats({
-  store,
+  store: store.operator,
   clock: { now: () => to },
   pools: () => [
     new NumberPool({
@@ -151,20 +151,20 @@ async function time(work: () => Promise<unknown>): Promise<number> {
 
 const report = await stats.report("app_default", from, to, 24);
 const reportMs = await time(() => stats.report("app_default", from, to, 24));
-const listMs = await time(() => listVerifications(store, { applicationId: "app_default", limit: 50 }));
+const listMs = await time(() => listVerifications(store.operator, { applicationId: "app_default", limit: 50 }));
 const filteredMs = await time(() =>
-  listVerifications(store, { applicationId: "app_default", limit: 50, status: "failed", country: "BR" }),
+  listVerifications(store.operator, { applicationId: "app_default", limit: 50, status: "failed", country: "BR" }),
 );
 
 // Where the report's time goes: each of its queries alone.
 const range = { applicationId: "app_default", from, to };
 const bucketMs = DAY / 24;
 const queries: [string, () => Promise<unknown>][] = [
-  ["verificationBuckets", () => store.verificationBuckets(range, bucketMs)],
-  ["verificationGroups", () => store.verificationGroups(range)],
-  ["attemptGroups", () => store.attemptGroups(range)],
-  ["attemptBuckets", () => store.attemptBuckets(range, bucketMs)],
-  ["timeToVerify", () => store.timeToVerify(range, [0.5, 0.9])],
+  ["verificationBuckets", () => store.operator.verificationBuckets(range, bucketMs)],
+  ["verificationGroups", () => store.operator.verificationGroups(range)],
+  ["attemptGroups", () => store.operator.attemptGroups(range)],
+  ["attemptBuckets", () => store.operator.attemptBuckets(range, bucketMs)],
+  ["timeToVerify", () => store.operator.timeToVerify(range, [0.5, 0.9])],
 ];
 const perQuery: string[] = [];
 for (const [name, run] of queries) perQuery.push(`${name} ${(await time(run)).toFixed(1)}`);

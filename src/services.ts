@@ -412,7 +412,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
       configured: new Set(poolNumbers ? [DEFAULT_POOL_ID] : []),
     }),
     stats: new OperatorStats({
-      store,
+      store: store.operator,
       clock,
       pools: () => pools.all,
       endpoints: (applicationId) => webhookEndpoints.list(applicationId),

@@ -17,7 +17,7 @@ export class ApiKeys {
   private readonly cache = new Map<string, { applicationId: string; keyId: string; until: number }>();
 
   constructor(
-    private readonly store: Store & OperatorStore,
+    private readonly store: Store & { readonly operator: OperatorStore },
     private readonly clock: Clock,
   ) {}
 
@@ -71,12 +71,12 @@ export class ApiKeys {
 
   /** An application's keys (hashes never leave the store's records: views show id, label and dates). */
   list(applicationId: string): Promise<StoredApiKey[]> {
-    return this.store.listApiKeys(applicationId);
+    return this.store.operator.listApiKeys(applicationId);
   }
 
   /** Revokes a key of the application; false when it has no such working key. */
   async revoke(applicationId: string, id: string): Promise<boolean> {
-    const revoked = await this.store.revokeApiKey(applicationId, id, this.clock.now());
+    const revoked = await this.store.operator.revokeApiKey(applicationId, id, this.clock.now());
     // The cache is keyed by hash; dropping it all is simpler than finding the one entry, and revocations are rare.
     if (revoked) this.cache.clear();
     return revoked;

@@ -14,13 +14,13 @@ export const isOperator = (applicationId: string): boolean => applicationId === 
 
 export class Applications {
   constructor(
-    private readonly store: Store & OperatorStore,
+    private readonly store: Store & { readonly operator: OperatorStore },
     private readonly apiKeys: ApiKeys,
     private readonly clock: Clock,
   ) {}
 
   list(): Promise<ApplicationRecord[]> {
-    return this.store.listApplications();
+    return this.store.operator.listApplications();
   }
 
   /** A new application with its first key (returned once, like every key). */

@@ -29,7 +29,7 @@ export interface PoolStatus {
 }
 
 export interface PoolAdminDeps {
-  store: Store & OperatorStore;
+  store: Store & { readonly operator: OperatorStore };
   registry: PoolRegistry;
   clock: Clock;
   flashcallMaxChecks: number;
@@ -43,7 +43,7 @@ export class PoolAdmin {
 
   async list(): Promise<PoolStatus[]> {
     const { store, clock } = this.deps;
-    const [stored, leases] = await Promise.all([store.listPools(), store.liveLeaseCounts(clock.now())]);
+    const [stored, leases] = await Promise.all([store.listPools(), store.operator.liveLeaseCounts(clock.now())]);
     return stored.map((pool) => this.status(pool, leases));
   }
 
@@ -68,7 +68,7 @@ export class PoolAdmin {
     if (problem) return err("INVALID_POOL", `The pool cannot be used: ${problem}.`);
     await this.deps.store.upsertPool(pool);
     await this.deps.registry.refresh();
-    return ok(this.status(pool, await this.deps.store.liveLeaseCounts(this.deps.clock.now())));
+    return ok(this.status(pool, await this.deps.store.operator.liveLeaseCounts(this.deps.clock.now())));
   }
 
   private status(pool: StoredPool, leases: Map<string, number>): PoolStatus {

@@ -16,7 +16,7 @@ export interface EventPage {
 
 export class EventLog {
   constructor(
-    private readonly store: Store & OperatorStore,
+    private readonly store: Store & { readonly operator: OperatorStore },
     private readonly verifications: VerificationService,
   ) {}
 
@@ -37,7 +37,7 @@ export class EventLog {
    * resumes, else after the newest event so far. An id that is not the application's is an error, as in paging.
    */
   async applicationCursor(applicationId: string, after: string | undefined): Promise<Result<number>> {
-    if (after === undefined) return ok(await this.store.latestEventSeq(applicationId));
+    if (after === undefined) return ok(await this.store.operator.latestEventSeq(applicationId));
     const cursor = await this.store.findEvent(after);
     if (!cursor || cursor.applicationId !== applicationId) return err("EVENT_NOT_FOUND");
     return ok(cursor.seq);

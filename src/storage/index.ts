@@ -14,13 +14,13 @@ import { openSqliteStore } from "./sqlite.js";
 /** Every storage port one database serves. */
 export type AppStore = Store &
   WebhookStore &
-  OperatorStore &
   OperationalStatsSource &
   RetentionSource & {
     readonly sinch: SinchStore;
     readonly templates: TemplateStore;
     readonly reviewNumbers: ReviewNumberStore;
     readonly delivery: DeliveryCountsStore;
+    readonly operator: OperatorStore;
   };
 
 export function openStore(databaseUrl: string): AppStore {

@@ -5,19 +5,7 @@
  */
 import { type Kysely, Migrator, type SelectQueryBuilder, sql } from "kysely";
 import type { DeliveryCountsStore } from "../core/delivery-measure.js";
-import type {
-  ApplicationRecord,
-  AttemptBucketRow,
-  AttemptGroupRow,
-  BlockGroupRow,
-  DeliveryGroupRow,
-  OperatorStore,
-  StatsRange,
-  StoredApiKey,
-  VerificationBucketRow,
-  VerificationGroupRow,
-  VerificationQuery,
-} from "../core/operator-store.js";
+import type { OperatorStore } from "../core/operator-store.js";
 import type {
   ApiKeyRecord,
   FraudRule,
@@ -90,8 +78,9 @@ export interface KyselyStoreOptions {
   connections?: () => ConnectionPoolStats;
 }
 
-export class KyselyStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource, RetentionSource {
-  private readonly operator: OperatorQueries;
+export class KyselyStore implements Store, WebhookStore, OperationalStatsSource, RetentionSource {
+  /** the operator's views: rarely read, in bulk, dialect-neutral queries of their own file */
+  readonly operator: OperatorStore;
   /** the Sinch-compatible API's credentials and lookups */
   readonly sinch: SinchQueries;
   /** the templates aggregate: its own port, over the same connection */
@@ -739,59 +728,6 @@ export class KyselyStore implements Store, WebhookStore, OperatorStore, Operatio
       .where("id", "=", id)
       .executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
-  }
-
-  // The operator's views (OperatorStore): dialect-neutral queries of their own file.
-  listApplications(): Promise<ApplicationRecord[]> {
-    return this.operator.listApplications();
-  }
-
-  listApiKeys(applicationId: string): Promise<StoredApiKey[]> {
-    return this.operator.listApiKeys(applicationId);
-  }
-
-  revokeApiKey(applicationId: string, id: string, now: number): Promise<boolean> {
-    return this.operator.revokeApiKey(applicationId, id, now);
-  }
-
-  listVerifications(query: VerificationQuery): Promise<Verification[]> {
-    return this.operator.listVerifications(query);
-  }
-
-  verificationBuckets(range: StatsRange, bucketMs: number): Promise<VerificationBucketRow[]> {
-    return this.operator.verificationBuckets(range, bucketMs);
-  }
-
-  verificationGroups(range: StatsRange): Promise<VerificationGroupRow[]> {
-    return this.operator.verificationGroups(range);
-  }
-
-  attemptGroups(range: StatsRange): Promise<AttemptGroupRow[]> {
-    return this.operator.attemptGroups(range);
-  }
-
-  attemptBuckets(range: StatsRange, bucketMs: number): Promise<AttemptBucketRow[]> {
-    return this.operator.attemptBuckets(range, bucketMs);
-  }
-
-  timeToVerify(range: StatsRange, fractions: readonly number[]): Promise<{ count: number; values: (number | null)[] }> {
-    return this.operator.timeToVerify(range, fractions);
-  }
-
-  blockGroups(range: StatsRange): Promise<BlockGroupRow[]> {
-    return this.operator.blockGroups(range);
-  }
-
-  deliveryGroups(range: StatsRange): Promise<DeliveryGroupRow[]> {
-    return this.operator.deliveryGroups(range);
-  }
-
-  latestEventSeq(applicationId: string): Promise<number> {
-    return this.operator.latestEventSeq(applicationId);
-  }
-
-  liveLeaseCounts(now: number): Promise<Map<string, number>> {
-    return this.operator.liveLeaseCounts(now);
   }
 }
 

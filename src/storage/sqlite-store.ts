@@ -5,22 +5,9 @@
  * compilation and its async connection mutex cost several times what SQLite itself does.
  */
 import type SqliteDatabase from "better-sqlite3";
-import type { Statement } from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type { DeliveryCountsStore } from "../core/delivery-measure.js";
-import type {
-  ApplicationRecord,
-  AttemptBucketRow,
-  AttemptGroupRow,
-  BlockGroupRow,
-  DeliveryGroupRow,
-  OperatorStore,
-  StatsRange,
-  StoredApiKey,
-  VerificationBucketRow,
-  VerificationGroupRow,
-  VerificationQuery,
-} from "../core/operator-store.js";
+import type { OperatorStore } from "../core/operator-store.js";
 import type {
   ApiKeyRecord,
   FraudRule,
@@ -62,7 +49,6 @@ import {
   toIdempotencyRecord,
   toStoredEvent,
   toVerification,
-  VERIFICATION_COLUMNS,
   verificationRow,
 } from "./rows.js";
 import type {
@@ -74,76 +60,17 @@ import type {
   WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from "./schema.js";
-
-const ATTEMPT_COLUMNS = [
-  "id",
-  "verification_id",
-  "seq",
-  "channel",
-  "status",
-  "reason",
-  "sip_code",
-  "pool_id",
-  "cli_key",
-  "cli_prefix",
-  "code_length",
-  "code_mac",
-  "created_at",
-  "dialed_at",
-  "ringing_at",
-  "ended_at",
-  "expires_at",
-  "trunk_id",
-  "invited_at",
-  "reason_header",
-  "detail",
-  "cost",
-  "phone_report",
-  "dial",
-] as const satisfies readonly (keyof AttemptsTable)[];
-
-/**
- * The columns of a verification that a transition may change. A save whose verification keeps all the others (see
- * `sameFixedFields`) writes only these, so the JSON of the fixed ones is not serialised again.
- */
-const VERIFICATION_CHANGING = [
-  "status",
-  "reason",
-  "checks_used",
-  "guess_probability",
-  "verified_caller_id",
-  "updated_at",
-  "expires_at",
-  "ended_at",
-  "version",
-  "workflow",
-  "step",
-  "step_deadline",
-] as const satisfies readonly (keyof VerificationsTable)[];
-
-/** The same for attempts: what a call or message records as it progresses is all in the other columns. */
-const ATTEMPT_FIXED = new Set<keyof AttemptsTable>([
-  "id",
-  "verification_id",
-  "seq",
-  "channel",
-  "pool_id",
-  "cli_key",
-  "cli_prefix",
-  "code_length",
-  "code_mac",
-  "created_at",
-  "dial",
-]);
-const ATTEMPT_CHANGING = ATTEMPT_COLUMNS.filter((c) => !ATTEMPT_FIXED.has(c));
-
-const insertSql = (table: string, columns: readonly string[]) =>
-  `insert into ${table} (${columns.join(", ")}) values (${columns.map((c) => `@${c}`).join(", ")})`;
-const assignments = (columns: readonly string[]) =>
-  columns
-    .filter((c) => c !== "id")
-    .map((c) => `${c} = @${c}`)
-    .join(", ");
+import { GroupCommit } from "./sqlite-group-commit.js";
+import { RecentVerifications } from "./sqlite-recent.js";
+import {
+  ATTEMPT_CHANGING,
+  ATTEMPT_FIXED,
+  changingRow,
+  prepareStatements,
+  type Statements,
+  sameColumns,
+  sameFixedFields,
+} from "./sqlite-statements.js";
 
 /** Why a write gave up; thrown inside it so that everything it wrote rolls back. */
 class Abort extends Error {
@@ -152,37 +79,11 @@ class Abort extends Error {
   }
 }
 
-interface PendingWrite {
-  write: () => void;
-  /** runs once the write's batch has committed, before its promise resolves */
-  committed: (() => void) | undefined;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 /**
- * How many recently written verifications are kept as committed. A live verification is read several times within
- * seconds of its writes (call progress, its checks); a few thousand entries cover every one in flight at thousands
- * per second, and a miss reads the database.
+ * The store's hot path runs on prepared statements, its writes group-committed (sqlite-group-commit.ts); reads of
+ * recently written verifications come from its own exact cache.
  */
-const RECENT_VERIFICATIONS = 4096;
-/**
- * How long a group commit waits for its turn of the event loop to end. A busy turn (many requests read in one poll)
- * would otherwise hold its first writes, and the calls they start, until every request of the turn is done; past
- * this, the next write commits the group in a microtask. Measured by `npm run bench` at 700/s: the server's p99 from
- * creating a verification to sending its INVITE went from 8-22 ms to 5-6 ms.
- */
-const MAX_GROUP_MS = 2;
-
-type Statements = ReturnType<typeof prepareStatements>;
-
-/**
- * Writes are group-committed: the writes requested during one turn of the event loop run in one transaction, each
- * inside its own savepoint so that one write giving up (a taken CLI, a version conflict) rolls back only itself.
- * A commit costs far more than the statements of one write (WAL frames for every touched page), and a busy
- * server issues hundreds of writes per turn. Each write's promise resolves only after its batch has committed.
- */
-export class SqliteStore implements Store, WebhookStore, OperatorStore, OperationalStatsSource, RetentionSource {
+export class SqliteStore implements Store, WebhookStore, OperationalStatsSource, RetentionSource {
   private readonly kysely: KyselyStore;
   /** the templates aggregate: its own port, over the same connection */
   readonly templates: TemplateStore;
@@ -190,11 +91,10 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   readonly reviewNumbers: ReviewNumberStore;
   /** the delivery measurement's counters (through Kysely: one statement a second) */
   readonly delivery: DeliveryCountsStore;
+  /** the operator's views read rarely and in bulk: the shared Kysely queries serve them */
+  readonly operator: OperatorStore;
   private statements: Statements | undefined;
-  private pending: PendingWrite[] = [];
-  /** when the first of `pending` was queued, and whether its group is already set to commit in a microtask */
-  private groupOpenedAt = 0;
-  private earlyCommit = false;
+  private readonly commits: GroupCommit;
   /**
    * The enabled webhook endpoints of each application with their type filters, so that writing an event costs no
    * query when nobody listens (an INSERT ... SELECT per event measured ~25 µs even with no endpoint at all). It is
@@ -210,7 +110,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
    * reads the row. The domain copies a verification before changing it, so the objects handed out are never
    * modified.
    */
-  private readonly recent = new Map<string, Verification>();
+  private readonly recent = new RecentVerifications();
 
   /**
    * @param db the connection; public so the SQLite rate-limiter backend can keep its counters in the same file
@@ -225,6 +125,8 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     this.templates = this.kysely.templates;
     this.reviewNumbers = this.kysely.reviewNumbers;
     this.delivery = this.kysely.delivery;
+    this.operator = this.kysely.operator;
+    this.commits = new GroupCommit(db);
   }
 
   /** The prepared statements; they need the tables, so they exist only once `migrate()` has run. */
@@ -255,7 +157,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   }
 
   async close(): Promise<void> {
-    if (this.pending.length > 0) this.commitPending();
+    this.commits.flush();
     await this.onClose();
     await this.kysely.close();
   }
@@ -317,7 +219,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
           this.insertEvents(input.events, v.applicationId);
           if (input.wakeAt != null) s.upsertTimer.run({ verification_id: v.id, due_at: input.wakeAt });
         },
-        () => this.remember(v),
+        () => this.recent.remember(v),
       );
       return "created";
     } catch (error) {
@@ -383,7 +285,7 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
           if (wakeAt === null) s.deleteTimer.run({ verification_id: v.id });
           else if (wakeAt !== undefined) s.upsertTimer.run({ verification_id: v.id, due_at: wakeAt });
         },
-        () => this.remember(v),
+        () => this.recent.remember(v),
       );
       return true;
     } catch (error) {
@@ -414,69 +316,9 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
     }
   }
 
-  private remember(v: Verification): void {
-    // Re-inserted so the Map's order is the order of writes, and the first key the least recently written.
-    this.recent.delete(v.id);
-    this.recent.set(v.id, v);
-    if (this.recent.size > RECENT_VERIFICATIONS) {
-      for (const oldest of this.recent.keys()) {
-        this.recent.delete(oldest);
-        break;
-      }
-    }
-  }
-
-  /**
-   * Queues `write` for the next group commit; resolves once it has committed, rejects if it threw. `committed`
-   * runs after the commit, in commit order.
-   */
+  /** Queues `write` for the next group commit (see GroupCommit); `committed` runs after it, in commit order. */
   private write(write: () => void, committed?: () => void): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) {
-        this.groupOpenedAt = performance.now();
-        setImmediate(() => this.commitPending());
-      } else if (!this.earlyCommit && performance.now() - this.groupOpenedAt >= MAX_GROUP_MS) {
-        this.earlyCommit = true;
-        queueMicrotask(() => this.commitPending());
-      }
-      this.pending.push({ write, committed, resolve, reject });
-    });
-  }
-
-  private commitPending(): void {
-    this.earlyCommit = false;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    const s = this.s;
-    const failures = new Map<PendingWrite, unknown>();
-    try {
-      this.db.transaction(() => {
-        for (const item of batch) {
-          s.savepoint.run();
-          try {
-            item.write();
-            s.releaseSavepoint.run();
-          } catch (error) {
-            s.rollbackToSavepoint.run();
-            s.releaseSavepoint.run();
-            failures.set(item, error);
-          }
-        }
-      })();
-    } catch (error) {
-      // The commit itself failed: nothing of the batch was written.
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    for (const item of batch) {
-      if (failures.has(item)) continue;
-      item.committed?.();
-    }
-    for (const item of batch) {
-      if (failures.has(item)) item.reject(failures.get(item));
-      else item.resolve();
-    }
+    return this.commits.write(write, committed);
   }
 
   async liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]> {
@@ -655,255 +497,4 @@ export class SqliteStore implements Store, WebhookStore, OperatorStore, Operatio
   deleteFraudRule(applicationId: string, id: string): Promise<boolean> {
     return this.kysely.deleteFraudRule(applicationId, id);
   }
-
-  // The operator's views read rarely and in bulk: the shared Kysely queries serve them.
-  listApplications(): Promise<ApplicationRecord[]> {
-    return this.kysely.listApplications();
-  }
-
-  listApiKeys(applicationId: string): Promise<StoredApiKey[]> {
-    return this.kysely.listApiKeys(applicationId);
-  }
-
-  revokeApiKey(applicationId: string, id: string, now: number): Promise<boolean> {
-    return this.kysely.revokeApiKey(applicationId, id, now);
-  }
-
-  listVerifications(query: VerificationQuery): Promise<Verification[]> {
-    return this.kysely.listVerifications(query);
-  }
-
-  verificationBuckets(range: StatsRange, bucketMs: number): Promise<VerificationBucketRow[]> {
-    return this.kysely.verificationBuckets(range, bucketMs);
-  }
-
-  verificationGroups(range: StatsRange): Promise<VerificationGroupRow[]> {
-    return this.kysely.verificationGroups(range);
-  }
-
-  attemptGroups(range: StatsRange): Promise<AttemptGroupRow[]> {
-    return this.kysely.attemptGroups(range);
-  }
-
-  attemptBuckets(range: StatsRange, bucketMs: number): Promise<AttemptBucketRow[]> {
-    return this.kysely.attemptBuckets(range, bucketMs);
-  }
-
-  timeToVerify(range: StatsRange, fractions: readonly number[]): Promise<{ count: number; values: (number | null)[] }> {
-    return this.kysely.timeToVerify(range, fractions);
-  }
-
-  blockGroups(range: StatsRange): Promise<BlockGroupRow[]> {
-    return this.kysely.blockGroups(range);
-  }
-
-  deliveryGroups(range: StatsRange): Promise<DeliveryGroupRow[]> {
-    return this.kysely.deliveryGroups(range);
-  }
-
-  latestEventSeq(applicationId: string): Promise<number> {
-    return this.kysely.latestEventSeq(applicationId);
-  }
-
-  liveLeaseCounts(now: number): Promise<Map<string, number>> {
-    return this.kysely.liveLeaseCounts(now);
-  }
-}
-
-function sameColumns(a: AttemptsTable, b: AttemptsTable, columns: Iterable<keyof AttemptsTable>): boolean {
-  for (const column of columns) if (a[column] !== b[column]) return false;
-  return true;
-}
-
-/**
- * True when `v` keeps every column of `previous` outside VERIFICATION_CHANGING. The domain copies a verification shallowly, so its JSON
- * fields are the same objects unless a change replaced them.
- */
-function sameFixedFields(v: Verification, previous: Verification): boolean {
-  return (
-    v.id === previous.id &&
-    v.applicationId === previous.applicationId &&
-    v.phone === previous.phone &&
-    v.country === previous.country &&
-    v.reference === previous.reference &&
-    v.metadata === previous.metadata &&
-    v.client === previous.client &&
-    v.clientTokenHash === previous.clientTokenHash &&
-    v.maxChecks === previous.maxChecks &&
-    v.risk === previous.risk &&
-    v.createdAt === previous.createdAt &&
-    v.email === previous.email
-  );
-}
-
-/** The id and the columns of VERIFICATION_CHANGING. */
-function changingRow(v: Verification): Pick<VerificationsTable, "id" | (typeof VERIFICATION_CHANGING)[number]> {
-  return {
-    id: v.id,
-    status: v.status,
-    reason: v.reason,
-    checks_used: v.checksUsed,
-    guess_probability: v.guessProbability,
-    verified_caller_id: v.verifiedCallerId,
-    updated_at: v.updatedAt,
-    expires_at: v.expiresAt,
-    ended_at: v.endedAt,
-    version: v.version,
-    workflow: JSON.stringify(v.workflow),
-    step: v.step,
-    step_deadline: v.stepDeadline,
-  };
-}
-
-/**
- * Claims due timers. The inner select is where PostgreSQL adds `for update skip locked` so that several nodes
- * claim disjoint rows; SQLite has one writer, so the update alone is atomic.
- */
-export const CLAIM_TIMERS_SQL = `update timers set claimed_until = @claim_until
-  where verification_id in (select verification_id from timers where due_at <= @now and claimed_until <= @now
-    order by due_at limit @limit)
-  returning verification_id`;
-
-/**
- * Claims due deliveries: the heads of chains (a verification's oldest pending delivery to an endpoint, due and
- * unclaimed), oldest due first through the due index, each with the rest of its chain, which waits behind the head
- * for everyone else. A chain's order holds because nothing but its head is ever claimable; the cost follows the
- * batch, not the backlog (each candidate's chain is probed through its index). PostgreSQL runs the same claim as
- * migration 0011's function.
- */
-export const CLAIM_DELIVERIES_SQL = `with heads as (
-    select d.id, d.endpoint_id, d.verification_id, d.event_seq from webhook_deliveries d
-    where d.status = 'pending' and d.next_attempt_at <= @now and d.claimed_until <= @now
-      and not exists (select 1 from webhook_deliveries p
-        where p.endpoint_id = d.endpoint_id and p.verification_id = d.verification_id
-          and p.event_seq < d.event_seq and p.status = 'pending')
-      and exists (select 1 from webhook_endpoints w where w.id = d.endpoint_id and w.enabled = 1)
-    order by d.next_attempt_at limit @limit)
-  update webhook_deliveries set claimed_until = @claim_until
-  where id in (select id from heads)
-    or id in (select p.id from heads h join webhook_deliveries p on p.endpoint_id = h.endpoint_id
-      and p.verification_id = h.verification_id and p.event_seq > h.event_seq and p.status = 'pending')
-  returning *`;
-
-function prepareStatements(db: SqliteDatabase.Database) {
-  const statement = (sql: string): Statement => db.prepare(sql);
-  return {
-    claimIdempotency: statement(
-      `${insertSql("idempotency_keys", ["application_id", "key", "request_hash", "verification_id", "created_at"])}
-       on conflict (application_id, key) do nothing`,
-    ),
-    findIdempotency: statement("select * from idempotency_keys where application_id = @application_id and key = @key"),
-    // A lease is free when absent or stale (its verification cannot be live any more).
-    takeLease: statement(
-      `${insertSql("cli_leases", ["pool_id", "cli_key", "verification_id", "expires_at"])}
-       on conflict (cli_key) do update set pool_id = excluded.pool_id, verification_id = excluded.verification_id,
-         expires_at = excluded.expires_at where cli_leases.expires_at < @now`,
-    ),
-    releaseLeases: statement("delete from cli_leases where verification_id = @id"),
-    liveReverse: statement(
-      `select a.verification_id, v.phone, a.dial, a.expires_at from attempts a join verifications v
-       on v.id = a.verification_id where a.dial = @dial and a.expires_at > @now and v.status = 'pending'`,
-    ),
-    liveReverseOfPhone: statement(
-      `select a.verification_id, v.phone, a.dial, a.expires_at from verifications v join attempts a
-       on a.verification_id = v.id where v.phone = @phone and v.status = 'pending' and a.dial = @dial
-       and a.expires_at > @now`,
-    ),
-    liveReverseAll: statement(
-      `select a.verification_id, v.phone, a.dial, a.expires_at from attempts a join verifications v
-       on v.id = a.verification_id where a.dial is not null and a.expires_at > @now and v.status = 'pending'`,
-    ),
-    liveLeaseKeys: statement("select cli_key from cli_leases where pool_id = @pool_id and expires_at >= @now"),
-    insertVerification: statement(insertSql("verifications", VERIFICATION_COLUMNS)),
-    updateVerification: statement(
-      `update verifications set ${assignments(VERIFICATION_COLUMNS)} where id = @id and version = @expected_version`,
-    ),
-    updateVerificationChanging: statement(
-      `update verifications set ${assignments(VERIFICATION_CHANGING)} where id = @id and version = @expected_version`,
-    ),
-    getVerification: statement("select * from verifications where id = @id"),
-    insertAttempt: statement(insertSql("attempts", ATTEMPT_COLUMNS)),
-    upsertAttempt: statement(
-      `${insertSql("attempts", ATTEMPT_COLUMNS)} on conflict (id) do update set ${assignments(ATTEMPT_COLUMNS)}`,
-    ),
-    updateAttemptChanging: statement(`update attempts set ${assignments(ATTEMPT_CHANGING)} where id = @id`),
-    getAttempts: statement("select * from attempts where verification_id = @id order by seq"),
-    setLastCli: statement(
-      "insert into phone_last_cli (phone, cli_key) values (@phone, @cli_key) on conflict (phone) do update set cli_key = excluded.cli_key",
-    ),
-    lastCliKey: statement("select cli_key from phone_last_cli where phone = @phone"),
-    listWithLiveAttempts: statement(
-      `select distinct verification_id from attempts where status in ('dialing', 'ringing')
-       order by verification_id limit @limit`,
-    ),
-    insertEvent: statement(
-      insertSql("events", ["id", "verification_id", "application_id", "attempt_id", "type", "data", "created_at"]),
-    ),
-    insertDelivery: statement(
-      `insert into webhook_deliveries (id, endpoint_id, event_seq, event_id, verification_id, status, attempts,
-         next_attempt_at, claimed_until, created_at)
-       values (@id, @endpoint_id, @event_seq, @event_id, @verification_id, 'pending', 0, @now, 0, @now)`,
-    ),
-    enabledEndpoints: statement("select id, application_id, event_types from webhook_endpoints where enabled = 1"),
-    listEvents: statement("select * from events where verification_id = @id and seq > @after order by seq"),
-    eventBySeq: statement("select * from events where seq = @seq"),
-    upsertTimer: statement(
-      `insert into timers (verification_id, due_at, claimed_until) values (@verification_id, @due_at, 0)
-       on conflict (verification_id) do update set due_at = excluded.due_at, claimed_until = 0`,
-    ),
-    deleteTimer: statement("delete from timers where verification_id = @verification_id"),
-    claimTimers: statement(CLAIM_TIMERS_SQL),
-    claimDeliveries: statement(CLAIM_DELIVERIES_SQL),
-    endpointById: statement("select * from webhook_endpoints where id = @id"),
-    insertDeliveryAttempt: statement(
-      insertSql("webhook_attempts", [
-        "id",
-        "delivery_id",
-        "endpoint_id",
-        "attempted_at",
-        "status_code",
-        "latency_ms",
-        "error",
-      ]),
-    ),
-    completeDelivery: statement(
-      `update webhook_deliveries set status = @status, attempts = attempts + 1, next_attempt_at = @next_attempt_at,
-         claimed_until = 0, last_status_code = @status_code, last_error = @error, last_latency_ms = @latency_ms,
-         ended_at = @ended_at
-       where id = @id`,
-    ),
-    releaseDelivery: statement("update webhook_deliveries set claimed_until = 0 where id = @id"),
-    renewClaim: statement(
-      `update webhook_deliveries set claimed_until = @until
-       where id = @id and claimed_until = @claimed_until and status = 'pending'`,
-    ),
-    // The rest of a chain waits behind its head: out of the due range while the head backs off.
-    deferChain: statement(
-      `update webhook_deliveries set next_attempt_at = @next_attempt_at
-       where status = 'pending' and next_attempt_at < @next_attempt_at
-         and endpoint_id = (select endpoint_id from webhook_deliveries where id = @id)
-         and verification_id = (select verification_id from webhook_deliveries where id = @id)
-         and event_seq > (select event_seq from webhook_deliveries where id = @id)`,
-    ),
-    disableEndpoint: statement(
-      "update webhook_endpoints set enabled = 0, disabled_reason = @reason, updated_at = @now where id = @id",
-    ),
-    insertFraudRule: statement(
-      insertSql("fraud_rules", [
-        "id",
-        "application_id",
-        "list",
-        "scope",
-        "value",
-        "reason",
-        "source",
-        "shadow",
-        "created_at",
-        "expires_at",
-      ]),
-    ),
-    savepoint: statement("savepoint write"),
-    releaseSavepoint: statement("release write"),
-    rollbackToSavepoint: statement("rollback to write"),
-  };
 }

@@ -111,7 +111,7 @@ const SPECS: Spec[] = [
   { id: "ver_other_app", at: T0 + 2 * MINUTE, status: "verified", app: "app_other" },
 ];
 
-export function operatorConformance(current: () => Store & WebhookStore & OperatorStore): void {
+export function operatorConformance(current: () => Store & WebhookStore & { readonly operator: OperatorStore }): void {
   const seed = async () => {
     for (const spec of SPECS) {
       const v = verification(spec);
@@ -130,13 +130,13 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
     await store.ensureApplication({ id: "app_y", name: "y", createdAt: T0 + 1 });
     await store.insertApiKey({ id: "key_1", applicationId: "app_x", keyHash: "h1", label: "one", createdAt: T0 });
     await store.insertApiKey({ id: "key_2", applicationId: "app_x", keyHash: "h2", label: "two", createdAt: T0 + 1 });
-    expect((await store.listApplications()).map((a) => a.id)).toEqual(["app_x", "app_y"]);
-    expect(await store.revokeApiKey("app_y", "key_1", T0 + 5)).toBe(false);
-    expect(await store.revokeApiKey("app_x", "key_1", T0 + 5)).toBe(true);
-    expect(await store.revokeApiKey("app_x", "key_1", T0 + 6)).toBe(false);
+    expect((await store.operator.listApplications()).map((a) => a.id)).toEqual(["app_x", "app_y"]);
+    expect(await store.operator.revokeApiKey("app_y", "key_1", T0 + 5)).toBe(false);
+    expect(await store.operator.revokeApiKey("app_x", "key_1", T0 + 5)).toBe(true);
+    expect(await store.operator.revokeApiKey("app_x", "key_1", T0 + 6)).toBe(false);
     expect(await store.findApiKey("h1")).toBeUndefined();
     expect((await store.findApiKey("h2"))?.id).toBe("key_2");
-    expect(await store.listApiKeys("app_x")).toEqual([
+    expect(await store.operator.listApiKeys("app_x")).toEqual([
       { id: "key_1", applicationId: "app_x", keyHash: "h1", label: "one", createdAt: T0, revokedAt: T0 + 5 },
       { id: "key_2", applicationId: "app_x", keyHash: "h2", label: "two", createdAt: T0 + 1, revokedAt: null },
     ]);
@@ -146,20 +146,20 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
     await seed();
     const store = current();
     const ids = async (q: Partial<Parameters<OperatorStore["listVerifications"]>[0]> = {}) =>
-      (await store.listVerifications({ applicationId: "app_default", limit: 10, ...q })).map((v) => v.id);
+      (await store.operator.listVerifications({ applicationId: "app_default", limit: 10, ...q })).map((v) => v.id);
     expect(await ids()).toEqual(["ver_e", "ver_d", "ver_c", "ver_b", "ver_a"]);
     expect(await ids({ status: "verified" })).toEqual(["ver_c", "ver_b", "ver_a"]);
     expect(await ids({ country: "DE" })).toEqual(["ver_b"]);
     expect(await ids({ channel: "sms" })).toEqual(["ver_c"]);
     expect(await ids({ limit: 2, before: { createdAt: T0 + 3 * MINUTE, id: "ver_d" } })).toEqual(["ver_c", "ver_b"]);
-    const [c] = await store.listVerifications({ applicationId: "app_default", limit: 1, channel: "sms" });
+    const [c] = await store.operator.listVerifications({ applicationId: "app_default", limit: 1, channel: "sms" });
     expect(c).toEqual(await store.getVerification("ver_c"));
   });
 
   it("counts verifications by bucket, status, country, reason and risk outcome", async () => {
     await seed();
     const store = current();
-    const buckets = await store.verificationBuckets(range, 2 * MINUTE);
+    const buckets = await store.operator.verificationBuckets(range, 2 * MINUTE);
     const sorted = buckets.sort((a, b) => a.bucket - b.bucket || a.status.localeCompare(b.status));
     expect(sorted).toEqual([
       { bucket: 0, status: "verified", count: 2 },
@@ -167,7 +167,7 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
       { bucket: 1, status: "verified", count: 1 },
       { bucket: 2, status: "pending", count: 1 },
     ]);
-    const groups = await store.verificationGroups(range);
+    const groups = await store.operator.verificationGroups(range);
     const byKey = Object.fromEntries(groups.map((g) => [`${g.country} ${g.status} ${g.riskOutcome}`, g.count]));
     expect(byKey).toEqual({
       "GB verified allow": 1,
@@ -182,20 +182,20 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
   it("groups attempts with their costs, by bucket too, and reads time to verify by rank", async () => {
     await seed();
     const store = current();
-    const groups = await store.attemptGroups(range);
+    const groups = await store.operator.attemptGroups(range);
     const total = groups.reduce((sum, g) => sum + g.cost, 0);
     expect(total).toBeCloseTo(4 * 0.0115 + 0.04, 6);
     const busy = groups.find((g) => g.reason === "busy");
     expect(busy).toMatchObject({ channel: "flashcall", status: "failed", trunkId: "carrier_b", poolId: "pool_a" });
     expect(groups.find((g) => g.channel === "sms")).toMatchObject({ poolId: null, trunkId: null, count: 1 });
     expect(groups.filter((g) => g.country === "DE").map((g) => g.count)).toEqual([1]);
-    const buckets = await store.attemptBuckets(range, 5 * MINUTE);
+    const buckets = await store.operator.attemptBuckets(range, 5 * MINUTE);
     expect(buckets.map((b) => [b.bucket, b.channel, b.count]).sort()).toEqual([
       [0, "flashcall", 5],
       [0, "sms", 1],
     ]);
-    expect(await store.timeToVerify(range, [0.5, 0.9, 1])).toEqual({ count: 3, values: [4000, 9000, 9000] });
-    expect(await store.timeToVerify({ ...range, to: T0 }, [0.5])).toEqual({ count: 0, values: [null] });
+    expect(await store.operator.timeToVerify(range, [0.5, 0.9, 1])).toEqual({ count: 3, values: [4000, 9000, 9000] });
+    expect(await store.operator.timeToVerify({ ...range, to: T0 }, [0.5])).toEqual({ count: 0, values: [null] });
   });
 
   it("counts block-list entries and webhook deliveries of a range, live leases, and the newest event", async () => {
@@ -219,9 +219,11 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
       { ...rule, id: "frd_3", scope: "country", source: "admin", shadow: false, createdAt: T0 - 1 },
       [],
     );
-    expect(await store.blockGroups(range)).toEqual([{ source: "detector", scope: "prefix", shadow: false, count: 2 }]);
+    expect(await store.operator.blockGroups(range)).toEqual([
+      { source: "detector", scope: "prefix", shadow: false, count: 2 },
+    ]);
 
-    expect(await store.latestEventSeq("app_default")).toBe(0);
+    expect(await store.operator.latestEventSeq("app_default")).toBe(0);
     await store.insertEndpoint({
       id: "whe_1",
       applicationId: "app_default",
@@ -247,10 +249,10 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
       ],
     });
     const events = await store.listEvents(v.id);
-    expect(await store.latestEventSeq("app_default")).toBe(events.at(-1)?.seq);
-    expect(await store.latestEventSeq("app_other")).toBe(0);
-    expect(await store.liveLeaseCounts(T0)).toEqual(new Map([["pool_a", 1]]));
-    expect(await store.liveLeaseCounts(T0 + 2 * MINUTE)).toEqual(new Map());
+    expect(await store.operator.latestEventSeq("app_default")).toBe(events.at(-1)?.seq);
+    expect(await store.operator.latestEventSeq("app_other")).toBe(0);
+    expect(await store.operator.liveLeaseCounts(T0)).toEqual(new Map([["pool_a", 1]]));
+    expect(await store.operator.liveLeaseCounts(T0 + 2 * MINUTE)).toEqual(new Map());
 
     const [first] = await store.claimDeliveries(T0, T0 + 1000, 1);
     expect(first).toBeDefined();
@@ -270,7 +272,7 @@ export function operatorConformance(current: () => Store & WebhookStore & Operat
         nextAttemptAt: T0 + 10,
       },
     ]);
-    const health = (await store.deliveryGroups(range)).sort((a, b) => a.status.localeCompare(b.status));
+    const health = (await store.operator.deliveryGroups(range)).sort((a, b) => a.status.localeCompare(b.status));
     expect(health).toEqual([
       { endpointId: "whe_1", status: "delivered", count: 1, meanLatencyMs: 42, lastAt: T0 },
       { endpointId: "whe_1", status: "pending", count: 1, meanLatencyMs: null, lastAt: T0 },

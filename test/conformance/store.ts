@@ -106,9 +106,12 @@ const ev = (v: Verification, type: EventType, at: number, attemptId: string | nu
   data: { n: at - T0 },
 });
 
-export function runStoreConformance(name: string, open: () => Promise<Store & WebhookStore & OperatorStore>): void {
+export function runStoreConformance(
+  name: string,
+  open: () => Promise<Store & WebhookStore & { readonly operator: OperatorStore }>,
+): void {
   describe(`Store conformance: ${name}`, () => {
-    let store: Store & WebhookStore & OperatorStore;
+    let store: Store & WebhookStore & { readonly operator: OperatorStore };
     beforeEach(async () => {
       store = await open();
       await store.migrate();

@@ -42,7 +42,7 @@ export const registerListVerifications: RouteRegistration = (app, services) => {
     async (request) => {
       const { cursor, ...filters } = request.query;
       const page = unwrap(
-        await listVerifications(services.store, { applicationId: applicationOf(request), cursor, ...filters }),
+        await listVerifications(services.store.operator, { applicationId: applicationOf(request), cursor, ...filters }),
       );
       return {
         data: page.verifications.map((v) => verificationView(v, services.rateCard)),
