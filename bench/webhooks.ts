@@ -242,7 +242,7 @@ async function runSqlite(): Promise<void> {
     const store = openSqliteStore(file);
     await store.migrate();
     const outbox = sqliteOutbox(file);
-    const worker = new WebhookWorker({ ...workerOptions, store });
+    const worker = new WebhookWorker({ ...workerOptions, store: store.webhooks });
     if (run !== "steady") await writeBacklog(outbox);
     if (run === "backlog, fresh statistics") await outbox.analyze();
     const startedAt = Date.now();
@@ -267,7 +267,7 @@ async function runPostgres(): Promise<void> {
     try {
       await stores[0]?.migrate();
       const outbox = await postgresOutbox(schema);
-      const workers = stores.map((store) => new WebhookWorker({ ...workerOptions, store }));
+      const workers = stores.map((store) => new WebhookWorker({ ...workerOptions, store: store.webhooks }));
       if (run !== "steady") await writeBacklog(outbox);
       if (run === "backlog, fresh statistics") await outbox.analyze();
       const startedAt = Date.now();

@@ -279,7 +279,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
     signingPair: (applicationId) => sinchCredentials.signingPair(applicationId),
     verification: (id) => store.getVerification(id),
   });
-  const decisions = new CallbackDecider({ store, clock, allowed, sinch: sinchCallbacks });
+  const decisions = new CallbackDecider({ store: store.webhooks, clock, allowed, sinch: sinchCallbacks });
   const rateCard = withOverrides(RATE_CARD, config.RATE_CARD);
   const fraud = await createFraudControls(config, {
     store,
@@ -366,7 +366,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
 
   const webhooks = new WebhookWorker({
     sinch: sinchCallbacks,
-    store,
+    store: store.webhooks,
     clock,
     allowed,
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
@@ -393,7 +393,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
   const lag = new EventLoopLag(config.OVERLOAD_MAX_LAG_MS);
   stack.defer("event-loop lag", () => lag.close());
 
-  const webhookEndpoints = new WebhookEndpoints(store, clock, allowed);
+  const webhookEndpoints = new WebhookEndpoints(store.webhooks, clock, allowed);
   return {
     config,
     trunks: trunkTargets(trunks),

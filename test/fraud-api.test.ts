@@ -328,7 +328,7 @@ describe("the pumping detector", () => {
 
     const blocks = (await t.app.inject({ method: "GET", url: "/v1/blocks", headers: auth() })).json().data;
     expect(blocks).toMatchObject([{ type: "prefix", value: "+44740050", source: "detector", shadow: false }]);
-    const events = (t.services.store as SqliteStore).db
+    const events = (t.services.store as unknown as SqliteStore).db
       .prepare("select data from events where type = 'verification.blocked'")
       .all() as { data: string }[];
     const blocked = events.map((e) => JSON.parse(e.data));

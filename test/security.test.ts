@@ -36,7 +36,7 @@ const TABLES = [
 ];
 
 function rowCounts(t: TestApp): Record<string, number> {
-  const db = (t.services.store as SqliteStore).db;
+  const db = (t.services.store as unknown as SqliteStore).db;
   return Object.fromEntries(
     TABLES.map((table) => [table, (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n]),
   );

@@ -186,7 +186,7 @@ describe.skipIf(!available)("PostgreSQL", () => {
       await Promise.all(
         nodes.map(async (node, i) => {
           for (let idle = 0; idle < 3; ) {
-            const claimed = await node.claimDeliveries(Date.now(), Date.now() + 60_000, 20);
+            const claimed = await node.webhooks.claimDeliveries(Date.now(), Date.now() + 60_000, 20);
             if (claimed.length === 0) {
               idle += 1;
               await new Promise((resolve) => setTimeout(resolve, 10));
@@ -194,7 +194,7 @@ describe.skipIf(!available)("PostgreSQL", () => {
             }
             idle = 0;
             for (const c of claimed) sent.push({ node: i, verification: c.delivery.verificationId, seq: c.event.seq });
-            await node.completeDeliveries(
+            await node.webhooks.completeDeliveries(
               claimed.map((c) => ({
                 deliveryId: c.delivery.id,
                 attempt: {

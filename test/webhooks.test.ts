@@ -40,7 +40,7 @@ function api(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, payload?:
 
 /** A worker over the app's store with the jitter pinned to the middle: delays are exactly the schedule's. */
 function worker(allowed: ReadonlySet<"loopback"> = new Set(["loopback"])) {
-  return new WebhookWorker({ store: t.services.store, clock, allowed, timeoutMs: 2000, random: () => 0.5 });
+  return new WebhookWorker({ store: t.services.store.webhooks, clock, allowed, timeoutMs: 2000, random: () => 0.5 });
 }
 
 async function endpoint(body: Record<string, unknown> = {}) {

@@ -13,7 +13,6 @@ import { openSqliteStore } from "./sqlite.js";
 
 /** Every storage port one database serves. */
 export type AppStore = Store &
-  WebhookStore &
   OperationalStatsSource &
   RetentionSource & {
     readonly sinch: SinchStore;
@@ -21,6 +20,7 @@ export type AppStore = Store &
     readonly reviewNumbers: ReviewNumberStore;
     readonly delivery: DeliveryCountsStore;
     readonly operator: OperatorStore;
+    readonly webhooks: WebhookStore;
   };
 
 export function openStore(databaseUrl: string): AppStore {

@@ -20,16 +20,9 @@ import type { RetentionSource, RetentionStore } from "../core/retention.js";
 import type { ReviewNumberStore } from "../core/review-numbers.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
-import type {
-  ClaimedDelivery,
-  DecisionCallback,
-  DeliveryAttempt,
-  DeliveryResult,
-  WebhookDelivery,
-  WebhookEndpoint,
-  WebhookStore,
-} from "../events/webhook-store.js";
+import type { WebhookStore } from "../events/webhook-store.js";
 import { DeliveryQueries } from "./delivery-queries.js";
+import { insertEvents, setTimer, toReverseRef } from "./kysely-writes.js";
 import { migrationProvider } from "./migrations/index.js";
 import {
   type ConnectionPoolStats,
@@ -42,18 +35,10 @@ import { kyselyRetention } from "./retention-kysely.js";
 import { ReviewNumberQueries } from "./review-number-queries.js";
 import {
   attemptRow,
-  decisionCallbackRow,
-  deliveryAttemptRow,
-  endpointRow,
-  eventRows,
   fraudRuleRow,
   idempotencyRow,
   leaseRow,
   toAttempt,
-  toDecisionCallback,
-  toDelivery,
-  toDeliveryAttempt,
-  toEndpoint,
   toFraudRule,
   toIdempotencyRecord,
   toStoredEvent,
@@ -63,8 +48,7 @@ import {
 import type { Database } from "./schema.js";
 import { SinchQueries } from "./sinch-queries.js";
 import { TemplateQueries } from "./template-queries.js";
-
-type Tx = Kysely<Database>;
+import { WebhookQueries } from "./webhook-queries.js";
 
 class CliTaken extends Error {}
 
@@ -78,7 +62,7 @@ export interface KyselyStoreOptions {
   connections?: () => ConnectionPoolStats;
 }
 
-export class KyselyStore implements Store, WebhookStore, OperationalStatsSource, RetentionSource {
+export class KyselyStore implements Store, OperationalStatsSource, RetentionSource {
   /** the operator's views: rarely read, in bulk, dialect-neutral queries of their own file */
   readonly operator: OperatorStore;
   /** the Sinch-compatible API's credentials and lookups */
@@ -89,6 +73,8 @@ export class KyselyStore implements Store, WebhookStore, OperationalStatsSource,
   readonly reviewNumbers: ReviewNumberStore;
   /** the delivery measurement's counters, shared by every node */
   readonly delivery: DeliveryCountsStore;
+  /** webhook endpoints, their deliveries and the decision callbacks: their own port, over the same connection */
+  readonly webhooks: WebhookStore;
   /**
    * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
    * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
@@ -100,7 +86,9 @@ export class KyselyStore implements Store, WebhookStore, OperationalStatsSource,
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: KyselyStoreOptions = {},
+    webhooks?: WebhookStore,
   ) {
+    this.webhooks = webhooks ?? new WebhookQueries(db, options.skipLocked === true);
     this.operator = new OperatorQueries(db);
     this.sinch = new SinchQueries(db);
     this.templates = new TemplateQueries(db);
@@ -474,235 +462,6 @@ export class KyselyStore implements Store, WebhookStore, OperationalStatsSource,
     return row && { ...toStoredEvent(row), applicationId: row.application_id };
   }
 
-  async insertEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    await this.db.insertInto("webhook_endpoints").values(endpointRow(endpoint)).execute();
-  }
-
-  async getEndpoint(id: string): Promise<WebhookEndpoint | undefined> {
-    const row = await this.db.selectFrom("webhook_endpoints").selectAll().where("id", "=", id).executeTakeFirst();
-    return row && toEndpoint(row);
-  }
-
-  async listEndpoints(applicationId: string): Promise<WebhookEndpoint[]> {
-    const rows = await this.db
-      .selectFrom("webhook_endpoints")
-      .selectAll()
-      .where("application_id", "=", applicationId)
-      .orderBy("created_at")
-      .orderBy("id")
-      .execute();
-    return rows.map(toEndpoint);
-  }
-
-  async updateEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    const { id, ...changes } = endpointRow(endpoint);
-    await this.db.updateTable("webhook_endpoints").set(changes).where("id", "=", id).execute();
-  }
-
-  async deleteEndpoint(id: string, now: number): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom("webhook_endpoints").where("id", "=", id).execute();
-      await tx
-        .updateTable("webhook_deliveries")
-        .set({ status: "failed", last_error: "endpoint deleted", ended_at: now, claimed_until: 0 })
-        .where("endpoint_id", "=", id)
-        .where("status", "=", "pending")
-        .execute();
-    });
-  }
-
-  /** Chain heads and their followers, as sqlite-store.ts's CLAIM_DELIVERIES_SQL (which says why). */
-  async claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
-    return this.db.transaction().execute(async (tx) => {
-      const heads = await this.claimable(
-        tx
-          .selectFrom("webhook_deliveries as d")
-          .select(["d.id", "d.endpoint_id", "d.verification_id", "d.event_seq"])
-          .where("d.status", "=", "pending")
-          .where("d.next_attempt_at", "<=", now)
-          .where("d.claimed_until", "<=", now)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom("webhook_deliveries as p")
-                  .select("p.id")
-                  .whereRef("p.endpoint_id", "=", "d.endpoint_id")
-                  .whereRef("p.verification_id", "=", "d.verification_id")
-                  .whereRef("p.event_seq", "<", "d.event_seq")
-                  .where("p.status", "=", "pending"),
-              ),
-            ),
-          )
-          .where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom("webhook_endpoints as w")
-                .select("w.id")
-                .whereRef("w.id", "=", "d.endpoint_id")
-                .where("w.enabled", "=", 1),
-            ),
-          )
-          .orderBy("d.next_attempt_at")
-          .limit(limit),
-      ).execute();
-      const ids = heads.map((h) => h.id);
-      for (const h of heads) {
-        const followers = await tx
-          .selectFrom("webhook_deliveries")
-          .select("id")
-          .where("endpoint_id", "=", h.endpoint_id)
-          .where("verification_id", "=", h.verification_id)
-          .where("event_seq", ">", h.event_seq)
-          .where("status", "=", "pending")
-          .orderBy("event_seq")
-          .execute();
-        ids.push(...followers.map((f) => f.id));
-      }
-      if (ids.length === 0) return [];
-      const rows = await tx
-        .updateTable("webhook_deliveries")
-        .set({ claimed_until: claimUntil })
-        .where("id", "in", ids)
-        .returningAll()
-        .execute();
-      const out: ClaimedDelivery[] = [];
-      const endpoints = new Map<string, WebhookEndpoint>();
-      for (const row of rows) {
-        const event = await tx.selectFrom("events").selectAll().where("seq", "=", row.event_seq).executeTakeFirst();
-        let endpoint = endpoints.get(row.endpoint_id);
-        if (!endpoint) {
-          const e = await tx
-            .selectFrom("webhook_endpoints")
-            .selectAll()
-            .where("id", "=", row.endpoint_id)
-            .executeTakeFirst();
-          endpoint = e && toEndpoint(e);
-          if (endpoint) endpoints.set(endpoint.id, endpoint);
-        }
-        if (event && endpoint) out.push({ delivery: toDelivery(row), event: toStoredEvent(event), endpoint });
-      }
-      return out.sort((a, b) => a.delivery.eventSeq - b.delivery.eventSeq);
-    });
-  }
-
-  async renewClaims(ids: readonly string[], claimedUntil: number, until: number): Promise<number> {
-    if (ids.length === 0) return 0;
-    const updated = await this.db
-      .updateTable("webhook_deliveries")
-      .set({ claimed_until: until })
-      .where("id", "in", ids)
-      .where("claimed_until", "=", claimedUntil)
-      .where("status", "=", "pending")
-      .executeTakeFirst();
-    return Number(updated.numUpdatedRows);
-  }
-
-  async completeDeliveries(results: DeliveryResult[], released: string[] = []): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      if (released.length > 0) {
-        await tx.updateTable("webhook_deliveries").set({ claimed_until: 0 }).where("id", "in", released).execute();
-      }
-      for (const r of results) {
-        await tx.insertInto("webhook_attempts").values(deliveryAttemptRow(r.attempt)).execute();
-        await tx
-          .updateTable("webhook_deliveries")
-          .set((eb) => ({
-            status: r.status,
-            attempts: eb("attempts", "+", 1),
-            next_attempt_at: r.nextAttemptAt,
-            claimed_until: 0,
-            last_status_code: r.attempt.statusCode,
-            last_error: r.attempt.error,
-            last_latency_ms: r.attempt.latencyMs,
-            ended_at: r.status === "pending" ? null : r.attempt.attemptedAt,
-          }))
-          .where("id", "=", r.deliveryId)
-          .execute();
-        const head =
-          r.status === "pending"
-            ? await tx
-                .selectFrom("webhook_deliveries")
-                .select(["endpoint_id", "verification_id", "event_seq"])
-                .where("id", "=", r.deliveryId)
-                .executeTakeFirst()
-            : undefined;
-        if (head) {
-          // The rest of the chain waits behind its head: out of the due range while the head backs off.
-          await tx
-            .updateTable("webhook_deliveries")
-            .set({ next_attempt_at: r.nextAttemptAt })
-            .where("status", "=", "pending")
-            .where("endpoint_id", "=", head.endpoint_id)
-            .where("verification_id", "=", head.verification_id)
-            .where("event_seq", ">", head.event_seq)
-            .where("next_attempt_at", "<", r.nextAttemptAt)
-            .execute();
-        }
-        if (r.disableEndpoint) {
-          await tx
-            .updateTable("webhook_endpoints")
-            .set({ enabled: 0, disabled_reason: r.disableEndpoint, updated_at: r.attempt.attemptedAt })
-            .where("id", "=", r.attempt.endpointId)
-            .execute();
-        }
-      }
-    });
-  }
-
-  async listDeliveries(endpointId: string, limit: number, before?: number): Promise<WebhookDelivery[]> {
-    let query = this.db.selectFrom("webhook_deliveries").selectAll().where("endpoint_id", "=", endpointId);
-    if (before !== undefined) query = query.where("event_seq", "<", before);
-    const rows = await query.orderBy("event_seq", "desc").limit(limit).execute();
-    return rows.map(toDelivery);
-  }
-
-  async getDelivery(id: string): Promise<{ delivery: WebhookDelivery; attempts: DeliveryAttempt[] } | undefined> {
-    const row = await this.db.selectFrom("webhook_deliveries").selectAll().where("id", "=", id).executeTakeFirst();
-    if (!row) return undefined;
-    const attempts = await this.db
-      .selectFrom("webhook_attempts")
-      .selectAll()
-      .where("delivery_id", "=", id)
-      .orderBy("attempted_at")
-      .orderBy("id")
-      .execute();
-    return { delivery: toDelivery(row), attempts: attempts.map(toDeliveryAttempt) };
-  }
-
-  async replayDelivery(id: string, now: number): Promise<boolean> {
-    const updated = await this.db
-      .updateTable("webhook_deliveries")
-      .set({ status: "pending", attempts: 0, next_attempt_at: now, claimed_until: 0, ended_at: null })
-      .where("id", "=", id)
-      .executeTakeFirst();
-    return Number(updated.numUpdatedRows) === 1;
-  }
-
-  async getDecisionCallback(applicationId: string): Promise<DecisionCallback | undefined> {
-    const row = await this.db
-      .selectFrom("decision_callbacks")
-      .selectAll()
-      .where("application_id", "=", applicationId)
-      .executeTakeFirst();
-    return row && toDecisionCallback(row);
-  }
-
-  async putDecisionCallback(callback: DecisionCallback): Promise<void> {
-    const { application_id: _id, created_at: _created, ...changes } = decisionCallbackRow(callback);
-    await this.db
-      .insertInto("decision_callbacks")
-      .values(decisionCallbackRow(callback))
-      .onConflict((oc) => oc.column("application_id").doUpdateSet(changes))
-      .execute();
-  }
-
-  async deleteDecisionCallback(applicationId: string): Promise<boolean> {
-    const deleted = await this.db
-      .deleteFrom("decision_callbacks")
-      .where("application_id", "=", applicationId)
-      .executeTakeFirst();
-    return Number(deleted.numDeletedRows) === 1;
-  }
-
   async insertFraudRule(rule: FraudRule, events: DomainEvent[]): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       await tx.insertInto("fraud_rules").values(fraudRuleRow(rule)).execute();
@@ -729,34 +488,4 @@ export class KyselyStore implements Store, WebhookStore, OperationalStatsSource,
       .executeTakeFirst();
     return Number(result.numDeletedRows) === 1;
   }
-}
-
-async function setTimer(db: Tx, verificationId: string, wakeAt: number | null): Promise<void> {
-  if (wakeAt === null) {
-    await db.deleteFrom("timers").where("verification_id", "=", verificationId).execute();
-    return;
-  }
-  await db
-    .insertInto("timers")
-    .values({ verification_id: verificationId, due_at: wakeAt, claimed_until: 0 })
-    .onConflict((oc) => oc.column("verification_id").doUpdateSet({ due_at: wakeAt, claimed_until: 0 }))
-    .execute();
-}
-
-/** The events, and the outbox's delivery rows for the endpoints that want each one (see sqlite-store.ts). */
-async function insertEvents(tx: Tx, events: DomainEvent[], applicationId: string): Promise<void> {
-  for (const row of eventRows(events, applicationId)) {
-    const { seq } = await tx.insertInto("events").values(row).returning("seq").executeTakeFirstOrThrow();
-    await sql`insert into webhook_deliveries (id, endpoint_id, event_seq, event_id, verification_id, status,
-        attempts, next_attempt_at, claimed_until, created_at)
-      select 'msg_' || substr(${row.id}, 5) || substr(w.id, 5), w.id, ${seq}, ${row.id}, ${row.verification_id},
-        'pending', 0, ${row.created_at}, 0, ${row.created_at}
-      from webhook_endpoints w
-      where w.application_id = ${applicationId} and w.enabled = 1
-        and (w.event_types = '*' or w.event_types like ${`%,${row.type},%`})`.execute(tx);
-  }
-}
-
-export function toReverseRef(r: { verification_id: string; phone: string; dial?: string | null; expires_at: number }) {
-  return { verificationId: r.verification_id, phone: r.phone, dial: r.dial as string, expiresAt: Number(r.expires_at) };
 }

@@ -42,6 +42,7 @@ import type {
   WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from "./schema.js";
+import { WebhookQueries } from "./webhook-queries.js";
 
 // The two reads by key are unnamed statements, planned at each execution. A named one gets a generic plan after five
 // executions, and on a new deployment those five run while the table still fits a page: the generic plan is then a
@@ -72,10 +73,10 @@ export class PostgresStore extends KyselyStore {
 
   constructor(
     db: Kysely<Database>,
-    private readonly pool: pg.Pool,
+    readonly pool: pg.Pool,
     options: KyselyStoreOptions = {},
   ) {
-    super(db, { ...options, skipLocked: true });
+    super(db, { ...options, skipLocked: true }, new PostgresWebhookQueries(db, pool));
     this.writes = new WriteBatcher(pool);
     this.verifications = new ReadBatcher(
       async (ids) => {
@@ -139,6 +140,16 @@ export class PostgresStore extends KyselyStore {
 
   override async lastCliKey(phone: string): Promise<string | undefined> {
     return this.lastCliKeys.read(phone);
+  }
+}
+
+/** The outbox's claim and outcomes as single statements (migrations 0011 and 0016); the rest as WebhookQueries. */
+class PostgresWebhookQueries extends WebhookQueries {
+  constructor(
+    db: Kysely<Database>,
+    private readonly pool: pg.Pool,
+  ) {
+    super(db, true);
   }
 
   override async claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {

@@ -23,29 +23,19 @@ import type { ReviewNumberStore } from "../core/review-numbers.js";
 import type { SinchStore } from "../core/sinch-credentials.js";
 import type { TemplateStore } from "../core/templates/template-book.js";
 import type { DomainEvent, Verification } from "../core/types.js";
-import type {
-  ClaimedDelivery,
-  DecisionCallback,
-  DeliveryAttempt,
-  DeliveryResult,
-  WebhookDelivery,
-  WebhookEndpoint,
-  WebhookStore,
-} from "../events/webhook-store.js";
-import { KyselyStore, toReverseRef } from "./kysely-store.js";
+import type { WebhookStore } from "../events/webhook-store.js";
+import { KyselyStore } from "./kysely-store.js";
+import { toReverseRef } from "./kysely-writes.js";
 import type { OperationalStats, OperationalStatsSource } from "./operational-stats.js";
 import { sqliteRetention } from "./retention-sqlite.js";
 import {
   attemptRow,
-  deliveryAttemptRow,
   deliveryId,
   eventRows,
   fraudRuleRow,
   idempotencyRow,
   leaseRow,
   toAttempt,
-  toDelivery,
-  toEndpoint,
   toIdempotencyRecord,
   toStoredEvent,
   toVerification,
@@ -57,7 +47,6 @@ import type {
   EventsTable,
   IdempotencyKeysTable,
   VerificationsTable,
-  WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from "./schema.js";
 import { GroupCommit } from "./sqlite-group-commit.js";
@@ -71,6 +60,7 @@ import {
   sameColumns,
   sameFixedFields,
 } from "./sqlite-statements.js";
+import { SqliteWebhooks } from "./sqlite-webhooks.js";
 
 /** Why a write gave up; thrown inside it so that everything it wrote rolls back. */
 class Abort extends Error {
@@ -83,7 +73,7 @@ class Abort extends Error {
  * The store's hot path runs on prepared statements, its writes group-committed (sqlite-group-commit.ts); reads of
  * recently written verifications come from its own exact cache.
  */
-export class SqliteStore implements Store, WebhookStore, OperationalStatsSource, RetentionSource {
+export class SqliteStore implements Store, OperationalStatsSource, RetentionSource {
   private readonly kysely: KyselyStore;
   /** the templates aggregate: its own port, over the same connection */
   readonly templates: TemplateStore;
@@ -93,6 +83,8 @@ export class SqliteStore implements Store, WebhookStore, OperationalStatsSource,
   readonly delivery: DeliveryCountsStore;
   /** the operator's views read rarely and in bulk: the shared Kysely queries serve them */
   readonly operator: OperatorStore;
+  /** webhook endpoints, deliveries and decision callbacks: the outbox's claims and outcomes on prepared statements */
+  readonly webhooks: WebhookStore;
   private statements: Statements | undefined;
   private readonly commits: GroupCommit;
   /**
@@ -127,6 +119,13 @@ export class SqliteStore implements Store, WebhookStore, OperationalStatsSource,
     this.delivery = this.kysely.delivery;
     this.operator = this.kysely.operator;
     this.commits = new GroupCommit(db);
+    this.webhooks = new SqliteWebhooks({
+      db,
+      statements: () => this.s,
+      commits: this.commits,
+      shared: this.kysely.webhooks,
+      endpointsChanged: () => this.loadListeners(),
+    });
   }
 
   /** The prepared statements; they need the tables, so they exist only once `migrate()` has run. */
@@ -376,108 +375,6 @@ export class SqliteStore implements Store, WebhookStore, OperationalStatsSource,
 
   findEvent(id: string): Promise<(StoredEvent & { applicationId: string | null }) | undefined> {
     return this.kysely.findEvent(id);
-  }
-
-  async insertEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    await this.kysely.insertEndpoint(endpoint);
-    this.loadListeners();
-  }
-
-  getEndpoint(id: string): Promise<WebhookEndpoint | undefined> {
-    return this.kysely.getEndpoint(id);
-  }
-
-  listEndpoints(applicationId: string): Promise<WebhookEndpoint[]> {
-    return this.kysely.listEndpoints(applicationId);
-  }
-
-  async updateEndpoint(endpoint: WebhookEndpoint): Promise<void> {
-    await this.kysely.updateEndpoint(endpoint);
-    this.loadListeners();
-  }
-
-  async deleteEndpoint(id: string, now: number): Promise<void> {
-    await this.kysely.deleteEndpoint(id, now);
-    this.loadListeners();
-  }
-
-  async claimDeliveries(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
-    const s = this.s;
-    const claimed = this.db.transaction(() => {
-      const rows = s.claimDeliveries.all({ now, claim_until: claimUntil, limit }) as WebhookDeliveriesTable[];
-      const endpoints = new Map<string, WebhookEndpoint>();
-      const out: ClaimedDelivery[] = [];
-      for (const row of rows) {
-        const event = s.eventBySeq.get({ seq: row.event_seq }) as (EventsTable & { seq: number }) | undefined;
-        let endpoint = endpoints.get(row.endpoint_id);
-        if (!endpoint) {
-          const e = s.endpointById.get({ id: row.endpoint_id }) as WebhookEndpointsTable | undefined;
-          if (e) endpoint = toEndpoint(e);
-          if (endpoint) endpoints.set(endpoint.id, endpoint);
-        }
-        if (event && endpoint) out.push({ delivery: toDelivery(row), event: toStoredEvent(event), endpoint });
-      }
-      return out;
-    })();
-    // `returning` gives no order: restore the event order the worker sends in.
-    return claimed.sort((a, b) => a.delivery.eventSeq - b.delivery.eventSeq);
-  }
-
-  async renewClaims(ids: readonly string[], claimedUntil: number, until: number): Promise<number> {
-    const s = this.s;
-    let renewed = 0;
-    await this.write(() => {
-      for (const id of ids) renewed += s.renewClaim.run({ id, claimed_until: claimedUntil, until }).changes;
-    });
-    return renewed;
-  }
-
-  async completeDeliveries(results: DeliveryResult[], released: string[] = []): Promise<void> {
-    const s = this.s;
-    await this.write(() => {
-      for (const id of released) s.releaseDelivery.run({ id });
-      for (const r of results) {
-        s.insertDeliveryAttempt.run(deliveryAttemptRow(r.attempt));
-        s.completeDelivery.run({
-          id: r.deliveryId,
-          status: r.status,
-          next_attempt_at: r.nextAttemptAt,
-          status_code: r.attempt.statusCode,
-          error: r.attempt.error,
-          latency_ms: r.attempt.latencyMs,
-          ended_at: r.status === "pending" ? null : r.attempt.attemptedAt,
-        });
-        if (r.status === "pending") s.deferChain.run({ id: r.deliveryId, next_attempt_at: r.nextAttemptAt });
-        if (r.disableEndpoint) {
-          s.disableEndpoint.run({ id: r.attempt.endpointId, reason: r.disableEndpoint, now: r.attempt.attemptedAt });
-        }
-      }
-    });
-    if (results.some((r) => r.disableEndpoint)) this.loadListeners();
-  }
-
-  listDeliveries(endpointId: string, limit: number, before?: number): Promise<WebhookDelivery[]> {
-    return this.kysely.listDeliveries(endpointId, limit, before);
-  }
-
-  getDelivery(id: string): Promise<{ delivery: WebhookDelivery; attempts: DeliveryAttempt[] } | undefined> {
-    return this.kysely.getDelivery(id);
-  }
-
-  replayDelivery(id: string, now: number): Promise<boolean> {
-    return this.kysely.replayDelivery(id, now);
-  }
-
-  getDecisionCallback(applicationId: string): Promise<DecisionCallback | undefined> {
-    return this.kysely.getDecisionCallback(applicationId);
-  }
-
-  putDecisionCallback(callback: DecisionCallback): Promise<void> {
-    return this.kysely.putDecisionCallback(callback);
-  }
-
-  deleteDecisionCallback(applicationId: string): Promise<boolean> {
-    return this.kysely.deleteDecisionCallback(applicationId);
   }
 
   // Fraud rules change rarely (admin calls, detector trips): the shared Kysely queries serve them, except the

@@ -111,7 +111,9 @@ const SPECS: Spec[] = [
   { id: "ver_other_app", at: T0 + 2 * MINUTE, status: "verified", app: "app_other" },
 ];
 
-export function operatorConformance(current: () => Store & WebhookStore & { readonly operator: OperatorStore }): void {
+export function operatorConformance(
+  current: () => Store & { readonly operator: OperatorStore; readonly webhooks: WebhookStore },
+): void {
   const seed = async () => {
     for (const spec of SPECS) {
       const v = verification(spec);
@@ -224,7 +226,7 @@ export function operatorConformance(current: () => Store & WebhookStore & { read
     ]);
 
     expect(await store.operator.latestEventSeq("app_default")).toBe(0);
-    await store.insertEndpoint({
+    await store.webhooks.insertEndpoint({
       id: "whe_1",
       applicationId: "app_default",
       url: "https://example.com/hook",
@@ -254,9 +256,9 @@ export function operatorConformance(current: () => Store & WebhookStore & { read
     expect(await store.operator.liveLeaseCounts(T0)).toEqual(new Map([["pool_a", 1]]));
     expect(await store.operator.liveLeaseCounts(T0 + 2 * MINUTE)).toEqual(new Map());
 
-    const [first] = await store.claimDeliveries(T0, T0 + 1000, 1);
+    const [first] = await store.webhooks.claimDeliveries(T0, T0 + 1000, 1);
     expect(first).toBeDefined();
-    await store.completeDeliveries([
+    await store.webhooks.completeDeliveries([
       {
         deliveryId: first?.delivery.id ?? "",
         attempt: {

@@ -108,10 +108,10 @@ const ev = (v: Verification, type: EventType, at: number, attemptId: string | nu
 
 export function runStoreConformance(
   name: string,
-  open: () => Promise<Store & WebhookStore & { readonly operator: OperatorStore }>,
+  open: () => Promise<Store & { readonly operator: OperatorStore; readonly webhooks: WebhookStore }>,
 ): void {
   describe(`Store conformance: ${name}`, () => {
-    let store: Store & WebhookStore & { readonly operator: OperatorStore };
+    let store: Store & { readonly operator: OperatorStore; readonly webhooks: WebhookStore };
     beforeEach(async () => {
       store = await open();
       await store.migrate();
@@ -298,39 +298,39 @@ export function runStoreConformance(
     });
 
     it("writes a delivery per event for each enabled endpoint whose filter takes it, in the event's transaction", async () => {
-      await store.insertEndpoint(endpoint("whe_all"));
-      await store.insertEndpoint(endpoint("whe_verified", { eventTypes: ["verification.verified"] }));
-      await store.insertEndpoint(endpoint("whe_off", { enabled: false }));
-      await store.insertEndpoint(endpoint("whe_other", { applicationId: "app_other" }));
+      await store.webhooks.insertEndpoint(endpoint("whe_all"));
+      await store.webhooks.insertEndpoint(endpoint("whe_verified", { eventTypes: ["verification.verified"] }));
+      await store.webhooks.insertEndpoint(endpoint("whe_off", { enabled: false }));
+      await store.webhooks.insertEndpoint(endpoint("whe_other", { applicationId: "app_other" }));
       const v = verification("ver_1");
       await create(v, "cli");
       expect(
         await store.saveVerification({ ...v, version: 2 }, 9, [ev(v, "verification.verified", T0 + 1)], true),
       ).toBe(false);
       await store.saveVerification({ ...v, version: 2 }, 1, [ev(v, "verification.verified", T0 + 2)], true);
-      expect((await store.listDeliveries("whe_all", 10)).map((d) => d.status)).toEqual(["pending", "pending"]);
-      const [verified] = await store.listDeliveries("whe_verified", 10);
+      expect((await store.webhooks.listDeliveries("whe_all", 10)).map((d) => d.status)).toEqual(["pending", "pending"]);
+      const [verified] = await store.webhooks.listDeliveries("whe_verified", 10);
       expect(verified).toMatchObject({ status: "pending", attempts: 0, verificationId: "ver_1", createdAt: T0 + 2 });
-      expect(await store.listDeliveries("whe_verified", 10)).toHaveLength(1);
-      expect(await store.listDeliveries("whe_off", 10)).toEqual([]);
-      expect(await store.listDeliveries("whe_other", 10)).toEqual([]);
+      expect(await store.webhooks.listDeliveries("whe_verified", 10)).toHaveLength(1);
+      expect(await store.webhooks.listDeliveries("whe_off", 10)).toEqual([]);
+      expect(await store.webhooks.listDeliveries("whe_other", 10)).toEqual([]);
     });
 
     it("claims deliveries in order per verification and endpoint, and records attempts", async () => {
-      await store.insertEndpoint(endpoint("whe_1"));
+      await store.webhooks.insertEndpoint(endpoint("whe_1"));
       const v = verification("ver_1");
       const w = verification("ver_2");
       await create(v, "a");
       await create(w, "b");
       await store.saveVerification({ ...v, version: 2 }, 1, [ev(v, "attempt.ringing", T0 + 1)], false);
-      const claimed = await store.claimDeliveries(T0 + 10, T0 + 1000, 10);
+      const claimed = await store.webhooks.claimDeliveries(T0 + 10, T0 + 1000, 10);
       expect(claimed.map((c) => [c.delivery.verificationId, c.event.type])).toEqual([
         ["ver_1", "verification.started"],
         ["ver_2", "verification.started"],
         ["ver_1", "attempt.ringing"],
       ]);
       expect(claimed[0]?.endpoint.id).toBe("whe_1");
-      expect(await store.claimDeliveries(T0 + 10, T0 + 1000, 10)).toEqual([]);
+      expect(await store.webhooks.claimDeliveries(T0 + 10, T0 + 1000, 10)).toEqual([]);
       const [first, second, third] = claimed.map((c) => c.delivery.id) as [string, string, string];
       const attempt = (deliveryId: string, statusCode: number | null) => ({
         id: `${deliveryId}_a`,
@@ -342,22 +342,22 @@ export function runStoreConformance(
         error: statusCode === null ? "timeout" : null,
       });
       // ver_1's first delivery fails and backs off: its second waits behind it, ver_2's is delivered.
-      await store.completeDeliveries(
+      await store.webhooks.completeDeliveries(
         [
           { deliveryId: first, attempt: attempt(first, null), status: "pending", nextAttemptAt: T0 + 5000 },
           { deliveryId: second, attempt: attempt(second, 200), status: "delivered", nextAttemptAt: T0 + 20 },
         ],
         [third],
       );
-      expect(await store.claimDeliveries(T0 + 100, T0 + 1000, 10)).toEqual([]);
-      const again = await store.claimDeliveries(T0 + 5000, T0 + 6000, 10);
+      expect(await store.webhooks.claimDeliveries(T0 + 100, T0 + 1000, 10)).toEqual([]);
+      const again = await store.webhooks.claimDeliveries(T0 + 5000, T0 + 6000, 10);
       expect(again.map((c) => c.delivery.id)).toEqual([first, third]);
       expect(again[0]?.delivery).toMatchObject({ attempts: 1, lastError: "timeout", lastLatencyMs: 7 });
-      const log = await store.getDelivery(second);
+      const log = await store.webhooks.getDelivery(second);
       expect(log?.delivery).toMatchObject({ status: "delivered", lastStatusCode: 200, endedAt: T0 + 20 });
       expect(log?.attempts).toEqual([attempt(second, 200)]);
       // 410: the endpoint is disabled and nothing more is claimed for it
-      await store.completeDeliveries([
+      await store.webhooks.completeDeliveries([
         {
           deliveryId: first,
           attempt: { ...attempt(first, 410), id: "x2" },
@@ -366,24 +366,24 @@ export function runStoreConformance(
           disableEndpoint: "gone",
         },
       ]);
-      expect(await store.getEndpoint("whe_1")).toMatchObject({ enabled: false, disabledReason: "gone" });
-      expect(await store.claimDeliveries(T0 + 99_000, T0 + 100_000, 10)).toEqual([]);
-      expect(await store.replayDelivery(second, T0 + 50)).toBe(true);
-      expect(await store.replayDelivery("msg_missing", T0 + 50)).toBe(false);
-      expect((await store.getDelivery(second))?.delivery).toMatchObject({ status: "pending", attempts: 0 });
+      expect(await store.webhooks.getEndpoint("whe_1")).toMatchObject({ enabled: false, disabledReason: "gone" });
+      expect(await store.webhooks.claimDeliveries(T0 + 99_000, T0 + 100_000, 10)).toEqual([]);
+      expect(await store.webhooks.replayDelivery(second, T0 + 50)).toBe(true);
+      expect(await store.webhooks.replayDelivery("msg_missing", T0 + 50)).toBe(false);
+      expect((await store.webhooks.getDelivery(second))?.delivery).toMatchObject({ status: "pending", attempts: 0 });
     });
 
     it("claims a chain's later deliveries only with its head, which a backing-off head takes along (issue 24)", async () => {
-      await store.insertEndpoint(endpoint("whe_1"));
+      await store.webhooks.insertEndpoint(endpoint("whe_1"));
       const v = verification("ver_1");
       await create(v, "a");
       await store.saveVerification({ ...v, version: 2 }, 1, [ev(v, "attempt.ringing", T0 + 1)], false);
-      const [head, next] = (await store.claimDeliveries(T0 + 10, T0 + 1000, 1)).map((c) => c.delivery.id) as [
+      const [head, next] = (await store.webhooks.claimDeliveries(T0 + 10, T0 + 1000, 1)).map((c) => c.delivery.id) as [
         string,
         string,
       ];
       expect(next).toBeDefined();
-      await store.completeDeliveries(
+      await store.webhooks.completeDeliveries(
         [
           {
             deliveryId: head,
@@ -403,40 +403,43 @@ export function runStoreConformance(
         [next],
       );
       // The rest of the chain waits with its head, out of the due range.
-      expect((await store.getDelivery(next))?.delivery.nextAttemptAt).toBe(T0 + 5000);
-      expect(await store.claimDeliveries(T0 + 4999, T0 + 6000, 10)).toEqual([]);
-      expect((await store.claimDeliveries(T0 + 5000, T0 + 6000, 10)).map((c) => c.delivery.id)).toEqual([head, next]);
+      expect((await store.webhooks.getDelivery(next))?.delivery.nextAttemptAt).toBe(T0 + 5000);
+      expect(await store.webhooks.claimDeliveries(T0 + 4999, T0 + 6000, 10)).toEqual([]);
+      expect((await store.webhooks.claimDeliveries(T0 + 5000, T0 + 6000, 10)).map((c) => c.delivery.id)).toEqual([
+        head,
+        next,
+      ]);
     });
 
     it("renews a claim only with its token: a lapsed claim taken by another worker stays theirs (issue 24)", async () => {
-      await store.insertEndpoint(endpoint("whe_1"));
+      await store.webhooks.insertEndpoint(endpoint("whe_1"));
       const v = verification("ver_1");
       await create(v, "a");
-      const ids = (await store.claimDeliveries(T0 + 10, T0 + 1000, 10)).map((c) => c.delivery.id);
+      const ids = (await store.webhooks.claimDeliveries(T0 + 10, T0 + 1000, 10)).map((c) => c.delivery.id);
       expect(ids).toHaveLength(1);
-      expect(await store.renewClaims(ids, T0 + 1000, T0 + 2000)).toBe(1);
-      expect(await store.renewClaims(ids, T0 + 1000, T0 + 3000)).toBe(0);
-      expect(await store.claimDeliveries(T0 + 1500, T0 + 4000, 10)).toEqual([]);
+      expect(await store.webhooks.renewClaims(ids, T0 + 1000, T0 + 2000)).toBe(1);
+      expect(await store.webhooks.renewClaims(ids, T0 + 1000, T0 + 3000)).toBe(0);
+      expect(await store.webhooks.claimDeliveries(T0 + 1500, T0 + 4000, 10)).toEqual([]);
       // The renewed lease lapses at T0 + 2000 and another worker claims the delivery.
-      const taken = await store.claimDeliveries(T0 + 2500, T0 + 5000, 10);
+      const taken = await store.webhooks.claimDeliveries(T0 + 2500, T0 + 5000, 10);
       expect(taken.map((c) => c.delivery.id)).toEqual(ids);
-      expect(await store.renewClaims(ids, T0 + 2000, T0 + 9000)).toBe(0);
-      expect(await store.renewClaims(ids, T0 + 5000, T0 + 9000)).toBe(1);
+      expect(await store.webhooks.renewClaims(ids, T0 + 2000, T0 + 9000)).toBe(0);
+      expect(await store.webhooks.renewClaims(ids, T0 + 5000, T0 + 9000)).toBe(1);
     });
 
     it("manages webhook endpoints and decision callbacks", async () => {
       const e = endpoint("whe_1", { eventTypes: ["attempt.failed", "verification.failed"] });
-      await store.insertEndpoint(e);
-      expect(await store.getEndpoint("whe_1")).toEqual(e);
+      await store.webhooks.insertEndpoint(e);
+      expect(await store.webhooks.getEndpoint("whe_1")).toEqual(e);
       const rotated = { ...e, previousSecret: e.secret, previousSecretExpiresAt: T0 + 1, secret: "whsec_b", url: "x" };
-      await store.updateEndpoint(rotated);
-      expect(await store.listEndpoints("app_default")).toEqual([rotated]);
-      expect(await store.listEndpoints("app_other")).toEqual([]);
+      await store.webhooks.updateEndpoint(rotated);
+      expect(await store.webhooks.listEndpoints("app_default")).toEqual([rotated]);
+      expect(await store.webhooks.listEndpoints("app_other")).toEqual([]);
       const v = verification("ver_1");
       await create(v);
       await store.saveVerification({ ...v, version: 2 }, 1, [ev(v, "attempt.failed", T0 + 1)], false);
-      await store.deleteEndpoint("whe_1", T0 + 2);
-      expect(await store.getEndpoint("whe_1")).toBeUndefined();
+      await store.webhooks.deleteEndpoint("whe_1", T0 + 2);
+      expect(await store.webhooks.getEndpoint("whe_1")).toBeUndefined();
 
       const callback = {
         applicationId: "app_default",
@@ -448,16 +451,16 @@ export function runStoreConformance(
         updatedAt: T0,
         format: "flashverify" as const,
       };
-      await store.putDecisionCallback(callback);
-      await store.putDecisionCallback({ ...callback, timeoutMs: 900, updatedAt: T0 + 1 });
-      expect(await store.getDecisionCallback("app_default")).toEqual({
+      await store.webhooks.putDecisionCallback(callback);
+      await store.webhooks.putDecisionCallback({ ...callback, timeoutMs: 900, updatedAt: T0 + 1 });
+      expect(await store.webhooks.getDecisionCallback("app_default")).toEqual({
         ...callback,
         timeoutMs: 900,
         updatedAt: T0 + 1,
       });
-      expect(await store.deleteDecisionCallback("app_default")).toBe(true);
-      expect(await store.deleteDecisionCallback("app_default")).toBe(false);
-      expect(await store.getDecisionCallback("app_default")).toBeUndefined();
+      expect(await store.webhooks.deleteDecisionCallback("app_default")).toBe(true);
+      expect(await store.webhooks.deleteDecisionCallback("app_default")).toBe(false);
+      expect(await store.webhooks.getDecisionCallback("app_default")).toBeUndefined();
     });
 
     it("claims an Idempotency-Key once per application, atomically with the verification", async () => {
