@@ -324,6 +324,10 @@ const ConfigSchema = z
         message: "is required when SANDBOX=off (or SIP_TRUNKS)",
       });
     }
+    if (c.INBOUND_SIP_TLS_PORT !== undefined) {
+      for (const key of ["INBOUND_TLS_CERT_FILE", "INBOUND_TLS_KEY_FILE"] as const)
+        need(key, "INBOUND_SIP_TLS_PORT is set");
+    }
     for (const [path, message] of trunkConfigProblems(c.SIP_TRUNKS ?? [], c.SIP_ROUTES)) {
       ctx.addIssue({ code: "custom", path, message });
     }

@@ -1,12 +1,19 @@
 /**
  * The inbound listener's INVITE server transactions (RFC 3261 §17.2.1) against a scripted UDP peer: the final
  * response is retransmitted on Timer G until the ACK, a retransmitted INVITE is answered with the same response and
- * decided once, CANCEL and OPTIONS get 200, other requests 405, and an address that is not a trunk 403.
+ * decided once, CANCEL and OPTIONS get 200, other requests 405, and an address that is not a trunk 403. Over TLS
+ * the trunk verifies the listener's certificate (made by openssl for its address) and gets its answer.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type InboundInvite, InboundListener } from "../src/sip/inbound/listener.js";
 import { headerParam } from "../src/sip/message.js";
 import { RawPeer, sleep } from "./sipp/raw-peer.js";
+import { commandExists, peerAvailable } from "./support/peers.js";
 
 const LISTENER = "127.0.18.21";
 const TRUNK = "127.0.18.22";
@@ -98,5 +105,54 @@ describe("inbound listener", () => {
     stranger.send(request(stranger, "OPTIONS", "z9hG4bK-s2"), target());
     await stranger.next(403);
     expect(decided.length).toBe(before);
+  });
+});
+
+const openssl = peerAvailable("openssl", () => commandExists("openssl"));
+
+describe.skipIf(!openssl)("inbound listener over TLS", () => {
+  const TLS_LISTENER = "127.0.18.24";
+  let dir: string;
+  let secure: InboundListener;
+  let cert: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "flashverify-inbound-tls-"));
+    execFileSync("openssl", [
+      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"],
+      ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-subj", `/CN=${TLS_LISTENER}`],
+      ...["-addext", `subjectAltName=IP:${TLS_LISTENER}`],
+    ]);
+    cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    secure = await InboundListener.start({
+      address: TLS_LISTENER,
+      port: 0,
+      transports: ["udp"],
+      tls: { port: 0, cert, key: readFileSync(join(dir, "key.pem"), "utf8") },
+      trusted: (address) => address === TRUNK,
+      onInvite: async () => ({ status: 603, phrase: "Decline" }),
+    });
+  });
+  afterAll(async () => {
+    await secure?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers an INVITE on a TLS connection whose certificate the trunk verified", async () => {
+    const socket = connect({ host: TLS_LISTENER, port: secure.tlsPort as number, localAddress: TRUNK, ca: cert });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("secureConnect", resolve);
+      socket.once("error", reject);
+    });
+    expect(socket.authorized).toBe(true);
+    const answer = new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes("\r\n\r\n")) resolve(text);
+      });
+    });
+    socket.write(request(trunk, "INVITE", "z9hG4bK-tls1").replace("SIP/2.0/UDP", "SIP/2.0/TLS"));
+    expect((await answer).split("\r\n")[0]).toBe("SIP/2.0 603 Decline");
+    socket.destroy();
   });
 });

@@ -61,6 +61,12 @@ export const ReverseFlashcallConfig = {
       }
       return transports as ("udp" | "tcp")[];
     }),
+  /** SIP over TLS on this port too (0: any free one); needs INBOUND_TLS_CERT_FILE and INBOUND_TLS_KEY_FILE; default off */
+  INBOUND_SIP_TLS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** the listener's certificate chain (PEM file) for TLS */
+  INBOUND_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** its private key (PEM file) */
+  INBOUND_TLS_KEY_FILE: z.string().min(1).optional(),
   /**
    * the addresses inbound INVITEs may come from (IPs and CIDRs, comma-separated); any other gets 403; default the
    * configured trunks' hosts (names resolved at start), and the virtual carrier with SANDBOX=on

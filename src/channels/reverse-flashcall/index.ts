@@ -137,12 +137,25 @@ export class ReverseFlashcallChannel implements MessageChannel {
         this.config.INBOUND_SIP_ADDRESS ?? this.config.SIP_LOCAL_ADDRESS ?? (this.sandbox ? "127.0.0.1" : "0.0.0.0"),
       port: this.config.INBOUND_SIP_PORT ?? (this.sandbox ? 0 : 5060),
       transports: this.config.INBOUND_SIP_TRANSPORTS,
+      tls: this.tlsOptions(),
       trusted: (address) => trusted.check(address, isIP(address) === 6 ? "ipv6" : "ipv4"),
       onInvite,
       onUntrusted: () => outcome("untrusted_source"),
       ...(deps.onError ? { onError: deps.onError } : {}),
       ...(deps.t1Ms ? { t1Ms: deps.t1Ms } : {}),
     });
+  }
+
+  /** Where TLS connections are taken; null without TLS or before `listen`. */
+  get tlsPort(): number | null {
+    return this.listener?.tlsPort ?? null;
+  }
+
+  private tlsOptions() {
+    const { INBOUND_SIP_TLS_PORT: port, INBOUND_TLS_CERT_FILE: cert, INBOUND_TLS_KEY_FILE: key } = this.config;
+    // The configuration schema requires both files with the port.
+    if (port === undefined || !cert || !key) return undefined;
+    return { port, cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
   }
 
   async close(): Promise<void> {

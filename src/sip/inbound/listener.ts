@@ -1,5 +1,6 @@
 /**
- * A SIP UAS for the trunks' inbound INVITEs (the reverse flash call), over UDP and TCP on one address and port. It
+ * A SIP UAS for the trunks' inbound INVITEs (the reverse flash call), over UDP and TCP on one address and port, and
+ * TLS (RFC 3261 §26.3.1, the trunk authenticating us by our certificate) on a port of its own when configured. It
  * never answers a call: every INVITE gets one final error response before answer (RFC 3261 §17.2.1 INVITE server
  * transaction), so the call costs the caller nothing.
  *
@@ -11,6 +12,7 @@
  */
 import type { Socket } from "node:dgram";
 import { createServer, type Server, type Socket as TcpSocket } from "node:net";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { ExpiringMap } from "../expiring-map.js";
 import { newTag } from "../ids.js";
 import { formatResponse, headerParam, parseMessage, type SipMessage } from "../message.js";
@@ -18,7 +20,7 @@ import { StreamFramer } from "../stream-framer.js";
 import { TimerWheel } from "../timer-wheel.js";
 import { closeUdpSocket, openUdpSocket } from "../udp-socket.js";
 
-export type InboundTransport = "udp" | "tcp";
+export type InboundTransport = "udp" | "tcp" | "tls";
 
 export interface InboundInvite {
   transport: InboundTransport;
@@ -37,7 +39,9 @@ export interface InboundListenerOptions {
   address: string;
   /** 0: any free port (the same one for UDP and TCP) */
   port: number;
-  transports: readonly InboundTransport[];
+  transports: readonly ("udp" | "tcp")[];
+  /** TLS on its own port (0: any free one): our certificate chain and key, PEM */
+  tls?: { port: number; cert: string; key: string } | undefined;
   /** whether a request from this address comes from a trunk */
   trusted: (address: string) => boolean;
   /** decides the final response of an INVITE from a trunk */
@@ -72,6 +76,7 @@ export class InboundListener {
     private readonly udp: Socket | null,
     private readonly tcp: Server | null,
     readonly local: { address: string; port: number },
+    private readonly tls: TlsServer | null = null,
   ) {
     this.t1Ms = options.t1Ms ?? 500;
     this.completed = new ExpiringMap(64 * this.t1Ms + 5000);
@@ -92,10 +97,16 @@ export class InboundListener {
         throw tcp;
       }
       const bound = udp ? udp.address().port : ((tcp as Server).address() as { port: number }).port;
-      const listener = new InboundListener(options, udp, tcp, { address: options.address, port: bound });
+      const tls = options.tls ? await listenTls(options.address, options.tls) : null;
+      const listener = new InboundListener(options, udp, tcp, { address: options.address, port: bound }, tls);
       listener.attach();
       return listener;
     }
+  }
+
+  /** The TLS listener's port; null without TLS. */
+  get tlsPort(): number | null {
+    return this.tls ? (this.tls.address() as { port: number }).port : null;
   }
 
   async close(): Promise<void> {
@@ -104,6 +115,7 @@ export class InboundListener {
     for (const connection of this.connections) connection.destroy();
     if (this.udp) await closeUdpSocket(this.udp);
     if (this.tcp) await new Promise<void>((resolve) => this.tcp?.close(() => resolve()));
+    if (this.tls) await new Promise<void>((resolve) => this.tls?.close(() => resolve()));
   }
 
   private attach(): void {
@@ -113,10 +125,11 @@ export class InboundListener {
       this.receive(data.toString("utf8"), "udp", source, send);
     });
     this.udp?.on("error", (error) => this.options.onError?.(error));
-    this.tcp?.on("connection", (connection) => this.accept(connection));
+    this.tcp?.on("connection", (connection) => this.accept(connection, "tcp"));
+    this.tls?.on("secureConnection", (connection) => this.accept(connection, "tls"));
   }
 
-  private accept(connection: TcpSocket): void {
+  private accept(connection: TcpSocket, transport: "tcp" | "tls"): void {
     this.connections.add(connection);
     const framer = new StreamFramer();
     const source = { address: connection.remoteAddress ?? "", port: connection.remotePort ?? 0 };
@@ -127,7 +140,7 @@ export class InboundListener {
       try {
         framer.push(
           chunk,
-          (message) => this.receive(message.toString("utf8"), "tcp", source, send),
+          (message) => this.receive(message.toString("utf8"), transport, source, send),
           () => send("\r\n"),
         );
       } catch {
@@ -238,6 +251,19 @@ function listenTcp(address: string, port: number): Promise<Server> {
     const server = createServer();
     server.once("error", reject);
     server.listen(port, address, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+function listenTls(address: string, options: { port: number; cert: string; key: string }): Promise<TlsServer> {
+  return new Promise((resolve, reject) => {
+    const server = createTlsServer({ cert: options.cert, key: options.key });
+    // A handshake that fails (a scanner, a wrong certificate) ends that connection only.
+    server.on("tlsClientError", (_error, socket) => socket.destroy());
+    server.once("error", reject);
+    server.listen(options.port, address, () => {
       server.off("error", reject);
       resolve(server);
     });
