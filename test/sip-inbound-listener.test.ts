@@ -6,6 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
@@ -138,7 +139,9 @@ describe.skipIf(!openssl)("inbound listener over TLS", () => {
   });
 
   it("answers an INVITE on a TLS connection whose certificate the trunk verified", async () => {
-    const socket = connect({ host: TLS_LISTENER, port: secure.tlsPort as number, localAddress: TRUNK, ca: cert });
+    // From the trunk's address, which the listener trusts; the certificate names the listener's.
+    const tcp = connectTcp({ host: TLS_LISTENER, port: secure.tlsPort as number, localAddress: TRUNK });
+    const socket = connect({ socket: tcp, host: TLS_LISTENER, ca: cert });
     await new Promise<void>((resolve, reject) => {
       socket.once("secureConnect", resolve);
       socket.once("error", reject);
