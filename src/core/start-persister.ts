@@ -3,6 +3,8 @@
  * its CLI lease and its events, in one transaction, and says what the dispatcher is to send. It takes the plan as
  * it was screened and changes none of it: the first step, its channel and its pool are the plan's.
  */
+
+import { flashcallAttempt, messageAttempt } from "./attempts.js";
 import type { CallerIdAllocator } from "./caller-id-allocator.js";
 import { type CodeHasher, hashToken } from "./codes.js";
 import { type AppError, ERRORS, err, ok, type Result } from "./errors.js";
@@ -15,8 +17,6 @@ import type { Steps } from "./steps.js";
 import type { Attempt, DomainEvent, RiskAssessment, Verification } from "./types.js";
 import {
   type AttemptDeadlineMs,
-  flashcallAttempt,
-  messageAttempt,
   newBlockedVerification,
   newVerification,
   nextWake,

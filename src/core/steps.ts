@@ -2,6 +2,8 @@
  * How a workflow moves on: opening a message step (a fresh code, kept in memory only until the send), and after a
  * step is over, the next step the destination can take, or the verification's end when none is left.
  */
+
+import { messageAttempt, reverseAttempt } from "./attempts.js";
 import { type Change, refuse } from "./change.js";
 import type { CodeHasher } from "./codes.js";
 import { newId } from "./ids.js";
@@ -13,9 +15,7 @@ import type { Attempt, ChannelName, Verification, WorkflowStep } from "./types.j
 import {
   failVerification,
   markAttemptEnded,
-  messageAttempt,
   openStep,
-  reverseAttempt,
   type StepChange,
   skipStep,
   type Transition,

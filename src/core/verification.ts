@@ -11,7 +11,7 @@
  * Opening a step needs things a pure function cannot make (a leased CLI, a fresh code), so transitions that end a
  * step say so (`stepOver`) and the service opens the next one with `openStep`.
  */
-import { maskedPattern, type NumberPool } from "./pool.js";
+import { maskedPattern } from "./pool.js";
 import type { AttemptOutcome } from "./ports.js";
 import { voiceCallCost } from "./rate-card.js";
 import {
@@ -123,73 +123,6 @@ export function newVerification(
   };
 }
 
-/** A flash-call attempt dialing from a leased CLI. Its expiry is set when its step opens. */
-export function flashcallAttempt(p: {
-  id: string;
-  verificationId: string;
-  seq: number;
-  pool: NumberPool;
-  cliKey: string;
-  /** the CLI without its code digits */
-  cliPrefix: string;
-  codeMac: string;
-  /** what the call cost: null until it ends (see priceEndedAttempts in rate-card.ts) */
-  cost: number | null;
-  now: number;
-}): Attempt {
-  return {
-    ...attemptBase(p.id, p.verificationId, p.seq, "flashcall", p.now),
-    cost: p.cost,
-    poolId: p.pool.id,
-    cliKey: p.cliKey,
-    cliPrefix: p.cliPrefix,
-    codeLength: p.pool.codeLength,
-    codeMac: p.codeMac,
-  };
-}
-
-/** A message attempt (SMS, WhatsApp, email) carrying a one-time code. */
-export function messageAttempt(p: {
-  id: string;
-  verificationId: string;
-  seq: number;
-  channel: Exclude<ChannelName, "flashcall">;
-  codeLength: number;
-  codeMac: string;
-  /** what the message cost: null until it ends (see priceEndedAttempts in rate-card.ts) */
-  cost: number | null;
-  now: number;
-}): Attempt {
-  return {
-    ...attemptBase(p.id, p.verificationId, p.seq, p.channel, p.now),
-    cost: p.cost,
-    poolId: null,
-    cliKey: null,
-    cliPrefix: null,
-    codeLength: p.codeLength,
-    codeMac: p.codeMac,
-  };
-}
-
-/**
- * A reverse flash call: the phone is to call `dial`, a number of the inbound pool. Nothing is sent and there is no
- * code: the caller ID of the call that arrives is the proof, so it waits as `sent` from the moment it opens.
- */
-export function reverseAttempt(p: { id: string; verificationId: string; seq: number; dial: string; now: number }) {
-  const attempt: Attempt = {
-    ...attemptBase(p.id, p.verificationId, p.seq, "reverse_flashcall", p.now),
-    status: "sent",
-    cost: null,
-    poolId: null,
-    cliKey: null,
-    cliPrefix: null,
-    dial: p.dial,
-    codeLength: 0,
-    codeMac: "",
-  };
-  return attempt;
-}
-
 /**
  * The phone called the number of its verification's reverse flash call: its attempt is delivered (the call was
  * rejected with `sipCode`, free for the caller) and the verification is verified, the caller ID recorded as earned.
@@ -208,28 +141,6 @@ export function verifyByCall(
   if (ended?.verification.status !== "pending") return undefined;
   const checked = applyCheck(ended.verification, true, call.caller, call.at);
   return { verification: checked.verification, events: [...ended.events, ...checked.events] };
-}
-
-function attemptBase(id: string, verificationId: string, seq: number, channel: ChannelName, now: number) {
-  return {
-    id,
-    verificationId,
-    seq,
-    channel,
-    // Stored as dialing in the transaction that opens the step: the INVITE or submit goes out right after it commits.
-    status: "dialing" as const,
-    reason: null,
-    sipCode: null,
-    createdAt: now,
-    dialedAt: now,
-    ringingAt: null,
-    endedAt: null,
-    trunkId: null,
-    invitedAt: null,
-    reasonHeader: null,
-    expiresAt: now,
-    detail: null,
-  };
 }
 
 /**
