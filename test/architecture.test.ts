@@ -1,7 +1,8 @@
 /**
  * The layering the README's Layout section promises, checked on the source itself: no import cycle among src/'s
  * modules (type-only imports count too, as `madge --circular` counts them: a cycle of types is still a pair of
- * modules that cannot be read one without the other), and core imports nothing of the project outside core.
+ * modules that cannot be read one without the other), core imports nothing of the project outside core, and no
+ * source file (tests aside) is longer than 500 lines: past that, a file holds more than one idea.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -71,6 +72,13 @@ describe("architecture", () => {
       graph.delete(b);
       files.splice(files.indexOf(a), 2);
     }
+  });
+
+  it("keeps every source file within 500 lines (tests aside)", () => {
+    const long = files
+      .map((f) => ({ file: relative(src, f), lines: readFileSync(f, "utf8").split("\n").length - 1 }))
+      .filter((f) => f.lines > 500);
+    expect(long).toEqual([]);
   });
 
   it("core imports nothing of the project outside core", () => {
