@@ -90,6 +90,38 @@ describe("loadConfig", () => {
     expect(loadConfig({ SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net" }).SIP_TRUNK_HOST).toBe("sbc.example.net");
   });
 
+  it("parses the SMS settings into one checked case, naming what a provider is missing", () => {
+    expect(loadConfig({}).sms).toEqual({ provider: "sandbox", sender: "Verify" });
+    expect(loadConfig({ SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net" }).sms).toEqual({ provider: "none" });
+    const twilio = {
+      SMS_PROVIDER: "twilio",
+      TWILIO_ACCOUNT_SID: "AC1",
+      TWILIO_AUTH_TOKEN: "t",
+      SMS_SENDER: "+15005550006",
+    };
+    expect(loadConfig(twilio).sms).toEqual({
+      provider: "twilio",
+      options: { accountSid: "AC1", authToken: "t", from: "+15005550006" },
+    });
+    expect(() => loadConfig({ ...twilio, TWILIO_AUTH_TOKEN: "" })).toThrow(
+      /TWILIO_AUTH_TOKEN: is required when SMS_PROVIDER=twilio/,
+    );
+    const smpp = loadConfig({ SMPP_HOST: "smsc.example.net", SMPP_SYSTEM_ID: "fv", SMPP_PASSWORD: "pw" }).sms;
+    expect(smpp).toMatchObject({
+      provider: "smpp",
+      options: { bind: { host: "smsc.example.net", port: 2775, tls: false, systemId: "fv", password: "pw" } },
+    });
+    expect(() => loadConfig({ SMPP_HOST: "smsc.example.net" })).toThrow(/SMPP_SYSTEM_ID: is required/);
+  });
+
+  it("parses the carrier's trunks: the shorthand as one trunk, none with the sandbox (its handsets are)", () => {
+    expect(loadConfig({}).trunks).toBeNull();
+    const [trunk, ...more] =
+      loadConfig({ SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net", SIP_DOMAIN: "example.net" }).trunks ?? [];
+    expect(more).toEqual([]);
+    expect(trunk).toMatchObject({ id: "default", host: "sbc.example.net", port: 5060, domain: "example.net" });
+  });
+
   it("reads a JSON config file, with the environment taking precedence", async () => {
     const { writeFileSync, mkdtempSync } = await import("node:fs");
     const { join } = await import("node:path");

@@ -93,7 +93,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const lines = startupLines({
       url,
       sandbox: sandbox ?? null,
-      trunks: config.SANDBOX === "on" ? [] : trunksOf(config),
+      trunks: config.trunks ?? [],
       pools: services.pools.all.map((p) => ({ id: p.id, size: p.size, codeLength: p.codeLength })),
       apiKeyFromEnv: config.FLASHVERIFY_API_KEY !== undefined,
     });
@@ -118,9 +118,4 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     return stopping;
   };
   return { app: server, services, url, stop };
-}
-
-function trunksOf(config: Config) {
-  if (config.SIP_TRUNKS) return config.SIP_TRUNKS;
-  return [{ id: "default", host: config.SIP_TRUNK_HOST ?? "", port: config.SIP_TRUNK_PORT, transport: "udp" }];
 }

@@ -3,6 +3,9 @@
  * configured; with SANDBOX=on, SMS, WhatsApp and email that are not configured go to the virtual carrier.
  */
 import { z } from "zod";
+import type { HttpSmsOptions } from "./sms-http/index.js";
+import type { TwilioSmsOptions } from "./sms-http/twilio.js";
+import type { SmppSmsOptions } from "./sms-smpp/index.js";
 
 const onOff = z.enum(["on", "off"]);
 const port = z.coerce.number().int().min(1).max(65535);
@@ -93,3 +96,74 @@ export const MessageChannelsConfig = {
   /** the secret path segment of delivery-report webhooks: POST /v1/receipts/{channel}/{token} */
   RECEIPTS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 };
+
+type ChannelSettings = z.infer<z.ZodObject<typeof MessageChannelsConfig>>;
+
+/**
+ * Which provider sends SMS, with exactly what it needs (the configuration's `sms`): parsed once from the SMS_* /
+ * SMPP_* / TWILIO_* settings, so the channel's factory reads a checked case instead of optional settings.
+ */
+export type SmsConfig =
+  | { provider: "smpp"; options: SmppSmsOptions }
+  | { provider: "twilio"; options: TwilioSmsOptions }
+  | { provider: "http"; options: HttpSmsOptions }
+  /** the sandbox's SMSC, whose address is known once it listens */
+  | { provider: "sandbox"; sender: string }
+  | { provider: "none" };
+
+/** The SMS case of settings `c`, or the settings missing for it (each an issue on its key). */
+export function smsConfig(
+  c: ChannelSettings & { SANDBOX: "on" | "off" },
+  missing: (key: string, when: string) => void,
+): SmsConfig {
+  const provider = c.SMS_PROVIDER ?? (c.SMPP_HOST ? "smpp" : c.SANDBOX === "on" ? "sandbox" : "none");
+  switch (provider) {
+    case "smpp":
+      if (!c.SMPP_HOST || !c.SMPP_SYSTEM_ID) {
+        if (!c.SMPP_HOST) missing("SMPP_HOST", "SMS_PROVIDER=smpp");
+        if (!c.SMPP_SYSTEM_ID) missing("SMPP_SYSTEM_ID", "SMS_PROVIDER=smpp");
+        return { provider: "none" };
+      }
+      return {
+        provider,
+        options: {
+          bind: {
+            host: c.SMPP_HOST,
+            port: c.SMPP_PORT,
+            tls: c.SMPP_TLS === "on",
+            systemId: c.SMPP_SYSTEM_ID,
+            password: c.SMPP_PASSWORD ?? "",
+            systemType: c.SMPP_SYSTEM_TYPE,
+            window: c.SMPP_WINDOW,
+            maxPerSecond: c.SMPP_MAX_PER_SECOND,
+          },
+          sender: c.SMS_SENDER,
+        },
+      };
+    case "twilio":
+      if (!c.TWILIO_ACCOUNT_SID || !c.TWILIO_AUTH_TOKEN) {
+        if (!c.TWILIO_ACCOUNT_SID) missing("TWILIO_ACCOUNT_SID", "SMS_PROVIDER=twilio");
+        if (!c.TWILIO_AUTH_TOKEN) missing("TWILIO_AUTH_TOKEN", "SMS_PROVIDER=twilio");
+        return { provider: "none" };
+      }
+      return {
+        provider,
+        options: {
+          accountSid: c.TWILIO_ACCOUNT_SID,
+          authToken: c.TWILIO_AUTH_TOKEN,
+          from: c.SMS_SENDER,
+          ...(c.TWILIO_BASE_URL ? { baseUrl: c.TWILIO_BASE_URL } : {}),
+        },
+      };
+    case "http":
+      if (!c.SMS_HTTP) {
+        missing("SMS_HTTP", "SMS_PROVIDER=http");
+        return { provider: "none" };
+      }
+      return { provider, options: c.SMS_HTTP };
+    case "sandbox":
+      return { provider, sender: c.SMS_SENDER };
+    default:
+      return { provider: "none" };
+  }
+}

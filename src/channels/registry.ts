@@ -47,39 +47,23 @@ export const MESSAGE_CHANNELS = {
 export type MessageChannelName = keyof typeof MESSAGE_CHANNELS;
 
 function smsChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
-  const provider = config.SMS_PROVIDER ?? (config.SMPP_HOST ? "smpp" : sandbox ? "sandbox" : "none");
-  switch (provider) {
+  const sms = config.sms;
+  switch (sms.provider) {
     case "smpp":
-      return createSmppSmsSender({
-        bind: {
-          host: config.SMPP_HOST as string,
-          port: config.SMPP_PORT,
-          tls: config.SMPP_TLS === "on",
-          systemId: config.SMPP_SYSTEM_ID ?? "",
-          password: config.SMPP_PASSWORD ?? "",
-          systemType: config.SMPP_SYSTEM_TYPE,
-          window: config.SMPP_WINDOW,
-          maxPerSecond: config.SMPP_MAX_PER_SECOND,
-        },
-        sender: config.SMS_SENDER,
-      });
+      return createSmppSmsSender(sms.options);
     case "sandbox": {
-      const smsc = sandbox?.smsc as VirtualSmsc;
+      if (!sandbox) return null;
+      const { address, port } = sandbox.smsc.local;
       return createSmppSmsSender({
-        bind: { host: smsc.local.address, port: smsc.local.port, ...smsc.credentials, reconnectMinMs: 100 },
-        sender: config.SMS_SENDER,
+        bind: { host: address, port, ...sandbox.smsc.credentials, reconnectMinMs: 100 },
+        sender: sms.sender,
       });
     }
     case "twilio":
-      return createTwilioSmsSender({
-        accountSid: config.TWILIO_ACCOUNT_SID as string,
-        authToken: config.TWILIO_AUTH_TOKEN as string,
-        from: config.SMS_SENDER,
-        ...(config.TWILIO_BASE_URL ? { baseUrl: config.TWILIO_BASE_URL } : {}),
-      });
+      return createTwilioSmsSender(sms.options);
     case "http":
-      return config.SMS_HTTP ? createHttpSmsSender(config.SMS_HTTP) : null;
-    default:
+      return createHttpSmsSender(sms.options);
+    case "none":
       return null;
   }
 }

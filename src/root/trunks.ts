@@ -4,32 +4,16 @@
  * datagrams) holds however busy HTTP and SQLite keep the main one. The sandbox is one trunk to its handsets.
  */
 import { voiceEnabled } from "../channels/voice/index.js";
-import type { Config } from "../config.js";
+import { type Config, shorthandTrunk } from "../config.js";
 import type { Metrics } from "../metrics/index.js";
 import type { SipTraceEntry } from "../sip/trace.js";
-import {
-  startTrunkRouter,
-  type TrunkConfig,
-  type TrunkEvent,
-  type TrunkLayerOptions,
-  TrunkSchema,
-} from "../sip/trunks/index.js";
+import { startTrunkRouter, type TrunkConfig, type TrunkEvent, type TrunkLayerOptions } from "../sip/trunks/index.js";
 
-/**
- * The trunks calls go to: the sandbox's handsets when it is on; else SIP_TRUNKS, or the one trunk SIP_TRUNK_HOST,
- * SIP_TRUNK_PORT and SIP_DOMAIN describe.
- */
+/** The trunks calls go to: the configuration's carrier trunks, or with the sandbox on its handsets. */
 export function trunkConfigs(config: Config, handsets: { address: string; port: number } | null): TrunkConfig[] {
-  const shorthand = (id: string, host: string, port: number) =>
-    TrunkSchema.parse({
-      id,
-      host,
-      port,
-      local_port: config.SIP_LOCAL_PORT,
-      ...(config.SIP_DOMAIN ? { domain: config.SIP_DOMAIN } : {}),
-    });
-  if (handsets) return [shorthand("sandbox", handsets.address, handsets.port)];
-  return config.SIP_TRUNKS ?? [shorthand("default", config.SIP_TRUNK_HOST as string, config.SIP_TRUNK_PORT)];
+  if (config.trunks) return config.trunks;
+  if (!handsets) throw new Error("the sandbox's handsets are the trunk while SANDBOX=on");
+  return [shorthandTrunk(config, "sandbox", handsets.address, handsets.port)];
 }
 
 export interface TrunkHooks {

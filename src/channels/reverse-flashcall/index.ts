@@ -168,9 +168,7 @@ export class ReverseFlashcallChannel implements MessageChannel {
 export function createReverseFlashcallChannel(config: Config, sandbox: boolean): ReverseFlashcallChannel | null {
   const numbers = config.INBOUND_NUMBERS ?? (sandbox ? SANDBOX_INBOUND_NUMBERS : undefined);
   if (!numbers) return null;
-  const trunkHosts = sandbox
-    ? [config.SANDBOX_SIP_ADDRESS]
-    : (config.SIP_TRUNKS?.map((t) => t.host) ?? (config.SIP_TRUNK_HOST ? [config.SIP_TRUNK_HOST] : []));
+  const trunkHosts = config.trunks?.map((t) => t.host) ?? [config.SANDBOX_SIP_ADDRESS];
   return new ReverseFlashcallChannel(config, config.INBOUND_TRUSTED_SOURCES ?? trunkHosts, numbers, sandbox);
 }
 
