@@ -4,7 +4,7 @@
  * never answers a call: every INVITE gets one final error response before answer (RFC 3261 §17.2.1 INVITE server
  * transaction), so the call costs the caller nothing.
  *
- * - Requests from addresses that are not trunks get 403 and go no further.
+ * - Requests from addresses that are not trunks get one 403 (never retransmitted) and go no further.
  * - Over UDP the final response is retransmitted (Timer G: T1, doubling up to T2) until the ACK arrives or Timer H
  *   (64*T1) gives up; a retransmitted INVITE is answered with the same response, never decided twice.
  * - CANCEL is answered 200 (RFC 3261 §9.2): the INVITE's own final response follows as decided. OPTIONS (a trunk's
@@ -159,6 +159,12 @@ export class InboundListener {
   ): void {
     const message = parseMessage(text);
     if (message?.status !== 0 || message.via.length === 0) return;
+    // An address that is no trunk gets one 403 and leaves no state: no Timer G retransmissions to a source a UDP
+    // packet may have forged (a reflector), and no way to answer, ACK or CANCEL a trunk's transaction by its key.
+    if (!this.options.trusted(source.address)) {
+      if (message.method !== "ACK") send(this.forbid(message, source));
+      return;
+    }
     const key = transactionKey(message);
     switch (message.method) {
       case "INVITE":
@@ -173,7 +179,7 @@ export class InboundListener {
         return;
       }
       case "OPTIONS":
-        send(this.options.trusted(source.address) ? formatResponse(message, 200, "OK") : this.forbid(message, source));
+        send(formatResponse(message, 200, "OK"));
         return;
       default:
         send(formatResponse(message, 405, "Method Not Allowed", { headers: ["Allow: INVITE, ACK, CANCEL, OPTIONS"] }));
@@ -187,10 +193,6 @@ export class InboundListener {
       return;
     }
     if (this.deciding.has(key)) return;
-    if (!this.options.trusted(invite.source.address)) {
-      this.complete(key, invite.transport, this.forbid(message, invite.source), send);
-      return;
-    }
     this.deciding.add(key);
     this.options.onInvite(invite).then(
       (answer) => {
