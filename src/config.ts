@@ -238,8 +238,8 @@ const ConfigObject = z.object({
   FLASHCALL_MAX_CHECKS: z.coerce.number().int().min(1).max(10).default(3),
 
   /**
-   * address classes webhooks and decision callbacks may reach besides public ones, comma-separated:
-   * loopback, private, link-local, cgnat, unique-local, reserved, or all; default none
+   * address classes webhooks, decision callbacks and STIR/SHAKEN x5u fetches may reach besides public ones:
+   * comma-separated loopback, private, link-local, cgnat, unique-local, reserved, or all; default none
    */
   WEBHOOK_ALLOW_PRIVATE: z
     .string()

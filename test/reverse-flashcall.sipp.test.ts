@@ -186,6 +186,8 @@ describe.skipIf(!signing).each(["udp", "tcp"] as const)("STIR/SHAKEN attestation
       INBOUND_TRUSTED_SOURCES: TRUNK,
       INBOUND_ATTESTATION: "A",
       INBOUND_SHAKEN_TRUST_FILE: join(dir, "cert.pem"),
+      // The certificate is served on loopback, which the x5u fetch's SSRF guard refuses unless allowed.
+      WEBHOOK_ALLOW_PRIVATE: "loopback",
     });
   });
   afterAll(async () => {

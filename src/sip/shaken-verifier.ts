@@ -3,14 +3,18 @@
  * signature under the certificate its `x5u` names, that certificate issued by (or being) one the operator trusts
  * and valid now, the token fresh (`iat` within `maxAgeSeconds`, RFC 8224 §6.2.1 suggests 60 s), and its claims
  * naming this call: `orig.tn` the caller, `dest.tn` the number dialled. Certificates are fetched once per x5u and
- * kept for `cacheMs`.
+ * kept for `cacheMs`. The x5u comes with the call, from whoever signed it, so its fetch passes the webhooks' SSRF
+ * guard: the host resolved and checked, the socket pinned to the checked address, no redirect.
  *
  * @example
  * const verifier = new ShakenVerifier({ trusted: [readFileSync("sti-ca.pem", "utf8")] });
  * await verifier.verify(identity, { orig: "+447400123456", dest: "+442079460999" }); // { ok: true, attest: "A" }
  */
 import { X509Certificate } from "node:crypto";
+import { get as httpGet, type IncomingMessage } from "node:http";
+import { get as httpsGet } from "node:https";
 import { compactVerify, decodeProtectedHeader } from "jose";
+import { type AddressClass, AddressRefused, classifyAddress, resolveAllowed } from "../events/address-guard.js";
 import type { Attestation } from "./stir-shaken.js";
 import { canonicalTn } from "./stir-shaken.js";
 
@@ -28,10 +32,13 @@ export interface ShakenVerifierOptions {
   cacheMs?: number;
   /** reads the certificate at x5u; default an HTTP(S) GET of at most 64 KiB with a 2 s deadline */
   fetchCertificate?: (url: string) => Promise<string>;
+  /** address classes the default fetch may reach besides public ones (WEBHOOK_ALLOW_PRIVATE); default none */
+  allowed?: ReadonlySet<AddressClass>;
   now?: () => number;
 }
 
 const MAX_CERT_BYTES = 65_536;
+const MAX_CACHED = 1000;
 
 export class ShakenVerifier {
   private readonly trusted: X509Certificate[];
@@ -96,8 +103,11 @@ export class ShakenVerifier {
     const now = Date.now();
     const cached = this.cache.get(url);
     if (cached && now - cached.at < (this.options.cacheMs ?? 3_600_000)) return cached.cert;
-    const fetchPem = this.options.fetchCertificate ?? fetchCertificate;
+    const allowed = this.options.allowed ?? new Set<AddressClass>();
+    const fetchPem = this.options.fetchCertificate ?? ((x5u: string) => fetchCertificate(x5u, allowed));
     const cert = fetchPem(url).then((pem) => new X509Certificate(splitPem(pem)[0] ?? pem));
+    // Each call may name an x5u of its own: the cache is bounded, and starts over when full.
+    if (this.cache.size >= MAX_CACHED) this.cache.clear();
     this.cache.set(url, { at: now, cert });
     // A failed fetch is not kept: the next call tries again.
     cert.catch(() => this.cache.delete(url));
@@ -105,12 +115,47 @@ export class ShakenVerifier {
   }
 }
 
-async function fetchCertificate(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: "error" });
-  if (!response.ok) throw new Error(`x5u answered ${response.status}`);
-  const body = await response.text();
-  if (body.length > MAX_CERT_BYTES) throw new Error("x5u certificate too large");
-  return body;
+/** GET of the certificate at `url`, only from an allowed address, at most MAX_CERT_BYTES, within 2 s. */
+async function fetchCertificate(url: string, allowed: ReadonlySet<AddressClass>): Promise<string> {
+  const target = new URL(url);
+  const pinned = await resolveAllowed(target.hostname, allowed);
+  const get = target.protocol === "https:" ? httpsGet : httpGet;
+  return new Promise((resolve, reject) => {
+    const req = get(
+      target,
+      {
+        signal: AbortSignal.timeout(2000),
+        lookup: (_host, options, callback) => {
+          if (options.all) callback(null, [pinned]);
+          else callback(null, pinned.address, pinned.family);
+        },
+      },
+      (res: IncomingMessage) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`x5u answered ${res.statusCode}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_CERT_BYTES) req.destroy(new Error("x5u certificate too large"));
+          else chunks.push(chunk);
+        });
+        res.on("error", reject);
+        res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      },
+    );
+    req.on("socket", (socket) => {
+      socket.once("connect", () => {
+        const remote = socket.remoteAddress ?? "";
+        const kind = classifyAddress(remote);
+        if (kind !== "public" && !allowed.has(kind)) req.destroy(new AddressRefused(target.hostname, remote, kind));
+      });
+    });
+    req.on("error", reject);
+  });
 }
 
 /** Each certificate of a PEM bundle. */

@@ -106,7 +106,8 @@ export class ReverseFlashcallChannel implements MessageChannel {
     for (const waiting of deps.held) this.pool.hold(waiting.dial, waiting);
     const trusted = await trustedAddresses(this.sources);
     const file = this.config.INBOUND_SHAKEN_TRUST_FILE;
-    const verifier = file ? new ShakenVerifier({ trusted: [readFileSync(file, "utf8")] }) : null;
+    const allowed = this.config.WEBHOOK_ALLOW_PRIVATE;
+    const verifier = file ? new ShakenVerifier({ trusted: [readFileSync(file, "utf8")], allowed }) : null;
     const rejectCode = this.config.INBOUND_REJECT_CODE;
     const reject: InboundAnswer = { status: rejectCode, phrase: PHRASES[rejectCode] ?? "Decline" };
     const outcome = (o: InboundCallOutcome) => deps.onOutcome?.(o);
