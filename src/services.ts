@@ -39,6 +39,7 @@ import { createFraudControls, type FraudControls } from "./fraud/index.js";
 import type { LimiterBackend } from "./fraud/limiter.js";
 import { Metrics } from "./metrics/index.js";
 import { CloseStack, once } from "./root/close-stack.js";
+import { openLimiter } from "./root/limiter.js";
 import { Outages } from "./root/outages.js";
 import { type Sandbox, startSandbox } from "./root/sandbox.js";
 import { startTrunks, trunkConfigs, trunkTargets } from "./root/trunks.js";
@@ -285,9 +286,8 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
     store,
     clock,
     rateCard,
-    redis: redis?.commands ?? null,
+    limiter: openLimiter(config, store, redis?.commands ?? null, overrides.limiterBackend),
     onError: onBackgroundError,
-    ...(overrides.limiterBackend ? { backend: overrides.limiterBackend } : {}),
   });
   stack.defer("fraud controls", () => fraud.close());
 
