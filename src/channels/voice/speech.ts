@@ -88,8 +88,13 @@ export class SpeechClips {
 
   private async speak(voice: string, text: string): Promise<Int16Array> {
     const speed = String(this.options.wordsPerMinute ?? 150);
+    // "--": an application's phrase is text even when it looks like an option (`-f<file>` would say a file's contents).
     return trim(
-      await run("sox", ["-t", "wav", "-", ...TO_8K_PCM], ["espeak-ng", ["-v", voice, "-s", speed, "--stdout", text]]),
+      await run(
+        "sox",
+        ["-t", "wav", "-", ...TO_8K_PCM],
+        ["espeak-ng", ["-v", voice, "-s", speed, "--stdout", "--", text]],
+      ),
     );
   }
 }
