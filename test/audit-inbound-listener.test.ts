@@ -3,8 +3,10 @@
  * retransmissions (over UDP its source may be forged, and ten answers per packet would make the listener a
  * reflector), and no reach into a trunk's transactions through their keys (Via branch and sent-by, which anyone
  * can copy): its INVITE does not get the trunk's answer, its ACK does not stop the trunk's retransmissions, and an
- * INVITE it sends first does not decide the trunk's later one.
+ * INVITE it sends first does not decide the trunk's later one. Over TCP it holds no connection: closed with its
+ * 403, or when idle for 64*T1, so idle connections cannot pile up.
  */
+import { connect as connectTcp } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type InboundInvite, InboundListener } from "../src/sip/inbound/listener.js";
 import { RawPeer, sleep } from "./sipp/raw-peer.js";
@@ -91,5 +93,69 @@ describe("inbound listener against senders that are no trunk", () => {
     expect(count(stranger, 603)).toBe(stranger603);
     trunk.send(request("ACK", "z9hG4bK-copy1", trunk), target());
     expect(decided.length).toBe(before + 1);
+  });
+});
+
+describe("inbound listener's TCP side against senders that are no trunk", () => {
+  let tcpListener: InboundListener;
+  beforeAll(async () => {
+    tcpListener = await InboundListener.start({
+      address: "127.0.26.4",
+      port: 0,
+      transports: ["tcp"],
+      trusted: (address) => address === TRUNK,
+      onInvite: async () => ({ status: 603, phrase: "Decline" }),
+      t1Ms: T1_MS,
+    });
+  });
+  afterAll(async () => {
+    await tcpListener?.close();
+  });
+
+  /** A connection from `from`; resolves with what it received once the listener closed it (or after `ms`). */
+  function connection(from: string, send: string | null, ms: number): Promise<{ text: string; closed: boolean }> {
+    return new Promise((resolve) => {
+      const socket = connectTcp({ host: "127.0.26.4", port: tcpListener.local.port, localAddress: from });
+      let text = "";
+      const done = (closed: boolean) => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ text, closed });
+      };
+      const timer = setTimeout(() => done(false), ms);
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      socket.on("end", () => done(true));
+      socket.on("close", () => done(true));
+      socket.on("error", () => undefined);
+      if (send) socket.once("connect", () => socket.write(send));
+    });
+  }
+
+  const invite = (from: string) =>
+    [
+      "INVITE sip:+442079460999@127.0.26.4 SIP/2.0",
+      `Via: SIP/2.0/TCP ${from}:5060;branch=z9hG4bK-tcp-${from}`,
+      `From: <sip:+447400123456@${from}>;tag=t1`,
+      "To: <sip:+442079460999@127.0.26.4>",
+      `Call-ID: tcp-${from}`,
+      "CSeq: 1 INVITE",
+      "Content-Length: 0",
+      "",
+      "",
+    ].join("\r\n");
+
+  it("closes a stranger's connection with its 403, and an idle one after 64*T1, while a trunk's stays open", async () => {
+    const [answered, idle, trunkSide] = await Promise.all([
+      connection(STRANGER, invite(STRANGER), 64 * T1_MS * 2),
+      connection(STRANGER, null, 64 * T1_MS * 3),
+      connection(TRUNK, invite(TRUNK), 64 * T1_MS * 2),
+    ]);
+    expect(answered.text.split("\r\n")[0]).toBe("SIP/2.0 403 Forbidden");
+    expect(answered.closed).toBe(true);
+    expect(idle).toEqual({ text: "", closed: true });
+    expect(trunkSide.text.split("\r\n")[0]).toBe("SIP/2.0 603 Decline");
+    expect(trunkSide.closed).toBe(false);
   });
 });

@@ -4,7 +4,8 @@
  * never answers a call: every INVITE gets one final error response before answer (RFC 3261 §17.2.1 INVITE server
  * transaction), so the call costs the caller nothing.
  *
- * - Requests from addresses that are not trunks get one 403 (never retransmitted) and go no further.
+ * - Requests from addresses that are not trunks get one 403 (never retransmitted) and go no further; their TCP and
+ *   TLS connections close with it, or when idle for 64*T1.
  * - Over UDP the final response is retransmitted (Timer G: T1, doubling up to T2) until the ACK arrives or Timer H
  *   (64*T1) gives up; a retransmitted INVITE is answered with the same response, never decided twice.
  * - CANCEL is answered 200 (RFC 3261 §9.2): the INVITE's own final response follows as decided. OPTIONS (a trunk's
@@ -133,9 +134,14 @@ export class InboundListener {
     this.connections.add(connection);
     const framer = new StreamFramer();
     const source = { address: connection.remoteAddress ?? "", port: connection.remotePort ?? 0 };
+    const trusted = this.options.trusted(source.address);
     const send = (text: string) => {
-      if (!connection.destroyed) connection.write(text);
+      if (connection.destroyed) return;
+      // An address that is no trunk holds no connection: it is closed with its 403, or when idle for 64*T1.
+      if (trusted) connection.write(text);
+      else connection.end(text);
     };
+    if (!trusted) connection.setTimeout(64 * this.t1Ms, () => connection.destroy());
     connection.on("data", (chunk: Buffer) => {
       try {
         framer.push(
