@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { KyselyStore } from "../src/storage/kysely-store.js";
-import { openKyselySqliteStore, openSqliteStore } from "../src/storage/sqlite.js";
+import { openSqliteStore } from "../src/storage/sqlite.js";
 import type { SqliteStore } from "../src/storage/sqlite-store.js";
 import { openTestPostgresStore, postgresAvailable } from "./support/postgres.js";
 
@@ -73,7 +73,6 @@ function runTemplateStoreConformance(name: string, open: () => Promise<AnyStore>
 }
 
 runTemplateStoreConformance("SQLite", async () => openSqliteStore(":memory:"));
-runTemplateStoreConformance("SQLite through Kysely", async () => openKyselySqliteStore(":memory:"));
 describe.skipIf(!postgresAvailable())("PostgreSQL", () => {
   runTemplateStoreConformance("PostgreSQL", openTestPostgresStore);
 });

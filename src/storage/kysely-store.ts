@@ -1,7 +1,10 @@
 /**
- * The `Store` port over Kysely. The queries are dialect-neutral (SQLite and PostgreSQL); what differs between the
- * two is how the Kysely instance is built (sqlite.ts, postgres.ts) and, on PostgreSQL, that work is claimed with
- * `FOR UPDATE SKIP LOCKED` so that several server processes claim disjoint timers and deliveries.
+ * What the SQLite and PostgreSQL stores share, over Kysely: the migrations, the cold and administrative queries
+ * (applications, keys, pools, settings, events read back, fraud rules, timers' claims) and the aggregates' own
+ * ports (operator, webhooks, templates, review numbers, Sinch, delivery counts). The hot path of a verification
+ * (create, read, save) is each database's own and only there: SqliteStore's prepared statements, PostgresStore's
+ * PL/pgSQL functions. On PostgreSQL work is claimed with `FOR UPDATE SKIP LOCKED`, so that several server
+ * processes claim disjoint timers and deliveries.
  */
 import { type Kysely, Migrator, type SelectQueryBuilder, sql } from "kysely";
 import type { DeliveryCountsStore } from "../core/delivery-measure.js";
@@ -33,27 +36,11 @@ import {
 import { OperatorQueries } from "./operator-queries.js";
 import { kyselyRetention } from "./retention-kysely.js";
 import { ReviewNumberQueries } from "./review-number-queries.js";
-import {
-  attemptRow,
-  fraudRuleRow,
-  idempotencyRow,
-  leaseRow,
-  toAttempt,
-  toFraudRule,
-  toIdempotencyRecord,
-  toStoredEvent,
-  toVerification,
-  verificationRow,
-} from "./rows.js";
+import { fraudRuleRow, toFraudRule, toIdempotencyRecord, toStoredEvent } from "./rows.js";
 import type { Database } from "./schema.js";
 import { SinchQueries } from "./sinch-queries.js";
 import { TemplateQueries } from "./template-queries.js";
 import { WebhookQueries } from "./webhook-queries.js";
-
-class CliTaken extends Error {}
-
-/** verifications remembered as this process last wrote them (see `written`): a few seconds' worth at thousands a second */
-const WRITTEN_LIMIT = 5_000;
 
 export interface KyselyStoreOptions {
   /** PostgreSQL: lock the rows a claim picks and skip rows another transaction holds */
@@ -62,7 +49,7 @@ export interface KyselyStoreOptions {
   connections?: () => ConnectionPoolStats;
 }
 
-export class KyselyStore implements Store, OperationalStatsSource, RetentionSource {
+export abstract class KyselyStore implements Store, OperationalStatsSource, RetentionSource {
   /** the operator's views: rarely read, in bulk, dialect-neutral queries of their own file */
   readonly operator: OperatorStore;
   /** the Sinch-compatible API's credentials and lookups */
@@ -75,25 +62,18 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   readonly delivery: DeliveryCountsStore;
   /** webhook endpoints, their deliveries and the decision callbacks: their own port, over the same connection */
   readonly webhooks: WebhookStore;
-  /**
-   * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
-   * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
-   * database, so an entry may be out of date: a save its version check refused forgets it. Ended ones leave (they
-   * seldom change again), and the least recently written past the limit.
-   */
-  private readonly written = new Map<string, Verification>();
 
   constructor(
-    private readonly db: Kysely<Database>,
+    protected readonly kysely: Kysely<Database>,
     private readonly options: KyselyStoreOptions = {},
     webhooks?: WebhookStore,
   ) {
-    this.webhooks = webhooks ?? new WebhookQueries(db, options.skipLocked === true);
-    this.operator = new OperatorQueries(db);
-    this.sinch = new SinchQueries(db);
-    this.templates = new TemplateQueries(db);
-    this.reviewNumbers = new ReviewNumberQueries(db);
-    this.delivery = new DeliveryQueries(db);
+    this.webhooks = webhooks ?? new WebhookQueries(kysely, options.skipLocked === true);
+    this.operator = new OperatorQueries(kysely);
+    this.sinch = new SinchQueries(kysely);
+    this.templates = new TemplateQueries(kysely);
+    this.reviewNumbers = new ReviewNumberQueries(kysely);
+    this.delivery = new DeliveryQueries(kysely);
   }
 
   /** The rows a claim picks: locked, and skipping those another node is claiming, where the database can. */
@@ -108,10 +88,10 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
     // On PostgreSQL the migration tables are looked up in the connection's own schema: Kysely otherwise takes a
     // table of that name in any schema as ours, and two databases sharing a server (schemas) would confuse it.
     const migrationTableSchema = this.options.skipLocked
-      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(this.db)).rows[0]?.schema
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(this.kysely)).rows[0]?.schema
       : undefined;
     const migrator = new Migrator({
-      db: this.db,
+      db: this.kysely,
       provider: migrationProvider,
       allowUnorderedMigrations: true,
       ...(migrationTableSchema ? { migrationTableSchema } : {}),
@@ -124,19 +104,19 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    await this.kysely.destroy();
   }
 
   async ping(): Promise<void> {
-    await sql`select 1`.execute(this.db);
+    await sql`select 1`.execute(this.kysely);
   }
 
   async operationalStats(now: number): Promise<OperationalStats> {
-    return { ...(await readOperationalStats(this.db, now)), connections: this.options.connections?.() ?? null };
+    return { ...(await readOperationalStats(this.kysely, now)), connections: this.options.connections?.() ?? null };
   }
 
   async ensureApplication(app: { id: string; name: string; createdAt: number }): Promise<void> {
-    await this.db
+    await this.kysely
       .insertInto("applications")
       .values({ id: app.id, name: app.name, created_at: app.createdAt })
       .onConflict((oc) => oc.column("id").doNothing())
@@ -144,7 +124,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async insertApiKey(key: ApiKeyRecord): Promise<void> {
-    await this.db
+    await this.kysely
       .insertInto("api_keys")
       .values({
         id: key.id,
@@ -158,7 +138,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    const row = await this.db
+    const row = await this.kysely
       .selectFrom("api_keys")
       .selectAll()
       .where("key_hash", "=", keyHash)
@@ -183,7 +163,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
       countries: JSON.stringify(pool.countries),
       created_at: pool.createdAt,
     };
-    await this.db
+    await this.kysely
       .insertInto("pools")
       .values(values)
       .onConflict((oc) =>
@@ -198,7 +178,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async listPools(): Promise<StoredPool[]> {
-    const rows = await this.db.selectFrom("pools").selectAll().orderBy("created_at").orderBy("id").execute();
+    const rows = await this.kysely.selectFrom("pools").selectAll().orderBy("created_at").orderBy("id").execute();
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -210,72 +190,21 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async getOrCreateSetting(name: string, value: string): Promise<string> {
-    await this.db
+    await this.kysely
       .insertInto("settings")
       .values({ name, value })
       .onConflict((oc) => oc.column("name").doNothing())
       .execute();
-    const row = await this.db.selectFrom("settings").select("value").where("name", "=", name).executeTakeFirstOrThrow();
+    const row = await this.kysely
+      .selectFrom("settings")
+      .select("value")
+      .where("name", "=", name)
+      .executeTakeFirstOrThrow();
     return row.value;
   }
 
-  async createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken"> {
-    const { verification: v, lease, idempotency } = input;
-    const phoneLastCliKey = input.phoneLastCliKey;
-    const outcome = await this.db
-      .transaction()
-      .execute(async (tx) => {
-        if (idempotency) {
-          const claimed = await tx
-            .insertInto("idempotency_keys")
-            .values(idempotencyRow(idempotency))
-            .onConflict((oc) => oc.columns(["application_id", "key"]).doNothing())
-            .executeTakeFirst();
-          if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) return "idempotency_taken";
-        }
-        // Take the lease if it is free or stale; a live lease on this CLI means another draw is needed.
-        if (lease) {
-          const taken = await tx
-            .insertInto("cli_leases")
-            .values(leaseRow(lease))
-            .onConflict((oc) =>
-              oc
-                .column("cli_key")
-                .doUpdateSet({
-                  pool_id: lease.poolId,
-                  verification_id: lease.verificationId,
-                  expires_at: lease.expiresAt,
-                })
-                .where("cli_leases.expires_at", "<", v.createdAt),
-            )
-            .executeTakeFirst();
-          // Throwing rolls back the idempotency claim made above in this transaction.
-          if (Number(taken.numInsertedOrUpdatedRows ?? 0) === 0) throw new CliTaken();
-        }
-
-        await tx.insertInto("verifications").values(verificationRow(v)).execute();
-        for (const a of v.attempts) await tx.insertInto("attempts").values(attemptRow(a)).execute();
-        if (phoneLastCliKey !== undefined) {
-          await tx
-            .insertInto("phone_last_cli")
-            .values({ phone: v.phone, cli_key: phoneLastCliKey })
-            .onConflict((oc) => oc.column("phone").doUpdateSet({ cli_key: phoneLastCliKey }))
-            .execute();
-        }
-        await insertEvents(tx, input.events, v.applicationId);
-        if (input.wakeAt != null) await setTimer(tx, v.id, input.wakeAt);
-        return "created" as const;
-      })
-      .catch((error: unknown) => {
-        if (error instanceof CliTaken) return "cli_taken" as const;
-        throw error;
-      });
-    if (outcome === "created") this.wrote(v);
-    return outcome;
-  }
-
   async findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const row = await this.db
+    const row = await this.kysely
       .selectFrom("idempotency_keys")
       .selectAll()
       .where("application_id", "=", applicationId)
@@ -284,77 +213,27 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
     return row && toIdempotencyRecord(row);
   }
 
-  async getVerification(id: string): Promise<Verification | undefined> {
-    const row = await this.db.selectFrom("verifications").selectAll().where("id", "=", id).executeTakeFirst();
-    if (!row) return undefined;
-    const attempts = await this.db
-      .selectFrom("attempts")
-      .selectAll()
-      .where("verification_id", "=", id)
-      .orderBy("seq")
-      .execute();
-    return toVerification(row, attempts.map(toAttempt));
-  }
-
-  async saveVerification(
+  // The hot path is each database's own: SqliteStore's prepared statements, PostgresStore's PL/pgSQL functions.
+  abstract createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken">;
+  abstract getVerification(id: string): Promise<Verification | undefined>;
+  abstract saveVerification(
     v: Verification,
     expectedVersion: number,
     events: DomainEvent[],
     releaseLeases: boolean,
     wakeAt?: number | null,
-  ): Promise<boolean> {
-    const saved = await this.db.transaction().execute(async (tx) => {
-      const { id: _id, ...changes } = verificationRow(v);
-      const updated = await tx
-        .updateTable("verifications")
-        .set(changes)
-        .where("id", "=", v.id)
-        .where("version", "=", expectedVersion)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return false;
-      for (const a of v.attempts) {
-        const { id: _attemptId, ...attemptChanges } = attemptRow(a);
-        await tx
-          .insertInto("attempts")
-          .values(attemptRow(a))
-          .onConflict((oc) => oc.column("id").doUpdateSet(attemptChanges))
-          .execute();
-      }
-      if (releaseLeases) await tx.deleteFrom("cli_leases").where("verification_id", "=", v.id).execute();
-      await insertEvents(tx, events, v.applicationId);
-      if (wakeAt !== undefined) await setTimer(tx, v.id, wakeAt);
-      return true;
-    });
-    this.saved(v, saved);
-    return saved;
-  }
-
-  lastWritten(id: string): Verification | undefined {
-    return this.written.get(id);
-  }
+  ): Promise<boolean>;
+  abstract lastCliKey(phone: string): Promise<string | undefined>;
 
   retentionStore(): RetentionStore {
-    return kyselyRetention(this.db, (ids) => {
-      for (const id of ids) this.written.delete(id);
-    });
+    return kyselyRetention(this.kysely, (ids) => this.forget(ids));
   }
 
-  /** After a create committed, or a save did: `v` is what this process wrote last. */
-  protected wrote(v: Verification): void {
-    this.written.delete(v.id);
-    if (v.endedAt !== null) return;
-    this.written.set(v.id, v);
-    if (this.written.size > WRITTEN_LIMIT) this.written.delete(this.written.keys().next().value as string);
-  }
-
-  /** After a save: remembered if it was written, forgotten if its version check refused it (another writer won). */
-  protected saved(v: Verification, written: boolean): void {
-    if (written) this.wrote(v);
-    else this.written.delete(v.id);
-  }
+  /** Retention redacted or erased these verifications: what a subclass keeps of them must go. */
+  protected forget(_ids: readonly string[]): void {}
 
   async liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]> {
-    let query = this.db
+    let query = this.kysely
       .selectFrom("attempts as a")
       .innerJoin("verifications as v", "v.id", "a.verification_id")
       .select(["a.verification_id", "v.phone", "a.dial", "a.expires_at"])
@@ -368,7 +247,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async liveLeaseKeys(poolId: string, now: number): Promise<Set<string>> {
-    const rows = await this.db
+    const rows = await this.kysely
       .selectFrom("cli_leases")
       .select("cli_key")
       .where("pool_id", "=", poolId)
@@ -377,17 +256,8 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
     return new Set(rows.map((r) => r.cli_key));
   }
 
-  async lastCliKey(phone: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom("phone_last_cli")
-      .select("cli_key")
-      .where("phone", "=", phone)
-      .executeTakeFirst();
-    return row?.cli_key;
-  }
-
   async listWithLiveAttempts(limit: number): Promise<string[]> {
-    const rows = await this.db
+    const rows = await this.kysely
       .selectFrom("attempts")
       .select("verification_id")
       .distinct()
@@ -399,7 +269,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async claimTimers(now: number, claimUntil: number, limit: number): Promise<string[]> {
-    const rows = await this.db
+    const rows = await this.kysely
       .updateTable("timers")
       .set({ claimed_until: claimUntil })
       .where("verification_id", "in", (qb) =>
@@ -419,11 +289,11 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async setTimer(verificationId: string, wakeAt: number | null): Promise<void> {
-    await setTimer(this.db, verificationId, wakeAt);
+    await setTimer(this.kysely, verificationId, wakeAt);
   }
 
   async releaseAllClaims(): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.kysely.transaction().execute(async (tx) => {
       await tx.updateTable("timers").set({ claimed_until: 0 }).where("claimed_until", ">", 0).execute();
       await tx
         .updateTable("webhook_deliveries")
@@ -435,7 +305,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async listEvents(verificationId: string, afterSeq = 0): Promise<StoredEvent[]> {
-    const rows = await this.db
+    const rows = await this.kysely
       .selectFrom("events")
       .selectAll()
       .where("verification_id", "=", verificationId)
@@ -446,7 +316,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async listApplicationEvents(applicationId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
-    const rows = await this.db
+    const rows = await this.kysely
       .selectFrom("events")
       .selectAll()
       .where("application_id", "=", applicationId)
@@ -458,19 +328,19 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async findEvent(id: string): Promise<(StoredEvent & { applicationId: string | null }) | undefined> {
-    const row = await this.db.selectFrom("events").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.kysely.selectFrom("events").selectAll().where("id", "=", id).executeTakeFirst();
     return row && { ...toStoredEvent(row), applicationId: row.application_id };
   }
 
   async insertFraudRule(rule: FraudRule, events: DomainEvent[]): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.kysely.transaction().execute(async (tx) => {
       await tx.insertInto("fraud_rules").values(fraudRuleRow(rule)).execute();
       await insertEvents(tx, events, rule.applicationId);
     });
   }
 
   async listFraudRules(since: number): Promise<FraudRule[]> {
-    const rows = await this.db
+    const rows = await this.kysely
       .selectFrom("fraud_rules")
       .selectAll()
       .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", since)]))
@@ -481,7 +351,7 @@ export class KyselyStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   async deleteFraudRule(applicationId: string, id: string): Promise<boolean> {
-    const result = await this.db
+    const result = await this.kysely
       .deleteFrom("fraud_rules")
       .where("application_id", "=", applicationId)
       .where("id", "=", id)

@@ -66,7 +66,18 @@ const CLAIM_DELIVERIES = {
 
 type CreateOutcome = "created" | "cli_taken" | "idempotency_taken";
 
+/** verifications remembered as this process last wrote them (see `written`): a few seconds' worth at thousands a second */
+const WRITTEN_LIMIT = 5_000;
+
 export class PostgresStore extends KyselyStore {
+  /**
+   * The live verifications this process wrote last, as it wrote them, for `lastWritten`: the next change of one
+   * this process drives (its call ringing, then ending) costs a save but no read. Other processes may write the same
+   * database, so an entry may be out of date: a save its version check refused forgets it. Ended ones leave (they
+   * seldom change again), and the least recently written past the limit.
+   */
+  private readonly written = new Map<string, Verification>();
+
   private readonly writes: WriteBatcher;
   private readonly verifications: ReadBatcher<VerificationsTable & { attempts: AttemptsTable[] }, Verification>;
   private readonly lastCliKeys: ReadBatcher<string, string>;
@@ -136,6 +147,28 @@ export class PostgresStore extends KyselyStore {
     const saved = (await this.writes.write({ save: payload })) === true;
     this.saved(v, saved);
     return saved;
+  }
+
+  lastWritten(id: string): Verification | undefined {
+    return this.written.get(id);
+  }
+
+  /** After a create committed, or a save did: `v` is what this process wrote last. */
+  protected wrote(v: Verification): void {
+    this.written.delete(v.id);
+    if (v.endedAt !== null) return;
+    this.written.set(v.id, v);
+    if (this.written.size > WRITTEN_LIMIT) this.written.delete(this.written.keys().next().value as string);
+  }
+
+  /** After a save: remembered if it was written, forgotten if its version check refused it (another writer won). */
+  protected saved(v: Verification, written: boolean): void {
+    if (written) this.wrote(v);
+    else this.written.delete(v.id);
+  }
+
+  protected override forget(ids: readonly string[]): void {
+    for (const id of ids) this.written.delete(id);
   }
 
   override async lastCliKey(phone: string): Promise<string | undefined> {

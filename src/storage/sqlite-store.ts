@@ -1,32 +1,17 @@
 /**
- * The default store: SQLite through better-sqlite3 directly, with every statement prepared once and every
- * transaction run synchronously. The schema and migrations are the shared Kysely ones (see KyselyStore, which
- * serves the same port over any Kysely dialect); this store exists because on the hot path Kysely's per-query
- * compilation and its async connection mutex cost several times what SQLite itself does.
+ * The default store: SQLite through better-sqlite3 directly, with every statement of the hot path prepared once and
+ * every transaction run synchronously; what is not on the hot path is KyselyStore's (the base class), over the same
+ * connection. On the hot path Kysely's per-query compilation and its async connection mutex cost several times
+ * what SQLite itself does.
  */
 import type SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
-import type { DeliveryCountsStore } from "../core/delivery-measure.js";
-import type { OperatorStore } from "../core/operator-store.js";
-import type {
-  ApiKeyRecord,
-  FraudRule,
-  IdempotencyRecord,
-  NewVerification,
-  ReverseAttemptRef,
-  Store,
-  StoredEvent,
-  StoredPool,
-} from "../core/ports.js";
-import type { RetentionSource, RetentionStore } from "../core/retention.js";
-import type { ReviewNumberStore } from "../core/review-numbers.js";
-import type { SinchStore } from "../core/sinch-credentials.js";
-import type { TemplateStore } from "../core/templates/template-book.js";
+import type { FraudRule, IdempotencyRecord, NewVerification, ReverseAttemptRef, StoredEvent } from "../core/ports.js";
+import type { RetentionStore } from "../core/retention.js";
 import type { DomainEvent, Verification } from "../core/types.js";
 import type { WebhookStore } from "../events/webhook-store.js";
 import { KyselyStore } from "./kysely-store.js";
 import { toReverseRef } from "./kysely-writes.js";
-import type { OperationalStats, OperationalStatsSource } from "./operational-stats.js";
 import { sqliteRetention } from "./retention-sqlite.js";
 import {
   attemptRow,
@@ -61,6 +46,7 @@ import {
   sameFixedFields,
 } from "./sqlite-statements.js";
 import { SqliteWebhooks } from "./sqlite-webhooks.js";
+import { WebhookQueries } from "./webhook-queries.js";
 
 /** Why a write gave up; thrown inside it so that everything it wrote rolls back. */
 class Abort extends Error {
@@ -73,18 +59,9 @@ class Abort extends Error {
  * The store's hot path runs on prepared statements, its writes group-committed (sqlite-group-commit.ts); reads of
  * recently written verifications come from its own exact cache.
  */
-export class SqliteStore implements Store, OperationalStatsSource, RetentionSource {
-  private readonly kysely: KyselyStore;
-  /** the templates aggregate: its own port, over the same connection */
-  readonly templates: TemplateStore;
-  /** the review numbers aggregate: its own port, over the same connection */
-  readonly reviewNumbers: ReviewNumberStore;
-  /** the delivery measurement's counters (through Kysely: one statement a second) */
-  readonly delivery: DeliveryCountsStore;
-  /** the operator's views read rarely and in bulk: the shared Kysely queries serve them */
-  readonly operator: OperatorStore;
+export class SqliteStore extends KyselyStore {
   /** webhook endpoints, deliveries and decision callbacks: the outbox's claims and outcomes on prepared statements */
-  readonly webhooks: WebhookStore;
+  override readonly webhooks: WebhookStore;
   private statements: Statements | undefined;
   private readonly commits: GroupCommit;
   /**
@@ -113,17 +90,14 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
     // Kysely serves the migrations and the rarely used administrative queries over the same connection.
-    this.kysely = new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) }));
-    this.templates = this.kysely.templates;
-    this.reviewNumbers = this.kysely.reviewNumbers;
-    this.delivery = this.kysely.delivery;
-    this.operator = this.kysely.operator;
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
+    super(kysely);
     this.commits = new GroupCommit(db);
     this.webhooks = new SqliteWebhooks({
       db,
       statements: () => this.s,
       commits: this.commits,
-      shared: this.kysely.webhooks,
+      shared: new WebhookQueries(kysely, false),
       endpointsChanged: () => this.loadListeners(),
     });
   }
@@ -134,8 +108,8 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     return this.statements;
   }
 
-  async migrate(): Promise<void> {
-    await this.kysely.migrate();
+  override async migrate(): Promise<void> {
+    await super.migrate();
     this.statements = prepareStatements(this.db);
     this.loadListeners();
   }
@@ -155,47 +129,14 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     this.listeners = listeners;
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.commits.flush();
     await this.onClose();
-    await this.kysely.close();
+    await super.close();
   }
 
-  async ping(): Promise<void> {
+  override async ping(): Promise<void> {
     this.db.prepare("select 1").get();
-  }
-
-  /** the Sinch-compatible API's credentials and lookups (rare administrative reads, through Kysely) */
-  get sinch(): SinchStore {
-    return this.kysely.sinch;
-  }
-
-  operationalStats(now: number): Promise<OperationalStats> {
-    return this.kysely.operationalStats(now);
-  }
-
-  ensureApplication(app: { id: string; name: string; createdAt: number }): Promise<void> {
-    return this.kysely.ensureApplication(app);
-  }
-
-  insertApiKey(key: ApiKeyRecord): Promise<void> {
-    return this.kysely.insertApiKey(key);
-  }
-
-  findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    return this.kysely.findApiKey(keyHash);
-  }
-
-  upsertPool(pool: StoredPool): Promise<void> {
-    return this.kysely.upsertPool(pool);
-  }
-
-  listPools(): Promise<StoredPool[]> {
-    return this.kysely.listPools();
-  }
-
-  getOrCreateSetting(name: string, value: string): Promise<string> {
-    return this.kysely.getOrCreateSetting(name, value);
   }
 
   async createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken"> {
@@ -227,7 +168,7 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     }
   }
 
-  async findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined> {
+  override async findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined> {
     const row = this.s.findIdempotency.get({ application_id: applicationId, key }) as IdempotencyKeysTable | undefined;
     return row && toIdempotencyRecord(row);
   }
@@ -242,7 +183,7 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
   }
 
   /** Retention and erasure on this connection; they forget what `recent` holds of the verifications they redact. */
-  retentionStore(): RetentionStore {
+  override retentionStore(): RetentionStore {
     if (!this.statements) throw new Error("SqliteStore: call migrate() before using the store");
     return sqliteRetention(this.db, (ids) => {
       for (const id of ids) this.recent.delete(id);
@@ -320,7 +261,7 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     return this.commits.write(write, committed);
   }
 
-  async liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]> {
+  override async liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]> {
     const s = this.s;
     const rows = (
       dial === undefined
@@ -332,7 +273,7 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     return rows.map(toReverseRef);
   }
 
-  async liveLeaseKeys(poolId: string, now: number): Promise<Set<string>> {
+  override async liveLeaseKeys(poolId: string, now: number): Promise<Set<string>> {
     const rows = this.s.liveLeaseKeys.all({ pool_id: poolId, now }) as { cli_key: string }[];
     return new Set(rows.map((r) => r.cli_key));
   }
@@ -342,17 +283,17 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     return row?.cli_key;
   }
 
-  async listWithLiveAttempts(limit: number): Promise<string[]> {
+  override async listWithLiveAttempts(limit: number): Promise<string[]> {
     const rows = this.s.listWithLiveAttempts.all({ limit }) as { verification_id: string }[];
     return rows.map((r) => r.verification_id);
   }
 
-  async claimTimers(now: number, claimUntil: number, limit: number): Promise<string[]> {
+  override async claimTimers(now: number, claimUntil: number, limit: number): Promise<string[]> {
     const rows = this.s.claimTimers.all({ now, claim_until: claimUntil, limit }) as { verification_id: string }[];
     return rows.map((r) => r.verification_id);
   }
 
-  async setTimer(verificationId: string, wakeAt: number | null): Promise<void> {
+  override async setTimer(verificationId: string, wakeAt: number | null): Promise<void> {
     const s = this.s;
     await this.write(() => {
       if (wakeAt === null) s.deleteTimer.run({ verification_id: verificationId });
@@ -360,38 +301,18 @@ export class SqliteStore implements Store, OperationalStatsSource, RetentionSour
     });
   }
 
-  releaseAllClaims(): Promise<void> {
-    return this.kysely.releaseAllClaims();
-  }
-
-  async listEvents(verificationId: string, afterSeq = 0): Promise<StoredEvent[]> {
+  override async listEvents(verificationId: string, afterSeq = 0): Promise<StoredEvent[]> {
     const rows = this.s.listEvents.all({ id: verificationId, after: afterSeq }) as (EventsTable & { seq: number })[];
     return rows.map(toStoredEvent);
   }
 
-  listApplicationEvents(applicationId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
-    return this.kysely.listApplicationEvents(applicationId, afterSeq, limit);
-  }
-
-  findEvent(id: string): Promise<(StoredEvent & { applicationId: string | null }) | undefined> {
-    return this.kysely.findEvent(id);
-  }
-
   // Fraud rules change rarely (admin calls, detector trips): the shared Kysely queries serve them, except the
   // write, which joins the group commit so that it and its events commit with everything else of that turn.
-  async insertFraudRule(rule: FraudRule, events: DomainEvent[]): Promise<void> {
+  override async insertFraudRule(rule: FraudRule, events: DomainEvent[]): Promise<void> {
     const s = this.s;
     await this.write(() => {
       s.insertFraudRule.run(fraudRuleRow(rule));
       this.insertEvents(events, rule.applicationId);
     });
-  }
-
-  listFraudRules(since: number): Promise<FraudRule[]> {
-    return this.kysely.listFraudRules(since);
-  }
-
-  deleteFraudRule(applicationId: string, id: string): Promise<boolean> {
-    return this.kysely.deleteFraudRule(applicationId, id);
   }
 }

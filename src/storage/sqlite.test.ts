@@ -5,7 +5,7 @@ import { afterAll } from "vitest";
 import { runReviewNumberStoreConformance } from "../../test/conformance/review-number-store.js";
 import { runSinchStoreConformance } from "../../test/conformance/sinch-store.js";
 import { runStoreConformance } from "../../test/conformance/store.js";
-import { openKyselySqliteStore, openSqliteStore } from "./sqlite.js";
+import { openSqliteStore } from "./sqlite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "flashverify-sqlite-"));
 let n = 0;
@@ -13,8 +13,5 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStoreConformance("sqlite in memory", async () => openSqliteStore(":memory:"));
 runStoreConformance("sqlite file (WAL)", async () => openSqliteStore(join(dir, `db-${n++}.sqlite`)));
-runStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));
 runSinchStoreConformance("sqlite in memory", async () => openSqliteStore(":memory:"));
-runSinchStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));
 runReviewNumberStoreConformance("sqlite in memory", async () => openSqliteStore(":memory:"));
-runReviewNumberStoreConformance("kysely over sqlite", async () => openKyselySqliteStore(":memory:"));

@@ -7,9 +7,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
-import { KyselyStore } from "./kysely-store.js";
-import type { Database } from "./schema.js";
 import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteStore } from "./sqlite-store.js";
 
@@ -36,12 +33,4 @@ export function openSqliteStore(file: string): SqliteStore {
     console.error(`flashverify: WAL checkpoint failed: ${message}`),
   );
   return new SqliteStore(database, () => checkpointer.stop());
-}
-
-/**
- * The dialect-neutral Kysely store over SQLite. The server does not use it on SQLite; it runs the store
- * conformance suite here so the queries the PostgreSQL store will share stay proven.
- */
-export function openKyselySqliteStore(file: string): KyselyStore {
-  return new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database: openDatabase(file) }) }));
 }
