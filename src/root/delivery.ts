@@ -2,13 +2,13 @@
  * The part of the composition root that builds the delivery measurement and workflow auto's choice from the
  * configuration (AUTO_*, NETWORKS, NETWORK_PREFIX_DIGITS): see src/core/delivery-measure.ts and channel-choice.ts.
  */
-import type { Config } from "./config.js";
-import { AutoChoice } from "./core/channel-choice.js";
-import { type DeliveryCountsStore, DeliveryMeasure } from "./core/delivery-measure.js";
-import { NetworkTable } from "./core/networks.js";
-import type { Clock } from "./core/ports.js";
-import type { RateCard } from "./core/rate-card.js";
-import type { ChannelName } from "./core/types.js";
+import type { Config } from "../config.js";
+import { AutoChoice } from "../core/channel-choice.js";
+import { type DeliveryCountsStore, DeliveryMeasure } from "../core/delivery-measure.js";
+import { NetworkTable } from "../core/networks.js";
+import type { Clock } from "../core/ports.js";
+import type { RateCard } from "../core/rate-card.js";
+import type { ChannelName } from "../core/types.js";
 
 /** The measurement, with the window as the database holds it read in before the first call is placed. */
 export async function startDeliveryMeasure(
