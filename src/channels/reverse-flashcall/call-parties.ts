@@ -2,7 +2,8 @@
  * Who called which number, read from an inbound INVITE in whatever form the trunk writes numbers: `+44...`,
  * `44...` (E.164 without the plus), `0044...` or national (`020...`), in sip: or tel: URIs with visual separators.
  * The dialled number is the Request-URI's user part (the To header's when that is no number of the pool); the
- * caller is the trunk's P-Asserted-Identity, else From. A national caller ID is read in the dialled number's country.
+ * caller is the trunk's P-Asserted-Identity, else (none asserted) From. A national caller ID is read in the dialled
+ * number's country.
  */
 import type { CountryCode } from "libphonenumber-js/max";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
@@ -18,10 +19,13 @@ export function dialledNumber(message: SipMessage, pool: InboundPool, country: s
   return null;
 }
 
-/** The caller's E.164 number; null when it is withheld (`anonymous`) or not a number. */
+/**
+ * The caller's E.164 number; null when it is withheld (`anonymous`) or not a number. From, which the calling device
+ * writes, is read only when the trunk asserts no identity at all: an asserted one that is no number stays none.
+ */
 export function callerNumber(message: SipMessage, country: string): string | null {
   const asserted = message.assertedIdentities ?? [];
-  for (const value of [...asserted, message.from ?? ""]) {
+  for (const value of asserted.length > 0 ? asserted : [message.from ?? ""]) {
     const user = uriUser(addressUri(value));
     const [first] = spellings(user, country);
     if (first) return first;
