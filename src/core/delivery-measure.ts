@@ -178,7 +178,8 @@ export class DeliveryMeasure {
 
   /** Counts what a commit says about delivery; `v` is the verification as committed. */
   observe(events: readonly DomainEvent[], v: Verification): void {
-    if (v.redaction || events.length === 0) return;
+    // A review number's steps are never sent: its synthetic checks are no network's traffic.
+    if (v.redaction || v.reviewNumberId || events.length === 0) return;
     const network = this.networkOf(v.phone, v.country);
     const verifyMs = (v.endedAt ?? v.updatedAt) - v.createdAt;
     const lastCall = v.attempts.findLast((a) => a.channel === "flashcall");
@@ -222,7 +223,8 @@ export class DeliveryMeasure {
           break;
         case "attempt.reported": {
           const outcome = e.data.outcome as ReportOutcome;
-          if (attempt) this.add(network, "flashcall", attempt.trunkId ?? "", { [REPORTED[outcome]]: 1 });
+          // Only a call that was placed is measured (a shadow-blocked one takes reports that count for nothing).
+          if (placed(attempt)) this.add(network, "flashcall", attempt.trunkId ?? "", { [REPORTED[outcome]]: 1 });
           break;
         }
       }

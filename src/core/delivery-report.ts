@@ -15,9 +15,12 @@ export interface ReportInput {
   source: ReportSource;
 }
 
-/** The flash call a report is about: the verification's latest. */
+/**
+ * The flash call a report is about: the verification's latest. A shadow-blocked call is one too: its client was
+ * shown a missed call, and a refusal here would tell it otherwise. The measurement leaves such reports out.
+ */
 export function reportedAttempt(v: Verification): Attempt | undefined {
-  return v.attempts.findLast((a) => a.channel === "flashcall" && a.reason !== "shadow_blocked");
+  return v.attempts.findLast((a) => a.channel === "flashcall");
 }
 
 /** Whether `next` says more than `earlier` did: only a call that did arrive after all. */
