@@ -1,9 +1,12 @@
 /**
  * The reverse flash call on the real stack, its calls placed by the sandbox's virtual phones (real SIP INVITEs from
  * the virtual carrier's address to the inbound listener): a step anywhere in a workflow, a shared number told apart
- * by caller, events and status, and the per-caller limit and single verification holding when calls arrive at the
- * same instant.
+ * by caller, events and status, the per-caller limit and single verification holding when calls arrive at the
+ * same instant, and a restart keeping the numbers of the calls that still wait.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auth, createTestApp, type TestApp } from "./support/test-app.js";
 
@@ -121,5 +124,51 @@ describe("reverse flash call", () => {
     expect(await read(started.id)).toMatchObject({ status: "verified" });
     const verified = (await events(started.id)).filter((e) => e.type === "verification.verified");
     expect(verified).toHaveLength(1);
+  });
+});
+
+describe("reverse flash call across a restart", () => {
+  it("keeps a waiting verification's number its own, and the call after the restart verifies it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flashverify-reverse-restart-"));
+    const env = { DATABASE_URL: `sqlite:${join(dir, "flashverify.db")}`, INBOUND_NUMBERS: SHARED };
+    const phone = "+447400140051";
+    try {
+      const first = await createTestApp(env);
+      const res = await first.app.inject({
+        method: "POST",
+        url: "/v1/verifications",
+        headers: auth(),
+        payload: { phone, workflow: [{ channel: "reverse_flashcall" }] },
+      });
+      const started = res.json();
+      await first.close();
+
+      const second = await createTestApp(env);
+      try {
+        const again = await second.app.inject({
+          method: "POST",
+          url: "/v1/verifications",
+          headers: auth(),
+          payload: { phone, workflow: [{ channel: "reverse_flashcall" }] },
+        });
+        expect(again.json().error?.code).toBe("NO_INBOUND_NUMBER");
+        const call = await second.app.inject({
+          method: "POST",
+          url: `/sandbox/phones/${encodeURIComponent(phone)}/calls`,
+          payload: { to: SHARED },
+        });
+        expect(call.json().sip_code).toBe(603);
+        const read = await second.app.inject({
+          method: "GET",
+          url: `/v1/verifications/${started.id}`,
+          headers: auth(),
+        });
+        expect(read.json()).toMatchObject({ status: "verified", verified_caller_id: phone });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
