@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { VirtualHandsets } from "../src/sandbox/handsets.js";
+import { POSTGRES_URL, postgresAvailable, testSchema } from "./support/postgres.js";
 import { auth, createTestApp, eventually, TEST_KEY, type TestApp } from "./support/test-app.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field and asserted, not trusted
@@ -274,4 +275,41 @@ describe("workflow auto", () => {
       await delivers.close();
     }
   }, 60_000);
+
+  it.skipIf(!postgresAvailable())(
+    "shares the measurement between nodes on one PostgreSQL: what one measured, the other decides by",
+    async () => {
+      const schema = await testSchema();
+      try {
+        const url = `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema.name}`)}`;
+        const a = await open({ DATABASE_URL: url });
+        const b = await open({ DATABASE_URL: url });
+        const calls = (phone: string) => a.services.sandbox?.handsets.calls(phone) ?? [];
+        const measured = await inTurn(
+          Array.from(
+            { length: MIN_SAMPLES + 4 },
+            (_, i) => () => verifyAsAUser(a, `+4475203${pad(i * 10 + 1)}`, calls),
+          ),
+        );
+        const placed = measured.filter((o) => o.first === "flashcall").length;
+        expect(placed).toBeGreaterThanOrEqual(MIN_SAMPLES);
+        await a.services.delivery.flush();
+        await b.services.delivery.flush();
+        // Node b has placed no call to the network, yet judges it by node a's calls and reports.
+        const started = await start(b, "+447520333331");
+        expect(started.verification.channel_choice).toMatchObject({ network: "GB:7520", flashcall_conversion: 0 });
+        expect(started.verification.channel_choice.samples).toBe(placed);
+        expect(["below_threshold", "exploration"]).toContain(started.verification.channel_choice.reason);
+        const stats = (await b.app.inject({ url: "/v1/stats", headers: auth() })).json();
+        const network = (stats.delivery.networks as Json[]).find((n) => n.network === "GB:7520") as Json;
+        expect(network.flashcall).toMatchObject({ placed, verified: 0 });
+        expect(network.flashcall.reports.not_received).toBe(placed);
+        await Promise.all([a, b].map((t) => t.close()));
+        apps.splice(0, apps.length, ...apps.filter((t) => t !== a && t !== b));
+      } finally {
+        await schema.drop();
+      }
+    },
+    60_000,
+  );
 });
