@@ -53,6 +53,12 @@ describe.skipIf(!available)("the dashboard in Chromium", () => {
     const code = await poll(async () => (await phone("+447400150486")).messages[0]?.text.match(/\b(\d{6})\b/)?.[1]);
     expect((await call("POST", `/v1/verifications/${busy.id}/check`, { code })).status).toBe("verified");
 
+    // The delivery measurement has both calls once its counts are written (every second).
+    await poll(async () => {
+      const networks = (await call("GET", "/v1/stats")).delivery.networks as { network: string; flashcall: Json }[];
+      return networks.find((n) => n.network === "GB:7400")?.flashcall.placed === 2 ? true : undefined;
+    });
+
     const { page, errors } = await stack.open("/dashboard");
     await page.getByLabel("API key").fill("fv_not_a_key_at_all_0000");
     await page.getByRole("button", { name: "Log in" }).click();
@@ -70,6 +76,9 @@ describe.skipIf(!available)("the dashboard in Chromium", () => {
     expect(await tile("Saving against SMS-only").textContent()).toContain("$0.0285");
     const byChannel = page.getByRole("table", { name: "Outcomes by channel" });
     expect(await byChannel.getByRole("row", { name: /flashcall/ }).textContent()).toContain("busy 1");
+    const delivery = page.getByRole("table", { name: /^Delivery by network/ });
+    // Two flash calls to GB:7400: the carrier said one delivered (the busy one failed), and it verified.
+    expect(await delivery.getByRole("row", { name: /GB:7400/ }).textContent()).toMatch(/^GB:7400211/);
     expect(await page.locator(".fv-chart canvas").count()).toBe(3);
     await saveScreenshot(page, "dashboard");
 

@@ -1,10 +1,12 @@
 /**
  * The overview: conversion, time to verify, cost against SMS-only over a chosen range, charts over time, outcomes
- * by channel, country and trunk, fraud outcomes, pools and webhook health; refreshed as events arrive.
+ * by channel, country and trunk, delivery by network, fraud outcomes, pools and webhook health; refreshed as events
+ * arrive.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, followEvents, type Json } from "./api.js";
 import { type Series, TimeChart } from "./chart.js";
+import { DeliveryTable } from "./delivery-table.js";
 import { count, duration, odds, percent, usd } from "./format.js";
 import { FraudPanel, OutcomeTable, PoolTable, WebhookTable } from "./overview-tables.js";
 import { useApi } from "./use-api.js";
@@ -146,6 +148,7 @@ function Report({ s }: { s: Json }) {
         conversion
       />
       <OutcomeTable title="Flash calls by trunk" first="Trunk" rows={s.by_trunk} name={(r) => r.trunk} />
+      <DeliveryTable delivery={s.delivery} />
       <FraudPanel fraud={s.fraud} />
       <PoolTable pools={s.pools} odds={odds} />
       <WebhookTable webhooks={s.webhooks} />
