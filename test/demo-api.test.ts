@@ -98,3 +98,54 @@ describe("POST /demo/api/verifications without the sandbox", () => {
     expect(res.json().error.code).toBe("NOT_FOUND");
   });
 });
+
+describe("the demo's workflow auto", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // The least sample at which nine calls that all failed are enough (Wilson's upper bound 0.299 < 0.3), and no
+    // exploration, so the demo's switch is exact.
+    t = await createTestApp({ AUTO_MIN_SAMPLES: "9", AUTO_EXPLORATION: "0", AUTO_FLUSH_MS: "100" });
+  });
+  afterAll(() => t.close());
+
+  it("switches the dropping range from the flash call to a call from the phone once it has measured it", async () => {
+    const phone = "+447520123456";
+    const demo = async () => {
+      const res = await t.app.inject({
+        method: "POST",
+        url: "/demo/api/verifications",
+        payload: { phone, fallback: "auto" },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      return res.json();
+    };
+    for (let i = 0; i < 9; i++) {
+      const started = await demo();
+      expect(started.verification.channel).toBe("flashcall");
+      // The carrier answers 180 and 487: the call reads delivered, and the virtual phone shows nothing.
+      await eventually(async () => {
+        const read = await t.app.inject({
+          url: `/v1/verifications/${started.id}`,
+          headers: auth(started.client_token),
+        });
+        return read.json().attempts[0]?.status === "delivered" ? true : undefined;
+      });
+    }
+    expect((await t.app.inject({ url: `/sandbox/phones/${encodeURIComponent(phone)}` })).json().calls).toEqual([]);
+    await t.services.delivery.flush();
+
+    const switched = await demo();
+    expect(switched.verification).toMatchObject({ channel: "reverse_flashcall", channel_choice: null });
+    const backend = (await t.app.inject({ url: `/v1/verifications/${switched.id}`, headers: auth() })).json();
+    expect(backend.channel_choice).toMatchObject({ network: "GB:7520", samples: 9, reason: "below_threshold" });
+    const dial = switched.verification.reverse_flashcall.dial;
+    const called = await t.app.inject({
+      method: "POST",
+      url: `/sandbox/phones/${encodeURIComponent(phone)}/calls`,
+      payload: { to: dial },
+    });
+    expect(called.statusCode, called.body).toBe(200);
+    const done = await t.app.inject({ url: `/v1/verifications/${switched.id}`, headers: auth(switched.client_token) });
+    expect(done.json().status).toBe("verified");
+  });
+});

@@ -4,7 +4,8 @@
  * - A network whose flash calls convert below `minConversion` (its Wilson upper bound, over at least `minSamples`
  *   calls in the window: a bad minute on few calls is not enough) has its flash calls skipped: the start goes to the
  *   reverse flash call where the client can dial, else to the fallback channels (SMS by default), except for an
- *   `exploration` share of starts, which keep the flash call so that the network can show it has recovered.
+ *   `exploration` share of starts, which keep the flash call so that the network can show it has recovered. The
+ *   reverse flash call asks the person to act, so it is offered only there, not instead of flash calls that work.
  * - Otherwise the workflows are weighed by their expected cost per *verified* user: each step's price (attempt fee
  *   plus delivered price, rate card) paid by those the steps before it did not verify, over the share the whole
  *   workflow verifies, with each channel's measured conversion (or a prior until it has `minSamples`). A cheap
@@ -72,14 +73,17 @@ export class AutoChoice {
       costs[workflow.join(">")] = cost === null ? null : round(cost, 6);
       return cost ?? Number.POSITIVE_INFINITY;
     };
+    const below = samples >= minSamples && upper !== null && upper < minConversion;
+    // The reverse flash call asks the person to place a call: it stands in for flash calls that fail, never for
+    // ones that work, however little it costs (the caller pays nothing, nor do we).
+    const weighed = below ? alternatives : alternatives.filter((w) => w[0] !== REVERSE);
     const flashCost = costOf(withFlash);
-    const cheapest = alternatives
+    const cheapest = weighed
       .map((workflow) => ({ workflow, cost: costOf(workflow) }))
       .sort((a, b) => a.cost - b.cost)[0];
 
     let workflow = withFlash;
     let reason: ChannelChoice["reason"] = "measured";
-    const below = samples >= minSamples && upper !== null && upper < minConversion;
     if (below && cheapest) {
       const explore = measure.random() < exploration;
       workflow = explore ? withFlash : cheapest.workflow;

@@ -5,7 +5,7 @@
 import { FlashverifyError, type Verification } from "../../sdk/src/client.js";
 import type { StartedVerification } from "../../sdk/src/widget/index.js";
 
-export type Fallback = "sms" | "whatsapp" | "email" | "voice" | "reverse_flashcall";
+export type Fallback = "sms" | "whatsapp" | "email" | "voice" | "reverse_flashcall" | "auto";
 
 export interface PhoneCall {
   from: string;

@@ -1,7 +1,7 @@
 /**
  * POST /demo/api/verifications: the demo page's stand-in for an integrator's backend. It starts a verification for
  * the default application (a flash call, then the fallback the visitor picked: a message, a voice call, or a reverse
- * flash call placed from the virtual phone) and answers only what a backend
+ * flash call placed from the virtual phone; or workflow auto's choice for the number's network) and answers only what a backend
  * hands its browser: the id, the client token and the client's view of the verification. Registered only with
  * the sandbox on, whose calls and messages reach nothing but its virtual phones.
  */
@@ -16,9 +16,12 @@ const Body = z
   .object({
     phone: z.string().min(1).max(64).describe("the number to verify, E.164"),
     fallback: z
-      .enum([...MESSAGE_CHANNELS, "reverse_flashcall"])
+      .enum([...MESSAGE_CHANNELS, "reverse_flashcall", "auto"])
       .default("sms")
-      .describe("the channel after the flash call when it cannot reach the phone, or on request"),
+      .describe(
+        "the channel after the flash call when it cannot reach the phone, or on request; `auto`: the channels " +
+          "workflow auto chooses for the number's network, for a phone that can dial (the virtual phone can)",
+      ),
     email: z.email().max(254).optional().describe("the address of the email fallback"),
   })
   .strict()
@@ -48,7 +51,10 @@ export const registerDemo: RouteRegistration = (app, services) => {
     async (request, reply) => {
       admitStart(services, request, reply);
       const { phone, fallback, email } = request.body;
-      const input = { phone, email, workflow: [{ channel: "flashcall" as const }, { channel: fallback }] };
+      const input =
+        fallback === "auto"
+          ? { phone, email, workflow: "auto" as const, client: { can_dial: true } }
+          : { phone, email, workflow: [{ channel: "flashcall" as const }, { channel: fallback }] };
       const started = unwrap(
         await services.verifications.start(DEFAULT_APPLICATION_ID, input, { requestIp: request.ip }),
       );
