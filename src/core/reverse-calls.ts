@@ -69,14 +69,25 @@ const MEETS: Record<AttestationPolicy, (a: Attestation | null) => boolean> = {
 export class ReverseCalls {
   constructor(private readonly deps: ReverseCallsDeps) {}
 
+  /**
+   * Takes one call of the caller's and the dialled number's limits: false once either is spent. The SIP side asks
+   * before it does any work for the call (an Identity's certificate is fetched from the x5u the call names).
+   */
+  async admit(dialled: string, caller: string | null): Promise<boolean> {
+    const { limits } = this.deps;
+    if (!limits) return true;
+    return (await limits.allow("caller", caller ?? "anonymous")) && (await limits.allow("number", dialled));
+  }
+
   /** Matches an inbound call to the live verifications waiting on its number and applies what it proves. */
   async answer(call: InboundCall): Promise<{ outcome: InboundOutcome; verificationIds: string[] }> {
-    const { limits, store, clock, inbound } = this.deps;
-    if (limits) {
-      const callerOk = await limits.allow("caller", call.caller ?? "anonymous");
-      if (!callerOk || !(await limits.allow("number", call.dialled)))
-        return { outcome: "limited", verificationIds: [] };
-    }
+    if (!(await this.admit(call.dialled, call.caller))) return { outcome: "limited", verificationIds: [] };
+    return this.match(call);
+  }
+
+  /** `answer` for a call already admitted. */
+  async match(call: InboundCall): Promise<{ outcome: InboundOutcome; verificationIds: string[] }> {
+    const { store, clock, inbound } = this.deps;
     const now = clock.now();
     const mine = call.caller === null ? [] : await store.liveReverseAttempts(now, call.dialled, call.caller);
     if (mine.length > 0) {

@@ -119,6 +119,11 @@ export class ReverseFlashcallChannel implements MessageChannel {
         return { status: 404, phrase: PHRASES[404] as string };
       }
       const caller = callerNumber(message, countryOf(dialled));
+      // The limits come first: a call over them costs no certificate fetch and no lookup.
+      if (!(await deps.calls.admit(dialled, caller))) {
+        outcome("limited");
+        return reject;
+      }
       let attestation: "A" | "B" | "C" | null = null;
       // Without trusted certificates an Identity cannot be checked, so it attests nothing (it is not refused).
       if (message.identity && verifier) {
@@ -129,7 +134,7 @@ export class ReverseFlashcallChannel implements MessageChannel {
         }
         attestation = checked.attest;
       }
-      const answered = await deps.calls.answer({ dialled, caller, attestation, sipCode: rejectCode });
+      const answered = await deps.calls.match({ dialled, caller, attestation, sipCode: rejectCode });
       outcome(answered.outcome);
       return reject;
     };
