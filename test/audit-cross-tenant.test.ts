@@ -80,4 +80,13 @@ describe("cross-tenant and cross-verification attacks on this wave's endpoints",
     const unknown = await inject("POST", "/v1/review-numbers", TEST_KEY, { phone, code: "1234", owner: "x" });
     expect(unknown.statusCode).toBe(400);
   });
+
+  it("shows the delivery measurement, which counts every application's calls, to the operator's keys only", async () => {
+    await delivered("+447400126404");
+    const operator = (await inject("GET", "/v1/stats", TEST_KEY)).json();
+    expect(operator.delivery.networks.length).toBeGreaterThan(0);
+    const other = await inject("GET", "/v1/stats", otherKey);
+    expect(other.statusCode).toBe(200);
+    expect(other.json().delivery).toBeNull();
+  });
 });

@@ -148,7 +148,7 @@ function Report({ s }: { s: Json }) {
         conversion
       />
       <OutcomeTable title="Flash calls by trunk" first="Trunk" rows={s.by_trunk} name={(r) => r.trunk} />
-      <DeliveryTable delivery={s.delivery} />
+      {s.delivery && <DeliveryTable delivery={s.delivery} />}
       <FraudPanel fraud={s.fraud} />
       <PoolTable pools={s.pools} odds={odds} />
       <WebhookTable webhooks={s.webhooks} />

@@ -23,7 +23,7 @@ export const registerSandboxCalls: RouteRegistration = (app, services) => {
   if (!services.sandbox || !reverse) return;
   let caller: Promise<VirtualCaller> | null = null;
   app.addHook("onClose", async () => {
-    await (await caller)?.close();
+    await (await caller?.catch(() => null))?.close();
   });
   app.post(
     "/sandbox/phones/:phone/calls",
@@ -42,7 +42,11 @@ export const registerSandboxCalls: RouteRegistration = (app, services) => {
       if (!phone || !to) return sendError(reply, { code: "INVALID_PHONE_NUMBER" });
       const target = reverse.local;
       if (!target) return sendError(reply, { code: "NOT_READY" });
-      caller ??= VirtualCaller.create({ address: services.config.SANDBOX_SIP_ADDRESS });
+      // A caller that failed to start is forgotten, so the next request tries again rather than fail the same way.
+      caller ??= VirtualCaller.create({ address: services.config.SANDBOX_SIP_ADDRESS }).catch((error: unknown) => {
+        caller = null;
+        throw error;
+      });
       const placed = await (await caller).call({ from: phone.e164, to, target });
       return { from: phone.e164, to, sip_code: placed.sipCode, reason: placed.reason };
     },

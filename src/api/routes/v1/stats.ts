@@ -3,6 +3,7 @@
  * into buckets for charts. The shape is documented field by field in the OpenAPI document.
  */
 import { z } from "zod";
+import { isOperator } from "../../../core/applications.js";
 import { applicationOf, authenticate } from "../../auth.js";
 import { HttpError } from "../../errors.js";
 import type { RouteRegistration } from "../../route-kit.js";
@@ -66,7 +67,8 @@ const DeliveryView = z
   })
   .describe(
     "delivery per destination network and trunk over the rolling window (AUTO_WINDOW_SECONDS), all applications: " +
-      'what workflow "auto" and the trunk order go by',
+      'what workflow "auto" and the trunk order go by. Shown to the operator\'s keys only (null for other ' +
+      "applications): it counts every application's traffic",
   );
 
 const StatsView = z.object({
@@ -139,7 +141,7 @@ const StatsView = z.object({
       within_bound: z.boolean(),
     }),
   ),
-  delivery: DeliveryView,
+  delivery: DeliveryView.nullable(),
   webhooks: z.array(
     z.object({
       endpoint_id: z.string(),
@@ -178,8 +180,10 @@ export const registerStats: RouteRegistration = (app, services) => {
       if (!(from < to) || to - from > MAX_RANGE_MS) {
         throw new HttpError({ code: "INVALID_REQUEST", message: "`from` must be before `to`, at most 92 days apart." });
       }
-      const report = await services.stats.report(applicationOf(request), from, to, request.query.buckets);
-      return { ...report, delivery: services.delivery.report() };
+      const applicationId = applicationOf(request);
+      const report = await services.stats.report(applicationId, from, to, request.query.buckets);
+      // Every application's calls make up the measurement: one tenant must not read another's volumes from it.
+      return { ...report, delivery: isOperator(applicationId) ? services.delivery.report() : null };
     },
   );
 };
