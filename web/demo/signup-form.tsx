@@ -80,7 +80,7 @@ export function SignupForm({ phone, onPhoneInput, onStarted, onRefused }: Signup
           <option value="email">email</option>
           <option value="voice">a voice call that says it</option>
           <option value="reverse_flashcall">a call from the phone</option>
-          <option value="auto">whatever converts on this network (workflow auto)</option>
+          <option value="auto">what converts here (auto)</option>
         </select>
         {fallback === "email" && (
           <>
