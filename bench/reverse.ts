@@ -13,7 +13,9 @@
  * as in sipp-ceiling.ts its figure is what SIPp achieved at its highest rate with at most 0.1% failed calls.
  *
  * Printed: each step, the highest clean rate of each side, their ratio, and CPU per call of the server and of SIPp.
- * Flags: --rates 500,1000,2000 --seconds 5 --sipp-rates 5000,10000,20000 --sipp-seconds 5.
+ * Flags: --rates 500,1000,2000 --seconds 5 --sipp-rates 5000,10000,20000 --sipp-seconds 5 (0: no ceiling), and
+ * --cpu-prof DIR to profile the server (its .cpuprofile is written there when it stops; `node
+ * dist/bench/profile-summary.js DIR` reads it).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -87,6 +89,7 @@ function scenario(dir: string): string {
 }
 
 async function measureOurs(rates: number[], seconds: number, dir: string): Promise<Step[]> {
+  const profileDir = flagValue("cpu-prof", "");
   const port = await freeUdpPort(LISTENER);
   const server = await startServer({
     tempDir: dir,
@@ -94,7 +97,7 @@ async function measureOurs(rates: number[], seconds: number, dir: string): Promi
     apiKey: API_KEY,
     // The flash-call trunk is never called here.
     trunk: { host: "127.0.18.9", port: 5060 },
-    nodeArgs: [],
+    nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : [],
     logFile: join(dir, "server.log"),
     env: {
       INBOUND_NUMBERS: "+44207946xxxx",
@@ -222,7 +225,13 @@ async function startVerifications(baseUrl: string, count: number, first: number)
     while (next < count) {
       const phone = `+${first + next++}`;
       const body = JSON.stringify({ phone, workflow: [{ channel: "reverse_flashcall", timeout: 600 }] });
-      const response = await fetch(`${baseUrl}/v1/verifications`, { method: "POST", headers, body });
+      let response = await fetch(`${baseUrl}/v1/verifications`, { method: "POST", headers, body });
+      // The server sheds starts past its capacity (503 with Retry-After): the bench's starts are not the measure.
+      for (let retry = 0; response.status === 503 && retry < 50; retry++) {
+        await response.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 100));
+        response = await fetch(`${baseUrl}/v1/verifications`, { method: "POST", headers, body });
+      }
       const started = (await response.json()) as { reverse_flashcall?: { dial: string } };
       if (response.status !== 201 || !started.reverse_flashcall) {
         throw new Error(`start ${phone}: ${response.status} ${JSON.stringify(started)}`);
