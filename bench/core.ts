@@ -64,7 +64,7 @@ const pools = new PoolRegistry(store);
 await pools.refresh();
 const clock = { now: () => Date.now() };
 const config = loadConfig({ DATABASE_URL: "sqlite::memory:", ...BENCH_FRAUD_SETTINGS });
-const fraud = await createFraudControls(config, { store, clock });
+const fraud = await createFraudControls(config.fraud, { store, clock });
 const channel = new InstantChannel();
 const events = new LocalEventHub();
 const service = new VerificationService({

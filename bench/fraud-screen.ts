@@ -22,7 +22,7 @@ const limiter = flag("limiter", "memory");
 const store = openSqliteStore(":memory:");
 await store.migrate();
 const config = loadConfig({ DATABASE_URL: "sqlite::memory:", ...BENCH_FRAUD_SETTINGS, FRAUD_LIMITER: limiter });
-const fraud = await createFraudControls(config, { store, clock: { now: () => Date.now() } });
+const fraud = await createFraudControls(config.fraud, { store, clock: { now: () => Date.now() } });
 const phones = new PhoneNumbers();
 const numbers = Array.from({ length: count }, () => phones.next());
 

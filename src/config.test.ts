@@ -114,6 +114,68 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SMPP_HOST: "smsc.example.net" })).toThrow(/SMPP_SYSTEM_ID: is required/);
   });
 
+  it("parses each part's settings into its slice: the sandbox's stand-ins with it on, nothing unconfigured off", () => {
+    const sandbox = loadConfig({});
+    expect(sandbox.sandbox).toEqual({ address: "127.0.0.2", sipPort: 5060, smppPort: 2775, smtpPort: 2525 });
+    expect(sandbox.whatsapp?.account).toBe("sandbox");
+    expect(sandbox.viber?.account).toBe("sandbox");
+    expect(sandbox.email?.relay).toBe("sandbox");
+    expect(sandbox.voice).toMatchObject({ callerId: "+442079460000", media: { ports: { min: 20000, max: 29999 } } });
+    expect(sandbox.inbound).toMatchObject({
+      numbers: ["+44207946099x"],
+      listener: { address: "127.0.0.1", port: 0, tls: null },
+      trustedSources: ["127.0.0.2"],
+    });
+    expect(sandbox.pool?.numbers).toEqual(["+4420794xxxxx"]);
+    expect(sandbox.scale).toEqual({
+      databaseUrl: "sqlite:./data/flashverify.db",
+      singleServer: true,
+      redis: null,
+      limiter: "memory",
+    });
+
+    const off = loadConfig({ SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net" });
+    expect(off).toMatchObject({ sandbox: null, whatsapp: null, viber: null, email: null, voice: null, inbound: null });
+    expect(off.pool).toBeNull();
+    expect(off.sip).toMatchObject({ localAddress: "0.0.0.0", routes: [], trace: "off" });
+
+    const carrier = loadConfig({
+      SANDBOX: "off",
+      SIP_TRUNK_HOST: "sbc.example.net",
+      SIP_TRACE: "on",
+      VOICE_CALLER_ID: "+442079460001",
+      INBOUND_NUMBERS: "+442079460998",
+      EMAIL_SMTP_HOST: "smtp.example.net",
+      EMAIL_SMTP_USER: "fv",
+      WHATSAPP_PHONE_NUMBER_ID: "123",
+      WHATSAPP_ACCESS_TOKEN: "token",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      DATABASE_URL: "postgres://fv@127.0.0.1/fv",
+    });
+    expect(carrier.sip.trace).toBe("redacted");
+    expect(carrier.voice?.callerId).toBe("+442079460001");
+    expect(carrier.inbound).toMatchObject({
+      listener: { address: "0.0.0.0", port: 5060 },
+      trustedSources: ["sbc.example.net"],
+    });
+    expect(carrier.email).toMatchObject({
+      relay: { host: "smtp.example.net", port: 587 },
+      auth: { user: "fv", pass: "" },
+    });
+    expect(carrier.whatsapp?.account).toEqual({ phoneNumberId: "123", accessToken: "token", baseUrl: undefined });
+    expect(carrier.scale).toMatchObject({ singleServer: false, redis: { prefix: "flashverify" }, limiter: "redis" });
+    // A TLS port without its files stops the start, whether or not the channel is on.
+    expect(() =>
+      loadConfig({ SANDBOX: "off", SIP_TRUNK_HOST: "sbc.example.net", INBOUND_SIP_TLS_PORT: "5061" }),
+    ).toThrow(
+      /INBOUND_TLS_CERT_FILE: is required when INBOUND_SIP_TLS_PORT is set\n {2}INBOUND_TLS_KEY_FILE: is required/,
+    );
+    expect(
+      loadConfig({ INBOUND_SIP_TLS_PORT: "5061", INBOUND_TLS_CERT_FILE: "c.pem", INBOUND_TLS_KEY_FILE: "k.pem" })
+        .inbound,
+    ).toMatchObject({ listener: { tls: { port: 5061, certFile: "c.pem", keyFile: "k.pem" } } });
+  });
+
   it("parses the carrier's trunks: the shorthand as one trunk, none with the sandbox (its handsets are)", () => {
     expect(loadConfig({}).trunks).toBeNull();
     const [trunk, ...more] =

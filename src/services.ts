@@ -7,7 +7,7 @@ import { EventLoopLag } from "./api/load-shedding.js";
 import { type CallSummary, createFlashcallSipChannel } from "./channels/flashcall-sip/index.js";
 import { MESSAGE_CHANNELS, type MessageChannelName } from "./channels/registry.js";
 import type { ReverseFlashcallChannel } from "./channels/reverse-flashcall/index.js";
-import { type Config, ConfigError, SANDBOX_POOL_NUMBERS } from "./config.js";
+import { type Config, ConfigError } from "./config.js";
 import { ApiKeys, DEFAULT_APPLICATION_ID } from "./core/api-keys.js";
 import { Applications } from "./core/applications.js";
 import { CodeHasher } from "./core/codes.js";
@@ -146,12 +146,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
 
 async function assemble(config: Config, overrides: ServiceOverrides, stack: CloseStack): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
-  const lease = await leaseDatabaseForServer(config.DATABASE_URL, {
+  const { scale } = config;
+  const lease = await leaseDatabaseForServer(scale.databaseUrl, {
     onLost: (holder) =>
       console.error(`flashverify: another server (${holder}) took this database's lease while this one was stalled`),
   });
   stack.defer("database lease", () => lease.release());
-  const store = openStore(config.DATABASE_URL);
+  const store = openStore(scale.databaseUrl);
   stack.defer("store", () => store.close());
   await store.migrate();
 
@@ -164,20 +165,10 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
   await store.ensureApplication({ id: DEFAULT_APPLICATION_ID, name: "default", createdAt: clock.now() });
   if (config.FLASHVERIFY_API_KEY) await apiKeys.register(DEFAULT_APPLICATION_ID, config.FLASHVERIFY_API_KEY, "env");
 
-  const poolNumbers = config.POOL_NUMBERS ?? (config.SANDBOX === "on" ? SANDBOX_POOL_NUMBERS : undefined);
-  if (poolNumbers) {
-    await store.upsertPool({
-      id: DEFAULT_POOL_ID,
-      name: "default",
-      numbers: poolNumbers,
-      codeLength: config.POOL_CODE_LENGTH,
-      countries: config.POOL_COUNTRIES,
-      createdAt: 0,
-    });
-  }
+  if (config.pool) await store.upsertPool({ id: DEFAULT_POOL_ID, name: "default", ...config.pool, createdAt: 0 });
   const pools = new PoolRegistry(store);
   await pools.refresh();
-  if (config.SANDBOX === "off" && pools.all.length === 0) {
+  if (!config.sandbox && pools.all.length === 0) {
     throw new ConfigError(
       "SANDBOX=off and no caller-ID pool: every flash call would be refused with NO_POOL_FOR_DESTINATION. Set " +
         "POOL_NUMBERS to numbers your trunk may present (ranges like +44207946xxxx), or add a pool first with " +
@@ -187,9 +178,12 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
 
   const messageChannels: Partial<Record<MessageChannelName, MessageChannel>> = {};
   const sandbox =
-    config.SANDBOX === "on"
-      ? await startSandbox(config, stack, (channel) => (payload) => messageChannels[channel]?.handleReceipt?.(payload))
-      : null;
+    config.sandbox &&
+    (await startSandbox(
+      config.sandbox,
+      stack,
+      (channel) => (payload) => messageChannels[channel]?.handleReceipt?.(payload),
+    ));
   const metrics = new Metrics();
   metrics.watch({ store, pools, clock });
   const outages = new Outages(
@@ -205,15 +199,15 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
   const onBackgroundError = outages.onBackgroundError;
 
   // Delivery per network and trunk, measured from every node's outcomes and reports, shared through the database.
-  const delivery = await startDeliveryMeasure(config, {
+  const delivery = await startDeliveryMeasure(config.delivery, {
     store: store.delivery,
     clock,
     onError: (error) => onBackgroundError(error, "delivery measurement"),
   });
   stack.defer("delivery measurement", () => delivery.stop());
 
-  const trunks = trunkConfigs(config, sandbox?.handsets.local ?? null);
-  const uac = await startTrunks(config, trunks, sandbox !== null, {
+  const trunks = trunkConfigs(config.trunks, config.sip, sandbox?.handsets.local ?? null);
+  const uac = await startTrunks(config.sip, config.voice, trunks, {
     metrics,
     judge: (to, trunk) => delivery.trunkJudgement(to, trunk),
     onError: onBackgroundError,
@@ -248,8 +242,8 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
 
   const flashcall = createFlashcallSipChannel({
     uac,
-    ringTimeMs: config.SIP_RING_TIME_MS,
-    maxDialMs: config.SIP_MAX_DIAL_MS,
+    ringTimeMs: config.sip.ringTimeMs,
+    maxDialMs: config.sip.maxDialMs,
     onError: (error) => onBackgroundError(error, "flash call"),
     ...(overrides.onCallEnded ? { onCallEnded: overrides.onCallEnded } : {}),
   });
@@ -261,42 +255,36 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
   });
 
   // With Redis, limits are shared and live events fan out to every process; without, both stay in this one.
-  const redis = config.REDIS_URL
-    ? await openRedis(config.REDIS_URL, (error) => onBackgroundError(error, "Redis"))
-    : null;
+  const redis = scale.redis && (await openRedis(scale.redis.url, (error) => onBackgroundError(error, "Redis")));
   if (redis) {
     stack.defer("Redis", () => redis.close());
     const commands = redis.commands;
     outages.watchRedis(() => commands.ping());
   }
-  const events: EventHub = redis
-    ? await RedisEventHub.start(redis.commands, redis.subscriber, {
-        channel: `${config.REDIS_PREFIX}:events`,
-        onError: (error) => onBackgroundError(error, "event fan-out"),
-      })
-    : new LocalEventHub();
-  const allowed = config.WEBHOOK_ALLOW_PRIVATE;
+  const events: EventHub =
+    redis && scale.redis
+      ? await RedisEventHub.start(redis.commands, redis.subscriber, {
+          channel: `${scale.redis.prefix}:events`,
+          onError: (error) => onBackgroundError(error, "event fan-out"),
+        })
+      : new LocalEventHub();
+  const { allowed } = config.webhooks;
   const sinchCallbacks = new SinchCallbacks({
     signingPair: (applicationId) => sinchCredentials.signingPair(applicationId),
     verification: (id) => store.getVerification(id),
   });
   const decisions = new CallbackDecider({ store: store.webhooks, clock, allowed, sinch: sinchCallbacks });
   const rateCard = withOverrides(RATE_CARD, config.RATE_CARD);
-  const fraud = await createFraudControls(config, {
+  const fraud = await createFraudControls(config.fraud, {
     store,
     clock,
     rateCard,
-    limiter: openLimiter(config, store, redis?.commands ?? null, overrides.limiterBackend),
+    limiter: openLimiter(scale, store, redis?.commands ?? null, overrides.limiterBackend),
     onError: onBackgroundError,
   });
   stack.defer("fraud controls", () => fraud.close());
 
-  const templates = new TemplateBook(store.templates, clock, {
-    appName: config.OTP_APP_NAME,
-    smsText: config.OTP_TEMPLATE,
-    emailSubject: config.EMAIL_SUBJECT,
-    whatsapp: { templateName: config.WHATSAPP_TEMPLATE, languageCode: config.WHATSAPP_LANGUAGE },
-  });
+  const templates = new TemplateBook(store.templates, clock, config.texts);
   const reverse = messageChannels.reverse_flashcall as ReverseFlashcallChannel | undefined;
   const reviewNumbers = new ReviewNumbers(store.reviewNumbers, clock);
   const channels = { flashcall, ...messageChannels };
@@ -307,7 +295,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
     reviewNumbers,
     pools,
     channels,
-    auto: autoChoiceFor(config, delivery, rateCard, channels),
+    auto: autoChoiceFor(config.delivery, delivery, rateCard, channels),
     fraud,
     texts: templates,
     rateCard,
@@ -359,7 +347,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
   // previous process left in flight and releases the claims it held. On PostgreSQL other nodes may be running:
   // their work is theirs, and a dead node's is settled by the durable timers (an attempt past its deadline) and
   // by claims that lapse.
-  if (config.DATABASE_URL.startsWith("sqlite:")) {
+  if (scale.singleServer) {
     await verifications.recoverInterrupted();
     await store.releaseAllClaims();
   }
@@ -369,8 +357,8 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
     store: store.webhooks,
     clock,
     allowed,
-    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    pollMs: config.WEBHOOK_POLL_MS,
+    timeoutMs: config.webhooks.timeoutMs,
+    pollMs: config.webhooks.pollMs,
     onError: (error) => onBackgroundError(error, "webhook delivery"),
   });
   const timers = new TimerWorker({
@@ -409,7 +397,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
       clock,
       flashcallMaxChecks: config.FLASHCALL_MAX_CHECKS,
       maxGuessProbability: fraud.settings.maxGuessProbability,
-      configured: new Set(poolNumbers ? [DEFAULT_POOL_ID] : []),
+      configured: new Set(config.pool ? [DEFAULT_POOL_ID] : []),
     }),
     stats: new OperatorStats({
       store: store.operator,

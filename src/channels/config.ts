@@ -167,3 +167,71 @@ export function smsConfig(
       return { provider: "none" };
   }
 }
+
+/** A provider account of an HTTP channel, or the sandbox's stand-in for it (known once the sandbox listens). */
+type Account<T> = T | "sandbox";
+
+/** WhatsApp's Cloud API account (WHATSAPP_*) and the template it sends; null: the channel is off. */
+export interface WhatsAppConfig {
+  account: Account<{ phoneNumberId: string; accessToken: string; baseUrl: string | undefined }>;
+  templateName: string;
+  languageCode: string;
+}
+
+/** The Viber Business Messages account (VIBER_*) and what each message says of itself; null: the channel is off. */
+export interface ViberConfig {
+  account: Account<{ authToken: string; baseUrl: string | undefined }>;
+  sender: string;
+  ttlSeconds: number;
+}
+
+/** The SMTP relay (EMAIL_*) and the messages' envelope; null: the channel is off. */
+export interface EmailConfig {
+  relay: Account<{ host: string; port: number }>;
+  secure: boolean;
+  auth: { user: string; pass: string } | undefined;
+  from: string;
+  subject: string | undefined;
+}
+
+/** WhatsApp when both of its credentials are set, else the sandbox's stand-in while SANDBOX=on. */
+export function whatsappConfig(c: ChannelSettings & { SANDBOX: "on" | "off" }): WhatsAppConfig | null {
+  const account =
+    c.WHATSAPP_PHONE_NUMBER_ID && c.WHATSAPP_ACCESS_TOKEN
+      ? {
+          phoneNumberId: c.WHATSAPP_PHONE_NUMBER_ID,
+          accessToken: c.WHATSAPP_ACCESS_TOKEN,
+          baseUrl: c.WHATSAPP_BASE_URL,
+        }
+      : c.SANDBOX === "on"
+        ? ("sandbox" as const)
+        : null;
+  return account && { account, templateName: c.WHATSAPP_TEMPLATE, languageCode: c.WHATSAPP_LANGUAGE };
+}
+
+/** Viber when its token is set, else the sandbox's stand-in while SANDBOX=on. */
+export function viberConfig(c: ChannelSettings & { SANDBOX: "on" | "off" }): ViberConfig | null {
+  const account = c.VIBER_AUTH_TOKEN
+    ? { authToken: c.VIBER_AUTH_TOKEN, baseUrl: c.VIBER_BASE_URL }
+    : c.SANDBOX === "on"
+      ? ("sandbox" as const)
+      : null;
+  return account && { account, sender: c.VIBER_SENDER, ttlSeconds: c.VIBER_TTL_SECONDS };
+}
+
+/** Email when a relay is set, else the sandbox's mailbox while SANDBOX=on. */
+export function emailConfig(c: ChannelSettings & { SANDBOX: "on" | "off" }): EmailConfig | null {
+  const relay = c.EMAIL_SMTP_HOST
+    ? { host: c.EMAIL_SMTP_HOST, port: c.EMAIL_SMTP_PORT }
+    : c.SANDBOX === "on"
+      ? ("sandbox" as const)
+      : null;
+  if (!relay) return null;
+  return {
+    relay,
+    secure: c.EMAIL_SMTP_SECURE === "on",
+    auth: c.EMAIL_SMTP_USER ? { user: c.EMAIL_SMTP_USER, pass: c.EMAIL_SMTP_PASSWORD ?? "" } : undefined,
+    from: c.EMAIL_FROM,
+    subject: c.EMAIL_SUBJECT,
+  };
+}

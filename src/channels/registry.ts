@@ -4,6 +4,7 @@
  * and one line here.
  */
 import type { Config } from "../config.js";
+import type { EmailConfig, SmsConfig, ViberConfig, VoiceConfig, WhatsAppConfig } from "../config-slices.js";
 import type { MessageChannel } from "../core/ports.js";
 import type { VirtualInbox } from "../sandbox/inbox.js";
 import type { VirtualSmsc } from "../sandbox/smsc.js";
@@ -16,7 +17,7 @@ import { createHttpSmsSender } from "./sms-http/index.js";
 import { createTwilioSmsSender } from "./sms-http/twilio.js";
 import { createSmppSmsSender } from "./sms-smpp/index.js";
 import { createViberSender } from "./viber/index.js";
-import { createVoiceChannel, SANDBOX_VOICE_CALLER_ID, SpeechClips, voiceEnabled } from "./voice/index.js";
+import { createVoiceChannel, SpeechClips } from "./voice/index.js";
 import { createWhatsAppSender } from "./whatsapp/index.js";
 
 export interface SandboxCarrier {
@@ -33,21 +34,21 @@ export interface ChannelSip {
   onError: (error: unknown) => void;
 }
 
+/** A channel from its slice of the configuration (null: not configured), or null. */
 type Factory = (config: Config, sandbox: SandboxCarrier | null, sip: ChannelSip) => MessageChannel | null;
 
 export const MESSAGE_CHANNELS = {
-  sms: smsChannel,
-  whatsapp: whatsappChannel,
-  viber: viberChannel,
-  email: emailChannel,
-  voice: voiceChannel,
-  reverse_flashcall: (config, sandbox) => createReverseFlashcallChannel(config, sandbox !== null),
+  sms: (config, sandbox) => smsChannel(config.sms, sandbox),
+  whatsapp: (config, sandbox) => whatsappChannel(config.whatsapp, sandbox),
+  viber: (config, sandbox) => viberChannel(config.viber, sandbox),
+  email: (config, sandbox) => emailChannel(config.email, sandbox),
+  voice: (config, _sandbox, sip) => voiceChannel(config.voice, sip),
+  reverse_flashcall: (config) => createReverseFlashcallChannel(config.inbound),
 } satisfies Record<string, Factory>;
 
 export type MessageChannelName = keyof typeof MESSAGE_CHANNELS;
 
-function smsChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
-  const sms = config.sms;
+function smsChannel(sms: SmsConfig, sandbox: SandboxCarrier | null): MessageChannel | null {
   switch (sms.provider) {
     case "smpp":
       return createSmppSmsSender(sms.options);
@@ -68,66 +69,50 @@ function smsChannel(config: Config, sandbox: SandboxCarrier | null): MessageChan
   }
 }
 
-function whatsappChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
-  if (config.WHATSAPP_PHONE_NUMBER_ID && config.WHATSAPP_ACCESS_TOKEN) {
-    return createWhatsAppSender({
-      phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID,
-      accessToken: config.WHATSAPP_ACCESS_TOKEN,
-      templateName: config.WHATSAPP_TEMPLATE,
-      languageCode: config.WHATSAPP_LANGUAGE,
-      ...(config.WHATSAPP_BASE_URL ? { baseUrl: config.WHATSAPP_BASE_URL } : {}),
-    });
-  }
+function whatsappChannel(whatsapp: WhatsAppConfig | null, sandbox: SandboxCarrier | null): MessageChannel | null {
+  if (!whatsapp) return null;
+  const template = { templateName: whatsapp.templateName, languageCode: whatsapp.languageCode };
+  if (whatsapp.account !== "sandbox") return createWhatsAppSender({ ...whatsapp.account, ...template });
   if (!sandbox) return null;
   return createWhatsAppSender({
     baseUrl: sandbox.whatsapp.baseUrl,
     phoneNumberId: "sandbox",
     accessToken: sandbox.whatsapp.accessToken,
-    templateName: config.WHATSAPP_TEMPLATE,
-    languageCode: config.WHATSAPP_LANGUAGE,
+    ...template,
   });
 }
 
-function viberChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
-  const endpoint = config.VIBER_AUTH_TOKEN
-    ? { authToken: config.VIBER_AUTH_TOKEN, ...(config.VIBER_BASE_URL ? { baseUrl: config.VIBER_BASE_URL } : {}) }
-    : sandbox
-      ? { authToken: sandbox.viber.authToken, baseUrl: sandbox.viber.baseUrl }
-      : null;
-  return endpoint
-    ? createViberSender({ ...endpoint, sender: config.VIBER_SENDER, ttlSeconds: config.VIBER_TTL_SECONDS })
-    : null;
+function viberChannel(viber: ViberConfig | null, sandbox: SandboxCarrier | null): MessageChannel | null {
+  if (!viber) return null;
+  const endpoint =
+    viber.account !== "sandbox"
+      ? viber.account
+      : sandbox && { authToken: sandbox.viber.authToken, baseUrl: sandbox.viber.baseUrl };
+  return endpoint && createViberSender({ ...endpoint, sender: viber.sender, ttlSeconds: viber.ttlSeconds });
 }
 
-function voiceChannel(config: Config, sandbox: SandboxCarrier | null, sip: ChannelSip): MessageChannel | null {
-  if (!voiceEnabled(config, sandbox !== null)) return null;
+function voiceChannel(voice: VoiceConfig | null, sip: ChannelSip): MessageChannel | null {
+  if (!voice) return null;
   return createVoiceChannel({
     caller: sip.caller,
-    speech: new SpeechClips({ promptsDir: config.VOICE_PROMPTS_DIR ?? null }),
-    callerId: config.VOICE_CALLER_ID ?? SANDBOX_VOICE_CALLER_ID,
-    answerTimeoutMs: config.VOICE_ANSWER_TIMEOUT_MS,
-    maxDialMs: config.SIP_MAX_DIAL_MS,
-    maxCallMs: config.VOICE_MAX_CALL_MS,
-    defaultLanguage: config.VOICE_LANGUAGE,
-    timing: { listenMs: config.VOICE_LISTEN_MS, maxReplays: config.VOICE_MAX_REPLAYS },
+    speech: new SpeechClips({ promptsDir: voice.promptsDir }),
+    callerId: voice.callerId,
+    answerTimeoutMs: voice.answerTimeoutMs,
+    maxDialMs: voice.maxDialMs,
+    maxCallMs: voice.maxCallMs,
+    defaultLanguage: voice.language,
+    timing: voice.timing,
     onError: sip.onError,
   });
 }
 
-function emailChannel(config: Config, sandbox: SandboxCarrier | null): MessageChannel | null {
-  const relay = config.EMAIL_SMTP_HOST
-    ? { host: config.EMAIL_SMTP_HOST, port: config.EMAIL_SMTP_PORT }
-    : sandbox
-      ? { host: sandbox.inbox.local.address, port: sandbox.inbox.local.port }
-      : null;
+function emailChannel(email: EmailConfig | null, sandbox: SandboxCarrier | null): MessageChannel | null {
+  if (!email) return null;
+  const relay =
+    email.relay !== "sandbox"
+      ? email.relay
+      : sandbox && { host: sandbox.inbox.local.address, port: sandbox.inbox.local.port };
   if (!relay) return null;
-  return createEmailSender({
-    ...relay,
-    secure: config.EMAIL_SMTP_SECURE === "on",
-    ...(config.EMAIL_SMTP_USER
-      ? { auth: { user: config.EMAIL_SMTP_USER, pass: config.EMAIL_SMTP_PASSWORD ?? "" } }
-      : {}),
-    from: config.EMAIL_FROM,
-    subject: config.EMAIL_SUBJECT,
-  });
+  const { secure, auth, from, subject } = email;
+  return createEmailSender({ ...relay, secure, auth, from, subject });
 }

@@ -1,24 +1,22 @@
 /**
- * The fraud controls' factory: settings from the configuration, the limiter the composition root chose, and the
- * guard the core calls.
+ * The fraud controls' factory: the settings the configuration resolved (its `fraud` slice), the limiter the
+ * composition root chose, and the guard the core calls.
  *
  * @example
- * const fraud = await createFraudControls(config, { store, clock });
+ * const fraud = await createFraudControls(config.fraud, { store, clock });
  * new VerificationService({ ..., fraud });
  */
-import type { Config } from "../config.js";
 import type { Clock, Store } from "../core/ports.js";
 import type { RateCard } from "../core/rate-card.js";
-import { SANDBOX_EXEMPT } from "../sandbox/test-numbers.js";
 import { FraudControls } from "./guard.js";
 import type { Limiter } from "./limiter.js";
 import { MemoryLimiter } from "./memory-limiter.js";
-import { fraudSettingsFrom } from "./settings.js";
+import type { FraudSettings } from "./settings.js";
 
 export { FraudControls } from "./guard.js";
 
 export async function createFraudControls(
-  config: Config,
+  settings: FraudSettings,
   deps: {
     store: Store;
     clock: Clock;
@@ -33,10 +31,7 @@ export async function createFraudControls(
     store: deps.store,
     clock: deps.clock,
     limiter: deps.limiter ?? new MemoryLimiter(),
-    settings: {
-      ...fraudSettingsFrom(config),
-      ...(config.SANDBOX === "on" ? { exemptNumbers: SANDBOX_EXEMPT } : {}),
-    },
+    settings,
     ...(deps.rateCard ? { rateCard: deps.rateCard } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),
   });

@@ -2,7 +2,7 @@
  * The part of the composition root that builds the delivery measurement and workflow auto's choice from the
  * configuration (AUTO_*, NETWORKS, NETWORK_PREFIX_DIGITS): see src/core/delivery-measure.ts and channel-choice.ts.
  */
-import type { Config } from "../config.js";
+import type { DeliveryConfig } from "../config-slices.js";
 import { AutoChoice } from "../core/channel-choice.js";
 import { type DeliveryCountsStore, DeliveryMeasure } from "../core/delivery-measure.js";
 import { NetworkTable } from "../core/networks.js";
@@ -12,19 +12,13 @@ import type { ChannelName } from "../core/types.js";
 
 /** The measurement, with the window as the database holds it read in before the first call is placed. */
 export async function startDeliveryMeasure(
-  config: Config,
+  config: DeliveryConfig,
   deps: { store: DeliveryCountsStore; clock: Clock; onError: (error: unknown) => void },
 ): Promise<DeliveryMeasure> {
   const measure = new DeliveryMeasure({
     ...deps,
-    networks: new NetworkTable(config.NETWORKS, config.NETWORK_PREFIX_DIGITS),
-    settings: {
-      windowMs: config.AUTO_WINDOW_SECONDS * 1000,
-      minSamples: config.AUTO_MIN_SAMPLES,
-      minConversion: config.AUTO_MIN_CONVERSION,
-      exploration: config.AUTO_EXPLORATION,
-      flushMs: config.AUTO_FLUSH_MS,
-    },
+    networks: new NetworkTable(config.networks, config.prefixDigits),
+    settings: config.settings,
   });
   await measure.start();
   return measure;
@@ -32,7 +26,7 @@ export async function startDeliveryMeasure(
 
 /** Workflow auto over the channels this server has (`channels`: the ones the verification service sends on). */
 export function autoChoiceFor(
-  config: Config,
+  config: DeliveryConfig,
   measure: DeliveryMeasure,
   card: RateCard,
   channels: Partial<Record<ChannelName, unknown>>,
@@ -40,7 +34,7 @@ export function autoChoiceFor(
   return new AutoChoice({
     measure,
     card,
-    fallback: config.AUTO_FALLBACK,
+    fallback: config.fallback,
     configured: (channel) => channels[channel] !== undefined,
   });
 }

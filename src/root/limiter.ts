@@ -4,23 +4,27 @@
  * this process's memory. A test may hand in a backend of its own.
  */
 import type { Redis } from "ioredis";
-import type { Config } from "../config.js";
+import type { ScaleConfig } from "../config-slices.js";
 import { FlexibleLimiter, type Limiter, type LimiterBackend, sqliteBackend } from "../fraud/limiter.js";
 import { MemoryLimiter } from "../fraud/memory-limiter.js";
 import { RedisLimiter } from "../fraud/redis-limiter.js";
 import type { AppStore } from "../storage/index.js";
 import { SqliteStore } from "../storage/sqlite-store.js";
 
-export function openLimiter(config: Config, store: AppStore, redis: Redis | null, backend?: LimiterBackend): Limiter {
+export function openLimiter(
+  config: ScaleConfig,
+  store: AppStore,
+  redis: Redis | null,
+  backend?: LimiterBackend,
+): Limiter {
   if (backend) return new FlexibleLimiter(backend);
-  const kind = config.FRAUD_LIMITER ?? (redis ? "redis" : "memory");
-  switch (kind) {
+  switch (config.limiter) {
     case "sqlite":
       if (!(store instanceof SqliteStore)) throw new Error("FRAUD_LIMITER=sqlite needs a SQLite DATABASE_URL");
       return new FlexibleLimiter(sqliteBackend(store.db));
     case "redis":
-      if (!redis) throw new Error("FRAUD_LIMITER=redis needs REDIS_URL");
-      return new RedisLimiter(redis, config.REDIS_PREFIX);
+      if (!redis || !config.redis) throw new Error("FRAUD_LIMITER=redis needs REDIS_URL");
+      return new RedisLimiter(redis, config.redis.prefix);
     case "memory":
       return new MemoryLimiter();
   }

@@ -3,7 +3,7 @@
  * HTTP providers' delivery reports are handed over in-process through `receipt`, to the channels created later.
  */
 import type { SandboxCarrier } from "../channels/registry.js";
-import type { Config } from "../config.js";
+import type { SandboxConfig } from "../config-slices.js";
 import { VirtualHandsets } from "../sandbox/handsets.js";
 import { VirtualInbox } from "../sandbox/inbox.js";
 import { VirtualSmsc } from "../sandbox/smsc.js";
@@ -14,20 +14,20 @@ import type { CloseStack } from "./close-stack.js";
 export type Sandbox = { handsets: VirtualHandsets } & SandboxCarrier;
 
 export async function startSandbox(
-  config: Config,
+  config: SandboxConfig,
   stack: CloseStack,
   receipt: (channel: "whatsapp" | "viber") => (payload: Record<string, unknown>) => void,
 ): Promise<Sandbox> {
-  const address = config.SANDBOX_SIP_ADDRESS;
+  const { address } = config;
   const started = <T extends { close(): Promise<void> }>(name: string, part: T): T => {
     stack.defer(`sandbox ${name}`, () => part.close());
     return part;
   };
   return {
-    handsets: started("handsets", await VirtualHandsets.create({ address, port: config.SANDBOX_SIP_PORT })),
-    smsc: started("SMSC", await VirtualSmsc.create({ address, port: config.SANDBOX_SMPP_PORT })),
+    handsets: started("handsets", await VirtualHandsets.create({ address, port: config.sipPort })),
+    smsc: started("SMSC", await VirtualSmsc.create({ address, port: config.smppPort })),
     whatsapp: started("WhatsApp", await VirtualWhatsApp.create({ address, port: 0, onStatus: receipt("whatsapp") })),
     viber: started("Viber", await VirtualViber.create({ address, port: 0, onStatus: receipt("viber") })),
-    inbox: started("mailbox", await VirtualInbox.create({ address, port: config.SANDBOX_SMTP_PORT })),
+    inbox: started("mailbox", await VirtualInbox.create({ address, port: config.smtpPort })),
   };
 }

@@ -3,17 +3,20 @@
  * its own thread so that SIP timing (retransmissions, CANCELs, reading the socket before the kernel drops
  * datagrams) holds however busy HTTP and SQLite keep the main one. The sandbox is one trunk to its handsets.
  */
-import { voiceEnabled } from "../channels/voice/index.js";
-import { type Config, shorthandTrunk } from "../config.js";
+import { type SipConfig, shorthandTrunk, type VoiceConfig } from "../config-slices.js";
 import type { Metrics } from "../metrics/index.js";
 import type { SipTraceEntry } from "../sip/trace.js";
 import { startTrunkRouter, type TrunkConfig, type TrunkEvent, type TrunkLayerOptions } from "../sip/trunks/index.js";
 
 /** The trunks calls go to: the configuration's carrier trunks, or with the sandbox on its handsets. */
-export function trunkConfigs(config: Config, handsets: { address: string; port: number } | null): TrunkConfig[] {
-  if (config.trunks) return config.trunks;
+export function trunkConfigs(
+  carrier: TrunkConfig[] | null,
+  sip: SipConfig,
+  handsets: { address: string; port: number } | null,
+): TrunkConfig[] {
+  if (carrier) return carrier;
   if (!handsets) throw new Error("the sandbox's handsets are the trunk while SANDBOX=on");
-  return [shorthandTrunk(config, "sandbox", handsets.address, handsets.port)];
+  return [shorthandTrunk(sip, "sandbox", handsets.address, handsets.port)];
 }
 
 export interface TrunkHooks {
@@ -25,28 +28,20 @@ export interface TrunkHooks {
   onSipTrace?: ((trunk: string, entries: SipTraceEntry[]) => void) | undefined;
 }
 
-export function startTrunks(config: Config, trunks: TrunkConfig[], sandbox: boolean, hooks: TrunkHooks) {
+/** The trunk layer over `trunks`, with RTP on every trunk's thread when the voice channel is on. */
+export function startTrunks(sip: SipConfig, voice: VoiceConfig | null, trunks: TrunkConfig[], hooks: TrunkHooks) {
   return startTrunkRouter({
     trunks,
-    routes: sandbox ? [] : config.SIP_ROUTES,
-    localAddress: config.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
-    t1Ms: config.SIP_T1_MS,
-    ...(voiceEnabled(config, sandbox)
-      ? {
-          media: {
-            ports: config.VOICE_RTP_PORTS,
-            ...(config.VOICE_RTP_ADDRESS ? { address: config.VOICE_RTP_ADDRESS } : {}),
-            ...(config.VOICE_RTP_PUBLIC_ADDRESS ? { advertisedAddress: config.VOICE_RTP_PUBLIC_ADDRESS } : {}),
-            ...(config.VOICE_RTP_PRIORITY === undefined ? {} : { priority: config.VOICE_RTP_PRIORITY }),
-          },
-        }
-      : {}),
+    routes: sip.routes,
+    localAddress: sip.localAddress,
+    t1Ms: sip.t1Ms,
+    ...(voice ? { media: voice.media } : {}),
     onError: (error, trunk) => hooks.onError(error, `SIP trunk ${trunk}`),
     ...(hooks.judge ? { judge: hooks.judge } : {}),
-    ...(config.SIP_TRACE === "off"
+    ...(sip.trace === "off"
       ? {}
       : {
-          trace: config.SIP_TRACE === "full" ? "full" : "redacted",
+          trace: sip.trace,
           onTrace:
             hooks.onSipTrace ??
             ((trunk, entries) => {

@@ -3,8 +3,10 @@
  * INBOUND_NUMBERS is set, or with SANDBOX=on (whose virtual phones can place calls).
  */
 import { z } from "zod";
-import { inboundPoolProblem } from "../../core/inbound-pool.js";
-import { parseLimitRules } from "../../fraud/limit-rules.js";
+import { type InboundMode, inboundPoolProblem } from "../../core/inbound-pool.js";
+import type { AttestationPolicy } from "../../core/reverse-calls.js";
+import type { AddressClass } from "../../events/address-guard.js";
+import { type LimitRule, parseLimitRules } from "../../fraud/limit-rules.js";
 
 const list = (s: string) =>
   s
@@ -96,3 +98,75 @@ export const ReverseFlashcallConfig = {
       return rules;
     }),
 };
+
+/** The sandbox's inbound numbers: ten in the London drama range, like its other numbers (shared: fewer than 100). */
+export const SANDBOX_INBOUND_NUMBERS = ["+44207946099x"];
+
+type InboundSettings = z.infer<z.ZodObject<typeof ReverseFlashcallConfig>>;
+
+/** The reverse flash call (INBOUND_*): its numbers, its SIP listener and who may reach it, and its policy. */
+export interface InboundConfig {
+  numbers: readonly string[];
+  mode: InboundMode;
+  leaseFrom: number;
+  listener: {
+    address: string;
+    port: number;
+    transports: ("udp" | "tcp")[];
+    tls: { port: number; certFile: string; keyFile: string } | null;
+  };
+  /** the addresses (IPs, CIDRs, names) inbound INVITEs may come from */
+  trustedSources: readonly string[];
+  rejectCode: number;
+  attestation: AttestationPolicy;
+  attestationApplications: Readonly<Record<string, AttestationPolicy>>;
+  /** PEM file of the certificates Identity headers are verified against; null: an Identity attests nothing */
+  shakenTrustFile: string | null;
+  /** address classes x5u fetches may reach besides public ones (WEBHOOK_ALLOW_PRIVATE) */
+  allowed: ReadonlySet<AddressClass>;
+  limits: Partial<Record<(typeof INBOUND_LIMIT_NAMES)[number], LimitRule | null>>;
+}
+
+/**
+ * The reverse flash call's case of settings `c`, on when INBOUND_NUMBERS is set or with SANDBOX=on; `trunkHosts` are
+ * the carrier's trunks (null: the sandbox's handsets are the trunk). What TLS lacks is an issue either way.
+ */
+export function inboundConfig(
+  c: InboundSettings & {
+    SANDBOX: "on" | "off";
+    SANDBOX_SIP_ADDRESS: string;
+    SIP_LOCAL_ADDRESS?: string | undefined;
+    WEBHOOK_ALLOW_PRIVATE: Set<AddressClass>;
+  },
+  trunkHosts: readonly string[] | null,
+  missing: (key: string, when: string) => void,
+): InboundConfig | null {
+  const { INBOUND_SIP_TLS_PORT: tlsPort, INBOUND_TLS_CERT_FILE: certFile, INBOUND_TLS_KEY_FILE: keyFile } = c;
+  let tls: InboundConfig["listener"]["tls"] = null;
+  if (tlsPort !== undefined) {
+    if (!certFile) missing("INBOUND_TLS_CERT_FILE", "INBOUND_SIP_TLS_PORT is set");
+    if (!keyFile) missing("INBOUND_TLS_KEY_FILE", "INBOUND_SIP_TLS_PORT is set");
+    if (certFile && keyFile) tls = { port: tlsPort, certFile, keyFile };
+  }
+  const sandbox = c.SANDBOX === "on";
+  const numbers = c.INBOUND_NUMBERS ?? (sandbox ? SANDBOX_INBOUND_NUMBERS : undefined);
+  if (!numbers) return null;
+  return {
+    numbers,
+    mode: c.INBOUND_MODE,
+    leaseFrom: c.INBOUND_LEASE_FROM,
+    listener: {
+      address: c.INBOUND_SIP_ADDRESS ?? c.SIP_LOCAL_ADDRESS ?? (sandbox ? "127.0.0.1" : "0.0.0.0"),
+      port: c.INBOUND_SIP_PORT ?? (sandbox ? 0 : 5060),
+      transports: c.INBOUND_SIP_TRANSPORTS,
+      tls,
+    },
+    trustedSources: c.INBOUND_TRUSTED_SOURCES ?? trunkHosts ?? [c.SANDBOX_SIP_ADDRESS],
+    rejectCode: c.INBOUND_REJECT_CODE,
+    attestation: c.INBOUND_ATTESTATION,
+    attestationApplications: c.INBOUND_ATTESTATION_APPLICATIONS,
+    shakenTrustFile: c.INBOUND_SHAKEN_TRUST_FILE ?? null,
+    allowed: c.WEBHOOK_ALLOW_PRIVATE,
+    limits: c.INBOUND_LIMITS,
+  };
+}

@@ -10,7 +10,6 @@
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { BlockList, isIP } from "node:net";
-import type { Config } from "../../config.js";
 import { InboundPool } from "../../core/inbound-pool.js";
 import type { MessageChannel, MessageProgress, ReverseAttemptRef } from "../../core/ports.js";
 import type { AttestationPolicy, InboundLimits, ReverseCalls } from "../../core/reverse-calls.js";
@@ -19,9 +18,9 @@ import type { Limiter } from "../../fraud/limiter.js";
 import { type InboundAnswer, type InboundInvite, InboundListener } from "../../sip/inbound/listener.js";
 import { ShakenVerifier } from "../../sip/shaken-verifier.js";
 import { callerNumber, countryOf, dialledNumber } from "./call-parties.js";
+import type { InboundConfig } from "./config.js";
 
-/** The sandbox's inbound numbers: ten in the London drama range, like its other numbers (shared: fewer than 100). */
-export const SANDBOX_INBOUND_NUMBERS = ["+44207946099x"];
+export { SANDBOX_INBOUND_NUMBERS } from "./config.js";
 
 const DEFAULT_LIMITS: Record<"caller" | "number", LimitRule> = {
   caller: { points: 10, durationSec: 600 },
@@ -60,14 +59,8 @@ export class ReverseFlashcallChannel implements MessageChannel {
   readonly pool: InboundPool;
   private listener: InboundListener | null = null;
 
-  constructor(
-    private readonly config: Config,
-    /** the addresses (IPs, CIDRs, names) inbound INVITEs may come from */
-    private readonly sources: readonly string[],
-    numbers: readonly string[],
-    private readonly sandbox: boolean,
-  ) {
-    this.pool = new InboundPool({ numbers, mode: config.INBOUND_MODE, leaseFrom: config.INBOUND_LEASE_FROM });
+  constructor(private readonly config: InboundConfig) {
+    this.pool = new InboundPool({ numbers: config.numbers, mode: config.mode, leaseFrom: config.leaseFrom });
   }
 
   /** Where the trunks deliver calls; null before `listen`. */
@@ -88,8 +81,8 @@ export class ReverseFlashcallChannel implements MessageChannel {
     attestationPolicy: (applicationId: string) => AttestationPolicy;
     limits: InboundLimits;
   } {
-    const { INBOUND_ATTESTATION_APPLICATIONS: perApplication, INBOUND_ATTESTATION: fallback } = this.config;
-    const rules = { ...DEFAULT_LIMITS, ...this.config.INBOUND_LIMITS };
+    const { attestationApplications: perApplication, attestation: fallback } = this.config;
+    const rules = { ...DEFAULT_LIMITS, ...this.config.limits };
     return {
       attestationPolicy: (applicationId) => perApplication[applicationId] ?? fallback,
       limits: {
@@ -104,11 +97,9 @@ export class ReverseFlashcallChannel implements MessageChannel {
   /** Starts the SIP listener; calls from the trunks go to `deps.calls`. */
   async listen(deps: ListenDeps): Promise<void> {
     for (const waiting of deps.held) this.pool.hold(waiting.dial, waiting);
-    const trusted = await trustedAddresses(this.sources);
-    const file = this.config.INBOUND_SHAKEN_TRUST_FILE;
-    const allowed = this.config.WEBHOOK_ALLOW_PRIVATE;
+    const trusted = await trustedAddresses(this.config.trustedSources);
+    const { shakenTrustFile: file, allowed, rejectCode, listener } = this.config;
     const verifier = file ? new ShakenVerifier({ trusted: [readFileSync(file, "utf8")], allowed }) : null;
-    const rejectCode = this.config.INBOUND_REJECT_CODE;
     const reject: InboundAnswer = { status: rejectCode, phrase: PHRASES[rejectCode] ?? "Decline" };
     const outcome = (o: InboundCallOutcome) => deps.onOutcome?.(o);
     const hint = countryOf(this.pool.sample);
@@ -139,11 +130,16 @@ export class ReverseFlashcallChannel implements MessageChannel {
       return reject;
     };
     this.listener = await InboundListener.start({
-      address:
-        this.config.INBOUND_SIP_ADDRESS ?? this.config.SIP_LOCAL_ADDRESS ?? (this.sandbox ? "127.0.0.1" : "0.0.0.0"),
-      port: this.config.INBOUND_SIP_PORT ?? (this.sandbox ? 0 : 5060),
-      transports: this.config.INBOUND_SIP_TRANSPORTS,
-      tls: this.tlsOptions(),
+      address: listener.address,
+      port: listener.port,
+      transports: listener.transports,
+      tls: listener.tls
+        ? {
+            port: listener.tls.port,
+            cert: readFileSync(listener.tls.certFile, "utf8"),
+            key: readFileSync(listener.tls.keyFile, "utf8"),
+          }
+        : undefined,
       trusted: (address) => trusted.check(address, isIP(address) === 6 ? "ipv6" : "ipv4"),
       onInvite,
       onUntrusted: () => outcome("untrusted_source"),
@@ -157,25 +153,15 @@ export class ReverseFlashcallChannel implements MessageChannel {
     return this.listener?.tlsPort ?? null;
   }
 
-  private tlsOptions() {
-    const { INBOUND_SIP_TLS_PORT: port, INBOUND_TLS_CERT_FILE: cert, INBOUND_TLS_KEY_FILE: key } = this.config;
-    // The configuration schema requires both files with the port.
-    if (port === undefined || !cert || !key) return undefined;
-    return { port, cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
-  }
-
   async close(): Promise<void> {
     await this.listener?.close();
     this.listener = null;
   }
 }
 
-/** The channel, when INBOUND_NUMBERS is set or the sandbox supplies its number and its virtual carrier. */
-export function createReverseFlashcallChannel(config: Config, sandbox: boolean): ReverseFlashcallChannel | null {
-  const numbers = config.INBOUND_NUMBERS ?? (sandbox ? SANDBOX_INBOUND_NUMBERS : undefined);
-  if (!numbers) return null;
-  const trunkHosts = config.trunks?.map((t) => t.host) ?? [config.SANDBOX_SIP_ADDRESS];
-  return new ReverseFlashcallChannel(config, config.INBOUND_TRUSTED_SOURCES ?? trunkHosts, numbers, sandbox);
+/** The channel, when the configuration has one (INBOUND_NUMBERS, or the sandbox's numbers and virtual carrier). */
+export function createReverseFlashcallChannel(config: InboundConfig | null): ReverseFlashcallChannel | null {
+  return config && new ReverseFlashcallChannel(config);
 }
 
 /** IPs and CIDRs as given; a name stands for the addresses DNS gives it now. */

@@ -49,3 +49,47 @@ export const VoiceChannelConfig = {
 
 /** The caller ID of sandbox voice calls (a drama-reserved London number is not valid, so an Ofcom test range). */
 export const SANDBOX_VOICE_CALLER_ID = "+442079460000";
+
+type VoiceSettings = z.infer<z.ZodObject<typeof VoiceChannelConfig>>;
+
+/**
+ * The voice channel (VOICE_*), on when VOICE_CALLER_ID is set or with SANDBOX=on (whose handsets answer); null: off,
+ * and the trunks' threads open no RTP ports.
+ */
+export interface VoiceConfig {
+  callerId: string;
+  answerTimeoutMs: number;
+  /** give up on a call that has not rung by then (SIP_MAX_DIAL_MS) */
+  maxDialMs: number;
+  maxCallMs: number;
+  language: string;
+  promptsDir: string | null;
+  timing: { listenMs: number; maxReplays: number };
+  /** the RTP side of every trunk's SIP thread */
+  media: {
+    ports: { min: number; max: number };
+    address: string | undefined;
+    advertisedAddress: string | undefined;
+    priority: number | undefined;
+  };
+}
+
+export function voiceConfig(c: VoiceSettings & { SANDBOX: "on" | "off"; SIP_MAX_DIAL_MS: number }): VoiceConfig | null {
+  const callerId = c.VOICE_CALLER_ID ?? (c.SANDBOX === "on" ? SANDBOX_VOICE_CALLER_ID : undefined);
+  if (callerId === undefined) return null;
+  return {
+    callerId,
+    answerTimeoutMs: c.VOICE_ANSWER_TIMEOUT_MS,
+    maxDialMs: c.SIP_MAX_DIAL_MS,
+    maxCallMs: c.VOICE_MAX_CALL_MS,
+    language: c.VOICE_LANGUAGE,
+    promptsDir: c.VOICE_PROMPTS_DIR ?? null,
+    timing: { listenMs: c.VOICE_LISTEN_MS, maxReplays: c.VOICE_MAX_REPLAYS },
+    media: {
+      ports: c.VOICE_RTP_PORTS,
+      address: c.VOICE_RTP_ADDRESS,
+      advertisedAddress: c.VOICE_RTP_PUBLIC_ADDRESS,
+      priority: c.VOICE_RTP_PRIORITY,
+    },
+  };
+}

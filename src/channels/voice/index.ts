@@ -19,11 +19,6 @@ import { ESPEAK_VOICES, VOICE_PHRASES } from "./phrases.js";
 export { SANDBOX_VOICE_CALLER_ID } from "./config.js";
 export { SpeechClips } from "./speech.js";
 
-/** Voice is on when a caller ID is configured, or with the sandbox (whose handsets answer). */
-export function voiceEnabled(config: { VOICE_CALLER_ID?: string | undefined }, sandbox: boolean): boolean {
-  return config.VOICE_CALLER_ID !== undefined || sandbox;
-}
-
 import { buildPrompt, type PromptTiming } from "./prompt.js";
 import type { SpeechClips } from "./speech.js";
 
