@@ -1,14 +1,17 @@
 /**
- * The limiter port over each backend it ships with: the conformance suite in memory and in SQLite (better-sqlite3
- * on a database file migrated by our own migrations), and SQLite counters that outlive the connection.
+ * The limiter port over each backend it ships with: the conformance suite in memory and in SQLite (counted by the
+ * store's writer: its thread on a database file, the main connection for `:memory:`), and SQLite counters that
+ * outlive the connection.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { RateLimiterSQLite } from "rate-limiter-flexible";
 import { afterAll, describe, expect, it } from "vitest";
 import { runLimiterConformance } from "../../test/conformance/limiter.js";
 import { openSqliteStore } from "../storage/sqlite.js";
-import { FlexibleLimiter, sqliteBackend } from "./limiter.js";
+import { SqliteLimiter } from "../storage/sqlite-limiter.js";
 import { MemoryLimiter } from "./memory-limiter.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fv-limiter-"));
@@ -23,10 +26,12 @@ async function sqliteFile(name: string) {
 }
 
 runLimiterConformance("memory", async () => new MemoryLimiter());
-runLimiterConformance(
-  "sqlite file",
-  async () => new FlexibleLimiter(sqliteBackend((await sqliteFile(`conformance-${n++}.db`)).db)),
-);
+runLimiterConformance("sqlite file", async () => new SqliteLimiter(await sqliteFile(`conformance-${n++}.db`)));
+runLimiterConformance("sqlite memory", async () => {
+  const store = openSqliteStore(":memory:");
+  await store.migrate();
+  return new SqliteLimiter(store);
+});
 
 describe("Limiter: memory", () => {
   it("forgets windows once they close, without a timer per key", async () => {
@@ -50,16 +55,39 @@ describe("Limiter: memory", () => {
 describe("Limiter: sqlite", () => {
   it("keeps its counters in the database file across a restart", async () => {
     const first = await sqliteFile("restart.db");
-    await new FlexibleLimiter(sqliteBackend(first.db)).consume("t", rule, "k", 3);
+    await new SqliteLimiter(first).consume("t", rule, "k", 3);
     await first.close();
     const second = await sqliteFile("restart.db");
-    expect((await new FlexibleLimiter(sqliteBackend(second.db)).consume("t", rule, "k")).allowed).toBe(false);
+    expect((await new SqliteLimiter(second).consume("t", rule, "k")).allowed).toBe(false);
     await second.close();
+  });
+
+  it("carries on the counters rate-limiter-flexible's RateLimiterSQLite wrote (the backend before this one)", async () => {
+    const file = join(dir, "carried.db");
+    (await sqliteFile("carried.db")).close();
+    const db = new Database(file);
+    const before = new RateLimiterSQLite({
+      keyPrefix: `t:${rule.points}/${rule.durationSec}`,
+      points: rule.points,
+      duration: rule.durationSec,
+      storeClient: db,
+      storeType: "better-sqlite3",
+      tableName: "rate_limits",
+      tableCreated: true,
+    });
+    await before.consume("k", 2);
+    db.close();
+    const store = await sqliteFile("carried.db");
+    const limiter = new SqliteLimiter(store);
+    expect(await limiter.peek("t", rule, "k")).toMatchObject({ allowed: true, consumed: 2 });
+    expect(await limiter.consume("t", rule, "k")).toMatchObject({ allowed: true, consumed: 3 });
+    expect((await limiter.consume("t", rule, "k")).allowed).toBe(false);
+    await store.close();
   });
 
   it("throws when its store fails, so the caller can fail closed", async () => {
     const store = await sqliteFile("closed.db");
-    const limiter = new FlexibleLimiter(sqliteBackend(store.db));
+    const limiter = new SqliteLimiter(store);
     await store.close();
     await expect(limiter.consume("t", rule, "k")).rejects.toThrow();
   });

@@ -1,17 +1,17 @@
 /**
  * The limiter port of the fraud controls, and its implementation over rate-limiter-flexible. A backend is anything
- * that builds a rate-limiter-flexible limiter for a rule: SQLite (the server's database file, table `rate_limits`)
- * and Redis when the scale configuration supplies a client (RateLimiterRedis takes the same options plus
- * `storeClient`), so a new backend is one more `LimiterBackend` function. Counters in this process's memory (the
- * default) are `MemoryLimiter`'s, which holds a key in a fraction of rate-limiter-flexible's memory store.
+ * that builds a rate-limiter-flexible limiter for a rule: Redis when the scale configuration supplies a client
+ * (RateLimiterRedis takes the same options plus `storeClient`), so a new backend is one more `LimiterBackend`
+ * function. Counters in this process's memory (the default) are `MemoryLimiter`'s, which holds a key in a fraction
+ * of rate-limiter-flexible's memory store; counters in the SQLite database are the store's writer's
+ * (storage/sqlite-limiter.ts), since a write on the main connection would wait on the writer thread's commits.
  *
  * @example
  * const limiter = new FlexibleLimiter(redisBackend(redis));
  * await limiter.consume("start.destination", { points: 5, durationSec: 600 }, "app_default|+447400123456");
  */
-import type SqliteDatabase from "better-sqlite3";
 import type { Redis } from "ioredis";
-import { type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { LimitRule } from "./limit-rules.js";
 
 export interface LimitDecision {
@@ -66,21 +66,6 @@ export async function runInOrder(
 
 /** Builds a rate-limiter-flexible limiter for one rule; `keyPrefix` separates rules sharing one store. */
 export type LimiterBackend = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
-
-/**
- * Counters in the server's SQLite database (table `rate_limits`, created by migration 0003), so they survive a
- * restart. rate-limiter-flexible runs its statements on the better-sqlite3 connection synchronously.
- */
-export function sqliteBackend(db: SqliteDatabase.Database): LimiterBackend {
-  return (options) =>
-    new RateLimiterSQLite({
-      ...options,
-      storeClient: db,
-      storeType: "better-sqlite3",
-      tableName: "rate_limits",
-      tableCreated: true,
-    });
-}
 
 /**
  * Counters in Redis, shared by every server process (REDIS_URL). The client must not queue commands while

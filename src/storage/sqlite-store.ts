@@ -1,8 +1,8 @@
 /**
- * The default store: SQLite through better-sqlite3 directly, with every statement of the hot path prepared once and
- * every transaction run synchronously; what is not on the hot path is KyselyStore's (the base class), over the same
- * connection. On the hot path Kysely's per-query compilation and its async connection mutex cost several times
- * what SQLite itself does.
+ * The default store: SQLite through better-sqlite3 directly. The hot path's reads run on statements prepared once on
+ * the main connection; its writes are ops group-committed by the writer (a thread of their own for a file
+ * database); what is not on the hot path is KyselyStore's (the base class), over the main connection. On the hot
+ * path Kysely's per-query compilation and its async connection mutex cost several times what SQLite itself does.
  */
 import type SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
@@ -15,7 +15,6 @@ import { toReverseRef } from "./kysely-writes.js";
 import { sqliteRetention } from "./retention-sqlite.js";
 import {
   attemptRow,
-  deliveryId,
   eventRows,
   fraudRuleRow,
   idempotencyRow,
@@ -26,14 +25,8 @@ import {
   toVerification,
   verificationRow,
 } from "./rows.js";
-import type {
-  AttemptsTable,
-  Database,
-  EventsTable,
-  IdempotencyKeysTable,
-  VerificationsTable,
-  WebhookEndpointsTable,
-} from "./schema.js";
+import type { AttemptsTable, Database, EventsTable, IdempotencyKeysTable, VerificationsTable } from "./schema.js";
+import { BACKSTOP_AUTOCHECKPOINT_PAGES } from "./sqlite-checkpointer.js";
 import { GroupCommit } from "./sqlite-group-commit.js";
 import { RecentVerifications } from "./sqlite-recent.js";
 import {
@@ -46,59 +39,54 @@ import {
   sameFixedFields,
 } from "./sqlite-statements.js";
 import { SqliteWebhooks } from "./sqlite-webhooks.js";
+import { InlineTransport, ThreadTransport } from "./sqlite-writer.js";
+import type { ResultOf, SaveOp, WriteOp } from "./sqlite-writes.js";
 import { WebhookQueries } from "./webhook-queries.js";
 
-/** Why a write gave up; thrown inside it so that everything it wrote rolls back. */
-class Abort extends Error {
-  constructor(readonly outcome: "cli_taken" | "idempotency_taken" | "version_conflict") {
-    super(outcome);
-  }
+export interface SqliteStoreOptions {
+  /**
+   * Where the writes run: a thread of their own on this file (a file database), or this connection (a private
+   * `:memory:` database, which no other connection can open)
+   */
+  writer: "inline" | { file: string };
+  /** stops what runs beside the connection (the WAL checkpointer), before it closes */
+  onClose?: () => Promise<void>;
 }
 
 /**
- * The store's hot path runs on prepared statements, its writes group-committed (sqlite-group-commit.ts); reads of
- * recently written verifications come from its own exact cache.
+ * The store's hot path: reads on prepared statements of this connection, writes as ops (sqlite-writes.ts)
+ * group-committed by the writer (sqlite-writer.ts); reads of recently written verifications come from its own exact
+ * cache.
  */
 export class SqliteStore extends KyselyStore {
-  /** webhook endpoints, deliveries and decision callbacks: the outbox's claims and outcomes on prepared statements */
+  /** webhook endpoints, deliveries and decision callbacks: the outbox's claims and outcomes through the writer */
   override readonly webhooks: WebhookStore;
   private statements: Statements | undefined;
-  private readonly commits: GroupCommit;
-  /**
-   * The enabled webhook endpoints of each application with their type filters, so that writing an event costs no
-   * query when nobody listens (an INSERT ... SELECT per event measured ~25 µs even with no endpoint at all). It is
-   * exact because every endpoint change goes through this object and the server lock makes it the database's only
-   * server; the Kysely store (PostgreSQL, several nodes) selects the endpoints inside each event's transaction.
-   */
-  private listeners = new Map<string, { id: string; types: ReadonlySet<string> | null }[]>();
+  private commits: GroupCommit | undefined;
+  private transport: InlineTransport | ThreadTransport | undefined;
   /**
    * The committed state of recently written verifications, so reading one back costs no query (two statements
-   * and the row mapping measured about a tenth of the server's time): `getVerification` reads through it. Exact for
-   * the same reason as `listeners`: every write of a verification goes through this object, and an entry changes
-   * only after its write committed; a save refused by its version check drops the entry all the same, so the retry
-   * reads the row. The domain copies a verification before changing it, so the objects handed out are never
+   * and the row mapping measured about a tenth of the server's time): `getVerification` reads through it. Exact
+   * because every write of a verification goes through this object, and an entry changes only once the writer has
+   * answered that its write committed; a save refused by its version check drops the entry all the same, so the
+   * retry reads the row. The domain copies a verification before changing it, so the objects handed out are never
    * modified.
    */
   private readonly recent = new RecentVerifications();
 
-  /**
-   * @param db the connection; public so the SQLite rate-limiter backend can keep its counters in the same file
-   * @param onClose stops what runs beside the connection (the WAL checkpointer), before it closes
-   */
+  /** @param db the main connection: reads, migrations and the rare administrative writes of the Kysely queries */
   constructor(
     readonly db: SqliteDatabase.Database,
-    private readonly onClose: () => Promise<void> = async () => {},
+    private readonly setup: SqliteStoreOptions = { writer: "inline" },
   ) {
-    // Kysely serves the migrations and the rarely used administrative queries over the same connection.
+    // Kysely serves the migrations and the rarely used administrative queries over the same connection. Their
+    // writes stay on it: they are rare (keys, pools, endpoints, settings, retention batches), and while the writer
+    // holds the database's write lock such a write waits for it (busy_timeout), which is a commit's time.
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
     super(kysely);
-    this.commits = new GroupCommit(db);
     this.webhooks = new SqliteWebhooks({
-      db,
-      statements: () => this.s,
-      commits: this.commits,
+      write: (op) => this.write(op),
       shared: new WebhookQueries(kysely, false),
-      endpointsChanged: () => this.loadListeners(),
     });
   }
 
@@ -111,61 +99,52 @@ export class SqliteStore extends KyselyStore {
   override async migrate(): Promise<void> {
     await super.migrate();
     this.statements = prepareStatements(this.db);
-    this.loadListeners();
+    if (this.transport) return;
+    const writer = this.setup.writer;
+    this.transport =
+      writer === "inline"
+        ? new InlineTransport(this.db)
+        : await ThreadTransport.start(writer.file, { autocheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES });
+    this.commits = new GroupCommit(this.transport);
   }
 
-  private loadListeners(): void {
-    const rows = this.s.enabledEndpoints.all() as Pick<
-      WebhookEndpointsTable,
-      "id" | "application_id" | "event_types"
-    >[];
-    const listeners = new Map<string, { id: string; types: ReadonlySet<string> | null }[]>();
-    for (const row of rows) {
-      const types = row.event_types === "*" ? null : new Set(row.event_types.split(",").filter(Boolean));
-      const list = listeners.get(row.application_id) ?? [];
-      list.push({ id: row.id, types });
-      listeners.set(row.application_id, list);
-    }
-    this.listeners = listeners;
+  /** Queues `op` for the next group commit; `committed` runs once it has, in commit order. */
+  write<O extends WriteOp>(op: O, committed?: (result: ResultOf<O>) => void): Promise<ResultOf<O>> {
+    if (!this.commits) return Promise.reject(new Error("SqliteStore: call migrate() before using the store"));
+    return this.commits.write(op, committed);
   }
 
   override async close(): Promise<void> {
-    this.commits.flush();
-    await this.onClose();
+    // Everything queued commits before the writer stops, and the writer stops before the connection closes.
+    await this.commits?.drain();
+    await this.transport?.stop();
+    await this.setup.onClose?.();
     await super.close();
   }
 
   override async ping(): Promise<void> {
+    if (this.transport instanceof ThreadTransport && this.transport.failed) throw this.transport.failed;
     this.db.prepare("select 1").get();
   }
 
   async createVerification(input: NewVerification): Promise<"created" | "cli_taken" | "idempotency_taken"> {
     const { verification: v, lease, idempotency } = input;
-    const s = this.s;
-    try {
-      await this.write(
-        () => {
-          if (idempotency) {
-            const claimed = s.claimIdempotency.run(idempotencyRow(idempotency));
-            if (claimed.changes === 0) throw new Abort("idempotency_taken");
-          }
-          if (lease) {
-            const leased = s.takeLease.run({ ...leaseRow(lease), now: v.createdAt });
-            if (leased.changes === 0) throw new Abort("cli_taken");
-          }
-          s.insertVerification.run(verificationRow(v));
-          for (const a of v.attempts) s.insertAttempt.run(attemptRow(a));
-          if (input.phoneLastCliKey !== undefined) s.setLastCli.run({ phone: v.phone, cli_key: input.phoneLastCliKey });
-          this.insertEvents(input.events, v.applicationId);
-          if (input.wakeAt != null) s.upsertTimer.run({ verification_id: v.id, due_at: input.wakeAt });
-        },
-        () => this.recent.remember(v),
-      );
-      return "created";
-    } catch (error) {
-      if (error instanceof Abort && error.outcome !== "version_conflict") return error.outcome;
-      throw error;
-    }
+    return this.write(
+      {
+        k: "create",
+        idempotency: idempotency ? idempotencyRow(idempotency) : null,
+        lease: lease ? leaseRow(lease) : null,
+        verification: verificationRow(v),
+        attempts: v.attempts.map(attemptRow),
+        lastCli: input.phoneLastCliKey === undefined ? null : { phone: v.phone, cli_key: input.phoneLastCliKey },
+        events: eventRows(input.events, v.applicationId),
+        applicationId: v.applicationId,
+        wakeAt: input.wakeAt ?? null,
+      },
+      (outcome) => {
+        if (outcome === "created") this.recent.remember(v);
+      },
+    );
   }
 
   override async findIdempotency(applicationId: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -197,68 +176,40 @@ export class SqliteStore extends KyselyStore {
     releaseLeases: boolean,
     wakeAt?: number | null,
   ): Promise<boolean> {
-    const s = this.s;
     const before = this.recent.get(v.id);
+    // What the committed row holds, when the cache knows it: then only what changed is sent and written.
     const previous = before?.version === expectedVersion ? before : undefined;
-    try {
-      await this.write(
-        () => {
-          const updated =
-            previous && sameFixedFields(v, previous)
-              ? s.updateVerificationChanging.run({ ...changingRow(v), expected_version: expectedVersion })
-              : s.updateVerification.run({ ...verificationRow(v), expected_version: expectedVersion });
-          if (updated.changes !== 1) throw new Abort("version_conflict");
-          for (const a of v.attempts) {
-            const row = attemptRow(a);
-            const old = previous?.attempts.find((p) => p.id === a.id);
-            if (!old) {
-              s.upsertAttempt.run(row);
-              continue;
-            }
-            const before = attemptRow(old);
-            if (!sameColumns(row, before, ATTEMPT_FIXED)) s.upsertAttempt.run(row);
-            // An attempt the change left as it was is not written again (a check changes none).
-            else if (!sameColumns(row, before, ATTEMPT_CHANGING)) s.updateAttemptChanging.run(row);
-          }
-          if (releaseLeases) s.releaseLeases.run({ id: v.id });
-          this.insertEvents(events, v.applicationId);
-          if (wakeAt === null) s.deleteTimer.run({ verification_id: v.id });
-          else if (wakeAt !== undefined) s.upsertTimer.run({ verification_id: v.id, due_at: wakeAt });
-        },
-        () => this.recent.remember(v),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof Abort)) throw error;
-      this.recent.delete(v.id);
-      return false;
-    }
-  }
-
-  /** Inside a write: the events, and the outbox's delivery rows for the endpoints that want each one. */
-  private insertEvents(events: DomainEvent[], applicationId: string): void {
-    const s = this.s;
-    const endpoints = this.listeners.get(applicationId);
-    for (const row of eventRows(events, applicationId)) {
-      const inserted = s.insertEvent.run(row);
-      if (!endpoints) continue;
-      for (const endpoint of endpoints) {
-        if (endpoint.types && !endpoint.types.has(row.type)) continue;
-        s.insertDelivery.run({
-          id: deliveryId(row.id, endpoint.id),
-          endpoint_id: endpoint.id,
-          event_seq: inserted.lastInsertRowid,
-          event_id: row.id,
-          verification_id: row.verification_id,
-          now: row.created_at,
-        });
+    const changingOnly = previous !== undefined && sameFixedFields(v, previous);
+    const upserts: AttemptsTable[] = [];
+    const progressed: Partial<AttemptsTable>[] = [];
+    for (const a of v.attempts) {
+      const row = attemptRow(a);
+      const old = previous?.attempts.find((p) => p.id === a.id);
+      if (!old) {
+        upserts.push(row);
+        continue;
       }
+      const was = attemptRow(old);
+      if (!sameColumns(row, was, ATTEMPT_FIXED)) upserts.push(row);
+      // An attempt the change left as it was is not written again (a check changes none).
+      else if (!sameColumns(row, was, ATTEMPT_CHANGING)) progressed.push(progressRow(row));
     }
-  }
-
-  /** Queues `write` for the next group commit (see GroupCommit); `committed` runs after it, in commit order. */
-  private write(write: () => void, committed?: () => void): Promise<void> {
-    return this.commits.write(write, committed);
+    const op: SaveOp = {
+      k: "save",
+      verification: changingOnly ? changingRow(v) : verificationRow(v),
+      changingOnly,
+      expectedVersion,
+      upserts,
+      progressed,
+      releaseLeases,
+      events: eventRows(events, v.applicationId),
+      applicationId: v.applicationId,
+    };
+    if (wakeAt !== undefined) op.wakeAt = wakeAt;
+    return this.write(op, (saved) => {
+      if (saved) this.recent.remember(v);
+      else this.recent.delete(v.id);
+    });
   }
 
   override async liveReverseAttempts(now: number, dial?: string, phone?: string): Promise<ReverseAttemptRef[]> {
@@ -289,16 +240,11 @@ export class SqliteStore extends KyselyStore {
   }
 
   override async claimTimers(now: number, claimUntil: number, limit: number): Promise<string[]> {
-    const rows = this.s.claimTimers.all({ now, claim_until: claimUntil, limit }) as { verification_id: string }[];
-    return rows.map((r) => r.verification_id);
+    return this.write({ k: "claimTimers", now, claimUntil, limit });
   }
 
   override async setTimer(verificationId: string, wakeAt: number | null): Promise<void> {
-    const s = this.s;
-    await this.write(() => {
-      if (wakeAt === null) s.deleteTimer.run({ verification_id: verificationId });
-      else s.upsertTimer.run({ verification_id: verificationId, due_at: wakeAt });
-    });
+    await this.write({ k: "timer", id: verificationId, wakeAt });
   }
 
   override async listEvents(verificationId: string, afterSeq = 0): Promise<StoredEvent[]> {
@@ -309,10 +255,18 @@ export class SqliteStore extends KyselyStore {
   // Fraud rules change rarely (admin calls, detector trips): the shared Kysely queries serve them, except the
   // write, which joins the group commit so that it and its events commit with everything else of that turn.
   override async insertFraudRule(rule: FraudRule, events: DomainEvent[]): Promise<void> {
-    const s = this.s;
-    await this.write(() => {
-      s.insertFraudRule.run(fraudRuleRow(rule));
-      this.insertEvents(events, rule.applicationId);
+    await this.write({
+      k: "fraudRule",
+      rule: fraudRuleRow(rule),
+      events: eventRows(events, rule.applicationId),
+      applicationId: rule.applicationId,
     });
   }
+}
+
+/** The id and the progress columns of an attempt row. */
+function progressRow(row: AttemptsTable): Partial<AttemptsTable> {
+  const out: Record<string, unknown> = { id: row.id };
+  for (const column of ATTEMPT_CHANGING) out[column] = row[column];
+  return out as Partial<AttemptsTable>;
 }
