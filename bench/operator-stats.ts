@@ -178,8 +178,8 @@ console.log(`  its queries alone (median ms):     ${perQuery.join(", ")}`);
 console.log(`verification list, first page (50):  median ${listMs.toFixed(1)} ms`);
 console.log(`  filtered (failed, BR):             median ${filteredMs.toFixed(1)} ms`);
 console.log(
-  `check: ${report.verifications.total} verifications, conversion ${report.verifications.conversion_rate}, ` +
-    `p50/p90 ${report.time_to_verify_ms.p50}/${report.time_to_verify_ms.p90} ms, cost ${report.cost.total} USD`,
+  `check: ${report.verifications.total} verifications, conversion ${report.verifications.conversionRate}, ` +
+    `p50/p90 ${report.timeToVerifyMs.p50}/${report.timeToVerifyMs.p90} ms, cost ${report.cost.total} USD`,
 );
 
 await store.close();

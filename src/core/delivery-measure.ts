@@ -316,10 +316,10 @@ export class DeliveryMeasure {
         network,
         flashcall: {
           ...outcome(flash),
-          upper_bound:
+          upperBound:
             flash.placed === 0 ? null : rate(wilsonUpper(Math.min(flash.verified, flash.placed), flash.placed), 1),
-          mean_time_to_verify_ms: flash.verified === 0 ? null : Math.round(flash.verifyMs / flash.verified),
-          reports: { received: flash.received, late: flash.late, not_received: flash.notReceived },
+          meanTimeToVerifyMs: flash.verified === 0 ? null : Math.round(flash.verifyMs / flash.verified),
+          reports: { received: flash.received, late: flash.late, notReceived: flash.notReceived },
         },
         channels: mine
           .filter((r) => r.channel !== "flashcall" && r.channel !== "auto")
@@ -335,13 +335,7 @@ export class DeliveryMeasure {
       };
     });
     networks.sort((a, b) => b.flashcall.placed - a.flashcall.placed || a.network.localeCompare(b.network));
-    return {
-      window_seconds: windowMs / 1000,
-      min_samples: minSamples,
-      min_conversion: minConversion,
-      exploration,
-      networks,
-    };
+    return { windowMs, minSamples, minConversion, exploration, networks };
   }
 }
 

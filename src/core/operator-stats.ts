@@ -1,12 +1,13 @@
 /**
  * The operator's statistics over a time range: conversion, time to verify, delivery outcomes and failure reasons by
  * channel, country and trunk, cost against SMS-only, fraud outcomes, pool utilisation and webhook health. The
- * database groups and sums (OperatorStore); this file turns those rows into the report the API and the dashboard
- * show. Prices are the rate card's list prices, not an invoice.
+ * database groups and sums (OperatorStore); this file turns those rows into the report the API shows (its view,
+ * src/api/stats-views.ts, spells it for the wire) and the dashboard draws. Prices are the rate card's list prices, not
+ * an invoice.
  */
 
 import type { AttemptGroupRow, OperatorStore, StatsRange } from "./operator-store.js";
-import { type NumberPool, poolOddsView } from "./pool.js";
+import { type NumberPool, poolOdds } from "./pool.js";
 import type { Clock } from "./ports.js";
 import { RATE_CARD, type RateCard, smsOnlyCost } from "./rate-card.js";
 import type { ChannelName, VerificationStatus } from "./types.js";
@@ -33,7 +34,6 @@ export interface OperatorStatsDeps {
 
 const usd = (amount: number) => Math.round(amount * 1e6) / 1e6;
 const ratio = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 1e4) / 1e4);
-const iso = (ms: number) => new Date(ms).toISOString();
 const IN_FLIGHT = new Set(["dialing", "ringing", "sent"]);
 
 /** Delivered, failed and in-flight attempts of a group, with its failure reasons and cost. */
@@ -41,30 +41,30 @@ interface Outcomes {
   attempts: number;
   delivered: number;
   failed: number;
-  in_flight: number;
+  inFlight: number;
   cost: number;
   /** failed attempts by reason */
-  failure_reasons: Record<string, number>;
+  failureReasons: Record<string, number>;
 }
 
 const emptyOutcomes = (): Outcomes => ({
   attempts: 0,
   delivered: 0,
   failed: 0,
-  in_flight: 0,
+  inFlight: 0,
   cost: 0,
-  failure_reasons: {},
+  failureReasons: {},
 });
 
 function addOutcome(o: Outcomes, row: AttemptGroupRow): void {
   o.attempts += row.count;
   o.cost += row.cost;
   if (row.status === "delivered") o.delivered += row.count;
-  else if (IN_FLIGHT.has(row.status)) o.in_flight += row.count;
+  else if (IN_FLIGHT.has(row.status)) o.inFlight += row.count;
   else {
     o.failed += row.count;
     const reason = row.reason ?? "unknown";
-    o.failure_reasons[reason] = (o.failure_reasons[reason] ?? 0) + row.count;
+    o.failureReasons[reason] = (o.failureReasons[reason] ?? 0) + row.count;
   }
 }
 
@@ -83,7 +83,7 @@ function groupOutcomes(rows: AttemptGroupRow[], key: (r: AttemptGroupRow) => str
 const finish = (o: Outcomes) => ({
   ...o,
   cost: usd(o.cost),
-  delivery_rate: ratio(o.delivered, o.delivered + o.failed),
+  deliveryRate: ratio(o.delivered, o.delivered + o.failed),
 });
 
 export class OperatorStats {
@@ -136,11 +136,11 @@ export class OperatorStats {
 
     const countryOutcomes = groupOutcomes(aGroups, (r) => r.country);
     const series = Array.from({ length: Math.ceil((to - from) / bucketMs) }, (_, i) => ({
-      start: iso(from + i * bucketMs),
+      start: from + i * bucketMs,
       verifications: 0,
       verified: 0,
       ended: 0,
-      conversion_rate: null as number | null,
+      conversionRate: null as number | null,
       cost: 0,
       attempts: {} as Partial<Record<ChannelName, number>>,
     }));
@@ -158,7 +158,7 @@ export class OperatorStats {
       point.attempts[b.channel] = (point.attempts[b.channel] ?? 0) + b.count;
     }
     for (const point of series) {
-      point.conversion_rate = ratio(point.verified, point.ended);
+      point.conversionRate = ratio(point.verified, point.ended);
       point.cost = usd(point.cost);
     }
 
@@ -171,48 +171,48 @@ export class OperatorStats {
     }
 
     return {
-      application_id: applicationId,
-      from: iso(from),
-      to: iso(to),
-      bucket_seconds: bucketMs / 1000,
+      applicationId,
+      from,
+      to,
+      bucketMs,
       verifications: {
         total,
         ...byStatus,
-        conversion_rate: ratio(byStatus.verified, ended),
+        conversionRate: ratio(byStatus.verified, ended),
       },
-      time_to_verify_ms: { count: ttv.count, p50: ttv.values[0] ?? null, p90: ttv.values[1] ?? null },
+      timeToVerifyMs: { count: ttv.count, p50: ttv.values[0] ?? null, p90: ttv.values[1] ?? null },
       cost: {
         currency: "USD" as const,
         total: usd(cost),
-        per_verification: total === 0 ? null : usd(cost / total),
-        sms_only: usd(smsOnly),
+        perVerification: total === 0 ? null : usd(cost / total),
+        smsOnly: usd(smsOnly),
         saving: usd(smsOnly - cost),
-        saving_rate: ratio(smsOnly - cost, smsOnly),
+        savingRate: ratio(smsOnly - cost, smsOnly),
       },
-      by_channel: [...groupOutcomes(aGroups, (r) => r.channel)].map(([channel, o]) => ({ channel, ...finish(o) })),
-      by_country: [...byCountry]
+      byChannel: [...groupOutcomes(aGroups, (r) => r.channel)].map(([channel, o]) => ({ channel, ...finish(o) })),
+      byCountry: [...byCountry]
         .map(([country, c]) => ({
           country,
           verifications: c.verifications,
           verified: c.verified,
-          conversion_rate: ratio(c.verified, c.ended),
+          conversionRate: ratio(c.verified, c.ended),
           ...finish(countryOutcomes.get(country) ?? emptyOutcomes()),
         }))
         .sort((a, b) => b.verifications - a.verifications),
-      by_trunk: [...groupOutcomes(aGroups, (r) => (r.channel === "flashcall" ? (r.trunkId ?? "none") : null))].map(
+      byTrunk: [...groupOutcomes(aGroups, (r) => (r.channel === "flashcall" ? (r.trunkId ?? "none") : null))].map(
         ([trunk, o]) => ({ trunk, ...finish(o) }),
       ),
       series,
       fraud: {
-        risk_outcomes: riskOutcomes,
-        denied_by_application: deniedByApplication,
+        riskOutcomes,
+        deniedByApplication,
         blocks: blocks.map((b) => ({ source: b.source, type: b.scope, shadow: b.shadow, count: b.count })),
       },
       pools: this.deps.pools().map((p) => {
         const live = leases.get(p.id) ?? 0;
         return {
-          ...poolOddsView(p, this.deps.flashcallMaxChecks, this.deps.maxGuessProbability),
-          live_leases: live,
+          ...poolOdds(p, this.deps.flashcallMaxChecks, this.deps.maxGuessProbability),
+          liveLeases: live,
           utilisation: p.size === 0 ? 0 : live / p.size,
           calls: poolCalls.get(p.id)?.attempts ?? 0,
         };
@@ -223,16 +223,16 @@ export class OperatorStats {
         const failed = h.failed?.count ?? 0;
         const last = Math.max(0, ...Object.values(h).map((x) => x.lastAt));
         return {
-          endpoint_id: e.id,
+          endpointId: e.id,
           url: e.url,
           enabled: e.enabled,
-          disabled_reason: e.disabledReason,
+          disabledReason: e.disabledReason,
           delivered,
           failed,
           pending: h.pending?.count ?? 0,
-          success_rate: ratio(delivered, delivered + failed),
-          mean_latency_ms: h.delivered?.meanLatencyMs == null ? null : Math.round(h.delivered.meanLatencyMs),
-          last_delivery_at: last === 0 ? null : iso(last),
+          successRate: ratio(delivered, delivered + failed),
+          meanLatencyMs: h.delivered?.meanLatencyMs == null ? null : Math.round(h.delivered.meanLatencyMs),
+          lastDeliveryAt: last === 0 ? null : last,
         };
       }),
     };

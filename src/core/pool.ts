@@ -145,15 +145,17 @@ export function maskedPattern(prefix: string, codeLength: number): string {
  * A pool as the fraud policy report and the dashboard show it: its numbers, and an attacker's worst-case odds
  * (checks allowed over the fewest codes behind any prefix it shows) against the configured bound.
  */
-export function poolOddsView(pool: NumberPool, maxChecks: number, maxGuessProbability: number) {
+export function poolOdds(pool: NumberPool, maxChecks: number, maxGuessProbability: number) {
   const guess = maxChecks / pool.fewestCodesPerPrefix;
   return {
     id: pool.id,
     name: pool.definition.name,
     countries: [...pool.definition.countries],
-    code_length: pool.codeLength,
+    codeLength: pool.codeLength,
     size: pool.size,
-    guess_probability: guess,
-    within_bound: guess <= maxGuessProbability,
+    guessProbability: guess,
+    withinBound: guess <= maxGuessProbability,
   };
 }
+
+export type PoolOdds = ReturnType<typeof poolOdds>;

@@ -2,7 +2,7 @@
  * The fraud policy of one application as data, for GET /v1/fraud/policy and the dashboard: every limit, the
  * code-space bound and where each pool stands against it, the number policy, the detector and the caps.
  */
-import { type NumberPool, poolOddsView } from "../core/pool.js";
+import { type NumberPool, poolOdds } from "../core/pool.js";
 import { HIGH_RISK_PREFIXES } from "./high-risk-prefixes.js";
 import { formatLimitRule } from "./limit-rules.js";
 import type { FraudSettings } from "./settings.js";
@@ -22,7 +22,19 @@ export function policyReport(
   return {
     application_id: applicationId,
     max_guess_probability: settings.maxGuessProbability,
-    pools: pools.map((p) => poolOddsView(p, maxChecks, settings.maxGuessProbability)),
+    pools: pools.map((p) => {
+      const odds = poolOdds(p, maxChecks, settings.maxGuessProbability);
+      const { codeLength: code_length, guessProbability: guess_probability, withinBound: within_bound } = odds;
+      return {
+        id: odds.id,
+        name: odds.name,
+        countries: odds.countries,
+        code_length,
+        size: odds.size,
+        guess_probability,
+        within_bound,
+      };
+    }),
     start_limits: rules(policy.startLimits),
     check_limits: rules(policy.checkLimits),
     check_failures_per_number: formatLimitRule(policy.checkFailures),
