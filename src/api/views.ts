@@ -7,7 +7,7 @@ import { cliFilter } from "../core/matching.js";
 import { maskedPattern } from "../core/pool.js";
 import type { StoredEvent } from "../core/ports.js";
 import { RATE_CARD, type RateCard, smsOnlyCost } from "../core/rate-card.js";
-import type { Attempt, Verification } from "../core/types.js";
+import type { Attempt, ChannelChoice, Verification } from "../core/types.js";
 import { CHANNELS, MESSAGE_CHANNELS, REPORT_OUTCOMES, REPORT_SOURCES } from "../core/types.js";
 import { attemptsRemaining } from "../core/verification.js";
 import { type PublicEvent, publicEvent } from "../events/catalogue.js";
@@ -73,6 +73,18 @@ export const ChannelChoiceView = z
       .describe("USD per verified user of each workflow weighed (channels joined by >); null: cannot verify"),
   })
   .describe('why workflow "auto" chose these channels; API keys only');
+
+function channelChoiceView(c: ChannelChoice): z.infer<typeof ChannelChoiceView> {
+  return {
+    network: c.network,
+    flashcall_conversion: c.flashcallConversion,
+    samples: c.samples,
+    conversion_upper_bound: c.conversionUpperBound,
+    workflow: c.workflow,
+    reason: c.reason,
+    expected_cost_per_verified: c.expectedCostPerVerified,
+  };
+}
 
 export const RiskView = z
   .object({
@@ -245,7 +257,7 @@ export function verificationView(v: Verification, card: RateCard = RATE_CARD): V
     attempts: v.attempts.map(attemptView),
     client: v.client,
     risk: v.risk,
-    channel_choice: v.channelChoice ?? null,
+    channel_choice: v.channelChoice ? channelChoiceView(v.channelChoice) : null,
     refusal: v.refusal ?? null,
     review_number_id: v.reviewNumberId ?? null,
     redaction: v.redaction

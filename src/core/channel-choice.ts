@@ -95,12 +95,12 @@ export class AutoChoice {
     measure.decided(network, reason);
     return {
       network,
-      flashcall_conversion: measured,
+      flashcallConversion: measured,
       samples,
-      conversion_upper_bound: upper,
+      conversionUpperBound: upper,
       workflow,
       reason,
-      expected_cost_per_verified: costs,
+      expectedCostPerVerified: costs,
     };
   }
 
@@ -125,4 +125,42 @@ export class AutoChoice {
     if (t.placed < this.deps.measure.settings.minSamples) return PRIOR_CONVERSION[channel] ?? 0.5;
     return Math.min(1, t.verified / t.placed);
   }
+}
+
+/**
+ * A choice as `verification.started` carries it and the verification's row keeps it: the event catalogue's spelling,
+ * since an event's data is written once, to the outbox, and delivered as written (webhooks, streams, the event log).
+ */
+export interface ChannelChoiceDocument {
+  network: string;
+  flashcall_conversion: number | null;
+  samples: number;
+  conversion_upper_bound: number | null;
+  workflow: ChannelName[];
+  reason: ChannelChoice["reason"];
+  expected_cost_per_verified: Record<string, number | null>;
+}
+
+export function channelChoiceDocument(c: ChannelChoice): ChannelChoiceDocument {
+  return {
+    network: c.network,
+    flashcall_conversion: c.flashcallConversion,
+    samples: c.samples,
+    conversion_upper_bound: c.conversionUpperBound,
+    workflow: c.workflow,
+    reason: c.reason,
+    expected_cost_per_verified: c.expectedCostPerVerified,
+  };
+}
+
+export function channelChoiceFromDocument(d: ChannelChoiceDocument): ChannelChoice {
+  return {
+    network: d.network,
+    flashcallConversion: d.flashcall_conversion,
+    samples: d.samples,
+    conversionUpperBound: d.conversion_upper_bound,
+    workflow: d.workflow,
+    reason: d.reason,
+    expectedCostPerVerified: d.expected_cost_per_verified,
+  };
 }

@@ -238,10 +238,10 @@ export interface ChannelChoice {
   /** the destination network: an operator's name from the network table, else country and number range */
   network: string;
   /** flash calls placed to the network in the window, and the share verified by them; null before any */
-  flashcall_conversion: number | null;
+  flashcallConversion: number | null;
   samples: number;
   /** the upper confidence bound of the conversion (Wilson, 95%): below the threshold, flash calls are skipped */
-  conversion_upper_bound: number | null;
+  conversionUpperBound: number | null;
   /** the channels chosen, in order */
   workflow: ChannelName[];
   /**
@@ -251,7 +251,7 @@ export interface ChannelChoice {
    */
   reason: "measured" | "below_threshold" | "exploration" | "cheaper";
   /** expected cost per verified user (USD, rate card) of each workflow weighed, by its channels joined with '>' */
-  expected_cost_per_verified: Record<string, number | null>;
+  expectedCostPerVerified: Record<string, number | null>;
 }
 
 /** A start the fraud controls refused: the error it was answered with. Never holds a code or caller ID. */

@@ -11,6 +11,7 @@
  * Opening a step needs things a pure function cannot make (a leased CLI, a fresh code), so transitions that end a
  * step say so (`stepOver`) and the service opens the next one with `openStep`.
  */
+import { channelChoiceDocument } from "./channel-choice.js";
 import { maskedPattern } from "./pool.js";
 import type { AttemptOutcome } from "./ports.js";
 import { voiceCallCost } from "./rate-card.js";
@@ -238,7 +239,7 @@ export function startedEvents(v: Verification): DomainEvent[] {
     expires_at: new Date(v.expiresAt).toISOString(),
   };
   if (v.risk) started.risk = v.risk.outcome;
-  if (v.channelChoice) started.channel_choice = v.channelChoice;
+  if (v.channelChoice) started.channel_choice = channelChoiceDocument(v.channelChoice);
   return [event("verification.started", v, v.createdAt, started)];
 }
 

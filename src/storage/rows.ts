@@ -1,11 +1,15 @@
 /** Mapping between domain records and table rows, shared by the stores. JSON columns are text. */
+import {
+  type ChannelChoiceDocument,
+  channelChoiceDocument,
+  channelChoiceFromDocument,
+} from "../core/channel-choice.js";
 import { monotonicIds } from "../core/ids.js";
 import type { CliLease, FraudRule, IdempotencyRecord, StoredEvent } from "../core/ports.js";
 import type {
   Attempt,
   AttemptReason,
   AttemptStatus,
-  ChannelChoice,
   ChannelName,
   ClientInfo,
   DomainEvent,
@@ -130,7 +134,7 @@ export function verificationRow(v: Verification): VerificationsTable {
     step_deadline: v.stepDeadline,
     email: v.email,
     refusal: json(v.refusal ?? null),
-    channel_choice: json(v.channelChoice ?? null),
+    channel_choice: json(v.channelChoice ? channelChoiceDocument(v.channelChoice) : null),
     review_number_id: v.reviewNumberId ?? null,
   };
 }
@@ -194,7 +198,9 @@ export function toVerification(r: VerificationsTable, attempts: Attempt[]): Veri
     email: r.email,
     attempts,
     ...(r.refusal == null ? {} : { refusal: JSON.parse(r.refusal) as Refusal }),
-    ...(r.channel_choice == null ? {} : { channelChoice: JSON.parse(r.channel_choice) as ChannelChoice }),
+    ...(r.channel_choice == null
+      ? {}
+      : { channelChoice: channelChoiceFromDocument(JSON.parse(r.channel_choice) as ChannelChoiceDocument) }),
     ...(r.review_number_id == null ? {} : { reviewNumberId: r.review_number_id }),
     // Present only once redacted, so a verification reads back exactly as it was written until then.
     ...(r.redacted_at == null
