@@ -1,6 +1,7 @@
 /**
- * The message channels' settings, part of the one configuration schema (src/config.ts). Each channel is off until
- * configured; with SANDBOX=on, SMS, WhatsApp and email that are not configured go to the virtual carrier.
+ * The message channels' settings, part of the one configuration schema (src/config-shape.ts), and the slices they are
+ * parsed into (src/config-slices.ts). Each channel is off until configured; with SANDBOX=on, SMS, WhatsApp, Viber and
+ * email that are not configured go to the virtual carrier.
  */
 import { z } from "zod";
 import type { HttpSmsOptions } from "./sms-http/index.js";

@@ -1,6 +1,6 @@
 /**
- * The fraud controls' configuration: the zod fragment of the one configuration schema (src/config.ts spreads it in),
- * and the settings the guard runs on, resolved once per application. Every default is documented in README.md,
+ * The fraud controls' configuration: the zod fragment of the one configuration schema (src/config-shape.ts spreads it
+ * in), and the settings the guard runs on, resolved once per application. Every default is documented in README.md,
  * "Fraud controls".
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * The reverse flash call's settings, part of the one configuration schema (src/config.ts). The channel is on when
+ * The reverse flash call's settings, part of the one configuration schema (src/config-shape.ts). The channel is on when
  * INBOUND_NUMBERS is set, or with SANDBOX=on (whose virtual phones can place calls).
  */
 import { z } from "zod";

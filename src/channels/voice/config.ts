@@ -1,5 +1,5 @@
 /**
- * The voice channel's settings, part of the one configuration schema (src/config.ts). Voice is on when
+ * The voice channel's settings, part of the one configuration schema (src/config-shape.ts). Voice is on when
  * VOICE_CALLER_ID is set, or with SANDBOX=on (whose handsets answer voice calls).
  */
 import { z } from "zod";

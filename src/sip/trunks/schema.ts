@@ -1,5 +1,5 @@
 /**
- * The configuration of carrier trunks and the routes that choose between them: zod schemas that src/config.ts
+ * The configuration of carrier trunks and the routes that choose between them: zod schemas that src/config-shape.ts
  * composes into the one configuration (`SIP_TRUNKS`, `SIP_ROUTES`: JSON in the environment, or arrays in the
  * FLASHVERIFY_CONFIG file). Field names are snake_case, like the rest of the configuration file; an invalid field is
  * reported with its path, e.g. `SIP_TRUNKS.1.stir_shaken.attest`.
