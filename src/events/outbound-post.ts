@@ -11,6 +11,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
+import { urlToHttpOptions } from "node:url";
 import { type AddressClass, AddressRefused, classifyAddress, resolveAllowed } from "./address-guard.js";
 
 export interface PostOutcome {
@@ -47,26 +48,21 @@ export async function postJson(
     latencyMs: elapsed(),
     error,
   });
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    return fail("invalid URL");
-  }
-  if (target.protocol !== "https:" && target.protocol !== "http:") return fail("only http and https URLs are sent");
+  const target = parsedUrl(url);
+  if (typeof target === "string") return fail(target);
 
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  // One timer for the whole exchange (an AbortSignal per request cost several times as much CPU in its listeners).
+  const deadlineAt = performance.now() + options.timeoutMs;
   let pinned: { address: string; family: 4 | 6 };
   try {
-    pinned = await resolveAllowed(target.hostname, options.allowed);
+    pinned = await resolveAllowed(target.url.hostname, options.allowed);
   } catch (error) {
     return fail(error instanceof AddressRefused ? error.message : `DNS: ${(error as Error).message}`);
   }
-  if (deadline.aborted) return fail(`timeout after ${options.timeoutMs} ms`);
+  if (performance.now() >= deadlineAt) return fail(`timeout after ${options.timeoutMs} ms`);
 
   const pinnedAddress = pinned;
-  const lookup = pinnedLookup(pinnedAddress);
-  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  const send = target.url.protocol === "https:" ? httpsRequest : httpRequest;
   const headersSent = {
     ...headers,
     "content-type": "application/json",
@@ -76,42 +72,51 @@ export async function postJson(
   const attempt = (reuse: boolean) =>
     new Promise<PostOutcome | "stale connection">((resolve) => {
       let settled = false;
+      let timedOut = false;
       const finish = (outcome: PostOutcome | "stale connection") => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         resolve(outcome);
       };
-      const req = send(
-        target,
-        {
-          method: "POST",
-          // The pool's sockets connect to the checked address whatever DNS says now; TLS still verifies the name.
-          ...(reuse ? { agent: agentFor(target, pinnedAddress) } : { agent: false, lookup }),
-          signal: deadline,
-          headers: headersSent,
+      const req = send({
+        ...target.options,
+        method: "POST",
+        // The pool's sockets connect to the checked address whatever DNS says now; TLS still verifies the name.
+        ...(reuse
+          ? { agent: agentFor(target.url, pinnedAddress) }
+          : { agent: false, lookup: pinnedLookup(pinnedAddress) }),
+        headers: headersSent,
+      });
+      const timer = setTimeout(
+        () => {
+          timedOut = true;
+          req.destroy();
+          finish(fail(`timeout after ${options.timeoutMs} ms`));
         },
-        (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          const limit = options.maxBodyBytes ?? 4096;
-          res.on("data", (chunk: Buffer) => {
-            if (size < limit) chunks.push(chunk.subarray(0, limit - size));
-            size += chunk.length;
-          });
-          res.on("error", (error) => finish(fail(error.message)));
-          res.on("end", () => {
-            const status = res.statusCode ?? 0;
-            const header = res.headers["retry-after"];
-            finish({
-              statusCode: status,
-              retryAfter: Array.isArray(header) ? header[0] : header,
-              body: Buffer.concat(chunks).toString("utf8"),
-              latencyMs: elapsed(),
-              error: status >= 300 && status < 400 ? "redirect refused" : null,
-            });
-          });
-        },
+        Math.max(0, deadlineAt - performance.now()),
       );
+      req.on("response", (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const limit = options.maxBodyBytes ?? 4096;
+        res.on("data", (chunk: Buffer) => {
+          if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+          size += chunk.length;
+        });
+        res.on("error", (error) => finish(fail(error.message)));
+        res.on("end", () => {
+          const status = res.statusCode ?? 0;
+          const header = res.headers["retry-after"];
+          finish({
+            statusCode: status,
+            retryAfter: Array.isArray(header) ? header[0] : header,
+            body: Buffer.concat(chunks).toString("utf8"),
+            latencyMs: elapsed(),
+            error: status >= 300 && status < 400 ? "redirect refused" : null,
+          });
+        });
+      });
       req.on("socket", (socket) => {
         // A reused socket was checked when it connected; a new one is checked once it has.
         if (req.reusedSocket) return;
@@ -120,12 +125,12 @@ export async function postJson(
           const remote = socket.remoteAddress ?? "";
           const kind = classifyAddress(remote);
           if (kind !== "public" && !options.allowed.has(kind)) {
-            req.destroy(new AddressRefused(target.hostname, remote, kind));
+            req.destroy(new AddressRefused(target.url.hostname, remote, kind));
           }
         });
       });
       req.on("error", (error: NodeJS.ErrnoException) => {
-        if (deadline.aborted) finish(fail(`timeout after ${options.timeoutMs} ms`));
+        if (timedOut) finish(fail(`timeout after ${options.timeoutMs} ms`));
         // The receiver closed an idle kept-alive connection as this request went out on it: nothing was answered,
         // and it goes again on a connection of its own.
         else if (req.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
@@ -138,6 +143,33 @@ export async function postJson(
   if (first !== "stale connection") return first;
   const second = await attempt(false);
   return second === "stale connection" ? fail("connection reset") : second;
+}
+
+/** A URL as sent to: parsed, and as request options, once per URL rather than once per request. */
+interface Target {
+  url: URL;
+  options: ReturnType<typeof urlToHttpOptions>;
+}
+const targets = new Map<string, Target | string>();
+const TARGETS_MAX = 1024;
+
+/** The URL parsed, or why it cannot be sent to. */
+function parsedUrl(url: string): Target | string {
+  const known = targets.get(url);
+  if (known !== undefined) return known;
+  let target: Target | string;
+  try {
+    const parsed = new URL(url);
+    target =
+      parsed.protocol === "https:" || parsed.protocol === "http:"
+        ? { url: parsed, options: urlToHttpOptions(parsed) }
+        : "only http and https URLs are sent";
+  } catch {
+    target = "invalid URL";
+  }
+  if (targets.size >= TARGETS_MAX) targets.clear();
+  targets.set(url, target);
+  return target;
 }
 
 /** Idle kept-alive connections close after this, before the common server-side keep-alive timeouts (Node: 5 s). */
