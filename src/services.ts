@@ -322,7 +322,12 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
     },
     decisions,
     onBackgroundError,
-    reverse: reverse && { inbound: reverse.pool, ...reverse.policies(fraud.limiter) },
+    reverse: reverse && {
+      inbound: reverse.pool,
+      ...reverse.policies(fraud.limiter),
+      // SQLite has one server per database (its lease): every live reverse flash call was opened by this process.
+      poolIsComplete: config.DATABASE_URL.startsWith("sqlite:"),
+    },
   });
   // Before the fraud controls, Redis and the store close: calls ring on to their own end for up to the grace
   // close() was given, the rest are hung up (CANCEL) and their records settled, and every outcome is written.

@@ -58,6 +58,12 @@ export interface ReverseCallsDeps {
   attestationPolicy: (applicationId: string) => AttestationPolicy;
   limits?: InboundLimits | undefined;
   fraud?: FraudGuard | undefined;
+  /**
+   * True when this process opened every live reverse flash call (one server per database, its pool restored from
+   * the store at start): the pool's holders are then the live attempts, and a call is matched without a query. With
+   * several nodes on one database another node's verification is only in the store, so the store is asked.
+   */
+  poolIsComplete?: boolean | undefined;
 }
 
 const MEETS: Record<AttestationPolicy, (a: Attestation | null) => boolean> = {
@@ -87,9 +93,9 @@ export class ReverseCalls {
 
   /** `answer` for a call already admitted. */
   async match(call: InboundCall): Promise<{ outcome: InboundOutcome; verificationIds: string[] }> {
-    const { store, clock, inbound } = this.deps;
+    const { clock, inbound } = this.deps;
     const now = clock.now();
-    const mine = call.caller === null ? [] : await store.liveReverseAttempts(now, call.dialled, call.caller);
+    const mine = call.caller === null ? [] : await this.waiting(now, call.dialled, call.caller);
     if (mine.length > 0) {
       const results = await Promise.all(mine.map((w) => this.verify(w.verificationId, call)));
       const verified = mine.filter((_, i) => results[i] === "verified").map((w) => w.verificationId);
@@ -98,7 +104,7 @@ export class ReverseCalls {
     }
     if (!inbound.leased || mine.length > 0) return { outcome: "no_match", verificationIds: [] };
     // Several holders of a leased number (processes that leased it at once) share it: no one's wrong answer.
-    const holders = await store.liveReverseAttempts(now, call.dialled);
+    const holders = await this.waiting(now, call.dialled);
     const holder = holders[0];
     if (holders.length === 1 && holder) {
       const counted = await this.deps.update(holder.verificationId, (v) => wrongCaller(v, call, clock.now()));
@@ -106,6 +112,13 @@ export class ReverseCalls {
         return { outcome: "wrong_caller", verificationIds: [holder.verificationId] };
     }
     return { outcome: "no_match", verificationIds: [] };
+  }
+
+  /** The live reverse flash calls waiting on `dial` (of `phone`'s verifications only, when given). */
+  private async waiting(now: number, dial: string, phone?: string): Promise<{ verificationId: string }[]> {
+    if (!this.deps.poolIsComplete) return this.deps.store.liveReverseAttempts(now, dial, phone);
+    const holders = this.deps.inbound.holdersOf(dial, now);
+    return phone === undefined ? holders : holders.filter((h) => h.phone === phone);
   }
 
   private async verify(id: string, call: InboundCall): Promise<InboundOutcome> {

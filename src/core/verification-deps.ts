@@ -74,5 +74,7 @@ export interface VerificationServiceDeps {
   /** reports failures of background work (channel callbacks), which have no caller to return them to */
   onBackgroundError?: (error: unknown, context: string) => void;
   /** the reverse flash call's numbers and what its calls must carry; absent: that channel is not configured */
-  reverse?: (Pick<ReverseCallsDeps, "attestationPolicy" | "limits"> & { inbound: InboundPool }) | undefined;
+  reverse?:
+    | (Pick<ReverseCallsDeps, "attestationPolicy" | "limits" | "poolIsComplete"> & { inbound: InboundPool })
+    | undefined;
 }
