@@ -12,7 +12,11 @@ import { parseCallerId } from "../../core/phone.js";
 import { addressUri, type SipMessage, uriUser } from "../../sip/message.js";
 
 /** The number of the pool the call was made to; null when neither the Request-URI nor To names one. */
-export function dialledNumber(message: SipMessage, pool: InboundPool, country: string): string | null {
+export function dialledNumber(
+  message: Pick<SipMessage, "uri" | "to">,
+  pool: InboundPool,
+  country: string,
+): string | null {
   for (const uri of [message.uri, addressUri(message.to ?? "")]) {
     for (const candidate of spellings(uriUser(uri), country)) if (pool.has(candidate)) return candidate;
   }
@@ -23,7 +27,7 @@ export function dialledNumber(message: SipMessage, pool: InboundPool, country: s
  * The caller's E.164 number; null when it is withheld (`anonymous`) or not a number. From, which the calling device
  * writes, is read only when the trunk asserts no identity at all: an asserted one that is no number stays none.
  */
-export function callerNumber(message: SipMessage, country: string): string | null {
+export function callerNumber(message: Pick<SipMessage, "assertedIdentities" | "from">, country: string): string | null {
   const asserted = message.assertedIdentities ?? [];
   for (const value of asserted.length > 0 ? asserted : [message.from ?? ""]) {
     const user = uriUser(addressUri(value));

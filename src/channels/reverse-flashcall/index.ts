@@ -15,7 +15,8 @@ import type { MessageChannel, MessageProgress, ReverseAttemptRef } from "../../c
 import type { AttestationPolicy, InboundLimits, ReverseCalls } from "../../core/reverse-calls.js";
 import type { LimitRule } from "../../fraud/limit-rules.js";
 import type { Limiter } from "../../fraud/limiter.js";
-import { type InboundAnswer, type InboundInvite, InboundListener } from "../../sip/inbound/listener.js";
+import type { InboundAnswer } from "../../sip/inbound/listener.js";
+import { type InboundCallRequest, InboundListenerThread } from "../../sip/inbound/listener-thread.js";
 import { ShakenVerifier } from "../../sip/shaken-verifier.js";
 import { callerNumber, countryOf, dialledNumber } from "./call-parties.js";
 import type { InboundConfig } from "./config.js";
@@ -57,7 +58,7 @@ export interface ListenDeps {
 
 export class ReverseFlashcallChannel implements MessageChannel {
   readonly pool: InboundPool;
-  private listener: InboundListener | null = null;
+  private listener: InboundListenerThread | null = null;
 
   constructor(private readonly config: InboundConfig) {
     this.pool = new InboundPool({ numbers: config.numbers, mode: config.mode, leaseFrom: config.leaseFrom });
@@ -112,7 +113,7 @@ export class ReverseFlashcallChannel implements MessageChannel {
       countries.set(n, country);
       return country;
     };
-    const onInvite = async ({ message }: InboundInvite): Promise<InboundAnswer> => {
+    const onInvite = async ({ message }: InboundCallRequest): Promise<InboundAnswer> => {
       const dialled = dialledNumber(message, this.pool, hint);
       if (!dialled) {
         outcome("unreadable");
@@ -138,7 +139,8 @@ export class ReverseFlashcallChannel implements MessageChannel {
       outcome(answered.outcome);
       return reject;
     };
-    this.listener = await InboundListener.start({
+    // Its own thread: sockets, parsing, transactions and retransmissions cost this thread nothing.
+    this.listener = await InboundListenerThread.start({
       address: listener.address,
       port: listener.port,
       transports: listener.transports,
@@ -149,7 +151,7 @@ export class ReverseFlashcallChannel implements MessageChannel {
             key: readFileSync(listener.tls.keyFile, "utf8"),
           }
         : undefined,
-      trusted: cached((address) => trusted.check(address, isIP(address) === 6 ? "ipv6" : "ipv4")),
+      trusted,
       onInvite,
       onUntrusted: () => outcome("untrusted_source"),
       ...(deps.onError ? { onError: deps.onError } : {}),
@@ -171,22 +173,6 @@ export class ReverseFlashcallChannel implements MessageChannel {
 /** The channel, when the configuration has one (INBOUND_NUMBERS, or the sandbox's numbers and virtual carrier). */
 export function createReverseFlashcallChannel(config: InboundConfig | null): ReverseFlashcallChannel | null {
   return config && new ReverseFlashcallChannel(config);
-}
-
-/**
- * `check`, remembered per address: a BlockList lookup builds a SocketAddress each time, a cost every packet paid. The
- * trunks are a few addresses; a flood from many (forged) ones empties the memory rather than growing it.
- */
-function cached(check: (address: string) => boolean): (address: string) => boolean {
-  const known = new Map<string, boolean>();
-  return (address) => {
-    const seen = known.get(address);
-    if (seen !== undefined) return seen;
-    if (known.size >= 1024) known.clear();
-    const answer = check(address);
-    known.set(address, answer);
-    return answer;
-  };
 }
 
 /** IPs and CIDRs as given; a name stands for the addresses DNS gives it now. */
