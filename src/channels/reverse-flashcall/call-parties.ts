@@ -26,8 +26,12 @@ export function dialledNumber(
 /**
  * The caller's E.164 number; null when it is withheld (`anonymous`) or not a number. From, which the calling device
  * writes, is read only when the trunk asserts no identity at all: an asserted one that is no number stays none.
+ * `country` (for national numbers) may be given as a function: most trunks write E.164, which needs none.
  */
-export function callerNumber(message: Pick<SipMessage, "assertedIdentities" | "from">, country: string): string | null {
+export function callerNumber(
+  message: Pick<SipMessage, "assertedIdentities" | "from">,
+  country: string | (() => string),
+): string | null {
   const asserted = message.assertedIdentities ?? [];
   for (const value of asserted.length > 0 ? asserted : [message.from ?? ""]) {
     const user = uriUser(addressUri(value));
@@ -43,11 +47,12 @@ export function countryOf(e164: string): string {
 }
 
 /** E.164 readings of a user part, most likely first. */
-function spellings(user: string, country: string): string[] {
+function spellings(user: string, countryOrLookup: string | (() => string)): string[] {
   const compact = user.replace(/[\s().-]/g, "");
   if (!/^\+?[0-9]{4,17}$/.test(compact)) return [];
   if (compact.startsWith("+")) return [compact];
   if (compact.startsWith("00")) return [`+${compact.slice(2)}`];
+  const country = typeof countryOrLookup === "string" ? countryOrLookup : countryOrLookup();
   const national = country === "ZZ" ? undefined : parseCallerId(compact, country as CountryCode);
   // National first where it reads as a national number (a leading trunk prefix), else E.164 without its plus.
   const plus = `+${compact}`;

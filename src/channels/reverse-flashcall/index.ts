@@ -119,7 +119,7 @@ export class ReverseFlashcallChannel implements MessageChannel {
         outcome("unreadable");
         return { status: 404, phrase: PHRASES[404] as string };
       }
-      const caller = callerNumber(message, countryOfPoolNumber(dialled));
+      const caller = callerNumber(message, () => countryOfPoolNumber(dialled));
       // The limits come first: a call over them costs no certificate fetch and no lookup.
       if (!(await deps.calls.admit(dialled, caller))) {
         outcome("limited");
