@@ -1,7 +1,7 @@
 /**
  * G.711 (ITU-T G.711) µ-law (PCMU, RTP payload type 0) and A-law (PCMA, type 8): the two codecs every telephone
- * network carries. Encoding runs per packet on the media clock, so both directions are table lookups built once:
- * 65,536 bytes per law for encoding, 256 samples for decoding.
+ * network carries. Both directions are table lookups built once: 65,536 bytes per law for encoding, 256 samples for
+ * decoding.
  *
  * @example
  * const ulaw = encodeG711("PCMU", pcm16); // Uint8Array, one byte per sample
@@ -92,6 +92,22 @@ export function encodeG711(codec: G711Codec, samples: Int16Array): Uint8Array {
   const out = new Uint8Array(samples.length);
   encodeG711Into(codec, samples, 0, out);
   return out;
+}
+
+const encoded: Record<G711Codec, WeakMap<Int16Array, Uint8Array>> = { PCMU: new WeakMap(), PCMA: new WeakMap() };
+
+/**
+ * `samples` encoded, once per array and codec: a prompt's clips are shared by every call that says them, so a call
+ * copies bytes into its packets instead of encoding each sample again.
+ */
+export function encodeG711Once(codec: G711Codec, samples: Int16Array): Uint8Array {
+  const cache = encoded[codec];
+  let bytes = cache.get(samples);
+  if (!bytes) {
+    bytes = encodeG711(codec, samples);
+    cache.set(samples, bytes);
+  }
+  return bytes;
 }
 
 export function decodeG711(codec: G711Codec, bytes: Uint8Array): Int16Array {

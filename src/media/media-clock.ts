@@ -1,8 +1,14 @@
 /**
  * The 20 ms clock of every RTP stream on a thread. Each stream keeps its own schedule (its first packet's time plus
- * 20 ms per packet, never re-based on when a packet actually left, so lateness does not accumulate); the clock
- * wakes about every millisecond while any stream is live and sends whatever is due. Streams start at their own
- * instants, so their packets spread across the 20 ms instead of leaving in one burst.
+ * 20 ms per packet, never re-based on when a packet actually left, so lateness does not accumulate).
+ *
+ * A stream's first packet waits for the least crowded millisecond of the 20 (at most 19 ms after it was added), so
+ * the streams' packets spread evenly across the period. Left to when each call happened to be answered, they need
+ * not: calls placed at a steady 50 per second are answered one per 20 ms, at the same instant of the period, and
+ * 500 of them would then send 500 packets at once every 20 ms, the last of them leaving several milliseconds late.
+ *
+ * The clock wakes when the next packet is due (about every millisecond once each millisecond has a stream), not on
+ * a fixed tick, so a few calls cost a few wake-ups.
  *
  * It runs on the SIP thread: the main thread's event loop stalls for HTTP and storage work, and a stall there
  * would be heard as a gap in every call.
@@ -13,8 +19,14 @@ export interface ClockedStream {
   pump(now: number): boolean;
 }
 
+/** The packet period, and the phases (whole milliseconds within it) that streams start on. */
+const PERIOD_MS = 20;
+
 export class MediaClock {
-  private readonly streams = new Set<ClockedStream>();
+  /** Each live stream and its phase. */
+  private readonly streams = new Map<ClockedStream, number>();
+  /** Streams per phase. */
+  private readonly load = new Uint32Array(PERIOD_MS);
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
@@ -23,14 +35,26 @@ export class MediaClock {
     return this.streams.size;
   }
 
-  add(stream: ClockedStream): void {
-    this.streams.add(stream);
-    stream.pump(this.now());
+  /**
+   * Takes `stream` onto the clock and returns the instant (performance.now ms) its first packet is due: within
+   * 20 ms, on the millisecond of the period that the fewest streams send on. Its first pump comes at that instant.
+   */
+  add(stream: ClockedStream): number {
+    const from = Math.ceil(this.now());
+    let best = 0;
+    for (let wait = 1; wait < PERIOD_MS; wait++) {
+      if ((this.load[(from + wait) % PERIOD_MS] as number) < (this.load[(from + best) % PERIOD_MS] as number))
+        best = wait;
+    }
+    const phase = (from + best) % PERIOD_MS;
+    this.load[phase] = (this.load[phase] as number) + 1;
+    this.streams.set(stream, phase);
     this.arm();
+    return from + best;
   }
 
   remove(stream: ClockedStream): void {
-    this.streams.delete(stream);
+    this.release(stream);
     if (this.streams.size === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -39,20 +63,33 @@ export class MediaClock {
 
   stop(): void {
     this.streams.clear();
+    this.load.fill(0);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
+  private release(stream: ClockedStream): void {
+    const phase = this.streams.get(stream);
+    if (phase === undefined) return;
+    this.streams.delete(stream);
+    this.load[phase] = (this.load[phase] as number) - 1;
+  }
+
+  /** Wakes at the next millisecond that some stream sends on (the next one at the earliest). */
   private arm(): void {
     if (this.timer || this.streams.size === 0) return;
-    this.timer = setTimeout(this.tick, 1);
+    const now = this.now();
+    const next = Math.floor(now) + 1;
+    let wait = 0;
+    while (wait < PERIOD_MS - 1 && this.load[(next + wait) % PERIOD_MS] === 0) wait++;
+    this.timer = setTimeout(this.tick, Math.max(1, Math.round(next + wait - now)));
   }
 
   private readonly tick = (): void => {
     this.timer = null;
     const now = this.now();
-    for (const stream of this.streams) {
-      if (!stream.pump(now)) this.streams.delete(stream);
+    for (const stream of this.streams.keys()) {
+      if (!stream.pump(now)) this.release(stream);
     }
     this.arm();
   };

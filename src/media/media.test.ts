@@ -22,6 +22,30 @@ describe("G.711", () => {
   });
 });
 
+describe("media clock", () => {
+  it("starts streams added at one instant on the least crowded milliseconds, evenly across the 20 ms", () => {
+    let now = 1000.4;
+    const clock = new MediaClock(() => now);
+    const idle = { pump: () => true };
+    const streams = Array.from({ length: 40 }, () => ({ ...idle }));
+    const starts = streams.map((stream) => clock.add(stream));
+    // 40 streams on 20 phases: each millisecond of the period twice, the first due within 20 ms of the add.
+    expect(starts.slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => 1001 + i));
+    const perPhase = new Array<number>(20).fill(0);
+    for (const at of starts) {
+      expect(at).toBeGreaterThanOrEqual(now);
+      expect(at).toBeLessThan(now + 20);
+      perPhase[at % 20] = (perPhase[at % 20] as number) + 1;
+    }
+    expect(perPhase).toEqual(new Array<number>(20).fill(2));
+    // A stream that ends frees its phase: the next one added takes it, however far the clock has moved.
+    clock.remove(streams[7] as (typeof streams)[number]);
+    now = 7003.7;
+    expect(clock.add({ ...idle })).toBe(7008);
+    clock.stop();
+  });
+});
+
 describe("SDP", () => {
   it("our offer lists PCMU, PCMA and telephone-event 101 at 8 kHz with 20 ms packets", () => {
     const offer = sdpOffer({ address: "192.0.2.5", port: 20000, sessionId: 7 });

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:dgram";
-import { encodeG711Into } from "./g711.js";
+import { encodeG711Once, G711_SILENCE } from "./g711.js";
 import { type ClockedStream, type MediaClock, newSendTiming, recordLateness, type SendTiming } from "./media-clock.js";
 import { PACKET_MS, PACKET_SAMPLES, partSamples, SAMPLE_RATE, type VoicePrompt } from "./prompt.js";
 import { dtmfKey, parseRtp, parseTelephoneEvent, RTP_HEADER_BYTES, writeRtpHeader } from "./rtp.js";
@@ -42,12 +42,13 @@ export class RtpSession implements ClockedStream {
   private startedAt = 0;
   private sent = 0;
   private phase: Phase = "speech";
-  /** The phase's parts as samples, the part playing and the sample within it. */
-  private parts: Int16Array[];
+  /** The phase's parts as G.711 bytes, the part playing and the byte within it. */
+  private parts: Uint8Array[];
   private part = 0;
   private offset = 0;
-  private readonly speech: Int16Array[];
-  private readonly menu: Int16Array[];
+  private readonly speech: Uint8Array[];
+  private readonly menu: Uint8Array[];
+  private readonly silence: number;
   private listenPackets: number;
   private codeHeard = false;
   private replays = 0;
@@ -65,7 +66,6 @@ export class RtpSession implements ClockedStream {
     private readonly remote: NegotiatedAudio,
     private readonly prompt: VoicePrompt,
     private readonly clock: MediaClock,
-    private readonly now: () => number = () => performance.now(),
   ) {
     const random = randomBytes(10);
     this.ssrc = random.readUInt32BE(0);
@@ -73,8 +73,9 @@ export class RtpSession implements ClockedStream {
     this.sequence = random.readUInt16BE(4);
     this.timestamp = random.readUInt32BE(6);
     this.listenPackets = Math.ceil(prompt.listenMs / PACKET_MS);
-    this.speech = prompt.speech.map((p) => partSamples(prompt, p));
-    this.menu = prompt.menu.map((p) => partSamples(prompt, p));
+    this.speech = prompt.speech.map((p) => encodeG711Once(remote.codec, partSamples(prompt, p)));
+    this.menu = prompt.menu.map((p) => encodeG711Once(remote.codec, partSamples(prompt, p)));
+    this.silence = G711_SILENCE[remote.codec];
     this.parts = this.speech;
     this.done = new Promise((resolve) => {
       this.resolve = resolve;
@@ -84,15 +85,14 @@ export class RtpSession implements ClockedStream {
   }
 
   /**
-   * Connects the socket to the far end's address and starts sending on the clock, the first packet now. A
+   * Connects the socket to the far end's address and starts sending on the clock (the first packet within 20 ms). A
    * connected socket sends without a per-packet address lookup (a third of the cost of a send), and takes packets
    * only from that address: symmetric RTP, which is what SBCs and phones on a trunk do.
    */
   start(): void {
     this.socket.connect(this.remote.port, this.remote.address, () => {
       if (this.ended) return;
-      this.startedAt = this.now();
-      this.clock.add(this);
+      this.startedAt = this.clock.add(this);
     });
   }
 
@@ -119,7 +119,8 @@ export class RtpSession implements ClockedStream {
   private sendNext(): boolean {
     while (this.phase !== "listen" && this.part >= this.parts.length) this.nextPhase();
     if (this.phase === "listen" && this.listenPackets-- <= 0) return false;
-    const packet = new Uint8Array(RTP_HEADER_BYTES + PACKET_SAMPLES);
+    // From Node's shared pool: a packet is a slice of a larger buffer, not an allocation of its own.
+    const packet = Buffer.allocUnsafe(RTP_HEADER_BYTES + PACKET_SAMPLES);
     writeRtpHeader(packet, {
       payloadType: this.remote.payloadType,
       marker: this.marker,
@@ -132,11 +133,11 @@ export class RtpSession implements ClockedStream {
     while (filled < PACKET_SAMPLES) {
       const audio = this.parts[this.part];
       if (this.phase === "listen" || !audio) {
-        encodeG711Into(this.remote.codec, EMPTY, 0, packet, RTP_HEADER_BYTES + filled, PACKET_SAMPLES - filled);
+        packet.fill(this.silence, RTP_HEADER_BYTES + filled);
         break;
       }
       const n = Math.min(PACKET_SAMPLES - filled, audio.length - this.offset);
-      encodeG711Into(this.remote.codec, audio, this.offset, packet, RTP_HEADER_BYTES + filled, n);
+      packet.set(audio.subarray(this.offset, this.offset + n), RTP_HEADER_BYTES + filled);
       filled += n;
       this.offset += n;
       if (this.offset >= audio.length) {
@@ -202,7 +203,5 @@ export class RtpSession implements ClockedStream {
     });
   }
 }
-
-const EMPTY = new Int16Array(0);
 
 function ignore(): void {}
