@@ -10,6 +10,7 @@
 import { loadConfig } from "../src/config.js";
 import type { Verification } from "../src/core/types.js";
 import { createFraudControls } from "../src/fraud/index.js";
+import { openLimiter } from "../src/root/limiter.js";
 import { openSqliteStore } from "../src/storage/sqlite.js";
 import { flagValue } from "./args.js";
 import { PhoneNumbers } from "./phone-numbers.js";
@@ -22,7 +23,12 @@ const limiter = flag("limiter", "memory");
 const store = openSqliteStore(":memory:");
 await store.migrate();
 const config = loadConfig({ DATABASE_URL: "sqlite::memory:", ...BENCH_FRAUD_SETTINGS, FRAUD_LIMITER: limiter });
-const fraud = await createFraudControls(config.fraud, { store, clock: { now: () => Date.now() } });
+// The counters live where --limiter says, as the server would keep them (src/root/limiter.ts).
+const fraud = await createFraudControls(config.fraud, {
+  store,
+  clock: { now: () => Date.now() },
+  limiter: openLimiter(config.scale, store, null),
+});
 const phones = new PhoneNumbers();
 const numbers = Array.from({ length: count }, () => phones.next());
 
