@@ -10,8 +10,8 @@ import { openSqliteStore } from "../src/storage/sqlite.js";
 
 /** The coordinator's messages. */
 export type NodeCommand =
-  | { type: "open"; store: "sqlite"; file: string }
-  | { type: "open"; store: "postgres"; url: string; schema: string }
+  | { type: "open"; store: "sqlite"; file: string; maxInFlight?: number }
+  | { type: "open"; store: "postgres"; url: string; schema: string; maxInFlight?: number }
   | { type: "start" }
   | { type: "kick" }
   | { type: "stop" };
@@ -50,6 +50,7 @@ async function handle(message: NodeCommand): Promise<void> {
         clock: systemClock,
         allowed: new Set(["loopback"]),
         pollMs: 100,
+        ...(message.maxInFlight ? { maxInFlight: message.maxInFlight } : {}),
         onError: (error) => {
           if (errors.length < 10) errors.push(String(error));
         },

@@ -12,7 +12,7 @@
  * delivered of each part: the nodes, the receivers, PostgreSQL's backends serving the nodes, and this process; CPU
  * is what a loaded machine distorts least, and says what two cores can carry.
  *
- * Flags: --rate 1000, --seconds 20, --backlog 100000, --nodes 2, --receivers 1,
+ * Flags: --rate 1000, --seconds 20, --backlog 100000, --nodes 2, --receivers 1, --in-flight (the worker's default),
  * --postgres postgres://postgres@127.0.0.1:5432/test, --only sqlite|postgres, --address 127.0.33.1
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -39,6 +39,8 @@ const receiverCount = Number(flagValue("receivers", "1"));
 const postgresUrl = flagValue("postgres", "postgres://postgres@127.0.0.1:5432/test");
 const only = flagValue("only", "");
 const address = flagValue("address", "127.0.33.1");
+/** the nodes' webhook workers' sequences in flight; the worker's default when absent */
+const inFlight = Number(flagValue("in-flight", "0")) || undefined;
 const EVENTS_PER_VERIFICATION = 4;
 const SECRET = "whsec_YmVuY2hiZW5jaGJlbmNoYmVuY2g=";
 /** The nodes' PostgreSQL connections carry this name, so their backends' CPU can be read from /proc. */
@@ -375,7 +377,7 @@ async function runSqlite(): Promise<void> {
     const outbox = sqliteOutbox(file);
     if (runName !== "steady") await writeBacklog(outbox);
     if (runName === "backlog, fresh statistics") await outbox.analyze();
-    const nodes = await openNodes(1, { type: "open", store: "sqlite", file });
+    const nodes = await openNodes(1, { type: "open", store: "sqlite", file, maxInFlight: inFlight });
     await run("sqlite, 1 node", runName, nodes, outbox, runName === "steady" ? steadyWriter(outbox) : async () => {});
     await closeNodes(nodes);
     await outbox.close();
@@ -398,7 +400,13 @@ async function runPostgres(): Promise<void> {
       const outbox = await postgresOutbox(schema);
       if (runName !== "steady") await writeBacklog(outbox);
       if (runName === "backlog, fresh statistics") await outbox.analyze();
-      const nodes = await openNodes(nodeCount, { type: "open", store: "postgres", url: nodeUrl.href, schema });
+      const nodes = await openNodes(nodeCount, {
+        type: "open",
+        store: "postgres",
+        url: nodeUrl.href,
+        schema,
+        maxInFlight: inFlight,
+      });
       const writing = runName === "steady" ? steadyWriter(outbox) : async () => {};
       await run(`postgres, ${nodeCount} nodes`, runName, nodes, outbox, writing, admin);
       await closeNodes(nodes);
