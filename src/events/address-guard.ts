@@ -131,7 +131,7 @@ export function classifyAddress(address: string): AddressClass {
   if (known !== undefined) return known;
   const kind = classifyUncached(address);
   // Every outbound request classifies its receiver's address, and each BlockList check builds a SocketAddress:
-  // about a tenth of a webhook's CPU before this, for an answer that never changes.
+  // 2 to 3% of a webhook's CPU before this (profiled), for an answer that never changes.
   if (classified.size >= CLASSIFIED_MAX) classified.clear();
   classified.set(address, kind);
   return kind;
