@@ -1,6 +1,6 @@
 /**
- * Retention and erasure (see src/core/retention.ts) on SQLite: each batch is one synchronous transaction, so it never
- * interleaves with the store's group commits on the same connection. Each redacted verification's version moves on,
+ * Retention and erasure (see src/core/retention.ts) on SQLite: each batch is one synchronous transaction on the main
+ * connection, serialised with the writer's group commits by SQLite's write lock. Each redacted verification's version moves on,
  * so a change built on what a process read before (or remembered) fails its version check and is made again on the
  * redacted record, never writing the removed data back.
  */

@@ -161,11 +161,19 @@ export class SqliteStore extends KyselyStore {
     return toVerification(row, attempts.map(toAttempt));
   }
 
-  /** Retention and erasure on this connection; they forget what `recent` holds of the verifications they redact. */
+  /**
+   * Retention and erasure on the main connection: periodic batches and administrative erasures, rare enough to wait
+   * for the writer's lock when it holds it. They forget what `recent` holds of the verifications they redact.
+   */
   override retentionStore(): RetentionStore {
     if (!this.statements) throw new Error("SqliteStore: call migrate() before using the store");
     return sqliteRetention(this.db, (ids) => {
       for (const id of ids) this.recent.delete(id);
+      // A save the writer committed before the redaction may not have been answered yet, and its answer would put
+      // the unredacted verification back: forget them again once every batch sent so far has been answered.
+      void this.commits?.drain().then(() => {
+        for (const id of ids) this.recent.delete(id);
+      });
     });
   }
 
