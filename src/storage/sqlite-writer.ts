@@ -73,20 +73,31 @@ export class ThreadTransport implements WriteTransport {
     const worker = spawnWriter({ file, autocheckpointPages: options.autocheckpointPages ?? 0 });
     const onError = options.onError ?? ((error) => console.error(`flashverify: ${error.message}`));
     return new Promise((resolve, reject) => {
-      const early = (error: unknown) => {
+      const exited = (code: number) =>
+        early(new Error(`SQLite writer thread exited (code ${code}) before it was ready`));
+      const stopListening = () => {
         worker.off("message", first);
+        worker.off("error", early);
+        worker.off("exit", exited);
+      };
+      const early = (error: unknown) => {
+        stopListening();
+        // A thread that failed to open its database also throws: that error is this one.
+        worker.on("error", () => {});
         void worker.terminate();
         reject(error instanceof Error ? error : new Error(String(error)));
       };
       const first = (message: WriterMessage) => {
-        worker.off("message", first);
-        worker.off("error", early);
-        if (message.t === "ready") resolve(new ThreadTransport(worker, onError));
-        else
+        if (message.t !== "ready") {
           early(new Error(`SQLite writer thread did not start: ${message.t === "failed" ? message.error : message.t}`));
+          return;
+        }
+        stopListening();
+        resolve(new ThreadTransport(worker, onError));
       };
       worker.on("message", first);
-      worker.once("error", early);
+      worker.on("error", early);
+      worker.on("exit", exited);
     });
   }
 
