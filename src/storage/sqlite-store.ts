@@ -80,8 +80,9 @@ export class SqliteStore extends KyselyStore {
     private readonly setup: SqliteStoreOptions = { writer: "inline" },
   ) {
     // Kysely serves the migrations and the rarely used administrative queries over the same connection. Their
-    // writes stay on it: they are rare (keys, pools, endpoints, settings, retention batches), and while the writer
-    // holds the database's write lock such a write waits for it (busy_timeout), which is a commit's time.
+    // writes stay on it because they are rare: keys, pools, endpoints, settings, templates, fraud rules deleted,
+    // retention batches, the delivery measurement's counters (one write per AUTO_FLUSH_MS). While the
+    // writer holds the database's write lock such a write waits for it (busy_timeout), which is one commit's time.
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: db }) });
     super(kysely);
     this.webhooks = new SqliteWebhooks({
