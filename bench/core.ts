@@ -4,7 +4,8 @@
  * the fraud controls with the load bench's settings, and a channel that rings and ends each call on the next turn
  * of the event loop, as the SIP thread's reports would arrive; then checks each verification with its caller ID.
  * CPU time is read from the process, so the figure moves little with the rest of the machine, which makes it the
- * one to compare a change of the core or the store by (`npm run bench` measures the whole server).
+ * one to compare a change of the core or the store by (`npm run bench` measures the whole server); the main thread's
+ * own share is printed beside it, since that thread is the server's limit and SQLite's writer runs beside it.
  *
  * Flags: --count 20000 (verifications per pass), --concurrency 64 (in flight at once), --passes 3.
  */
