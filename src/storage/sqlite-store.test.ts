@@ -120,3 +120,18 @@ it("drops what it remembers of a verification when a save of it is refused, so t
   expect(await store.getVerification(v1.id)).toEqual(retried);
   await store.close();
 });
+
+it("commits on its writer thread everything queued before close, then stops the thread; writes after close fail", async () => {
+  const file = join(dir, "close.sqlite");
+  const store = openSqliteStore(file);
+  await store.migrate();
+  const writes = Array.from({ length: 50 }, (_, i) =>
+    store.createVerification({ verification: verification(`ver_close_${i}`), events: [] }),
+  );
+  await store.close();
+  expect(await Promise.all(writes)).toEqual(writes.map(() => "created"));
+  await expect(store.createVerification({ verification: verification("ver_late"), events: [] })).rejects.toThrow();
+  const reader = new Database(file, { readonly: true });
+  expect(reader.prepare("select count(*) as n from verifications").get()).toEqual({ n: 50 });
+  reader.close();
+});
