@@ -139,7 +139,13 @@ async function launchSipp(options: SippOptions): Promise<SippProcess> {
       readFile(join(dir, "stat.csv"), "utf8").catch(() => ""),
     ]);
     await rm(dir, { recursive: true, force: true });
-    return { exitCode, ...finalStats(stats), messages: parseMessageLog(messages), errors, output };
+    return {
+      exitCode,
+      ...finalStats(stats),
+      messages: parseMessageLog(messages),
+      errors: scenarioErrors(errors),
+      output,
+    };
   });
   if (!options.remote) {
     const deadline = Date.now() + 5000;
@@ -156,6 +162,17 @@ async function launchSipp(options: SippOptions): Promise<SippProcess> {
     }
   }
   return { address: options.address, port, result };
+}
+
+/**
+ * SIPp's error log without its watchdog's overload warnings: those say SIPp itself was descheduled for over 500 ms
+ * (a loaded machine), not that a message or a timer of the scenario went wrong, which is what a test asserts on.
+ */
+function scenarioErrors(log: string): string {
+  const lines = log
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !/Overload warning: the \w+ watchdog timer/.test(line));
+  return lines.every((line) => /^The following events occurred:/.test(line)) ? "" : lines.join("\n");
 }
 
 /** Messages in SIPp's message log, in order. */
