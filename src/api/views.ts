@@ -3,6 +3,7 @@
  * A pending verification never shows its CLI or code: only the masked pattern and the public prefix.
  */
 import { z } from "zod";
+import { channelChoiceDocument } from "../core/channel-choice.js";
 import { cliFilter } from "../core/matching.js";
 import { maskedPattern } from "../core/pool.js";
 import type { StoredEvent } from "../core/ports.js";
@@ -74,16 +75,9 @@ export const ChannelChoiceView = z
   })
   .describe('why workflow "auto" chose these channels; API keys only');
 
+/** The same document `verification.started` carries, so the API and the events spell a choice alike. */
 function channelChoiceView(c: ChannelChoice): z.infer<typeof ChannelChoiceView> {
-  return {
-    network: c.network,
-    flashcall_conversion: c.flashcallConversion,
-    samples: c.samples,
-    conversion_upper_bound: c.conversionUpperBound,
-    workflow: c.workflow,
-    reason: c.reason,
-    expected_cost_per_verified: c.expectedCostPerVerified,
-  };
+  return channelChoiceDocument(c);
 }
 
 export const RiskView = z

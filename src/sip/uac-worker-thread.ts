@@ -6,6 +6,7 @@
  */
 import { setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { batchedPoster } from "./batched-poster.js";
 import { traceEntry } from "./trace.js";
 import type { PlacedCall, VoiceCallMedia } from "./types.js";
 import { SipUac } from "./uac.js";
@@ -20,23 +21,7 @@ import {
 if (!parentPort) throw new Error("uac-worker-thread must run in a worker thread (use startSipUacWorker)");
 const port: MessagePort = parentPort;
 
-let outbox: FromWorker[] = [];
-let flushQueued = false;
-
-function post(message: FromWorker): void {
-  outbox.push(message);
-  if (flushQueued) return;
-  flushQueued = true;
-  setImmediate(flush);
-}
-
-function flush(): void {
-  flushQueued = false;
-  if (outbox.length === 0) return;
-  const batch = outbox;
-  outbox = [];
-  port.postMessage(batch);
-}
+const { post, flush } = batchedPoster<FromWorker>(port);
 
 async function main(): Promise<void> {
   const { options, trace } = workerData as WorkerStartData;

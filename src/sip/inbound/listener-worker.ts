@@ -4,29 +4,14 @@
  */
 import { isIP } from "node:net";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { batchedPoster } from "../batched-poster.js";
 import { type InboundAnswer, InboundListener } from "./listener.js";
 import type { FromListener, ListenerStartData, ToListener } from "./listener-thread.js";
 
 if (!parentPort) throw new Error("listener-worker must run in a worker thread (use InboundListenerThread.start)");
 const port: MessagePort = parentPort;
 
-let outbox: FromListener[] = [];
-let flushQueued = false;
-
-function post(message: FromListener): void {
-  outbox.push(message);
-  if (flushQueued) return;
-  flushQueued = true;
-  setImmediate(flush);
-}
-
-function flush(): void {
-  flushQueued = false;
-  if (outbox.length === 0) return;
-  const batch = outbox;
-  outbox = [];
-  port.postMessage(batch);
-}
+const { post, flush } = batchedPoster<FromListener>(port);
 
 /**
  * Whether an address is a trunk's, remembered per address: a BlockList check builds a SocketAddress each time, a
