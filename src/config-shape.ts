@@ -6,6 +6,7 @@ import { z } from "zod";
 import { MessageChannelsConfig } from "./channels/config.js";
 import { ReverseFlashcallConfig } from "./channels/reverse-flashcall/config.js";
 import { VoiceChannelConfig } from "./channels/voice/config.js";
+import { jsonText } from "./config-json.js";
 import { CHANNELS, type ChannelName } from "./core/types.js";
 import { parseAllowedClasses } from "./events/address-guard.js";
 import { fraudConfigShape } from "./fraud/settings.js";
@@ -20,15 +21,6 @@ const countryPrices = z
     z.object({ attempt: usdPart, delivered: usdPart }).partial().strict(),
   )
   .optional();
-/** JSON given as text in the environment, or already an object in the FLASHVERIFY_CONFIG file. */
-const jsonText = (value: unknown) => {
-  if (typeof value !== "string") return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
-};
 const RateCardSchema = z.preprocess(
   jsonText,
   z

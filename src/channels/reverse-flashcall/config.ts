@@ -3,6 +3,7 @@
  * INBOUND_NUMBERS is set, or with SANDBOX=on (whose virtual phones can place calls).
  */
 import { z } from "zod";
+import { jsonText } from "../../config-json.js";
 import { type InboundMode, inboundPoolProblem } from "../../core/inbound-pool.js";
 import type { AttestationPolicy } from "../../core/reverse-calls.js";
 import type { AddressClass } from "../../events/address-guard.js";
@@ -14,15 +15,6 @@ const list = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 const attestation = z.enum(["A", "B", "none"]);
-/** JSON given as text in the environment, or already an object in the FLASHVERIFY_CONFIG file. */
-const jsonText = (value: unknown) => {
-  if (typeof value !== "string") return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
-};
 
 export const INBOUND_LIMIT_NAMES = ["caller", "number"] as const;
 
