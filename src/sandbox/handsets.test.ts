@@ -82,7 +82,9 @@ describe("VirtualHandsets", () => {
     expect(ended).toMatchObject([{ callId, result: "missed" }]);
 
     const again = await caller.next(487); // Timer G: no ACK yet
-    expect(again.at - terminated.at).toBeGreaterThanOrEqual(T1 - 2);
+    // Sent T1 after the first; seen here sooner by however late this loaded test process read the first (17 ms of
+    // 20 measured once), so the bound tells a retransmission on Timer G from one sent at once, not milliseconds.
+    expect(again.at - terminated.at).toBeGreaterThanOrEqual(T1 / 2);
     caller.send(request("ACK", "+447400123456", { callId, toTag: tag! }), handsets.local);
     await sleep(4 * T1);
     const count = caller.received.filter((r) => r.msg.status === 487).length;
