@@ -12,9 +12,7 @@
  * settles with a `network_error` record (`done` still never rejects), later placeCall() calls throw, and `onError`
  * gets the cause. Calls already on the wire then get no CANCEL from us: the carrier ends them.
  *
- * Run from the build (`dist/`), the worker loads the compiled uac-worker-thread.js. Run from TypeScript sources
- * (under Vitest, which transforms only the modules of its own thread), the worker first registers Node module hooks
- * (worker-ts-loader.mjs) that transpile the sources with the Vite that Vitest brings.
+ * The thread runs uac-worker-thread.js, or its TypeScript source under Vitest (see spawn-module-worker.ts).
  *
  * @example
  * const caller = await startSipUacWorker({ target: { host: "10.0.0.7", port: 5060 }, localAddress: "0.0.0.0" });
@@ -22,10 +20,11 @@
  * (await call.done).reason; // "ringing_canceled"
  * await caller.close(); // the thread exits
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { checkCallOptions } from "./call-options.js";
 import { invokeCallback } from "./callbacks.js";
 import { newCallId } from "./ids.js";
+import { spawnModuleWorker } from "./spawn-module-worker.js";
 import type { SipTraceEntry, SipTraceMode } from "./trace.js";
 import type { CallRecord, FlashCaller, PlaceCallOptions, PlacedCall, VoiceCallMedia } from "./types.js";
 import {
@@ -63,7 +62,8 @@ export async function startSipUacWorker(options: SipUacWorkerOptions): Promise<S
   if ((uacOptions as { tap?: unknown }).tap !== undefined) {
     throw new TypeError("`tap` cannot be passed to a SIP worker thread: use `trace` and `onTrace`");
   }
-  const worker = spawnWorker(trace && onTrace ? { options: uacOptions, trace } : { options: uacOptions });
+  const start: WorkerStartData = trace && onTrace ? { options: uacOptions, trace } : { options: uacOptions };
+  const worker = spawnModuleWorker(import.meta.url, "./uac-worker-thread", start);
   return new Promise((resolve, reject) => {
     // Only our own listeners come off: Worker keeps internal ones (removeAllListeners would stop its port).
     const stopListening = () => {
@@ -92,18 +92,6 @@ export async function startSipUacWorker(options: SipUacWorkerOptions): Promise<S
     worker.on("exit", onExit);
     worker.on("message", onMessage);
   });
-}
-
-/** The worker module next to this one: compiled JavaScript, or TypeScript sources through the loader hooks. */
-function spawnWorker(workerData: WorkerStartData): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return new Worker(new URL("./uac-worker-thread.js", self), { workerData });
-  const hooks = new URL("./worker-ts-loader.mjs", self).href;
-  const entry = new URL("./uac-worker-thread.ts", self).href;
-  const bootstrap = `import { register } from "node:module";
-register(${JSON.stringify(hooks)});
-await import(${JSON.stringify(entry)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
 }
 
 interface PendingCall {

@@ -2,9 +2,9 @@
  * Node module hooks that let a worker thread run this project's TypeScript sources unbuilt. Vitest transforms the
  * modules of its own thread but not those of a worker it did not start, and Node 20 cannot strip types itself.
  *
- * Registered by uac-worker.ts only when that module is itself a .ts file (tests); the built server never loads
- * this. The transpiler is the Vite that Vitest runs on (Oxc in Vite 8, esbuild before), resolved from Vitest's own
- * location, so it is whatever Vitest uses for the same files and no dependency is added.
+ * Registered by spawn-module-worker.ts only when the spawning module is itself a .ts file (tests); the built server
+ * never loads this. The transpiler is the Vite that Vitest runs on (Oxc in Vite 8, esbuild before), resolved from
+ * Vitest's own location, so it is whatever Vitest uses for the same files and no dependency is added.
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";

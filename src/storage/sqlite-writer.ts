@@ -10,8 +10,9 @@
  * Messages are strings (JSON of the batch): copying one string costs far less than the structured clone of the
  * hundreds of small row objects a busy turn writes.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type SqliteDatabase from "better-sqlite3";
+import { spawnModuleWorker } from "../sip/spawn-module-worker.js";
 import type { WriteTransport } from "./sqlite-group-commit.js";
 import { WriteContext, type WriteOp, type WriteOutcome } from "./sqlite-writes.js";
 
@@ -70,7 +71,10 @@ export class ThreadTransport implements WriteTransport {
 
   /** Starts the writer thread on `file` (a migrated database) and waits until it is ready. */
   static start(file: string, options: ThreadTransportOptions = {}): Promise<ThreadTransport> {
-    const worker = spawnWriter({ file, autocheckpointPages: options.autocheckpointPages ?? 0 });
+    const worker = spawnModuleWorker(import.meta.url, "./sqlite-writer-thread", {
+      file,
+      autocheckpointPages: options.autocheckpointPages ?? 0,
+    } satisfies WriterStartData);
     const onError = options.onError ?? ((error) => console.error(`flashverify: ${error.message}`));
     return new Promise((resolve, reject) => {
       const exited = (code: number) =>
@@ -154,17 +158,4 @@ export class ThreadTransport implements WriteTransport {
 export interface WriterStartData {
   file: string;
   autocheckpointPages: number;
-}
-
-/** The thread's module next to this one: compiled JavaScript, or TypeScript sources through the loader hooks. */
-function spawnWriter(workerData: WriterStartData): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return new Worker(new URL("./sqlite-writer-thread.js", self), { workerData });
-  // The hooks the SIP thread uses to run from sources (tests); the built server never loads them.
-  const hooks = new URL("../sip/worker-ts-loader.mjs", self).href;
-  const entry = new URL("./sqlite-writer-thread.ts", self).href;
-  const bootstrap = `import { register } from "node:module";
-register(${JSON.stringify(hooks)});
-await import(${JSON.stringify(entry)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
 }

@@ -9,8 +9,9 @@
  *   trusted: trunks, onInvite: async (invite) => ({ status: 603, phrase: "Decline" }) });
  */
 import type { BlockList } from "node:net";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { SipMessage } from "../message.js";
+import { spawnModuleWorker } from "../spawn-module-worker.js";
 import type { InboundAnswer, InboundListenerOptions, InboundTransport } from "./listener.js";
 
 /** What deciding an INVITE reads of it. */
@@ -60,7 +61,9 @@ export class InboundListenerThread {
   /** Starts the thread and its sockets; resolves once they listen, rejects when they cannot. */
   static start(options: InboundListenerThreadOptions): Promise<InboundListenerThread> {
     const { onInvite, onUntrusted, onError, ...rest } = options;
-    const worker = spawn({ options: rest });
+    const worker = spawnModuleWorker(import.meta.url, "./listener-worker", {
+      options: rest,
+    } satisfies ListenerStartData);
     return new Promise((resolve, reject) => {
       let listener: InboundListenerThread | null = null;
       worker.on("message", (batch: FromListener[]) => {
@@ -113,16 +116,4 @@ export class InboundListenerThread {
       this.worker.postMessage(batch);
     });
   }
-}
-
-/** The thread's module next to this one: compiled JavaScript, or TypeScript sources through the loader hooks. */
-function spawn(workerData: ListenerStartData): Worker {
-  const self = import.meta.url;
-  if (!self.endsWith(".ts")) return new Worker(new URL("./listener-worker.js", self), { workerData });
-  const hooks = new URL("../worker-ts-loader.mjs", self).href;
-  const entry = new URL("./listener-worker.ts", self).href;
-  const bootstrap = `import { register } from "node:module";
-register(${JSON.stringify(hooks)});
-await import(${JSON.stringify(entry)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
 }
