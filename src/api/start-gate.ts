@@ -17,8 +17,9 @@ import { HttpError } from "./errors.js";
 /** Throws the answer for a start that must not go ahead; returns when it may. */
 export function admitStart(services: Services, request: FastifyRequest, reply: FastifyReply): void {
   if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
-  // The socket closed: nobody is waiting for the answer, and whatever it would start is unwanted.
-  if (request.raw.socket?.destroyed || request.raw.destroyed) {
+  // The socket closed: nobody is waiting for the answer, and whatever it would start is unwanted. The request
+  // stream itself reads as destroyed as soon as its body has been read, client or not, so it cannot tell.
+  if (request.raw.socket?.destroyed || reply.raw.destroyed) {
     services.metrics.startDropped("client_gone");
     throw new HttpError({ code: "OVERLOADED", message: "The client closed the connection; nothing was sent." });
   }

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { DEFAULT_APPLICATION_ID } from "../../core/api-keys.js";
 import { MESSAGE_CHANNELS } from "../../core/types.js";
 import { type RouteRegistration, unwrap } from "../route-kit.js";
-import { admitStart } from "../start-gate.js";
+import { admitStart, startOptions } from "../start-gate.js";
 import { clientVerificationView, ErrorView, VerificationView } from "../views.js";
 
 const Body = z
@@ -56,7 +56,7 @@ export const registerDemo: RouteRegistration = (app, services) => {
           ? { phone, email, workflow: "auto" as const, client: { can_dial: true } }
           : { phone, email, workflow: [{ channel: "flashcall" as const }, { channel: fallback }] };
       const started = unwrap(
-        await services.verifications.start(DEFAULT_APPLICATION_ID, input, { requestIp: request.ip }),
+        await services.verifications.start(DEFAULT_APPLICATION_ID, input, startOptions(services, request)),
       );
       return reply.code(201).send({
         id: started.verification.id,

@@ -19,6 +19,7 @@ import type { Services } from "../../../services.js";
 import { applicationOf } from "../../auth.js";
 import { HttpError } from "../../errors.js";
 import type { App } from "../../route-kit.js";
+import { admitStart, startOptions } from "../../start-gate.js";
 import { SinchErrorView } from "./errors.js";
 import { flashCallFilter, Identity } from "./views.js";
 
@@ -74,12 +75,22 @@ export function registerSinchStart(app: App, services: Services): void {
         summary: "Start a verification (Sinch Verification v1)",
         tags: ["compat: Sinch"],
         body: Body,
-        response: { 200: Started, 400: SinchErrorView, 401: SinchErrorView, 403: SinchErrorView },
+        response: {
+          200: Started,
+          400: SinchErrorView,
+          401: SinchErrorView,
+          403: SinchErrorView,
+          409: SinchErrorView,
+          413: SinchErrorView,
+          422: SinchErrorView,
+          429: SinchErrorView,
+          503: SinchErrorView,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const applicationId = applicationOf(request);
-      if (services.lag.overloaded) throw new HttpError({ code: "OVERLOADED", retryAfterSeconds: 1 });
+      admitStart(services, request, reply);
       const body = request.body;
       const channel = channelFor(body.method, services);
       const timeout =
@@ -95,7 +106,7 @@ export function registerSinchStart(app: App, services: Services): void {
           reference: body.reference,
           metadata: body.custom === undefined ? undefined : { custom: body.custom },
         },
-        { requestIp: request.ip },
+        startOptions(services, request),
       );
       if (!started.ok) throw new HttpError(started.error);
       const v = started.value.verification;
