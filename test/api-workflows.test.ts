@@ -299,6 +299,33 @@ describe("POST /bat/messagelist (the flash-call provider's message-list API)", (
     expect(wrong.statusCode).toBe(401);
     expect(t.services.sandbox?.handsets.calls("+447400140003")).toEqual([]);
   });
+
+  it("refuses a fallback to another number whole, and says why a message was rejected in words", async () => {
+    const other = await post({
+      messages: [
+        { to: "447400140004", type: "flashcall" },
+        { to: "447400140005", type: "flashcall", fallbacks: [{ to: "+447400140006", type: "sms" }] },
+      ],
+    });
+    expect(other.statusCode, other.body).toBe(400);
+    expect(other.json().error).toMatchObject({ code: "INVALID_REQUEST" });
+    expect(other.json().error.message).toContain("body.messages.1.fallbacks.0.to");
+    for (const phone of ["+447400140004", "+447400140005", "+447400140006"]) {
+      expect(t.services.sandbox?.handsets.calls(phone)).toEqual([]);
+      expect(t.services.sandbox?.smsc.messages(phone)).toEqual([]);
+    }
+    // The same number written as the provider's digits, with a plus or as 00: one number.
+    const same = await post({
+      messages: [{ to: "447400140007", type: "flashcall", fallbacks: [{ to: "00447400140007", type: "sms" }] }],
+    });
+    expect(same.json().messages?.[0], same.body).toMatchObject({ status: "accepted" });
+
+    const bad = await post({ messages: [{ to: "not-a-number", type: "sms" }] });
+    expect(bad.json().messages[0].error).toEqual({
+      code: "INVALID_PHONE_NUMBER",
+      message: "The phone number cannot be read as a valid E.164 number.",
+    });
+  });
 });
 
 describe("step timeouts", () => {

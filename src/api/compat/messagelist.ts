@@ -9,11 +9,15 @@
  *   which would hand the code to whoever reads the response before the call arrives.
  * - The caller ID comes from our pool, so `messageData.callerId` is not honoured; `from` and `text` are not used
  *   either (the SMS sender is SMS_SENDER, the text OTP_TEMPLATE, so that only the server knows the code).
+ * - A fallback's `to` must be the message's own: one verification proves one number (a request that names
+ *   another is refused whole, with nothing sent).
  * - `viber_otp` is our Viber channel (the text is our template, as for SMS); where Viber is not configured the start
  *   is refused like any workflow naming an unconfigured channel.
  */
 import { z } from "zod";
+import { ERRORS } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
+import { parseDestination } from "../../core/phone.js";
 import { maskedPattern } from "../../core/pool.js";
 import type { ChannelName } from "../../core/types.js";
 import { HttpError } from "../errors.js";
@@ -42,7 +46,22 @@ const Step = z
     }
   });
 
-const Message = Step.and(z.object({ fallbacks: z.array(Step).max(4).optional() }));
+/** The provider's `to` as our API reads it: its examples write E.164's digits without the plus (00 stays 00). */
+const e164Of = (to: string) => (/^[1-9]\d*$/.test(to) ? `+${to}` : to);
+
+const Message = Step.and(z.object({ fallbacks: z.array(Step).max(4).optional() })).superRefine((message, ctx) => {
+  // One verification proves one number: a fallback to another would send its code to the message's number instead.
+  const number = parseDestination(e164Of(message.to))?.e164 ?? e164Of(message.to);
+  for (const [i, fallback] of (message.fallbacks ?? []).entries()) {
+    if ((parseDestination(e164Of(fallback.to))?.e164 ?? e164Of(fallback.to)) !== number) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["fallbacks", i, "to"],
+        message: "a fallback goes to the message's own number (one verification proves one number)",
+      });
+    }
+  }
+});
 
 const Body = z.object({ messages: z.array(Message).min(1).max(100) });
 
@@ -94,12 +113,13 @@ export const registerMessagelist: RouteRegistration = (app, services) => {
       const answers = [];
       for (const message of request.body.messages) {
         const steps = [message, ...(message.fallbacks ?? [])];
-        const to = /^\d+$/.test(message.to) ? `+${message.to}` : message.to;
+        const to = e164Of(message.to);
         const ttl = message.ttl ?? (message.type === "flashcall" ? services.config.FLASHCALL_TTL_SECONDS : 120);
         const workflow = steps.map((step) => ({ channel: CHANNEL[step.type], timeout: step.ttl }));
         const started = await services.verifications.start(applicationId, { phone: to, workflow }, options);
         if (!started.ok) {
-          answers.push(rejected(message.to, ttl, started.error.code, started.error.message ?? started.error.code));
+          const { code, message: text } = started.error;
+          answers.push(rejected(message.to, ttl, code, text ?? ERRORS[code].message));
           continue;
         }
         const v = started.value.verification;
