@@ -494,6 +494,35 @@ describe("risk signals", () => {
     }
   });
 
+  it("a client token's \"Use SMS instead\" answers the client's view, so it does not give a shadow block away", async () => {
+    const t = await open({
+      FRAUD_IP_COUNTRY_HEADER: "cf-ipcountry",
+      FRAUD_RISK_BLOCK_SCORE: "0.3",
+      FRAUD_RISK_BLOCK_ACTION: "shadow_block",
+      WORKFLOW: "flashcall,sms",
+    });
+    const res = await start(t, { phone: "+447400130021" }, { headers: { ...auth(), ...header } });
+    const body = res.json();
+    expect(body.verification.risk).toMatchObject({ outcome: "shadow_block" });
+    const next = await t.app.inject({
+      method: "POST",
+      url: `/v1/verifications/${body.id}/next`,
+      headers: auth(body.client_token),
+    });
+    expect(next.statusCode, next.body).toBe(200);
+    expect(next.body).not.toMatch(/shadow/);
+    expect(next.json()).toMatchObject({ channel: "sms", risk: null, client: null, cost: null });
+    expect(next.json().attempts.map((a: Body) => [a.channel, a.status, a.trunk, a.dialed_at])).toEqual([
+      ["flashcall", expect.any(String), null, null],
+      ["sms", "sent", null, null],
+    ]);
+    const read = await t.app.inject({ url: `/v1/verifications/${body.id}`, headers: auth(body.client_token) });
+    expect(next.json()).toEqual(read.json());
+    // The backend's key still gets the backend's view.
+    const asBackend = await t.app.inject({ method: "POST", url: `/v1/verifications/${body.id}/next`, headers: auth() });
+    expect(asBackend.json().risk).toMatchObject({ outcome: "shadow_block" });
+  });
+
   it("a client token sees no trunk and no attempt times, so a real call and a shadow block read alike", async () => {
     const t = await open({
       FRAUD_IP_COUNTRY_HEADER: "cf-ipcountry",

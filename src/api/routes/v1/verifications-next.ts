@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { accessOf, authenticate } from "../../auth.js";
 import { type RouteRegistration, unwrap } from "../../route-kit.js";
-import { commonErrors, ErrorView, VerificationView, verificationView } from "../../views.js";
+import { clientVerificationView, commonErrors, ErrorView, VerificationView, verificationView } from "../../views.js";
 
 const Params = z.object({ id: z.string().min(1).max(64) });
 
@@ -24,7 +24,11 @@ export const registerNextStep: RouteRegistration = (app, services) => {
     },
     async (request) => {
       const access = accessOf(request);
-      return verificationView(unwrap(await services.verifications.next(request.params.id, access)), services.rateCard);
+      const verification = unwrap(await services.verifications.next(request.params.id, access));
+      // The app holding a client token sees what GET shows it: no risk, prices or trunks, and no shadow block.
+      return access.kind === "client"
+        ? clientVerificationView(verification)
+        : verificationView(verification, services.rateCard);
     },
   );
 };
