@@ -243,6 +243,11 @@ export const ConfigObject = z.object({
   WEBHOOK_TIMEOUT_MS: ms.min(100).max(60_000).default(10_000),
   /** how often the webhook worker looks for due retries when nothing new happened; default 1000 ms */
   WEBHOOK_POLL_MS: ms.min(10).max(60_000).default(1000),
+  /**
+   * connections open at once to one webhook or decision-callback receiver; requests beyond wait for one, within
+   * their deadline; default 64
+   */
+  WEBHOOK_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(64),
   /** how often due timers (expiry, attempts left in flight) are fired; default 250 ms */
   TIMER_INTERVAL_MS: ms.min(10).max(60_000).default(250),
   /** comment lines on idle SSE streams, so proxies keep them open; default 15 s */

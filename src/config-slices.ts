@@ -89,6 +89,8 @@ export interface WebhookConfig {
   allowed: ReadonlySet<AddressClass>;
   timeoutMs: number;
   pollMs: number;
+  /** connections open at once to one receiver */
+  maxConnections: number;
 }
 
 /** A trunk described by the SIP_* shorthand settings rather than SIP_TRUNKS. */
@@ -190,6 +192,7 @@ export function configSlices(c: Settings, missing: Missing): ConfigSlices {
       allowed: c.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: c.WEBHOOK_TIMEOUT_MS,
       pollMs: c.WEBHOOK_POLL_MS,
+      maxConnections: c.WEBHOOK_MAX_CONNECTIONS,
     },
     fraud,
   };

@@ -268,12 +268,18 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
           onError: (error) => onBackgroundError(error, "event fan-out"),
         })
       : new LocalEventHub();
-  const { allowed } = config.webhooks;
+  const { allowed, maxConnections } = config.webhooks;
   const sinchCallbacks = new SinchCallbacks({
     signingPair: (applicationId) => sinchCredentials.signingPair(applicationId),
     verification: (id) => store.getVerification(id),
   });
-  const decisions = new CallbackDecider({ store: store.webhooks, clock, allowed, sinch: sinchCallbacks });
+  const decisions = new CallbackDecider({
+    store: store.webhooks,
+    clock,
+    allowed,
+    maxConnections,
+    sinch: sinchCallbacks,
+  });
   const rateCard = withOverrides(RATE_CARD, config.RATE_CARD);
   const fraud = await createFraudControls(config.fraud, {
     store,
@@ -364,6 +370,7 @@ async function assemble(config: Config, overrides: ServiceOverrides, stack: Clos
     allowed,
     timeoutMs: config.webhooks.timeoutMs,
     pollMs: config.webhooks.pollMs,
+    maxConnections,
     onError: (error) => onBackgroundError(error, "webhook delivery"),
   });
   const timers = new TimerWorker({

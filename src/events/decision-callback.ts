@@ -25,6 +25,8 @@ export class CallbackDecider implements PreSendDecider {
       store: WebhookStore;
       clock: Clock;
       allowed: ReadonlySet<AddressClass>;
+      /** connections open at once to one callback receiver (outbound-post.ts); default 64 */
+      maxConnections?: number;
       /** Sinch's VerificationRequestEvent, for callbacks whose format is `sinch` */
       sinch?: SinchCallbacks;
       onError?: (error: unknown) => void;
@@ -93,6 +95,7 @@ export class CallbackDecider implements PreSendDecider {
     const outcome = await postJson(callback.url, body, headers, {
       timeoutMs: callback.timeoutMs,
       allowed: this.options.allowed,
+      maxConnections: this.options.maxConnections,
     });
     const fallback = { decision: callback.defaultDecision };
     if (outcome.statusCode === null || outcome.statusCode < 200 || outcome.statusCode >= 300) return fallback;
@@ -110,6 +113,7 @@ export class CallbackDecider implements PreSendDecider {
     const outcome = await postJson(callback.url, body, headers, {
       timeoutMs: callback.timeoutMs,
       allowed: this.options.allowed,
+      maxConnections: this.options.maxConnections,
     });
     if (outcome.statusCode === null || outcome.statusCode < 200 || outcome.statusCode >= 300) return fallback;
     return readSinchAnswer(outcome.body) ?? fallback;

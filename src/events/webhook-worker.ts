@@ -37,6 +37,8 @@ export interface WebhookWorkerOptions {
    * at most this over a request's round trip: 64 capped a receiver answering in 25 ms at about 2,500 events/s.
    */
   maxInFlight?: number;
+  /** connections open at once to one endpoint (outbound-post.ts); default 64 */
+  maxConnections?: number;
   /** how often an idle worker looks for due rows (retries); default 1 s. New events wake it at once. */
   pollMs?: number;
   /** how long a claim holds without renewal; renewed every third of it while in flight; default 10 s */
@@ -262,6 +264,7 @@ export class WebhookWorker {
         : await postJson(endpoint.url, request.body, request.headers, {
             timeoutMs: this.timeoutMs,
             allowed: this.options.allowed,
+            maxConnections: this.options.maxConnections,
           });
     const status = outcome.statusCode;
     const attempt = {
