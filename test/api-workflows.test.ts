@@ -44,6 +44,22 @@ async function events(id: string): Promise<Json[]> {
 }
 
 describe("workflows", () => {
+  it("answers a message step's check of the wrong shape by asking for its code, spending no check", async () => {
+    const phone = "+447400130487";
+    const started = await start({ phone, workflow: [{ channel: "sms" }] });
+    const code = await codeOnPhone(phone, "sms");
+    for (const wrongShape of [code.slice(1), "+442079460123", "12a456"]) {
+      const res = await check(started.id, wrongShape, started.client_token);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error).toMatchObject({
+        code: "INVALID_CODE_FORMAT",
+        message: "Send the 6-digit code the message carried, in ASCII digits.",
+      });
+    }
+    expect((await get(started.id)).attempts_remaining).toBe(started.verification.attempts_remaining);
+    expect((await check(started.id, code, started.client_token)).json()).toMatchObject({ status: "verified" });
+  });
+
   it("falls back to SMS at once when the flash call is busy, and the SMS code verifies", async () => {
     const phone = "+447400130486";
     const started = await start({ phone });

@@ -11,6 +11,8 @@ export interface Refusal {
 
 export type Change = Transition | Refusal | undefined;
 
-export const refuse = (code: ErrorCode): Refusal => ({ refused: { code } });
+export const refuse = (code: ErrorCode, message?: string): Refusal => ({
+  refused: message === undefined ? { code } : { code, message },
+});
 
 export const isRefusal = (change: Change): change is Refusal => change !== undefined && "refused" in change;

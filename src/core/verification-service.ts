@@ -297,7 +297,9 @@ export class VerificationService {
     if (attempt.channel === "reverse_flashcall") return refuse("NO_CODE_TO_CHECK");
     if (attempt.channel !== "flashcall" || attempt.cliPrefix === null) {
       const code = readOtp(reportedText, attempt.codeLength);
-      if (code === null) return refuse("INVALID_CODE_FORMAT");
+      // The table's message asks for a caller ID, which would mislead whoever holds a message's code.
+      const expected = `Send the ${attempt.codeLength}-digit code the message carried, in ASCII digits.`;
+      if (code === null) return refuse("INVALID_CODE_FORMAT", expected);
       const codeOk = hasher.codeMatches(macKey(v, attempt.id), code, attempt.codeMac);
       return applyCheck(v, codeOk && live && !locked, null, now);
     }
