@@ -158,7 +158,8 @@ describe.each([
   it("answers an unknown reference with the SDK's error type and Sinch's code", async () => {
     const { statusCode, data } = await sdkError(sdk().verificationStatus.getByReference({ reference: "no-such-ref" }));
     expect(statusCode).toBe(404);
-    expect(data).toMatchObject({ errorCode: 40400, message: "No such verification." });
+    // Sinch's error object (the SDK's VerificationError): status, errorCode, message, reference.
+    expect(data).toMatchObject({ status: "404 Not Found", errorCode: 40400, message: "No such verification." });
     expect(typeof data.reference).toBe("string");
   });
 });
@@ -229,7 +230,7 @@ describe("refusals", () => {
       });
     const bad = await put({ method: "flashcall" });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ errorCode: 40001 });
+    expect(await bad.json()).toMatchObject({ status: "400 Bad Request", errorCode: 40001 });
     const ok = await put({ method: "flashcall", flashcall: { cli } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ status: "SUCCESSFUL" });

@@ -1,8 +1,9 @@
 /**
- * Errors in Sinch's shape: `{ errorCode, message, reference }`, with the HTTP status of our error table. Sinch's
+ * Errors in Sinch's shape: `{ status, errorCode, message, reference }`, with the HTTP status of our error table. Sinch's
  * error codes are the HTTP status followed by two digits (40001 parameter validation, 40100 authorization, 40400
  * not found, ...): each of our codes maps to the one of its status; `reference` is our request id, for support.
  */
+import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -10,6 +11,7 @@ import { type AppError, ERRORS } from "../../../core/errors.js";
 import { HttpError } from "../../errors.js";
 
 export const SinchErrorView = z.object({
+  status: z.string().describe('the HTTP status and its name, as Sinch writes it ("404 Not Found")'),
   errorCode: z.number().int().describe("Sinch's code: the HTTP status and two digits (40001, 40100, 40400, ...)"),
   message: z.string(),
   reference: z.string().describe("the request id, for support"),
@@ -34,6 +36,7 @@ export function sendSinchError(reply: FastifyReply, error: AppError): FastifyRep
     .code(entry.status)
     .type("application/json")
     .send({
+      status: `${entry.status} ${STATUS_CODES[entry.status] ?? ""}`.trim(),
       errorCode: sinchErrorCode(error),
       message: error.message ?? entry.message,
       reference: String(reply.request.id),
