@@ -154,6 +154,33 @@ describe("webhook delivery", () => {
     expect(receiver.received.every((r) => r.json.data.verification_id === id)).toBe(true);
   });
 
+  it("renews a claim while its delivery is in flight, so another worker does not send it again", async () => {
+    const e = await endpoint({ event_types: ["verification.started"] });
+    await verification();
+    // Real time from the fake clock's now on: leases of 300 ms lapse unless renewed, and the receiver answers the
+    // first request after 1.2 s, four leases later.
+    const from = clock.now();
+    const startedAt = Date.now();
+    const options = {
+      store: t.services.store.webhooks,
+      clock: { now: () => from + (Date.now() - startedAt) },
+      allowed: new Set(["loopback"] as const),
+      timeoutMs: 5000,
+      leaseMs: 300,
+      pollMs: 20,
+    };
+    receiver.answers.push({ status: 200, delayMs: 1200 });
+    const sending = new WebhookWorker(options);
+    const other = new WebhookWorker(options);
+    sending.start();
+    await eventually(() => (receiver.received.length === 1 ? true : undefined));
+    other.start();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await Promise.all([sending.stop(), other.stop()]);
+    expect(receiver.received.map((r) => r.json.type)).toEqual(["verification.started"]);
+    expect(await deliveries(e.id)).toMatchObject([{ status: "delivered", attempts: 1, last_status_code: 200 }]);
+  });
+
   it("disables an endpoint that answers 410 Gone", async () => {
     const e = await endpoint({ event_types: ["verification.started"] });
     receiver.fallback = { status: 410 };

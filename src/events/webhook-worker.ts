@@ -55,6 +55,11 @@ const LEASE_MS = 10_000;
 const COMPLETE_RETRY_MS = 30_000;
 const KICKED_PAUSE_MS = 20;
 const MAX_IN_FLIGHT = 256;
+/**
+ * A lease is renewed once less than this share of it is left (renewals run every third of a lease): one taken less
+ * than a sixth of a lease before a renewal waits for the next, and still has half of it to run then.
+ */
+const RENEW_AFTER = 5 / 6;
 
 export class WebhookWorker {
   private running = false;
@@ -152,12 +157,18 @@ export class WebhookWorker {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Extends the lease of every group in flight; a group whose lease was lost (lapsed, taken) sends nothing more. */
+  /**
+   * Extends the lease of the groups in flight that have held it for a while; a group whose lease was lost (lapsed,
+   * taken) sends nothing more. A group claimed since the last renewal or so is left for the next one (it still
+   * holds more than half its lease then): most groups are answered within a second, and renewing every group in
+   * flight at each turn was a statement per group, hundreds a second while a backlog drains.
+   */
   private async renew(): Promise<void> {
     const { store, clock } = this.options;
+    const now = clock.now();
     await Promise.all(
       [...this.leases].map(async (lease) => {
-        if (lease.lost || lease.ids.length === 0) return;
+        if (lease.lost || lease.ids.length === 0 || lease.until - now > this.leaseMs * RENEW_AFTER) return;
         const until = clock.now() + this.leaseMs;
         try {
           const renewed = await store.renewClaims(lease.ids, lease.until, until);
