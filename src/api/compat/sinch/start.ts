@@ -8,11 +8,12 @@
  * - `flashCallOptions.dialTimeout` is not honoured: the ring time is the server's (SIP_RING_TIME_MS).
  * - `callout` needs a voice channel on this server; `seamless` is not offered.
  * - SMS codes are numeric, of the server's length (OTP_LENGTH); `smsOptions.expiry` sets the step's lifetime.
+ * - `smsOptions.locale` (and `calloutOptions.speech.locale`) is the start's `locale`: it picks the template's
+ *   language, and `sms.template` is the SMS the application's template in that language will send.
  * - `custom` is kept as the verification's `metadata.custom` (at most 512 characters).
  */
 import { z } from "zod";
 import type { AppError } from "../../../core/errors.js";
-import { DEFAULT_OTP_TEMPLATE, renderOtpText } from "../../../core/otp.js";
 import type { ChannelName } from "../../../core/types.js";
 import { CHANNEL_OF_METHOD, methodOf } from "../../../events/sinch-vocabulary.js";
 import type { Services } from "../../../services.js";
@@ -24,6 +25,10 @@ import { SinchErrorView } from "./errors.js";
 import { flashCallFilter, Identity } from "./views.js";
 
 const Seconds = z.number().int().min(5).max(600);
+const Locale = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$/, "a language-region identifier like es-ES")
+  .max(35);
 
 const Body = z.object({
   identity: z.object({ type: z.literal("number"), endpoint: z.string().min(1).max(64) }),
@@ -43,8 +48,10 @@ const Body = z.object({
         .regex(/^\d{2}:\d{2}:\d{2}$/, "HH:MM:SS")
         .optional(),
       codeType: z.string().optional(),
+      locale: Locale.optional(),
     })
     .optional(),
+  calloutOptions: z.object({ speech: z.object({ locale: Locale.optional() }).optional() }).optional(),
 });
 
 const Link = z.object({ rel: z.string(), href: z.string(), method: z.string() });
@@ -104,6 +111,7 @@ export function registerSinchStart(app: App, services: Services): void {
           phone: body.identity.endpoint,
           workflow: [{ channel: channel as ChannelName, timeout }],
           reference: body.reference,
+          locale: channel === "voice" ? body.calloutOptions?.speech?.locale : body.smsOptions?.locale,
           metadata: body.custom === undefined ? undefined : { custom: body.custom },
         },
         startOptions(services, request),
@@ -140,8 +148,13 @@ export function registerSinchStart(app: App, services: Services): void {
           },
         };
       }
-      if (sent === "sms")
-        return { ...answer, sms: { template: smsTemplate(services, stepSeconds), interceptionTimeout: stepSeconds } };
+      if (sent === "sms") {
+        // The SMS as the application's template in the verification's language writes it, with Sinch's {{CODE}}.
+        const attempt = v.attempts.at(-1);
+        const ttlMs = attempt ? attempt.expiresAt - (attempt.dialedAt ?? attempt.createdAt) : stepSeconds * 1000;
+        const sms = await services.templates.render(v, "sms", "{{CODE}}", ttlMs);
+        return { ...answer, sms: { template: sms.text, interceptionTimeout: stepSeconds } };
+      }
       return sent === "voice" ? { ...answer, callout: {} } : { ...answer, whatsapp: {} };
     },
   );
@@ -169,13 +182,4 @@ function expirySeconds(expiry: string | undefined): number | undefined {
     throw new HttpError({ code: "INVALID_REQUEST", message: "smsOptions.expiry: between 00:00:05 and 00:10:00" });
   }
   return seconds;
-}
-
-/** The SMS text with Sinch's `{{CODE}}` where the code goes, for apps that read the message. */
-function smsTemplate(services: Services, seconds: number): string {
-  return renderOtpText(services.config.OTP_TEMPLATE ?? DEFAULT_OTP_TEMPLATE, {
-    app: services.config.OTP_APP_NAME,
-    code: "{{CODE}}",
-    ttlMs: seconds * 1000,
-  });
 }
