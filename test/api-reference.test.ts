@@ -45,6 +45,16 @@ describe("the OpenAPI document's examples", () => {
     expect(started.id).toMatch(/^ver_/);
   });
 
+  it("lists the 503 a check answers when the fraud controls cannot decide (FRAUD_CHECK_UNAVAILABLE)", () => {
+    for (const [path, method] of [
+      ["/v1/verifications/{id}/check", "post"],
+      ["/verification/v1/verifications/id/{id}", "put"],
+      ["/verification/v1/verifications/number/{endpoint}", "put"],
+    ] as const) {
+      expect(Object.keys(doc.paths[path][method].responses), `${method} ${path}`).toContain("503");
+    }
+  });
+
   it("sends every request example to the server, and each passes its schema", async () => {
     const refused: string[] = [];
     for (const { path, method, op } of operations()) {

@@ -37,6 +37,7 @@ const errors = {
   404: SinchErrorView,
   409: SinchErrorView,
   429: SinchErrorView,
+  503: SinchErrorView,
 };
 const schema = { tags: ["compat: Sinch"], body: Body, response: { 200: ReportView, ...errors } };
 

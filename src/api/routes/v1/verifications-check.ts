@@ -37,7 +37,7 @@ export const registerCheckVerification: RouteRegistration = (app, services) => {
         security: [{ bearer: [] }],
         params: Params,
         body: Body,
-        response: { 200: Checked, ...commonErrors, 409: ErrorView, 429: ErrorView },
+        response: { 200: Checked, ...commonErrors, 409: ErrorView, 429: ErrorView, 503: ErrorView },
       },
     },
     async (request) => {
