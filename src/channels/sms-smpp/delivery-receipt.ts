@@ -5,7 +5,18 @@
  * parser takes what is there and prefers the TLVs when present.
  */
 
-export type ReceiptState = "delivered" | "expired" | "deleted" | "undeliverable" | "accepted" | "unknown" | "rejected";
+export type ReceiptState =
+  | "delivered"
+  | "expired"
+  | "deleted"
+  | "undeliverable"
+  | "accepted"
+  | "enroute"
+  | "unknown"
+  | "rejected";
+
+/** States a message passes through on its way: a receipt in one of them ends nothing. */
+const INTERMEDIATE: ReadonlySet<ReceiptState> = new Set(["accepted", "enroute"]);
 
 export interface DeliveryReceipt {
   messageId: string;
@@ -17,6 +28,7 @@ export interface DeliveryReceipt {
 }
 
 const STAT: Record<string, ReceiptState> = {
+  ENROUTE: "enroute",
   DELIVRD: "delivered",
   EXPIRED: "expired",
   DELETED: "deleted",
@@ -26,8 +38,10 @@ const STAT: Record<string, ReceiptState> = {
   REJECTD: "rejected",
 };
 
-// message_state TLV values (SMPP 3.4 §5.2.28).
+// message_state TLV values (SMPP 3.4 §5.2.28; 0, SCHEDULED, is SMPP 5.0's).
 const MESSAGE_STATE: Record<number, ReceiptState> = {
+  0: "enroute",
+  1: "enroute",
   2: "delivered",
   3: "expired",
   4: "deleted",
@@ -52,7 +66,9 @@ export function parseDeliveryReceipt(pdu: ReceiptPdu): DeliveryReceipt | null {
   const text = shortMessageText(pdu.short_message);
   const fields = new Map<string, string>();
   for (const match of text.matchAll(/(id|sub|dlvrd|stat|err):(\S*)/gi)) {
-    fields.set((match[1] as string).toLowerCase(), match[2] as string);
+    // The first of each wins: the trailing `text:` quotes the message itself, which may hold anything.
+    const name = (match[1] as string).toLowerCase();
+    if (!fields.has(name)) fields.set(name, match[2] as string);
   }
   const messageId = pdu.receipted_message_id || fields.get("id");
   if (!messageId) return null;
@@ -64,7 +80,7 @@ export function parseDeliveryReceipt(pdu: ReceiptPdu): DeliveryReceipt | null {
     messageId,
     state,
     error: fields.get("err") ?? null,
-    final: state !== "accepted",
+    final: !INTERMEDIATE.has(state),
   };
 }
 

@@ -37,6 +37,7 @@ const RECEIPT_REASON: Record<DeliveryReceipt["state"], MessageReason> = {
   rejected: "undeliverable",
   unknown: "undeliverable",
   accepted: "no_receipt", // not final: never ends an attempt
+  enroute: "no_receipt", // not final either
 };
 
 export function createSmppSmsSender(options: SmppSmsOptions): MessageSender {

@@ -75,6 +75,28 @@ describe("delivery receipts", () => {
     });
     expect(parseDeliveryReceipt({ esm_class: 0x00, short_message: "id:7 stat:DELIVRD" })).toBeNull();
   });
+
+  it("reads ENROUTE (and SMPP 5.0's SCHEDULED) as on the way, not as a final unknown that fails the message", () => {
+    expect(parseDeliveryReceipt({ esm_class: 0x04, short_message: "id:7 stat:ENROUTE err:000" })).toMatchObject({
+      state: "enroute",
+      final: false,
+    });
+    for (const state of [0, 1]) {
+      expect(
+        parseDeliveryReceipt({ esm_class: 0x04, short_message: "", receipted_message_id: "7", message_state: state }),
+      ).toMatchObject({ messageId: "7", final: false });
+    }
+  });
+
+  it("takes each field's first appearance: the quoted text cannot overrule the SMSC's", () => {
+    const text = "id:7 sub:001 dlvrd:000 stat:UNDELIV err:034 text:stat:DELIVRD err:000";
+    expect(parseDeliveryReceipt({ esm_class: 0x04, short_message: text })).toEqual({
+      messageId: "7",
+      state: "undeliverable",
+      error: "034",
+      final: true,
+    });
+  });
 });
 
 describe("SMPP addresses", () => {
