@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmailSender } from "../src/channels/email/index.js";
 import type { MessageOutcome, MessageSender } from "../src/channels/message-channel.js";
+import { createHttpSmsSender } from "../src/channels/sms-http/index.js";
 import { createTwilioSmsSender } from "../src/channels/sms-http/twilio.js";
 import { createViberSender, verifyViberSignature, viberSignature } from "../src/channels/viber/index.js";
 
@@ -152,6 +153,43 @@ describe("SMS over Twilio's Messages API", () => {
     expect(await pending.accepted).toEqual([id]);
     expect(sms.handleReceipt?.({ MessageSid: id, MessageStatus: "undelivered", ErrorCode: "30003" })).toBe(true);
     expect((await pending).outcome).toMatchObject({ reason: "undeliverable", detail: "undelivered (30003)" });
+    await sms.close();
+  });
+});
+
+describe("SMS over a JSON gateway that numbers its messages", () => {
+  let server: Server;
+  let baseUrl: string;
+  let next = 4711;
+  beforeAll(async () => {
+    server = createServer(async (request, response) => {
+      await body(request);
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ messages: [{ id: next++, status: 0 }] }));
+    });
+    baseUrl = await listen(server, "127.0.0.82");
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("matches its numeric ids and states in the delivery reports it posts back", async () => {
+    const sms = createHttpSmsSender({
+      url: `${baseUrl}/send`,
+      body: { to: "{{to_digits}}", text: "{{text}}" },
+      from: "Acme",
+      responseIdPath: "messages.0.id",
+      receipt: { idPath: "message_id", statusPath: "status", delivered: ["1"], failed: ["2"], errorPath: "error" },
+    });
+    const delivered = send(sms, "+447400123458", "1");
+    const failed = send(sms, "+447400123459", "1");
+    const [[deliveredId], [failedId]] = await Promise.all([delivered.accepted, failed.accepted]);
+    // JSON as the gateway posts it: numbers, not strings.
+    expect(sms.handleReceipt?.(JSON.parse(`{"message_id": ${deliveredId}, "status": 1}`))).toBe(true);
+    expect(sms.handleReceipt?.(JSON.parse(`{"message_id": ${failedId}, "status": 2, "error": 34}`))).toBe(true);
+    expect((await delivered).outcome).toMatchObject({ delivered: true, reason: "delivered" });
+    expect((await failed).outcome).toMatchObject({ delivered: false, reason: "undeliverable", detail: "2 (34)" });
     await sms.close();
   });
 });

@@ -63,9 +63,14 @@ export function createHttpSmsSender(options: HttpSmsOptions): MessageSender {
     handleReceipt(payload) {
       const receipt = options.receipt;
       if (!receipt) return false;
-      const id = valueAt(payload, receipt.idPath);
-      const status = valueAt(payload, receipt.statusPath);
-      if (typeof id !== "string" || typeof status !== "string") return false;
+      const read = (path: string) => {
+        const value = valueAt(payload, path);
+        // A JSON gateway may number its messages and states: the send took a numeric id too.
+        return typeof value === "string" || typeof value === "number" ? String(value) : undefined;
+      };
+      const id = read(receipt.idPath);
+      const status = read(receipt.statusPath);
+      if (id === undefined || status === undefined) return false;
       const error = receipt.errorPath ? valueAt(payload, receipt.errorPath) : undefined;
       const detail = error === undefined || error === null || error === "" ? status : `${status} (${String(error)})`;
       if (receipt.delivered.includes(status)) tracker.settle(id, { delivered: true, reason: "delivered", detail });
