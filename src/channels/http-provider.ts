@@ -37,7 +37,7 @@ export async function postToProvider(request: ProviderRequest): Promise<Provider
   const text = await response.text();
   if (response.status >= 200 && response.status < 300) {
     try {
-      return { kind: "accepted", json: JSON.parse(text) };
+      return { kind: "accepted", json: parseProviderJson(text) };
     } catch {
       return {
         kind: "failed",
@@ -56,6 +56,45 @@ function failed(reason: MessageOutcome["reason"], detail: string): Omit<MessageO
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error as Error).message;
+}
+
+/**
+ * JSON from a provider, its integers beyond 2^53 kept exact as strings. Viber numbers its messages with 64-bit
+ * integers: read as doubles, tokens that differ in their last digits become one, and a receipt settles another
+ * message (or none). The send's answer and the receipts are read alike, so their ids still match.
+ */
+export function parseProviderJson(text: string): unknown {
+  return JSON.parse(/\d{16}/.test(text) ? quoteUnsafeIntegers(text) : text);
+}
+
+/** The JSON text with each integer literal outside strings that a double cannot hold exactly put in quotes. */
+function quoteUnsafeIntegers(text: string): string {
+  let out = "";
+  let copied = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    if (c !== "-" && (c < "0" || c > "9")) continue;
+    // The whole number, fraction and exponent included, so that no part of one is read as an integer of its own.
+    let end = i + 1;
+    while (end < text.length && /[0-9.eE+-]/.test(text[end] as string)) end++;
+    const literal = text.slice(i, end);
+    if (/^-?[0-9]+$/.test(literal) && !Number.isSafeInteger(Number(literal))) {
+      out += `${text.slice(copied, i)}"${literal}"`;
+      copied = end;
+    }
+    i = end - 1;
+  }
+  return out + text.slice(copied);
 }
 
 /** Reads `a.b.0.c` out of parsed JSON; undefined when any step is missing. */

@@ -8,6 +8,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { parseProviderJson } from "../../../channels/http-provider.js";
 import { verifyViberSignature } from "../../../channels/viber/index.js";
 import { verifyWhatsAppSignature } from "../../../channels/whatsapp/index.js";
 import { MESSAGE_CHANNELS } from "../../../core/types.js";
@@ -55,7 +56,7 @@ export const registerReceipts: RouteRegistration = (app, services) => {
         raw.set(request, text);
         try {
           const form = request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded");
-          done(null, form ? Object.fromEntries(new URLSearchParams(text)) : JSON.parse(text));
+          done(null, form ? Object.fromEntries(new URLSearchParams(text)) : parseProviderJson(text));
         } catch {
           done(Object.assign(new Error("malformed body"), { statusCode: 400 }), undefined);
         }
