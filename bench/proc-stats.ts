@@ -33,6 +33,38 @@ export function sampleCpu(pid: number): CpuSample {
   return { cpuSeconds: ticks / CLK_TCK, at: performance.now() / 1000 };
 }
 
+/** CPU seconds used so far by each thread of a process, by thread id (the main thread's id is the pid). */
+export function sampleThreads(pid: number): Map<number, number> {
+  const threads = new Map<number, number>();
+  for (const tid of safeReaddir(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return threads;
+}
+
+/**
+ * The CPU milliseconds per operation of a process's main thread and of its other threads, busiest first (each
+ * worker thread and V8's helper threads are separate entries; threads under 1% of the total are left out).
+ */
+export function threadMsPer(from: Map<number, number>, to: Map<number, number>, pid: number, ops: number) {
+  const deltas = [...to].map(([tid, cpu]) => ({ tid, ms: ((cpu - (from.get(tid) ?? 0)) * 1000) / Math.max(ops, 1) }));
+  const total = deltas.reduce((sum, d) => sum + d.ms, 0);
+  const round = (ms: number) => Math.round(ms * 1000) / 1000;
+  return {
+    main: round(deltas.find((d) => d.tid === pid)?.ms ?? 0),
+    others: deltas
+      .filter((d) => d.tid !== pid && d.ms > total / 100)
+      .sort((a, b) => b.ms - a.ms)
+      .map((d) => round(d.ms)),
+  };
+}
+
 /** CPU use between two samples in percent of one core (200% = both cores of this machine). */
 export function cpuPercent(from: CpuSample, to: CpuSample): number {
   const wall = to.at - from.at;

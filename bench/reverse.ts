@@ -25,7 +25,7 @@ import { join, resolve } from "node:path";
 import { freeUdpPort } from "../test/sipp/sipp-tools.js";
 import { flagValue } from "./args.js";
 import { Children } from "./children.js";
-import { cpuPercent, sampleCpu } from "./proc-stats.js";
+import { cpuPercent, sampleCpu, sampleThreads, threadMsPer } from "./proc-stats.js";
 import { machineInfo } from "./run-info.js";
 import { startServer } from "./server-process.js";
 import { readFinalStats, startSipp, waitUntilBound, watchCpu } from "./sipp-ceiling.js";
@@ -49,6 +49,8 @@ interface Step {
   callsPerSecond: number;
   /** CPU seconds per call, in ms */
   serverCpuMsPerCall: number;
+  /** ours only: the server's main thread, and its other threads busiest first (the SIP and SQLite writer threads, GC) */
+  threads?: { main: number; others: number[] };
   sippCpuMsPerCall: number;
   serverCpuPercent: number;
   sippCpuPercent: number;
@@ -130,11 +132,13 @@ async function measureOurs(rates: number[], seconds: number, dir: string): Promi
       ...["-nostdin", "-trace_stat", "-stf", "caller.csv"],
     ];
     const s0 = sampleCpu(server.pid);
+    const t0 = sampleThreads(server.pid);
     const sipp = startSipp(args, dir, children, "SIPp caller");
     const sippCpu = watchCpu(sipp.pid, sampleCpu(sipp.pid));
     const sippSample0 = sampleCpu(sipp.pid);
     await sipp.exit;
     const s1 = sampleCpu(server.pid);
+    const t1 = sampleThreads(server.pid);
     const stats = readFinalStats(join(dir, "caller.csv"));
     if (!stats) throw new Error(`SIPp left no statistics: ${sipp.tail()}`);
     const verified = (await verifiedCount(server.baseUrl)) - verifiedBefore;
@@ -148,6 +152,7 @@ async function measureOurs(rates: number[], seconds: number, dir: string): Promi
       verified,
       callsPerSecond: Math.round(stats.successful / elapsed),
       serverCpuMsPerCall: round(((s1.cpuSeconds - s0.cpuSeconds) * 1000) / Math.max(stats.successful, 1)),
+      threads: threadMsPer(t0, t1, server.pid, stats.successful),
       sippCpuMsPerCall: round(((sippPercent / 100) * (s1.at - sippSample0.at) * 1000) / Math.max(stats.successful, 1)),
       serverCpuPercent: cpuPercent(s0, s1),
       sippCpuPercent: sippPercent,
@@ -257,6 +262,7 @@ function stepLine(s: Step, server = "server"): string {
     ...(server === "server" ? [`verified ${s.verified}`] : []),
     `achieved ${s.callsPerSecond} calls/s`,
     `CPU ${server} ${s.serverCpuPercent}% (${s.serverCpuMsPerCall} ms/call), SIPp caller ${s.sippCpuPercent}% (${s.sippCpuMsPerCall} ms/call)`,
+    ...(s.threads ? [`threads ms/call: main ${s.threads.main}, others ${s.threads.others.join(" / ")}`] : []),
     s.clean ? "clean" : server === "server" ? "NOT clean (failed, unverified, or behind the rate)" : "NOT clean",
   ].join(" | ");
 }
