@@ -135,3 +135,58 @@ it("commits on its writer thread everything queued before close, then stops the 
   expect(reader.prepare("select count(*) as n from verifications").get()).toEqual({ n: 50 });
   reader.close();
 });
+
+it("remembers what it reads, so the save after a read writes only what changed, and remembers it exactly", async () => {
+  const file = join(dir, "read-through.sqlite");
+  const writer = openSqliteStore(file);
+  await writer.migrate();
+  const v1 = verification("ver_read_1");
+  expect(await writer.createVerification({ verification: v1, events: [] })).toBe("created");
+  await writer.close();
+
+  const store = openSqliteStore(file);
+  await store.migrate();
+  const read = await store.getVerification(v1.id);
+  expect(read).toEqual(v1);
+  expect(await store.getVerification(v1.id)).toBe(read);
+  const ringing = { ...read!.attempts[0]!, status: "ringing" as const, ringingAt: v1.createdAt + 40 };
+  const v2 = { ...read!, version: 2, status: "verified" as const, attempts: [ringing] };
+  expect(await store.saveVerification(v2, 1, [], false)).toBe(true);
+  expect(await store.getVerification(v1.id)).toBe(v2);
+  await store.close();
+  const reader = openSqliteStore(file);
+  await reader.migrate();
+  expect(await reader.getVerification(v1.id)).toEqual(v2);
+  await reader.close();
+});
+
+it("keeps a verification cached while it awaits its reverse flash call, however many writes come after it", async () => {
+  const store = openSqliteStore(join(dir, "awaiting-call.sqlite"));
+  await store.migrate();
+  const reverse = (id: string) => {
+    const v = verification(id);
+    const attempt = { ...v.attempts[0]!, channel: "reverse_flashcall" as const, dial: "+442079460001" };
+    return { ...v, attempts: [{ ...attempt, poolId: null, cliKey: null, cliPrefix: null }] };
+  };
+  const awaiting = reverse("ver_awaiting");
+  const flash = verification("ver_flash");
+  for (const v of [awaiting, flash])
+    expect(await store.createVerification({ verification: v, events: [] })).toBe("created");
+  for (let i = 0; i < 5000; i += 500) {
+    const batch = Array.from({ length: 500 }, (_, j) =>
+      verification(`ver_later_${i + j}`, { phone: `+4474001${i + j}` }),
+    );
+    await Promise.all(batch.map((v) => store.createVerification({ verification: v, events: [] })));
+  }
+  expect(await store.getVerification(awaiting.id)).toBe(awaiting);
+  // Read again from the database: pushed out by the later writes.
+  expect(await store.getVerification(flash.id)).not.toBe(flash);
+  expect(await store.getVerification(flash.id)).toEqual(flash);
+
+  // Once its call ended, it is cached as any other.
+  const ended = { ...awaiting.attempts[0]!, status: "delivered" as const, endedAt: awaiting.createdAt + 5 };
+  const verified = { ...awaiting, version: 2, status: "verified" as const, attempts: [ended] };
+  expect(await store.saveVerification(verified, 1, [], true)).toBe(true);
+  expect(await store.getVerification(awaiting.id)).toBe(verified);
+  await store.close();
+});

@@ -159,7 +159,13 @@ export class SqliteStore extends KyselyStore {
     const row = this.s.getVerification.get({ id }) as VerificationsTable | undefined;
     if (!row) return undefined;
     const attempts = this.s.getAttempts.all({ id }) as AttemptsTable[];
-    return toVerification(row, attempts.map(toAttempt));
+    const v = toVerification(row, attempts.map(toAttempt));
+    // Kept, so that the save that usually follows writes only what changed and the reads after it cost no query.
+    // Exact: outside a transaction a read sees every commit, and a commit is answered only after it happened, so no
+    // answer still to come is older than this. Inside one of the main connection's rare transactions (an
+    // administrative Kysely query awaiting between its statements) the snapshot may be older: not kept.
+    if (!this.db.inTransaction) this.recent.remember(v);
+    return v;
   }
 
   /**
