@@ -246,6 +246,28 @@ describe("WhatsApp authentication templates against the sandbox Cloud API", () =
     expect(failed.outcome).toMatchObject({ reason: "undeliverable", detail: "131026: Message undeliverable" });
   });
 
+  it("settles a well-formed status beside parts of other shapes in the same post", async () => {
+    // A Cloud API of its own with no webhook: the statuses this test hands over are the only ones.
+    const quiet = await VirtualWhatsApp.create({ address: "127.0.0.83", port: 0 });
+    const own = createWhatsAppSender({
+      baseUrl: quiet.baseUrl,
+      phoneNumberId: "1234567890",
+      accessToken: quiet.accessToken,
+      templateName: "verification_code",
+    });
+    try {
+      const pending = send(own, "+447400123460", "1");
+      const [id] = await pending.accepted;
+      const value = { statuses: [null, 3, { id: 5 }, { id, status: "delivered" }] };
+      const post = { object: "whatsapp_business_account", entry: [null, { changes: [1, { value }] }] };
+      expect(own.handleReceipt?.(post)).toBe(true);
+      expect((await pending).outcome).toMatchObject({ delivered: true, reason: "delivered" });
+    } finally {
+      await own.close();
+      await quiet.close();
+    }
+  });
+
   it("refuses a wrong access token", async () => {
     const wrong = createWhatsAppSender({
       baseUrl: whatsapp.baseUrl,

@@ -67,14 +67,17 @@ export function createWhatsAppSender(options: WhatsAppOptions): MessageSender {
     },
     handleReceipt(payload) {
       if (payload.object !== "whatsapp_business_account" || !Array.isArray(payload.entry)) return false;
-      for (const entry of payload.entry as Array<{ changes?: Array<{ value?: { statuses?: unknown[] } }> }>) {
-        for (const change of entry.changes ?? []) {
-          for (const status of (change.value?.statuses ?? []) as Array<Record<string, unknown>>) {
-            const id = status.id;
+      // Walked as untrusted JSON: a part of another shape is skipped, never a reason to fail the whole post.
+      const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+      for (const entry of payload.entry) {
+        for (const change of list(valueAt(entry, "changes"))) {
+          for (const status of list(valueAt(change, "value.statuses"))) {
+            if (status === null || typeof status !== "object") continue;
+            const { id, status: state } = status as Record<string, unknown>;
             if (typeof id !== "string") continue;
-            if (status.status === "delivered" || status.status === "read") {
-              tracker.settle(id, { delivered: true, reason: "delivered", detail: String(status.status) });
-            } else if (status.status === "failed") {
+            if (state === "delivered" || state === "read") {
+              tracker.settle(id, { delivered: true, reason: "delivered", detail: state });
+            } else if (state === "failed") {
               const error = valueAt(status, "errors.0");
               const detail = error ? `${valueAt(error, "code")}: ${valueAt(error, "title")}` : "failed";
               tracker.settle(id, { delivered: false, reason: "undeliverable", detail });
