@@ -16,6 +16,7 @@ import * as templates from "./0014-templates.js";
 import * as sinch from "./0015-sinch.js";
 import * as outboxClaimLookups from "./0016-outbox-claim-lookups.js";
 import * as delivery from "./0017-delivery.js";
+import * as outboxHotUpdates from "./0018-outbox-hot-updates.js";
 
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   "0015-sinch": sinch,
   "0016-outbox-claim-lookups": outboxClaimLookups,
   "0017-delivery": delivery,
+  "0018-outbox-hot-updates": outboxHotUpdates,
 };
 
 export const migrationProvider: MigrationProvider = {
