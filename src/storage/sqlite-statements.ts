@@ -136,9 +136,11 @@ export const CLAIM_TIMERS_SQL = `update timers set claimed_until = @claim_until
  * unclaimed), oldest due first through the due index, each with the rest of its chain, which waits behind the head
  * for everyone else. A chain's order holds because nothing but its head is ever claimable; the cost follows the
  * batch, not the backlog (each candidate's chain is probed through its index). PostgreSQL runs the same claim as
- * migration 0011's function.
+ * migration 0011's function. `heads` is materialized once for both of its uses (SQLite flattened it into the first
+ * and ran it again for the second), and `cross join` keeps the heads outside when the chains are looked up (left
+ * to the planner with `heads` materialized, it scanned every pending delivery instead).
  */
-export const CLAIM_DELIVERIES_SQL = `with heads as (
+export const CLAIM_DELIVERIES_SQL = `with heads as materialized (
     select d.id, d.endpoint_id, d.verification_id, d.event_seq from webhook_deliveries d
     where d.status = 'pending' and d.next_attempt_at <= @now and d.claimed_until <= @now
       and not exists (select 1 from webhook_deliveries p
@@ -148,7 +150,7 @@ export const CLAIM_DELIVERIES_SQL = `with heads as (
     order by d.next_attempt_at limit @limit)
   update webhook_deliveries set claimed_until = @claim_until
   where id in (select id from heads)
-    or id in (select p.id from heads h join webhook_deliveries p on p.endpoint_id = h.endpoint_id
+    or id in (select p.id from heads h cross join webhook_deliveries p on p.endpoint_id = h.endpoint_id
       and p.verification_id = h.verification_id and p.event_seq > h.event_seq and p.status = 'pending')
   returning *`;
 
