@@ -42,4 +42,23 @@ describe("who called which number", () => {
     expect(callerNumber(invite("sip:x@h", "<sip:0044 7400 123456@h>", "<sip:x@h>"), "GB")).toBe("+447400123456");
     expect(callerNumber(invite("sip:x@h", "<sip:anonymous@anonymous.invalid>", "<sip:x@h>"), "GB")).toBeNull();
   });
+
+  it("reads the number from the URI, never from a display name that holds one", () => {
+    const real = "<sip:+447911123456@trunk.example>";
+    for (const name of [
+      '"<sip:+447400140001@evil>"',
+      '"Bob \\" <sip:+447400140001@evil>"',
+      '"Smith, <tel:+447400140001>"',
+    ]) {
+      const asserted = invite("sip:+442079460999@h", "<sip:x@h>", "<sip:x@h>", `${name} ${real}`);
+      expect(callerNumber(asserted, "GB"), name).toBe("+447911123456");
+      expect(callerNumber(invite("sip:x@h", `${name} ${real}`, "<sip:x@h>"), "GB"), name).toBe("+447911123456");
+      const to = invite("sip:trunk@h", "<sip:a@h>", `${name} <sip:+442079460999@h>`);
+      expect(dialledNumber(to, pool, "GB"), name).toBe("+442079460999");
+    }
+    // A quote that never closes leaves no number to read.
+    expect(
+      callerNumber(invite("sip:x@h", '"<sip:+447400140001@evil> <sip:+447911123456@h>', "<sip:x@h>"), "GB"),
+    ).toBeNull();
+  });
 });
