@@ -1,7 +1,8 @@
 /**
- * Viber numbers its messages with 64-bit integers (`"message_token": 5741311803571721087`), in the send's answer and
- * in the signed delivery callbacks. Two messages whose tokens differ only in their last digits stay two: each
- * callback through POST /v1/receipts/viber ends its own message's attempt.
+ * The Viber channel against a stand-in that answers as Viber does. Viber numbers its messages with 64-bit integers
+ * (`"message_token": 5741311803571721087`), in the send's answer and in the signed delivery callbacks: two messages
+ * whose tokens differ only in their last digits stay two, each callback through POST /v1/receipts/viber ending its
+ * own message's attempt. And a message's TTL is no longer than its code's life, so Viber gives up when it expires.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,20 +17,24 @@ const VIBER_TOKEN = "viber-account-token";
 const RECEIPTS_TOKEN = "receipts_token_0123456789";
 /** consecutive tokens beyond 2^53: as doubles they are one number */
 const TOKENS = ["5741311803571721087", "5741311803571721088"];
+let nextToken = 5741311803571721089n;
 
 let viber: Server;
 let t: TestApp;
 const sent: string[] = [];
+const ttls = new Map<string, number>();
 
 beforeAll(async () => {
   viber = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      sent.push(JSON.parse(Buffer.concat(chunks).toString("utf8")).receiver);
+      const message = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      sent.push(message.receiver);
+      ttls.set(message.receiver, message.ttl);
       response.writeHead(200, { "content-type": "application/json" });
       // Written as Viber writes it: a bare number, not a string.
-      response.end(`{"status":0,"status_message":"ok","message_token":${TOKENS[sent.length - 1]}}`);
+      response.end(`{"status":0,"status_message":"ok","message_token":${TOKENS[sent.length - 1] ?? nextToken++}}`);
     });
   });
   await new Promise<void>((resolve) => viber.listen(0, "127.0.0.83", resolve));
@@ -46,12 +51,12 @@ afterAll(async () => {
   await new Promise((resolve) => viber.close(resolve));
 });
 
-const start = async (phone: string): Promise<Json> => {
+const start = async (phone: string, timeout?: number): Promise<Json> => {
   const res = await t.app.inject({
     method: "POST",
     url: "/v1/verifications",
     headers: auth(),
-    payload: { phone, workflow: [{ channel: "viber" }] },
+    payload: { phone, workflow: [{ channel: "viber", timeout }] },
   });
   expect(res.statusCode, res.body).toBe(201);
   return res.json();
@@ -86,4 +91,15 @@ it("keeps messages whose 64-bit tokens differ in their last digits apart", async
   });
   expect(a).toMatchObject({ status: "failed", reason: "undeliverable" });
   expect(b).toMatchObject({ status: "delivered", reason: "delivered" });
+});
+
+it("gives Viber no longer than the code lives (VIBER_TTL_SECONDS 120), and never under Viber's 30 s", async () => {
+  await start("+447400191003", 45);
+  await start("+447400191004", 10);
+  await start("+447400191005");
+  const ttl = (phone: string) => eventually(() => ttls.get(phone));
+  expect(await ttl("+447400191003")).toBeGreaterThanOrEqual(44);
+  expect(await ttl("+447400191003")).toBeLessThanOrEqual(45);
+  expect(await ttl("+447400191004")).toBe(30);
+  expect(await ttl("+447400191005")).toBe(120);
 });

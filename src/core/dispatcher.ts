@@ -216,6 +216,7 @@ export class Dispatcher {
             attemptId: attempt.id,
             to: name === "email" ? (v.email as string) : v.phone,
             code,
+            expiresAt: attempt.expiresAt,
           },
           {
             ringing: (at) => report(v.id, (cur) => markRinging(cur, attempt.id, at), "ringing"),

@@ -313,6 +313,8 @@ export interface OtpMessage {
   code: string;
   /** the rendered message, for channels that send text as is */
   text: string;
+  /** epoch ms when the step's code stops being accepted: a channel that keeps retrying gives up by then */
+  expiresAt?: number | undefined;
   /** the verification's language (ISO 639-1, one of the shipped templates' languages): texts are in it, calls speak it */
   language?: string | null | undefined;
   /** email: the subject line */

@@ -25,14 +25,27 @@ export interface ViberOptions {
 /** Viber's non-zero `status` values that mean the receiver cannot get the message at all. */
 const UNREACHABLE_STATUSES = new Set([5, 6, 14]);
 
-export function viberMessageBody(options: ViberOptions, to: string, text: string, attemptId: string) {
+/** Viber's shortest TTL: a code that lives less than this may still arrive up to this late. */
+const VIBER_MIN_TTL_SECONDS = 30;
+
+/**
+ * The send_message body. Its TTL is the configured one, cut to what is left of the code's life (`expiresAt`), so
+ * Viber stops trying once the code no longer works.
+ */
+export function viberMessageBody(
+  options: ViberOptions,
+  message: { to: string; text: string; attemptId: string; expiresAt?: number | undefined },
+  now = Date.now(),
+) {
+  const configured = options.ttlSeconds ?? 120;
+  const left = message.expiresAt === undefined ? configured : Math.ceil((message.expiresAt - now) / 1000);
   return {
-    receiver: to,
+    receiver: message.to,
     sender: { name: options.sender },
     type: "text",
-    text,
-    ttl: Math.max(30, options.ttlSeconds ?? 120),
-    tracking_data: attemptId,
+    text: message.text,
+    ttl: Math.max(VIBER_MIN_TTL_SECONDS, Math.min(configured, left)),
+    tracking_data: message.attemptId,
   };
 }
 
@@ -46,7 +59,7 @@ export function createViberSender(options: ViberOptions): MessageSender {
       void postToProvider({
         url,
         headers: { "content-type": "application/json", "x-viber-auth-token": options.authToken },
-        body: JSON.stringify(viberMessageBody(options, message.to, message.text, message.attemptId)),
+        body: JSON.stringify(viberMessageBody(options, message)),
         timeoutMs: options.timeoutMs ?? 10_000,
       }).then((answer) => {
         if (answer.kind === "failed") return end(answer.outcome);
