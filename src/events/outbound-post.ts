@@ -194,6 +194,17 @@ function pinnedLookup(pinned: { address: string; family: 4 | 6 }): LookupFunctio
   };
 }
 
+/** The allowed classes as text, once per set (the settings' set is the same object for every request). */
+const allowedKeys = new WeakMap<ReadonlySet<AddressClass>, string>();
+function allowedKey(allowed: ReadonlySet<AddressClass>): string {
+  let key = allowedKeys.get(allowed);
+  if (key === undefined) {
+    key = [...allowed].sort().join(",");
+    allowedKeys.set(allowed, key);
+  }
+  return key;
+}
+
 /** The pool of kept-alive connections to `target`'s origin at `pinned`, and only there. */
 function poolFor(
   target: URL,
@@ -201,7 +212,7 @@ function poolFor(
   allowed: ReadonlySet<AddressClass>,
   maxConnections: number,
 ): Pool {
-  const key = `${target.origin} ${pinned.address} ${maxConnections} ${[...allowed].sort().join(",")}`;
+  const key = `${target.origin} ${pinned.address} ${maxConnections} ${allowedKey(allowed)}`;
   const known = pools.get(key);
   if (known) {
     pools.delete(key);
