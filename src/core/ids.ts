@@ -44,33 +44,43 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
  */
 export function monotonicIds(prefix: IdPrefix, clock: () => number = Date.now): () => string {
   let lastTime = -1;
-  let tail = 0n;
-  const TAIL_MAX = (1n << 80n) - 1n;
+  // The 80-bit tail as two 40-bit halves in plain numbers (exact below 2^53): BigInt arithmetic per id cost more
+  // than the rest of writing an event.
+  let high = 0;
+  let low = 0;
   return () => {
     const now = clock();
     if (now > lastTime) {
       lastTime = now;
-      tail = BigInt(`0x${randomChunk(10).toString("hex")}`) >> 1n; // leave room to count up
-    } else if (tail < TAIL_MAX) {
-      tail += 1n;
+      const bytes = randomChunk(10);
+      // The top bit cleared, to leave room to count up.
+      high = (bytes[0]! & 0x7f) * 2 ** 32 + bytes.readUInt32BE(1);
+      low = bytes[5]! * 2 ** 32 + bytes.readUInt32BE(6);
+    } else if (low < HALF_MAX) {
+      low += 1;
+    } else if (high < HALF_MAX) {
+      high += 1;
+      low = 0;
     } else {
       lastTime += 1;
-      tail = 0n;
+      high = 0;
+      low = 0;
     }
-    let time = "";
-    let t = lastTime;
-    for (let i = 0; i < 10; i++) {
-      time = ALPHABET[t % 32] + time;
-      t = Math.floor(t / 32);
-    }
-    let random = "";
-    let rest = tail;
-    for (let i = 0; i < 16; i++) {
-      random = ALPHABET[Number(rest & 31n)] + random;
-      rest >>= 5n;
-    }
-    return `${prefix}_${time}${random}`;
+    return `${prefix}_${base32(lastTime, 10)}${base32(high, 8)}${base32(low, 8)}`;
   };
+}
+
+const HALF_MAX = 2 ** 40 - 1;
+
+/** The lowest `digits` base32 digits of a non-negative integer below 2^53. */
+function base32(value: number, digits: number): string {
+  let out = "";
+  let rest = value;
+  for (let i = 0; i < digits; i++) {
+    out = ALPHABET[rest % 32] + out;
+    rest = Math.floor(rest / 32);
+  }
+  return out;
 }
 
 /** Random bytes are fetched from the CSPRNG in blocks: one call per id would cost more than the rest of newId. */
