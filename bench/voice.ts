@@ -5,13 +5,14 @@
  *
  * Each step places N calls at --rate per second; every call plays the whole prompt (the code twice, the menu, a
  * short wait for a key), so once the last call is answered all N stream at once until the first one ends. Over
- * that window it reads this process's CPU (both threads) and divides it by N. Every packet's send time is compared
+ * that window it reads this process's CPU (all its threads) and divides it by N. Every packet's send time is compared
  * with its schedule (its stream's first packet plus 20 ms per packet): the lateness distribution of all packets of
  * all calls is the send-time jitter, and the worst one says whether any packet left 20 ms late or more. Beside it,
  * over the same window: SIPp's CPU, the whole machine's, and how late a bare 1 ms timer on the main thread (which
  * does nothing then) wakes: the lateness the machine itself adds to any thread, whatever that thread does.
  *
- * Flags: --concurrent 100,300,500 --rate 50 --priority <nice> --no-echo (SIPp only receives: what the echo costs).
+ * Flags: --concurrent 100,300,500 --rate 50 --priority <nice> --no-echo (SIPp only receives: what the echo costs)
+ * --media-threads <n> (VOICE_RTP_THREADS: the threads that send the RTP; 0: the SIP thread, which reads it, sends it too).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,10 +44,12 @@ const children = new Children();
 interface Options {
   concurrent: number[];
   rate: number;
-  /** VOICE_RTP_PRIORITY: the SIP thread's nice value */
+  /** VOICE_RTP_PRIORITY: the nice value of the threads that send the RTP */
   priority?: number;
   /** SIPp echoes the RTP (default); without, it only receives it: what reading the echo costs */
   echo: boolean;
+  /** VOICE_RTP_THREADS: threads that send the RTP (0: the SIP thread sends it too); default 1 */
+  mediaThreads?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -61,7 +64,11 @@ function parseArgs(argv: string[]): Options {
     else if (flag === "--rate") options.rate = Number(argv[++i]);
     else if (flag === "--priority") options.priority = Number(argv[++i]);
     else if (flag === "--no-echo") options.echo = false;
-    else throw new Error(`unknown flag ${flag}; flags: --concurrent a,b --rate n --priority nice --no-echo`);
+    else if (flag === "--media-threads") options.mediaThreads = Number(argv[++i]);
+    else
+      throw new Error(
+        `unknown flag ${flag}; flags: --concurrent a,b --rate n --priority nice --no-echo --media-threads n`,
+      );
   }
   if (options.concurrent.length === 0 || !(options.rate > 0))
     throw new Error("--concurrent and --rate must be positive");
@@ -104,11 +111,19 @@ async function main(): Promise<void> {
     ...["-bind_local", "-buff_size", "4194304", "-nostdin", "-timeout", "600s"],
   ];
   console.log(`phones: sipp ${phoneArgs.join(" ")}`);
+  const threads = options.mediaThreads ?? 1;
+  console.log(
+    `media threads: ${threads}${threads === 0 ? " (the RTP is sent and read on the SIP thread)" : " send the RTP, the SIP thread reads it"}`,
+  );
   const router = await startTrunkRouter({
     trunks: [TrunkSchema.parse({ id: "bench", host: PHONE_ADDRESS, port: phonePort, breaker_failures: 1e9 })],
     localAddress: OUR_ADDRESS,
     t1Ms: 500,
-    media: { ports: RTP_PORTS, ...(options.priority === undefined ? {} : { priority: options.priority }) },
+    media: {
+      ports: RTP_PORTS,
+      ...(options.priority === undefined ? {} : { priority: options.priority }),
+      ...(options.mediaThreads === undefined ? {} : { threads: options.mediaThreads }),
+    },
     onError: (error) => console.error("trunk error:", error),
   });
 

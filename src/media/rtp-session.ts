@@ -9,10 +9,11 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:dgram";
+import { DtmfReader } from "./dtmf-reader.js";
 import { encodeG711Once, G711_SILENCE } from "./g711.js";
 import { type ClockedStream, type MediaClock, newSendTiming, recordLateness, type SendTiming } from "./media-clock.js";
 import { PACKET_MS, PACKET_SAMPLES, partSamples, SAMPLE_RATE, type VoicePrompt } from "./prompt.js";
-import { dtmfKey, parseRtp, parseTelephoneEvent, RTP_HEADER_BYTES, writeRtpHeader } from "./rtp.js";
+import { RTP_HEADER_BYTES, writeRtpHeader } from "./rtp.js";
 import type { NegotiatedAudio } from "./sdp.js";
 
 export type MediaEnd = "completed" | "stopped";
@@ -32,6 +33,16 @@ export interface MediaReport {
 }
 
 type Phase = "speech" | "menu" | "listen";
+
+/**
+ * `read: false` leaves the socket's packets to a DtmfReader elsewhere, which hands the keys to `key()`.
+ * `connect: false` sends to the remote's address per packet, for a sending socket that shares its port with a
+ * connected reading one (the kernel then gives the far end's packets to the connected socket).
+ */
+export interface RtpSessionOptions {
+  read?: boolean;
+  connect?: boolean;
+}
 
 export class RtpSession implements ClockedStream {
   private readonly ssrc: number;
@@ -53,8 +64,7 @@ export class RtpSession implements ClockedStream {
   private codeHeard = false;
   private replays = 0;
   private dtmf = "";
-  private lastEventTimestamp = -1;
-  private received = 0;
+  private readonly reader: DtmfReader | null;
   private readonly timing = newSendTiming();
   private ended = false;
   private resolve!: (report: MediaReport & { end: MediaEnd }) => void;
@@ -66,6 +76,7 @@ export class RtpSession implements ClockedStream {
     private readonly remote: NegotiatedAudio,
     private readonly prompt: VoicePrompt,
     private readonly clock: MediaClock,
+    private readonly options: RtpSessionOptions = {},
   ) {
     const random = randomBytes(10);
     this.ssrc = random.readUInt32BE(0);
@@ -80,7 +91,7 @@ export class RtpSession implements ClockedStream {
     this.done = new Promise((resolve) => {
       this.resolve = resolve;
     });
-    socket.on("message", (data) => this.onPacket(data));
+    this.reader = options.read === false ? null : new DtmfReader(socket, remote.eventPayloadType, (k) => this.key(k));
     socket.on("error", ignore);
   }
 
@@ -90,6 +101,10 @@ export class RtpSession implements ClockedStream {
    * only from that address: symmetric RTP, which is what SBCs and phones on a trunk do.
    */
   start(): void {
+    if (this.options.connect === false) {
+      this.startedAt = this.clock.add(this);
+      return;
+    }
     this.socket.connect(this.remote.port, this.remote.address, () => {
       if (this.ended) return;
       this.startedAt = this.clock.add(this);
@@ -151,7 +166,8 @@ export class RtpSession implements ClockedStream {
     this.timestamp = (this.timestamp + PACKET_SAMPLES) >>> 0;
     // Without a callback Node sends at once (uv_udp_try_send) instead of queueing a request per packet; a failed
     // send is an "error" event, and a lost packet is what RTP expects of the network anyway.
-    this.socket.send(packet);
+    if (this.options.connect === false) this.socket.send(packet, this.remote.port, this.remote.address);
+    else this.socket.send(packet);
     return true;
   }
 
@@ -164,18 +180,8 @@ export class RtpSession implements ClockedStream {
     } else this.phase = "listen";
   }
 
-  private onPacket(data: Buffer): void {
-    this.received++;
-    // Most of what arrives is the far end's audio (or an echo of ours): only DTMF is read.
-    if (data.length < 16 || ((data[1] as number) & 0x7f) !== this.remote.eventPayloadType) return;
-    const packet = parseRtp(data);
-    if (!packet) return;
-    const event = parseTelephoneEvent(packet.payload);
-    // One key press is several packets (and three end packets) with the same timestamp: count it once.
-    if (!event?.end || packet.timestamp === this.lastEventTimestamp) return;
-    this.lastEventTimestamp = packet.timestamp;
-    const key = dtmfKey(event.event);
-    if (key === null) return;
+  /** A DTMF key from the far end (each press once): "1" replays the code, up to `maxReplays` times. */
+  key(key: string): void {
     this.dtmf += key;
     if (key === "1" && !this.ended && this.replays < this.prompt.maxReplays) {
       this.replays++;
@@ -198,7 +204,7 @@ export class RtpSession implements ClockedStream {
       dtmf: this.dtmf,
       replays: this.replays,
       codec: this.remote.codec,
-      packetsReceived: this.received,
+      packetsReceived: this.reader?.received ?? 0,
       timing: this.timing,
     });
   }

@@ -12,7 +12,7 @@ export interface BatchedPoster<T> {
   flush(): void;
 }
 
-export function batchedPoster<T>(port: MessagePort): BatchedPoster<T> {
+export function batchedPoster<T>(port: Pick<MessagePort, "postMessage">): BatchedPoster<T> {
   let outbox: T[] = [];
   let flushQueued = false;
   const flush = (): void => {

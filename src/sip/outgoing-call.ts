@@ -12,7 +12,7 @@
  * a call did ring. Only the dial deadline fixes a reason early, because `no_answer` and `timeout` mean "nothing
  * rang within maxDialMs"; a ring after that still sets `ringingAt`.
  */
-import type { Socket } from "node:dgram";
+import type { MediaLeg } from "../media/media-host.js";
 import { reasonForFinal } from "./call-reason.js";
 import { CallState, transition } from "./call-state.js";
 import { invokeCallback } from "./callbacks.js";
@@ -31,12 +31,11 @@ import {
 } from "./requests.js";
 import type { TimerHandle } from "./timer-wheel.js";
 import type { CallReason, CallRecord, PlaceCallOptions, VoiceCallMedia } from "./types.js";
-import { closeUdpSocket } from "./udp-socket.js";
 import { type VoiceContext, VoiceDialog } from "./voice-dialog.js";
 
 /** A voice call's media before the answer: its bound RTP socket and what it will play. */
 export interface PendingMedia {
-  socket: Socket;
+  leg: MediaLeg;
   /** The SDP offer the INVITE carries. */
   offer: string;
   options: VoiceCallMedia;
@@ -45,7 +44,7 @@ export interface PendingMedia {
 /** What a call needs from its UAC. */
 export interface CallContext extends DialogContext {
   readonly now: () => number;
-  /** The media clock and live dialogs of voice calls; null when the UAC has no media configured. */
+  /** The media host and live dialogs of voice calls; null when the UAC has no media configured. */
   readonly voice?: VoiceContext | null;
   /** Answers 401/407 challenges; null without credentials (a challenge then ends the call `auth_failed`). */
   readonly digest: DigestClient | null;
@@ -296,7 +295,7 @@ export class OutgoingCall {
     this.media = null;
     this.answeredAt = this.ctx.now();
     const ctx = this.ctx as CallContext & { voice: VoiceContext };
-    this.voiceDialog = new VoiceDialog(ctx, this.id, msg, media.socket, media.options, this.extras.authorization);
+    this.voiceDialog = new VoiceDialog(ctx, this.id, msg, media.leg, media.options, this.extras.authorization);
   }
 
   /**
@@ -374,7 +373,7 @@ export class OutgoingCall {
     const offered = this.extras.sdp != null;
     const finished = new FinishedCall(this.ctx, this.id, this.dialogs, this.extras.authorization, offered);
     this.ctx.ended(this.id.branch, finished, this.replaced);
-    if (this.media) void closeUdpSocket(this.media.socket);
+    this.media?.leg.close();
     this.media = null;
     const record: CallRecord = {
       callId: this.id.callId,

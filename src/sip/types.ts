@@ -179,11 +179,12 @@ export interface SipUacOptions {
   now?: () => number;
   /**
    * RTP for voice calls: each call binds an even port of `ports` at `address` (default `localAddress`) and offers
-   * `advertisedAddress` (default `address`) in its SDP. `priority`: the nice value (-20..19) of a worker thread
-   * running this UAC, whose clock sends the RTP (below 0 needs CAP_SYS_NICE; default unchanged). Default none:
-   * voice calls are refused.
+   * `advertisedAddress` (default `address`) in its SDP. `threads`: how many media threads send the calls' RTP, which
+   * this UAC's thread reads (see media-split.ts); 0 sends it from this UAC's thread too; default 1. `priority`: the nice
+   * value (-20..19) of the threads that send the RTP (the media threads, and a worker thread running this UAC;
+   * below 0 needs CAP_SYS_NICE; default unchanged). Default none: voice calls are refused.
    */
-  media?: { ports: PortRange; address?: string; advertisedAddress?: string; priority?: number };
+  media?: { ports: PortRange; address?: string; advertisedAddress?: string; priority?: number; threads?: number };
   /**
    * Told every message sent (`out`) and received (`in`), before anything else is done with it (a trace: see
    * trace.ts). Must be cheap and must not throw. Default none.

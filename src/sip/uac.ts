@@ -13,8 +13,9 @@
  * const record = await call.done; // { reason: "ringing_canceled", finalCode: 487, ... }
  */
 import { isIP, isIPv6 } from "node:net";
-import { MediaClock } from "../media/media-clock.js";
-import { openRtpSocket } from "../media/port-range.js";
+import { LocalMediaHost } from "../media/media-host.js";
+import { SplitMediaHost } from "../media/media-split.js";
+import { MediaThreads } from "../media/media-threads.js";
 import { sdpOffer } from "../media/sdp.js";
 import { checkCallOptions, isOneLine } from "./call-options.js";
 import { DigestClient } from "./digest.js";
@@ -52,7 +53,7 @@ export class SipUac implements FlashCaller {
   /** Via and Contact for the transport's current local address (a TCP/TLS reconnect changes the port). */
   private advertised: { port: number; via: string; contact: string } | null = null;
   /** Voice calls: where RTP sockets are bound and what their SDP says; null without media. */
-  private readonly media: { address: string; advertised: string; ports: { min: number; max: number } } | null;
+  private readonly media: { advertised: string } | null;
   private readonly voice: VoiceContext | null;
   private readonly tap: ((dir: "out" | "in", data: Buffer) => void) | undefined;
 
@@ -133,9 +134,15 @@ export class SipUac implements FlashCaller {
     this.tap = options.tap;
     const t1 = options.t1Ms ?? 500;
     if (options.media) {
+      const { ports, priority, threads = 1 } = options.media;
       const address = options.media.address ?? options.localAddress ?? "127.0.0.1";
-      this.media = { address, advertised: options.media.advertisedAddress ?? address, ports: options.media.ports };
-      this.voice = { clock: new MediaClock(), dialogs: new Map() };
+      this.media = { advertised: options.media.advertisedAddress ?? address };
+      const start = { address, ports, ...(priority === undefined ? {} : { priority }) };
+      const host =
+        threads === 0
+          ? new LocalMediaHost(address, ports)
+          : new SplitMediaHost(address, ports, new MediaThreads(threads, start));
+      this.voice = { host, dialogs: new Map() };
     } else {
       this.media = null;
       this.voice = null;
@@ -258,15 +265,15 @@ export class SipUac implements FlashCaller {
       const at = this.ctx.now();
       return { callId, startedAt, ringingAt: null, endedAt: at, finalCode: null, reason, reasonHeader: null };
     };
-    const done = openRtpSocket(media.address, media.ports).then(
-      (socket) => {
+    const done = (this.voice as VoiceContext).host.open().then(
+      (leg) => {
         if (cancelled || this.closed) {
-          socket.close();
+          leg.close();
           return unplaced("timeout");
         }
-        const port = socket.address().port;
+        const port = leg.port;
         const offer = sdpOffer({ address: media.advertised, port, sessionId: Date.now() % 1e9 });
-        const pending: PendingMedia = { socket, offer, options: options.media as PendingMedia["options"] };
+        const pending: PendingMedia = { leg, offer, options: options.media as PendingMedia["options"] };
         call = new OutgoingCall(this.ctx, options, callId, pending);
         this.calls.set(call.id.branch, call);
         call.start();
@@ -313,7 +320,7 @@ export class SipUac implements FlashCaller {
     if (this.closed) return;
     for (const call of this.calls.values()) call.abandon();
     for (const dialog of [...(this.voice?.dialogs.values() ?? [])]) dialog.stop("closed");
-    this.voice?.clock.stop();
+    const media = this.voice?.host.close();
     for (const end of [...this.probes]) end(null);
     for (const tx of this.transactions.values()) tx.stop();
     this.transactions.clear();
@@ -321,7 +328,7 @@ export class SipUac implements FlashCaller {
     this.finished.clear();
     this.wheel.stop();
     if (this.refresh) clearTimeout(this.refresh);
-    await this.transport.close();
+    await Promise.all([media, this.transport.close()]);
   }
 
   private send(data: Buffer, onError: (err: Error) => void): void {

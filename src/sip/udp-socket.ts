@@ -13,6 +13,8 @@ export interface UdpSocketOptions {
   port: number;
   receiveBufferBytes?: number;
   sendBufferBytes?: number;
+  /** SO_REUSEADDR: another socket with it may bind the same address and port (default false). */
+  reuseAddr?: boolean;
   /** Connect to this peer: sends need no address and the kernel reports ICMP errors as socket errors. */
   connectTo?: { host: string; port: number };
 }
@@ -23,6 +25,7 @@ export function openUdpSocket(options: UdpSocketOptions): Promise<Socket> {
     type: isIPv6(options.address) ? "udp6" : "udp4",
     recvBufferSize: options.receiveBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
     sendBufferSize: options.sendBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
+    reuseAddr: options.reuseAddr ?? false,
   });
   return new Promise((resolve, reject) => {
     const fail = (err: Error) => {

@@ -6,9 +6,7 @@
  *
  * An answer whose SDP offers no G.711 (or none at all) cannot carry the prompt: the call is hung up at once.
  */
-import type { Socket } from "node:dgram";
-import type { MediaClock } from "../media/media-clock.js";
-import { RtpSession } from "../media/rtp-session.js";
+import type { MediaHost, MediaLeg, MediaOutcome } from "../media/media-host.js";
 import { negotiate, parseSdp } from "../media/sdp.js";
 import type { DialogContext } from "./finished-call.js";
 import { newBranch } from "./ids.js";
@@ -17,17 +15,16 @@ import { NonInviteClientTransaction } from "./non-invite-transaction.js";
 import { type CallIdentity, dialogRequests } from "./requests.js";
 import type { TimerHandle } from "./timer-wheel.js";
 import type { CallMedia, MediaEndReason, VoiceCallMedia } from "./types.js";
-import { closeUdpSocket } from "./udp-socket.js";
 
 /** What a voice dialog needs beyond a call's context. */
 export interface VoiceContext {
-  readonly clock: MediaClock;
+  /** Where the calls' RTP sockets are and their streams run. */
+  readonly host: MediaHost;
   /** Live voice dialogs by Call-ID, so that a BYE from the far end finds its call. */
   readonly dialogs: Map<string, VoiceDialog>;
 }
 
 export class VoiceDialog {
-  private session: RtpSession | null = null;
   private lengthTimer: TimerHandle | null = null;
   private bye: NonInviteClientTransaction | null = null;
   private ended = false;
@@ -39,7 +36,7 @@ export class VoiceDialog {
     private readonly ctx: DialogContext & { voice: VoiceContext },
     private readonly id: CallIdentity,
     private readonly answer: SipMessage,
-    private readonly socket: Socket,
+    private readonly leg: MediaLeg,
     media: VoiceCallMedia,
     private readonly authorization: string | null,
   ) {
@@ -51,25 +48,23 @@ export class VoiceDialog {
     const negotiated = sdp ? negotiate(sdp) : null;
     if (!negotiated) {
       this.end = "no_media";
+      leg.close();
       this.hangUp();
       this.settle(null);
       return;
     }
-    const session = new RtpSession(socket, negotiated, media.prompt, ctx.voice.clock);
-    this.session = session;
     this.lengthTimer = ctx.wheel.schedule(media.maxCallMs, () => this.stop("max_length"));
-    session.done.then((report) => {
+    leg.play(negotiated, media.prompt).then((report) => {
       if (report.end === "completed") this.hangUp();
       this.settle(report);
     });
-    session.start();
   }
 
   /** The far end hung up (its BYE has been answered 200 by the UAC). */
   remoteHangUp(): void {
     if (this.ended) return;
     this.end = "remote_hangup";
-    this.session?.stop();
+    this.leg.stop();
   }
 
   /** Ends the call from our side: length limit, the caller's request (`hung_up`), or shutdown. */
@@ -77,7 +72,7 @@ export class VoiceDialog {
     if (this.ended || this.bye) return;
     this.end = reason;
     this.hangUp();
-    this.session?.stop();
+    this.leg.stop();
   }
 
   private hangUp(): void {
@@ -101,12 +96,11 @@ export class VoiceDialog {
     this.bye.start();
   }
 
-  private settle(report: Awaited<RtpSession["done"]> | null): void {
+  private settle(report: MediaOutcome | null): void {
     if (this.ended) return;
     this.ended = true;
     this.lengthTimer?.cancel();
     this.ctx.voice.dialogs.delete(this.id.callId);
-    void closeUdpSocket(this.socket);
     this.resolve({
       end: this.end,
       codeHeard: report?.codeHeard ?? false,

@@ -31,8 +31,10 @@ export const VoiceChannelConfig = {
   VOICE_RTP_ADDRESS: z.string().min(1).optional(),
   /** the address the SDP offer names, when RTP binds 0.0.0.0 or sits behind NAT; default VOICE_RTP_ADDRESS */
   VOICE_RTP_PUBLIC_ADDRESS: z.string().min(1).optional(),
-  /** the nice value (-20..19) of the SIP threads, whose clocks send the RTP; below 0 needs CAP_SYS_NICE; default unchanged */
+  /** the nice value (-20..19) of the threads that send the RTP; below 0 needs CAP_SYS_NICE; default unchanged */
   VOICE_RTP_PRIORITY: z.coerce.number().int().min(-20).max(19).optional(),
+  /** threads per SIP trunk thread that send the calls' RTP, which the SIP thread reads (0: it sends too); default 1 */
+  VOICE_RTP_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   /** how long a voice call may ring unanswered; default 30 s */
   VOICE_ANSWER_TIMEOUT_MS: ms.min(1000).max(120_000).default(30_000),
   /** the longest voice call, from the answer; default 120 s */
@@ -71,6 +73,7 @@ export interface VoiceConfig {
     address: string | undefined;
     advertisedAddress: string | undefined;
     priority: number | undefined;
+    threads: number | undefined;
   };
 }
 
@@ -90,6 +93,7 @@ export function voiceConfig(c: VoiceSettings & { SANDBOX: "on" | "off"; SIP_MAX_
       address: c.VOICE_RTP_ADDRESS,
       advertisedAddress: c.VOICE_RTP_PUBLIC_ADDRESS,
       priority: c.VOICE_RTP_PRIORITY,
+      threads: c.VOICE_RTP_THREADS,
     },
   };
 }
