@@ -122,6 +122,28 @@ describe("saving templates", () => {
     expect(store.rows).toEqual([]);
   });
 
+  it("refuses control characters and the overrides that would show the code reversed; keeps isolates", async () => {
+    const store = memoryStore();
+    const book = new TemplateBook(store, clock);
+    const cases: Array<[string, string]> = [
+      ["\u202E{code}", "U+202E"],
+      ["Code: {code}\u0000", "U+0000"],
+      ["\u001B[2J{code}", "U+001B"],
+    ];
+    for (const [body, named] of cases) {
+      const saved = await book.save("app_1", "sms", "en", { body }, "key_1");
+      expect(saved.ok || saved.error.message, JSON.stringify(body)).toBe(
+        `body: ${named}: no control characters or direction overrides`,
+      );
+    }
+    const subject = await book.save("app_1", "email", "en", { subject: "a\r\nBcc: x@y", body: "{code}" }, "key_1");
+    expect(subject.ok || subject.error.message).toBe("subject: one line: no line breaks");
+    expect(store.rows).toEqual([]);
+    // Right-to-left text keeps the code's digits in order with an isolate, and lines stay lines.
+    const arabic = await book.save("app_1", "sms", "ar", { body: "رمزك \u2066{code}\u2069\nشكرا" }, "key_1");
+    expect(arabic.ok).toBe(true);
+  });
+
   it("uses a saved template at once, with Android's hash and the WebOTP line last, and falls back when removed", async () => {
     const store = memoryStore();
     const book = new TemplateBook(store, clock, { appName: "Acme" });

@@ -56,12 +56,30 @@ const SUBJECT_LIMIT = 200;
 /** a spoken phrase: a sentence or two, rendered by espeak-ng once per template and language */
 const VOICE_PHRASE_LIMIT = 300;
 
+/**
+ * Characters no message needs: control characters (but tab and line breaks) and the direction overrides LRO and RLO,
+ * which would show the code's digits reversed. Isolates (U+2066-U+2069) stay allowed: right-to-left texts use them.
+ */
+function unsendable(value: string): number | undefined {
+  for (const char of value) {
+    const c = char.codePointAt(0) as number;
+    const control = (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || (c >= 0x7f && c <= 0x9f);
+    if (control || c === 0x202d || c === 0x202e) return c;
+  }
+  return undefined;
+}
+
 /** Everything wrong with a template, or an empty list. */
 export function templateProblems(content: TemplateContent): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
   const text = (field: string, value: string, rule: { code: "required" | "optional" | "spoken"; max: number }) => {
     if (value.trim().length === 0) problems.push({ field, message: "must not be empty" });
     if (value.length > rule.max) problems.push({ field, message: `at most ${rule.max} characters` });
+    const refused = unsendable(value);
+    if (refused !== undefined) {
+      const code = `U+${refused.toString(16).toUpperCase().padStart(4, "0")}`;
+      problems.push({ field, message: `${code}: no control characters or direction overrides` });
+    }
     for (const match of value.matchAll(PLACEHOLDER)) {
       const name = match[1] as string;
       if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
@@ -99,6 +117,7 @@ export function templateProblems(content: TemplateContent): TemplateProblem[] {
       break;
     case "email":
       text("subject", content.subject, { code: "optional", max: SUBJECT_LIMIT });
+      if (/[\r\n]/.test(content.subject)) problems.push({ field: "subject", message: "one line: no line breaks" });
       text("body", content.body, { code: "required", max: EMAIL_BODY_LIMIT });
       break;
     case "voice":

@@ -178,7 +178,8 @@ export const registerTemplates: RouteRegistration = (app, services) => {
         summary: "Set the application's template for a channel and language",
         description:
           "Checked on save: only {app}, {code} and {minutes}, and {code} in SMS, Viber and email bodies; a voice " +
-          "template's intro, again and menu take {app} and {minutes} (the call says the code itself).",
+          "template's intro, again and menu take {app} and {minutes} (the call says the code itself). No control " +
+          "characters (but tab and line breaks; a subject is one line) and no direction overrides (U+202D, U+202E).",
         tags,
         security,
         params: Params,
