@@ -104,6 +104,25 @@ describe("header helpers", () => {
     expect(uriUser("sip:%2B44@h")).toBe("+44");
     expect(uriUser("sip:example.com")).toBe("");
   });
+
+  it("reads a name-addr's URI after its quoted display name, whatever the name holds (RFC 3261 §25.1)", () => {
+    expect(addressUri('"<sip:+44VICTIM@x>" <sip:+44REAL@trunk>;tag=1')).toBe("sip:+44REAL@trunk");
+    expect(addressUri('"a \\" <sip:+44FAKE@x>" <sip:+44REAL@trunk>')).toBe("sip:+44REAL@trunk");
+    expect(addressUri('"a \\"<sip:+44FAKE@x>\\"" <sip:+44REAL@trunk>')).toBe("sip:+44REAL@trunk");
+    expect(addressUri(' "x\\\\" <sip:+44REAL@trunk>')).toBe("sip:+44REAL@trunk");
+    expect(addressUri("Bob Smith <sip:+44REAL@trunk>")).toBe("sip:+44REAL@trunk");
+    expect(addressUri('sip:+44REAL@trunk;tag=1;x="<sip:+44FAKE@x>"')).toBe("sip:+44REAL@trunk");
+    // An unterminated quote leaves no URI rather than one from inside the name.
+    expect(addressUri('"<sip:+44VICTIM@x> <sip:+44REAL@trunk>')).toBe("");
+    const long = `"${'<\\"'.repeat(22_000)}" <sip:+44REAL@trunk>`;
+    expect(addressUri(long)).toBe("sip:+44REAL@trunk");
+  });
+
+  it("reads the user of a tel URI whatever the scheme's case (RFC 3261 §19.1.4, RFC 3966)", () => {
+    expect(uriUser("TEL:+447400123456")).toBe("+447400123456");
+    expect(uriUser("Tel:+447400123456;phone-context=x")).toBe("+447400123456");
+    expect(uriUser(addressUri("<TEL:+447400123456>;tag=1"))).toBe("+447400123456");
+  });
 });
 
 describe("formatting", () => {

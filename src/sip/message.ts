@@ -207,9 +207,14 @@ export function headerParam(value: string, name: string): string | null {
   return value.slice(start, end);
 }
 
-/** The URI of a name-addr (`"Bob" <sip:b@h>;tag=1`) or addr-spec (`sip:b@h;tag=1`) header value. */
+/**
+ * The URI of a name-addr (`"Bob" <sip:b@h>;tag=1`) or addr-spec (`sip:b@h;tag=1`) header value (RFC 3261 §25.1).
+ * The quoted display name is the sender's to write and may hold `<sip:+44...>` itself, so the URI is the first `<`
+ * outside quoted strings; an unterminated quote leaves no URI at all ("").
+ */
 export function addressUri(value: string): string {
-  const lt = value.indexOf("<");
+  const lt = uriStart(value);
+  if (lt === UNTERMINATED) return "";
   if (lt >= 0) {
     const gt = value.indexOf(">", lt);
     return value.slice(lt + 1, gt < 0 ? undefined : gt);
@@ -218,18 +223,55 @@ export function addressUri(value: string): string {
   return (semi < 0 ? value : value.slice(0, semi)).trim();
 }
 
+const UNTERMINATED = -2;
+
+/**
+ * Index of the `<` opening a name-addr's URI, -1 for an addr-spec, UNTERMINATED for a quote never closed. Each
+ * character is looked at a bounded number of times (`indexOf` resumes past what it skipped), so a hostile 64 KB
+ * display name costs linear time; a value without quotes costs two `indexOf`s.
+ */
+function uriStart(value: string): number {
+  let lt = value.indexOf("<");
+  // A URI at the very start (`<sip:...>;tag=`) is the common case: nothing can precede it.
+  let quote = lt === 0 ? -1 : value.indexOf('"');
+  while (quote >= 0 && (lt < 0 || quote < lt)) {
+    let i = quote + 1;
+    for (; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c === 92)
+        i++; // quoted-pair: the backslash and the character it escapes
+      else if (c === 34) break;
+    }
+    if (i >= value.length) return UNTERMINATED;
+    if (lt >= 0 && lt < i) lt = value.indexOf("<", i + 1);
+    quote = value.indexOf('"', i + 1);
+  }
+  return lt;
+}
+
 /**
  * The user part of a SIP or tel URI, without user parameters; "" when there is none. Pass a URI, not a header
- * value: `uriUser(addressUri(from))`.
+ * value: `uriUser(addressUri(from))`. Schemes are case-insensitive (RFC 3261 §19.1.4): `TEL:` is a tel URI.
  * @example uriUser("sip:+4420;npdi@example.com;user=phone") // "+4420"
  */
 export function uriUser(uri: string): string {
   const rest = uri.slice(uri.indexOf(":") + 1);
   const at = rest.indexOf("@");
-  let user = at >= 0 ? rest.slice(0, at) : uri.startsWith("tel:") ? rest : "";
+  let user = at >= 0 ? rest.slice(0, at) : isTelUri(uri) ? rest : "";
   const semi = user.indexOf(";");
   if (semi >= 0) user = user.slice(0, semi);
   return user.includes("%") ? safeDecode(user) : user;
+}
+
+/** `tel:` in any case, without allocating a lower-cased copy. */
+function isTelUri(uri: string): boolean {
+  return (
+    uri.length > 4 &&
+    (uri.charCodeAt(0) | 32) === 116 &&
+    (uri.charCodeAt(1) | 32) === 101 &&
+    (uri.charCodeAt(2) | 32) === 108 &&
+    uri.charCodeAt(3) === 58
+  );
 }
 
 function safeDecode(s: string): string {

@@ -17,7 +17,7 @@ export function dialledNumber(
   pool: InboundPool,
   country: string,
 ): string | null {
-  for (const uri of [message.uri, nameAddrUri(message.to ?? "")]) {
+  for (const uri of [message.uri, addressUri(message.to ?? "")]) {
     for (const candidate of spellings(uriUser(uri), country)) if (pool.has(candidate)) return candidate;
   }
   return null;
@@ -34,26 +34,11 @@ export function callerNumber(
 ): string | null {
   const asserted = message.assertedIdentities ?? [];
   for (const value of asserted.length > 0 ? asserted : [message.from ?? ""]) {
-    const user = uriUser(nameAddrUri(value));
+    const user = uriUser(addressUri(value));
     const [first] = spellings(user, country);
     if (first) return first;
   }
   return null;
-}
-
-/**
- * The URI of a From, To or P-Asserted-Identity value (RFC 3261 §20.10), its quoted display name skipped first: the
- * name is the caller's to write and may hold `<sip:+44...>` itself, which must not pass for the number the trunk
- * asserts. An unterminated quote leaves no URI at all.
- */
-export function nameAddrUri(value: string): string {
-  const text = value.trimStart();
-  if (!text.startsWith('"')) return addressUri(text);
-  for (let i = 1; i < text.length; i++) {
-    if (text[i] === "\\") i++;
-    else if (text[i] === '"') return addressUri(text.slice(i + 1));
-  }
-  return "";
 }
 
 /** The country a number belongs to, for reading national numbers beside it; ZZ when unknown. */
