@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmailSender } from "../src/channels/email/index.js";
+import { parseProviderJson } from "../src/channels/http-provider.js";
 import type { MessageOutcome, MessageSender } from "../src/channels/message-channel.js";
 import { createHttpSmsSender } from "../src/channels/sms-http/index.js";
 import { createTwilioSmsSender } from "../src/channels/sms-http/twilio.js";
@@ -285,6 +286,7 @@ describe("Viber OTP against the sandbox's Viber Business Messages stand-in", () 
   let receiver: Server;
   let sender: MessageSender;
   const signatures: boolean[] = [];
+  const callbacks: string[] = [];
 
   beforeAll(async () => {
     receiver = createServer(async (request, response) => {
@@ -292,7 +294,9 @@ describe("Viber OTP against the sandbox's Viber Business Messages stand-in", () 
       signatures.push(
         verifyViberSignature(raw, request.headers["x-viber-content-signature"] as string, "viber-test-token"),
       );
-      sender.handleReceipt?.(JSON.parse(raw));
+      callbacks.push(raw);
+      // As the receipts route reads it: Viber's 64-bit tokens kept exact.
+      sender.handleReceipt?.(parseProviderJson(raw) as Record<string, unknown>);
       response.writeHead(200).end();
     });
     const webhookUrl = `${await listen(receiver, "127.0.0.191")}/hooks/viber`;
@@ -321,6 +325,24 @@ describe("Viber OTP against the sandbox's Viber Business Messages stand-in", () 
       text: "Your Acme code is 482913",
     });
     expect(signatures).toEqual([true]);
+  });
+
+  it("numbers messages as Viber does, bare integers beyond 2^53 that stay apart when read exactly", async () => {
+    const answer = await fetch(`${viber.baseUrl}/send_message`, {
+      method: "POST",
+      headers: { "x-viber-auth-token": viber.authToken, "content-type": "application/json" },
+      body: JSON.stringify({ receiver: "+447400123457", type: "text", text: "1", sender: { name: "Acme" }, ttl: 60 }),
+    });
+    const text = await answer.text();
+    const literal = /"message_token":(\d+)[,}]/.exec(text)?.[1];
+    expect(literal, text).toBeDefined();
+    expect(Number.isSafeInteger(Number(literal))).toBe(false);
+    const [a, b] = await Promise.all([send(sender, "+447400123458", "1"), send(sender, "+447400123459", "2")]);
+    expect(a.accepted?.[0]).not.toBe(b.accepted?.[0]);
+    expect(Number(a.accepted?.[0])).toBe(Number(b.accepted?.[0])); // as doubles they would be one message
+    expect([a.outcome, b.outcome]).toMatchObject([{ reason: "delivered" }, { reason: "delivered" }]);
+    const tokens = callbacks.map((raw) => /"message_token":(\d+)[,}]/.exec(raw)?.[1]);
+    expect(tokens).toEqual(expect.arrayContaining([a.accepted?.[0], b.accepted?.[0]]));
   });
 
   it("reports a number that is not on Viber at once, and a failed callback later", async () => {

@@ -7,8 +7,13 @@
  * - `0499`, and `0404` (the handsets' number that does not exist): refused at once, `status` 6 (not a Viber user)
  * - `0498`: accepted, then a `failed` callback
  * - anything else: accepted, shown on the handset, then `delivered`
+ *
+ * Message tokens are written as Viber writes them, bare 64-bit JSON numbers beyond 2^53 (`"message_token":
+ * 5000000000000000001`), in the answer and the callbacks, so the sandbox runs the channel's exact-integer reading:
+ * consecutive tokens read as doubles would be one number.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseProviderJson } from "../channels/http-provider.js";
 import { viberSignature } from "../channels/viber/index.js";
 import {
   listen,
@@ -31,7 +36,7 @@ export interface VirtualViberOptions extends VirtualProviderOptions {
 
 export class VirtualViber extends VirtualProvider<"viber"> {
   readonly authToken: string;
-  private nextToken = 5_000_000_000_000_000n;
+  private nextToken = 5_000_000_000_000_000_001n;
 
   static async create(options: VirtualViberOptions = {}): Promise<VirtualViber> {
     return new VirtualViber(await listen(options), options);
@@ -77,26 +82,32 @@ export class VirtualViber extends VirtualProvider<"viber"> {
       return status(3, "badData");
     }
     if (to.endsWith("0499") || to.endsWith("0404")) return status(6, "receiverNotRegistered");
-    const token = String(this.nextToken++);
-    replyJson(response, 200, { status: 0, status_message: "ok", message_token: token });
+    const token = this.nextToken++;
+    response
+      .writeHead(200, { "content-type": "application/json" })
+      .end(withToken(token, { status: 0, status_message: "ok" }));
     const failed = to.endsWith("0498");
     if (!failed) this.store({ channel: "viber", from: sender, to, text: body.text, receivedAt: this.now() });
     this.later(() =>
       this.postCallback(
-        failed
-          ? { event: "failed", message_token: token, desc: "Message undeliverable", user_id: to }
-          : { event: "delivered", message_token: token, user_id: to },
+        token,
+        failed ? { event: "failed", desc: "Message undeliverable", user_id: to } : { event: "delivered", user_id: to },
       ),
     );
   }
 
-  private async postCallback(event: Record<string, unknown>): Promise<void> {
-    const payload = { ...event, timestamp: this.now() };
-    if (this.options.onStatus) return this.options.onStatus(payload);
+  private async postCallback(token: bigint, event: Record<string, unknown>): Promise<void> {
+    const raw = withToken(token, { ...event, timestamp: this.now() });
+    // In process the callback is handed over as the receipts route reads the JSON Viber posts.
+    if (this.options.onStatus) return this.options.onStatus(parseProviderJson(raw) as Record<string, unknown>);
     if (!this.options.webhookUrl) return;
-    const raw = JSON.stringify(payload);
     await postReport(this.options.webhookUrl, raw, {
       "x-viber-content-signature": viberSignature(raw, this.authToken),
     });
   }
+}
+
+/** JSON text of `fields` led by `message_token` as a bare integer, which JSON.stringify cannot write for a bigint. */
+function withToken(token: bigint, fields: Record<string, unknown>): string {
+  return `{"message_token":${token},${JSON.stringify(fields).slice(1)}`;
 }
