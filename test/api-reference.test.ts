@@ -55,6 +55,25 @@ describe("the OpenAPI document's examples", () => {
     }
   });
 
+  it("documents a sandbox recording as audio/wav with the 400 and 404 the route answers", async () => {
+    const op = doc.paths["/sandbox/phones/{phone}/recordings/{file}"].get;
+    expect(Object.keys(op.responses).sort()).toEqual(["200", "400", "404"]);
+    expect(op.responses["200"].content).toEqual({
+      "audio/wav": { schema: expect.objectContaining({ type: "string", format: "binary" }) },
+    });
+    const error = (status: string) => op.responses[status].content["application/json"].schema;
+    expect(error("400").properties.error.required).toEqual(expect.arrayContaining(["code", "message", "request_id"]));
+    expect(error("404")).toEqual(error("400"));
+    for (const [url, status, code] of [
+      ["/sandbox/phones/not-a-number/recordings/x.wav", 400, "INVALID_PHONE_NUMBER"],
+      ["/sandbox/phones/%2B447400123456/recordings/no-such-call.wav", 404, "NOT_FOUND"],
+    ] as const) {
+      const res = await t.app.inject({ url });
+      expect(res.statusCode, res.body).toBe(status);
+      expect(res.json().error.code).toBe(code);
+    }
+  });
+
   it("sends every request example to the server, and each passes its schema", async () => {
     const refused: string[] = [];
     for (const { path, method, op } of operations()) {

@@ -6,10 +6,11 @@
 import { randomBytes } from "node:crypto";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Services } from "../services.js";
 import { errorHandlerFor, sendError } from "./errors.js";
 import { addExamples } from "./openapi-examples.js";
+import { openApiTransform } from "./openapi-media.js";
 import { checkedSerializerCompiler, compiledSerializerCompiler } from "./response-serializer.js";
 import { routes } from "./routes/index.js";
 
@@ -81,7 +82,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
     // Examples from the schemas and field names, for the API reference at /docs and any other reader.
     transformObject: (document) =>
       "openapiObject" in document ? addExamples(document.openapiObject) : document.swaggerObject,

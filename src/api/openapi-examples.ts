@@ -235,8 +235,10 @@ export function addExamples<T extends { paths?: object }>(doc: T): T {
         media.example ??= exampleOf(media.schema, "", prefix);
       }
       for (const response of Object.values(operation.responses ?? {})) {
-        for (const media of Object.values(response.content ?? {}))
-          media.example ??= exampleOf(media.schema, "", prefix);
+        for (const media of Object.values(response.content ?? {})) {
+          // A file (a WAV) has no example a reader could use: any text would be no such file.
+          if (media.schema?.format !== "binary") media.example ??= exampleOf(media.schema, "", prefix);
+        }
       }
     }
   }

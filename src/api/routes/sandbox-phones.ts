@@ -37,6 +37,9 @@ const Phone = z.object({
   ),
 });
 
+/** A file sent as it is: documented as binary, never serialised. */
+const WavFile = z.custom<Buffer>((value) => Buffer.isBuffer(value)).meta({ type: "string", format: "binary" });
+
 const Inbox = z.object({
   address: z.string(),
   messages: z.array(z.object({ from: z.string(), subject: z.string(), text: z.string(), received_at: z.string() })),
@@ -103,6 +106,11 @@ export const registerSandboxPhones: RouteRegistration = (app, services) => {
         summary: "A voice call's audio as the virtual handset recorded it (8 kHz 16-bit WAV)",
         tags: ["sandbox"],
         params: z.object({ phone: z.string().min(1).max(64), file: z.string().min(5).max(200) }),
+        response: {
+          200: { description: "the call's audio", content: { "audio/wav": { schema: WavFile } } },
+          400: ErrorView,
+          404: ErrorView,
+        },
       },
     },
     async (request, reply) => {
