@@ -87,4 +87,20 @@ describe("outbound POST connections", () => {
     const r = await receiver("127.0.24.7", () => undefined);
     expect(await post(r.url, 300)).toMatchObject({ statusCode: null, error: "timeout after 300 ms" });
   });
+  it("resolves a host name, checks it and pins the connection to it, with the name kept in the Host header", async () => {
+    const hosts: (string | undefined)[] = [];
+    const r = await receiver("127.0.0.1", (req, res) => {
+      hosts.push(req.headers.host);
+      res.writeHead(200).end(req.socket.localAddress);
+    });
+    const named = r.url.replace("127.0.0.1", "localhost");
+    for (let i = 0; i < 3; i++) expect(await post(named)).toMatchObject({ statusCode: 200, body: "127.0.0.1" });
+    expect(hosts).toEqual(Array(3).fill(new URL(named).host));
+    expect(r.stats).toEqual({ connections: 1, requests: 3 });
+    // The name resolves to loopback, which these options do not allow: refused before anything connects.
+    const refused = await postJson(named, "{}", {}, { timeoutMs: 1000, allowed: new Set() });
+    expect(refused).toMatchObject({ statusCode: null });
+    expect(refused.error).toMatch(/^refused: localhost resolves to (127\.0\.0\.1|::1) \(loopback\)$/);
+    expect(r.stats.requests).toBe(3);
+  });
 });
