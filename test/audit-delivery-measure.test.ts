@@ -48,7 +48,39 @@ async function flashcallCounts(t: TestApp): Promise<Json> {
   };
 }
 
+/** The phones' reports on flash calls to the network of +447400 numbers, summed. */
+async function reportCounts(t: TestApp): Promise<Json> {
+  const stats = (await t.app.inject({ url: "/v1/stats", headers: auth() })).json();
+  const rows = (stats.delivery.networks as Json[]).map((n) => n.flashcall.reports);
+  const sum = (name: string) => rows.reduce((total, r) => total + r[name], 0);
+  return { received: sum("received"), late: sum("late"), not_received: sum("not_received") };
+}
+
 describe("reports and review numbers against the delivery measurement", () => {
+  it("counts a call reported not_received and then late once, as late: the later report replaces the count", async () => {
+    const t = await open({}, "127.0.35.40");
+    const v = (await start(t, "+447400126301")).json();
+    await eventually(async () => ((await read(t, v.id)).attempts[0].status === "delivered" ? true : undefined));
+    const report = (outcome: string) =>
+      t.app.inject({
+        method: "POST",
+        url: `/v1/verifications/${v.id}/report`,
+        headers: auth(v.client_token),
+        payload: { flashcall: { outcome, source: "call_log" } },
+      });
+    expect((await report("not_received")).json().recorded).toBe(true);
+    expect(await reportCounts(t)).toEqual({ received: 0, late: 0, not_received: 1 });
+    expect((await report("late")).json().recorded).toBe(true);
+    expect(await reportCounts(t)).toEqual({ received: 0, late: 1, not_received: 0 });
+    // Neither a weaker report nor a repeat changes the count.
+    expect((await report("not_received")).json().recorded).toBe(false);
+    expect((await report("late")).json().recorded).toBe(false);
+    expect(await reportCounts(t)).toEqual({ received: 0, late: 1, not_received: 0 });
+    // And so it stays once the counts went through the store and were read back.
+    await t.services.delivery.flush();
+    expect(await reportCounts(t)).toEqual({ received: 0, late: 1, not_received: 0 });
+  });
+
   it("answers a report on a shadow-blocked call like one on a real call, and does not count it", async () => {
     const t = await open(
       {

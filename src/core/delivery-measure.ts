@@ -224,7 +224,15 @@ export class DeliveryMeasure {
         case "attempt.reported": {
           const outcome = e.data.outcome as ReportOutcome;
           // Only a call that was placed is measured (a shadow-blocked one takes reports that count for nothing).
-          if (placed(attempt)) this.add(network, "flashcall", attempt.trunkId ?? "", { [REPORTED[outcome]]: 1 });
+          if (!placed(attempt)) break;
+          this.add(network, "flashcall", attempt.trunkId ?? "", { [REPORTED[outcome]]: 1 });
+          // A later report of the same call replaces the earlier one's count, taken back from the bucket that
+          // counted it; one that has left the window counts for nothing already.
+          const replaced = e.data.replaces as ReportOutcome | undefined;
+          const earlierAt = Date.parse(String(e.data.replaces_at));
+          if (replaced && earlierAt >= this.windowStart(this.deps.clock.now())) {
+            this.add(network, "flashcall", attempt.trunkId ?? "", { [REPORTED[replaced]]: -1 }, earlierAt);
+          }
           break;
         }
       }

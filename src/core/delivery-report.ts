@@ -5,7 +5,8 @@
  * attempt, told as an `attempt.reported` event and counted by the delivery measurement (delivery-measure.ts).
  *
  * A retry of a report changes nothing, so a client that repeats a request does not count twice. The first report
- * stands, except that a call reported `not_received` may still show up: `late` or `received` then replaces it.
+ * stands, except that a call reported `not_received` may still show up: `late` or `received` then replaces it, and
+ * its event names the report it replaces, so that the measurement counts each call by its latest report only.
  */
 import { type Change, refuse } from "./change.js";
 import type { Attempt, PhoneReport, ReportOutcome, ReportSource, Verification } from "./types.js";
@@ -39,9 +40,14 @@ export function fileReport(current: Verification, input: ReportInput, at: number
   attempt.phoneReport = { outcome: input.outcome, source: input.source, at };
   v.updatedAt = Math.max(v.updatedAt, at);
   v.version += 1;
+  const earlier = target.phoneReport;
+  // The measurement counts the call once, by its latest report: it takes back the count of the one replaced.
   const data = { channel: attempt.channel, outcome: input.outcome, source: input.source };
+  const replaced = earlier ? { replaces: earlier.outcome, replaces_at: new Date(earlier.at).toISOString() } : {};
   return {
     verification: v,
-    events: [{ type: "attempt.reported", verificationId: v.id, attemptId: attempt.id, at, data }],
+    events: [
+      { type: "attempt.reported", verificationId: v.id, attemptId: attempt.id, at, data: { ...data, ...replaced } },
+    ],
   };
 }

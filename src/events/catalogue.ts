@@ -32,7 +32,7 @@ export const EVENT_FIELDS: Record<EventType, string> = {
   "attempt.failed":
     "channel, reason (busy | not_found | timeout | rejected | undeliverable | interrupted | shadow_blocked | verification_ended ...), sip_code, detail",
   "attempt.reported":
-    "channel, outcome (received | late | not_received), source (intercept | call_log | manual): what the phone saw of the call; it verifies nothing",
+    "channel, outcome (received | late | not_received), source (intercept | call_log | manual), and replaces, replaces_at (the earlier report it replaces, if any): what the phone saw of the call; it verifies nothing",
 };
 
 export const EVENT_TYPES = Object.keys(EVENT_FIELDS) as EventType[];
