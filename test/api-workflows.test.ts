@@ -102,6 +102,19 @@ describe("workflows", () => {
     expect(fallback?.data).toMatchObject({ from_channel: "flashcall", to_channel: "sms", reason: "number_type" });
   });
 
+  it('workflow "auto" for a VoIP number chooses without the flash call, and its channel_choice says so', async () => {
+    const phone = "+445600123457";
+    const started = await start({ phone, workflow: "auto" });
+    expect(started).toMatchObject({ channel: "sms", flashcall: null });
+    const choice = started.verification.channel_choice;
+    expect(choice).toMatchObject({ workflow: ["sms"], reason: "number_type" });
+    expect(Object.keys(choice.expected_cost_per_verified)).toEqual(["sms"]);
+    expect(t.services.sandbox?.handsets.calls(phone)).toEqual([]);
+    const told = (await events(started.id)).find((e) => e.type === "verification.started");
+    expect(told?.data.channel_choice).toEqual(choice);
+    expect((await events(started.id)).map((e) => e.type)).not.toContain("verification.fallback");
+  });
+
   it("refuses a landline when no step can reach it, and sends nothing", async () => {
     const res = await t.app.inject({
       method: "POST",

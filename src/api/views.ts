@@ -68,7 +68,7 @@ export const ChannelChoiceView = z
     samples: z.number().int().describe("flash calls to the network that ended in the window"),
     conversion_upper_bound: z.number().nullable().describe("Wilson 95% upper bound of that share"),
     workflow: z.array(CHANNEL).describe("the channels chosen, in order"),
-    reason: z.enum(["measured", "below_threshold", "exploration", "cheaper"]),
+    reason: z.enum(["measured", "below_threshold", "exploration", "cheaper", "number_type"]),
     expected_cost_per_verified: z
       .record(z.string(), z.number().nullable())
       .describe("USD per verified user of each workflow weighed (channels joined by >); null: cannot verify"),

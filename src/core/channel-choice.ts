@@ -10,6 +10,8 @@
  *   plus delivered price, rate card) paid by those the steps before it did not verify, over the share the whole
  *   workflow verifies, with each channel's measured conversion (or a prior until it has `minSamples`). A cheap
  *   channel that rarely converts loses to a dearer one that does.
+ * - A number a flash call cannot reach (VoIP, a landline) is given the cheapest of the other workflows, the reverse
+ *   flash call among them, for reason `number_type`.
  * Every decision carries its reason (ChannelChoice), kept on the verification and in `verification.started`.
  */
 import type { DeliveryMeasure } from "./delivery-measure.js";
@@ -45,6 +47,8 @@ export interface AutoChoiceRequest {
   country: string;
   /** the client says it can place a call (a phone app, not a desktop browser) */
   canDial: boolean;
+  /** whether a flash call can reach the number at all (not to a VoIP number or a landline); default true */
+  flashcallReaches?: boolean;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -73,18 +77,25 @@ export class AutoChoice {
       costs[workflow.join(">")] = cost === null ? null : round(cost, 6);
       return cost ?? Number.POSITIVE_INFINITY;
     };
+    // A flash call that cannot reach the number is not weighed at all: the start would skip it, and the choice
+    // must say what was sent.
+    const unreachable = request.flashcallReaches === false;
     const below = samples >= minSamples && upper !== null && upper < minConversion;
-    // The reverse flash call asks the person to place a call: it stands in for flash calls that fail, never for
-    // ones that work, however little it costs (the caller pays nothing, nor do we).
-    const weighed = below ? alternatives : alternatives.filter((w) => w[0] !== REVERSE);
-    const flashCost = costOf(withFlash);
+    // The reverse flash call asks the person to place a call: it stands in for flash calls that fail (or cannot
+    // reach), never for ones that work, however little it costs (the caller pays nothing, nor do we).
+    const weighed = below || unreachable ? alternatives : alternatives.filter((w) => w[0] !== REVERSE);
+    const flashCost = unreachable ? Number.POSITIVE_INFINITY : costOf(withFlash);
     const cheapest = weighed
       .map((workflow) => ({ workflow, cost: costOf(workflow) }))
       .sort((a, b) => a.cost - b.cost)[0];
 
     let workflow = withFlash;
     let reason: ChannelChoice["reason"] = "measured";
-    if (below && cheapest) {
+    if (unreachable) {
+      // With nothing else configured the start is refused for the number's type; the choice still says why.
+      workflow = cheapest?.workflow ?? withFlash;
+      reason = "number_type";
+    } else if (below && cheapest) {
       const explore = measure.random() < exploration;
       workflow = explore ? withFlash : cheapest.workflow;
       reason = explore ? "exploration" : "below_threshold";

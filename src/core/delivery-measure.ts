@@ -317,7 +317,13 @@ export class DeliveryMeasure {
     const networks = [...new Set(rows.map((r) => r.network))].map((network) => {
       const mine = rows.filter((r) => r.network === network);
       const flash = this.channelTotals(network, "flashcall");
-      const decisions: Record<string, number> = { measured: 0, below_threshold: 0, exploration: 0, cheaper: 0 };
+      const decisions: Record<string, number> = {
+        measured: 0,
+        below_threshold: 0,
+        exploration: 0,
+        cheaper: 0,
+        number_type: 0,
+      };
       for (const r of mine.filter((r) => r.channel === "auto"))
         decisions[r.trunk] = (decisions[r.trunk] ?? 0) + r.placed;
       return {

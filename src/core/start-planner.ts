@@ -128,7 +128,12 @@ export class StartPlanner {
     const { auto } = this.deps;
     if (!auto) return err("INVALID_WORKFLOW", "workflow auto is not available on this server");
     const { e164: phone, country } = request.phone;
-    const choice = auto.choose({ phone, country, canDial: request.client.can_dial === true });
+    const choice = auto.choose({
+      phone,
+      country,
+      canDial: request.client.can_dial === true,
+      flashcallReaches: stepReaches("flashcall", request.destination).ok,
+    });
     const workflow = this.workflowOf(choice.workflow.map((channel) => ({ channel })));
     return workflow.ok ? this.planFor(workflow.value, request, choice) : workflow;
   }

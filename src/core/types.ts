@@ -247,9 +247,10 @@ export interface ChannelChoice {
   /**
    * `measured` the network converts, or too few calls were measured to judge it; `below_threshold` flash calls
    * skipped; `exploration` a flash call kept though below the threshold, so the network can recover; `cheaper` the
-   * flash call converts but another workflow costs less per verified user
+   * flash call converts but another workflow costs less per verified user; `number_type` a flash call cannot reach
+   * the number (VoIP, a landline), so the cheapest other workflow was chosen
    */
-  reason: "measured" | "below_threshold" | "exploration" | "cheaper";
+  reason: "measured" | "below_threshold" | "exploration" | "cheaper" | "number_type";
   /** expected cost per verified user (USD, rate card) of each workflow weighed, by its channels joined with '>' */
   expectedCostPerVerified: Record<string, number | null>;
 }
