@@ -112,8 +112,11 @@ describe("header helpers", () => {
     expect(addressUri(' "x\\\\" <sip:+44REAL@trunk>')).toBe("sip:+44REAL@trunk");
     expect(addressUri("Bob Smith <sip:+44REAL@trunk>")).toBe("sip:+44REAL@trunk");
     expect(addressUri('sip:+44REAL@trunk;tag=1;x="<sip:+44FAKE@x>"')).toBe("sip:+44REAL@trunk");
-    // An unterminated quote leaves no URI rather than one from inside the name.
+    expect(addressUri('Bob "<sip:+44FAKE@x>" <sip:+44REAL@trunk>')).toBe("sip:+44REAL@trunk");
+    // An unterminated quote, or a quoted name with no URI after it, leaves no URI rather than one from the name.
     expect(addressUri('"<sip:+44VICTIM@x> <sip:+44REAL@trunk>')).toBe("");
+    expect(addressUri('"<sip:+44VICTIM@x>"')).toBe("");
+    expect(addressUri('"<sip:+44VICTIM@x>";tag=1')).toBe("");
     const long = `"${'<\\"'.repeat(22_000)}" <sip:+44REAL@trunk>`;
     expect(addressUri(long)).toBe("sip:+44REAL@trunk");
   });

@@ -210,11 +210,11 @@ export function headerParam(value: string, name: string): string | null {
 /**
  * The URI of a name-addr (`"Bob" <sip:b@h>;tag=1`) or addr-spec (`sip:b@h;tag=1`) header value (RFC 3261 §25.1).
  * The quoted display name is the sender's to write and may hold `<sip:+44...>` itself, so the URI is the first `<`
- * outside quoted strings; an unterminated quote leaves no URI at all ("").
+ * outside quoted strings; a quoted name with no URI after it, or an unterminated quote, leaves none ("").
  */
 export function addressUri(value: string): string {
   const lt = uriStart(value);
-  if (lt === UNTERMINATED) return "";
+  if (lt === NO_URI) return "";
   if (lt >= 0) {
     const gt = value.indexOf(">", lt);
     return value.slice(lt + 1, gt < 0 ? undefined : gt);
@@ -223,28 +223,33 @@ export function addressUri(value: string): string {
   return (semi < 0 ? value : value.slice(0, semi)).trim();
 }
 
-const UNTERMINATED = -2;
+const ADDR_SPEC = -1;
+const NO_URI = -2;
 
 /**
- * Index of the `<` opening a name-addr's URI, -1 for an addr-spec, UNTERMINATED for a quote never closed. Each
- * character is looked at a bounded number of times (`indexOf` resumes past what it skipped), so a hostile 64 KB
- * display name costs linear time; a value without quotes costs two `indexOf`s.
+ * Index of the `<` opening a name-addr's URI, ADDR_SPEC for a value without one, NO_URI for a display name without
+ * a URI. Only what precedes the first `<` is looked at closely: a display name holds no `;` outside quotes, so one
+ * means an addr-spec whose parameter holds the `<`. Each character is read once or twice, so a hostile 64 KB display
+ * name costs linear time; `<sip:...>` and an addr-spec cost what a plain `indexOf` does.
  */
 function uriStart(value: string): number {
   let lt = value.indexOf("<");
-  // A URI at the very start (`<sip:...>;tag=`) is the common case: nothing can precede it.
-  let quote = lt === 0 ? -1 : value.indexOf('"');
-  while (quote >= 0 && (lt < 0 || quote < lt)) {
-    let i = quote + 1;
-    for (; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c === 92)
-        i++; // quoted-pair: the backslash and the character it escapes
-      else if (c === 34) break;
+  if (lt <= 0) return lt < 0 ? ADDR_SPEC : 0;
+  for (let i = 0; i < lt; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 59) return ADDR_SPEC; // ;
+    if (c !== 34) continue; // "
+    // A quoted-string: to its closing quote, over quoted-pairs (a backslash and the character it escapes).
+    for (i++; i < value.length; i++) {
+      const q = value.charCodeAt(i);
+      if (q === 92) i++;
+      else if (q === 34) break;
     }
-    if (i >= value.length) return UNTERMINATED;
-    if (lt >= 0 && lt < i) lt = value.indexOf("<", i + 1);
-    quote = value.indexOf('"', i + 1);
+    if (i >= value.length) return NO_URI;
+    if (i > lt) {
+      lt = value.indexOf("<", i + 1);
+      if (lt < 0) return NO_URI;
+    }
   }
   return lt;
 }
