@@ -92,6 +92,9 @@ describe("header helpers", () => {
   it("splits lists at commas outside quotes and brackets", () => {
     expect(splitList('"a, b" <sip:x@y;p=1,2>, <sip:z>')).toEqual(['"a, b" <sip:x@y;p=1,2>', "<sip:z>"]);
     expect(splitList("single")).toEqual(["single"]);
+    // An escaped backslash ends with the quote after it; an escaped quote does not.
+    expect(splitList('"a\\\\", <sip:x@y>')).toEqual(['"a\\\\"', "<sip:x@y>"]);
+    expect(splitList('"a\\", b", <sip:x@y>')).toEqual(['"a\\", b"', "<sip:x@y>"]);
   });
 
   it("extracts URIs and user parts", () => {

@@ -176,9 +176,10 @@ export function splitList(value: string): string[] {
   let start = 0;
   for (let i = 0; i < value.length; i++) {
     const c = value[i];
-    if (c === '"' && value[i - 1] !== "\\") quoted = !quoted;
-    else if (quoted) continue;
-    else if (c === "<") depth++;
+    if (c === '"') quoted = !quoted;
+    else if (quoted) {
+      if (c === "\\") i++; // a quoted-pair: the escaped character (a quote, or a backslash) ends nothing
+    } else if (c === "<") depth++;
     else if (c === ">") depth--;
     else if (c === "," && depth === 0) {
       parts.push(value.slice(start, i).trim());
