@@ -2,7 +2,8 @@
  * Voice prompts per application (issue 19): an application's Spanish voice template is what the call to a Spanish
  * number says. The sandbox's handset answers and records the call; the test renders the template's phrase and the
  * shipped default with its own espeak-ng and aligns both against the recording (decoded by sox): the template's
- * intro is there, the default's is not, and the code's digits follow it, twice.
+ * intro is there, the default's is not, and the code's digits follow it, twice; also when a call before the template
+ * had already played the shipped phrases.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { commandExists, peerAvailable } from "./support/peers.js";
@@ -34,6 +35,24 @@ describe.skipIf(!available)("a voice template", () => {
       OTP_APP_NAME: "Acme",
     });
     const { app } = t;
+    const recorded = (phone: string) =>
+      eventually(async () => {
+        const res = await app.inject({ method: "GET", url: `/sandbox/phones/${encodeURIComponent(phone)}` });
+        const c = res.json().calls[0];
+        return c?.voice?.recording ? c : undefined;
+      }, 60_000);
+
+    // A call before the template exists: the shipped Spanish phrases reach the trunk's media thread first, which
+    // keeps every clip it is sent for later calls.
+    const earlier = await app.inject({
+      method: "POST",
+      url: "/v1/verifications",
+      headers: auth(),
+      payload: { phone: "+34612345679", workflow: [{ channel: "voice" }] },
+    });
+    expect(earlier.statusCode, earlier.body).toBe(201);
+    await recorded("+34612345679");
+
     const saved = await app.inject({
       method: "PUT",
       url: "/v1/templates/voice/es",
@@ -53,11 +72,7 @@ describe.skipIf(!available)("a voice template", () => {
       payload: { phone, workflow: [{ channel: "voice" }] },
     });
     expect(started.statusCode, started.body).toBe(201);
-    const call = await eventually(async () => {
-      const res = await app.inject({ method: "GET", url: `/sandbox/phones/${encodeURIComponent(phone)}` });
-      const c = res.json().calls[0];
-      return c?.voice?.recording ? c : undefined;
-    }, 60_000);
+    const call = await recorded(phone);
     const wav = await app.inject({ method: "GET", url: call.voice.recording });
     const audio = decodeWavWithSox(wav.rawPayload);
 
@@ -87,5 +102,5 @@ describe.skipIf(!available)("a voice template", () => {
       payload: { code },
     });
     expect(checked.json().status).toBe("verified");
-  }, 90_000);
+  }, 150_000);
 });

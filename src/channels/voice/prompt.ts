@@ -4,6 +4,7 @@
  * prompt names its clips; their samples are the cache's own arrays, shared by every call.
  */
 
+import { createHash } from "node:crypto";
 import type { VoiceTexts } from "../../core/templates/shipped-voice.js";
 import { type PromptPart, pause, type VoicePrompt } from "../../media/prompt.js";
 import type { ClipName } from "./phrases.js";
@@ -34,13 +35,23 @@ export async function buildPrompt(
 ): Promise<VoicePrompt> {
   const clips = new Map<string, Int16Array>();
   const names: ClipName[] = ["intro", "again", "menu", ...([...code] as ClipName[])];
+  const phraseOf = (name: ClipName) =>
+    texts && (name === "intro" || name === "again" || name === "menu") ? texts[name] : undefined;
+  // A clip's name is its identity wherever it is kept (the media threads keep every clip they were sent, by name,
+  // for later calls): an application's phrase is named by its text, so another application's or an edited
+  // template's never plays under the same name.
+  const key = (name: ClipName): PromptPart => {
+    const phrase = phraseOf(name);
+    return phrase
+      ? `${language}/${name}/${createHash("sha256").update(phrase).digest("base64url").slice(0, 16)}`
+      : `${language}/${name}`;
+  };
   await Promise.all(
     names.map(async (name) => {
-      const phrase = texts && (name === "intro" || name === "again" || name === "menu") ? texts[name] : undefined;
-      clips.set(`${language}/${name}`, await (phrase ? speech.phrase(language, phrase) : speech.clip(language, name)));
+      const phrase = phraseOf(name);
+      clips.set(key(name), await (phrase ? speech.phrase(language, phrase) : speech.clip(language, name)));
     }),
   );
-  const key = (name: ClipName): PromptPart => `${language}/${name}`;
   const digitGap = pause(timing.digitGapMs ?? 350);
   const digits = [...code].flatMap((d, i) => (i === 0 ? [key(d as ClipName)] : [digitGap, key(d as ClipName)]));
   const first = [pause(LEAD_IN_MS), key("intro"), pause(PHRASE_GAP_MS), ...digits];
