@@ -9,7 +9,7 @@
  *
  * Flags: --count 20000 (verifications per pass), --concurrency 64 (in flight at once), --passes 3.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
@@ -22,6 +22,7 @@ import { createFraudControls } from "../src/fraud/index.js";
 import { openSqliteStore } from "../src/storage/sqlite.js";
 import { flagValue } from "./args.js";
 import { PhoneNumbers } from "./phone-numbers.js";
+import { statCpuSeconds } from "./proc-stats.js";
 import { BENCH_FRAUD_SETTINGS } from "./server-process.js";
 import { median } from "./stats.js";
 
@@ -110,16 +111,11 @@ async function verifyOne(): Promise<void> {
  */
 function mainThreadCpuUs(): number | null {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+    return statCpuSeconds(`/proc/self/task/${process.pid}/stat`) * 1_000_000;
   } catch {
     return null;
   }
 }
-/** USER_HZ: 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 async function pass(): Promise<{ cpuUs: number; mainUs: number | null; wallMs: number }> {
   let next = 0;

@@ -23,14 +23,21 @@ export interface CpuSample {
   at: number;
 }
 
-/** Reads a process's CPU time so far. */
-export function sampleCpu(pid: number): CpuSample {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/**
+ * user + system CPU seconds in a /proc `stat` file: `/proc/<pid>/stat` for a whole process,
+ * `/proc/<pid>/task/<tid>/stat` for one of its threads.
+ */
+export function statCpuSeconds(path: string): number {
+  const stat = readFileSync(path, "utf8");
   // The command name (field 2) may contain spaces and parentheses: fields are counted after its closing ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // After the name, field 3 (state) is index 0, so utime (14) and stime (15) are indices 11 and 12.
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { cpuSeconds: ticks / CLK_TCK, at: performance.now() / 1000 };
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Reads a process's CPU time so far. */
+export function sampleCpu(pid: number): CpuSample {
+  return { cpuSeconds: statCpuSeconds(`/proc/${pid}/stat`), at: performance.now() / 1000 };
 }
 
 /** CPU seconds used so far by each thread of a process, by thread id (the main thread's id is the pid). */
@@ -38,9 +45,7 @@ export function sampleThreads(pid: number): Map<number, number> {
   const threads = new Map<number, number>();
   for (const tid of safeReaddir(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      threads.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+      threads.set(Number(tid), statCpuSeconds(`/proc/${pid}/task/${tid}/stat`));
     } catch {
       // the thread ended between the listing and the read
     }
