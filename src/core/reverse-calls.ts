@@ -143,12 +143,18 @@ export class ReverseCalls {
   }
 }
 
-/** The verification's reverse flash call on `dial`, while it still waits for a call; undefined otherwise. */
-function waitingAttempt(v: Verification, dial: string, now: number) {
+/** The verification's reverse flash call while it still waits for the person's call at `now`; undefined otherwise. */
+export function awaitedReverseCall(v: Verification, now: number) {
   const attempt = v.attempts.at(-1);
   if (isFinal(v) || now >= v.expiresAt) return undefined;
-  if (attempt?.channel !== "reverse_flashcall" || attempt.dial !== dial || attempt.status !== "sent") return undefined;
+  if (attempt?.channel !== "reverse_flashcall" || attempt.status !== "sent") return undefined;
   return now < attempt.expiresAt ? attempt : undefined;
+}
+
+/** The verification's reverse flash call on `dial`, while it still waits for a call; undefined otherwise. */
+function waitingAttempt(v: Verification, dial: string, now: number) {
+  const attempt = awaitedReverseCall(v, now);
+  return attempt?.dial === dial ? attempt : undefined;
 }
 
 /** Another phone called a number leased to `v`: one wrong answer, counted like a wrong code. */

@@ -9,6 +9,7 @@
  * call. So such verifications stay cached while the call is awaited, up to LIVE_REVERSE of them (about 2 KB each),
  * beyond which they are cached as any other.
  */
+import { awaitedReverseCall } from "../core/reverse-calls.js";
 import type { Verification } from "../core/types.js";
 
 const RECENT_VERIFICATIONS = 4096;
@@ -62,11 +63,7 @@ export class RecentVerifications {
   }
 }
 
-/** Pending, with a reverse flash call attempt not ended (and, given `now`, not expired). */
+/** Waiting for its reverse flash call, as matching a call sees it (given `now`, one not expired yet). */
 function awaitsReverseCall(v: Verification, now = 0): boolean {
-  if (v.status !== "pending") return false;
-  for (const a of v.attempts) {
-    if (a.channel === "reverse_flashcall" && a.endedAt === null && a.expiresAt > now) return true;
-  }
-  return false;
+  return awaitedReverseCall(v, now) !== undefined;
 }

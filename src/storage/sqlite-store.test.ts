@@ -165,7 +165,13 @@ it("keeps a verification cached while it awaits its reverse flash call, however 
   await store.migrate();
   const reverse = (id: string) => {
     const v = verification(id);
-    const attempt = { ...v.attempts[0]!, channel: "reverse_flashcall" as const, dial: "+442079460001" };
+    // As reverseAttempt opens it: `sent` while it waits for the call.
+    const attempt = {
+      ...v.attempts[0]!,
+      channel: "reverse_flashcall" as const,
+      status: "sent" as const,
+      dial: "+442079460001",
+    };
     return { ...v, attempts: [{ ...attempt, poolId: null, cliKey: null, cliPrefix: null }] };
   };
   const awaiting = reverse("ver_awaiting");
