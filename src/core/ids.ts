@@ -9,12 +9,6 @@ const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 export type IdPrefix = "ver" | "att" | "evt" | "app" | "key" | "pool" | "frd" | "whe" | "mls" | "snk" | "rvn";
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
-  let time = "";
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
   const bytes = randomChunk(10);
   let random = "";
   // 10 bytes = 80 bits = 16 base32 characters, taken 5 bits at a time.
@@ -29,7 +23,7 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
     }
     acc &= (1 << bits) - 1;
   }
-  return `${prefix}_${time}${random}`;
+  return `${prefix}_${base32(now, 10)}${random}`;
 }
 
 /**
