@@ -10,6 +10,7 @@
  */
 import type { BlockList } from "node:net";
 import type { Worker } from "node:worker_threads";
+import { type BatchedPoster, batchedPoster } from "../batched-poster.js";
 import type { SipMessage } from "../message.js";
 import { spawnModuleWorker } from "../spawn-module-worker.js";
 import type { InboundAnswer, InboundListenerOptions, InboundTransport } from "./listener.js";
@@ -48,15 +49,16 @@ export interface ListenerStartData {
 }
 
 export class InboundListenerThread {
-  private outbox: ToListener[] = [];
-  private flushQueued = false;
   private closing: Promise<void> | null = null;
+  private readonly poster: BatchedPoster<ToListener>;
 
   private constructor(
     private readonly worker: Worker,
     readonly local: { address: string; port: number },
     readonly tlsPort: number | null,
-  ) {}
+  ) {
+    this.poster = batchedPoster<ToListener>(worker);
+  }
 
   /** Starts the thread and its sockets; resolves once they listen, rejects when they cannot. */
   static start(options: InboundListenerThreadOptions): Promise<InboundListenerThread> {
@@ -106,14 +108,6 @@ export class InboundListenerThread {
   }
 
   private post(message: ToListener): void {
-    this.outbox.push(message);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    setImmediate(() => {
-      this.flushQueued = false;
-      const batch = this.outbox;
-      this.outbox = [];
-      this.worker.postMessage(batch);
-    });
+    this.poster.post(message);
   }
 }
