@@ -12,7 +12,11 @@ export interface BatchedPoster<T> {
   flush(): void;
 }
 
-export function batchedPoster<T>(port: Pick<MessagePort, "postMessage">): BatchedPoster<T> {
+/** @param schedule when the turn's batch goes: by default after the turn's I/O (setImmediate) */
+export function batchedPoster<T>(
+  port: Pick<MessagePort, "postMessage">,
+  schedule: (send: () => void) => void = setImmediate,
+): BatchedPoster<T> {
   let outbox: T[] = [];
   let flushQueued = false;
   const flush = (): void => {
@@ -27,7 +31,7 @@ export function batchedPoster<T>(port: Pick<MessagePort, "postMessage">): Batche
       outbox.push(message);
       if (flushQueued) return;
       flushQueued = true;
-      setImmediate(flush);
+      schedule(flush);
     },
     flush,
   };

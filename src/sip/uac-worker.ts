@@ -21,6 +21,7 @@
  * await caller.close(); // the thread exits
  */
 import type { Worker } from "node:worker_threads";
+import { type BatchedPoster, batchedPoster } from "./batched-poster.js";
 import { checkCallOptions } from "./call-options.js";
 import { invokeCallback } from "./callbacks.js";
 import { newCallId } from "./ids.js";
@@ -114,8 +115,13 @@ export class SipUacWorker implements FlashCaller {
   /** Keys of the prompt clips the thread has been sent (it keeps them for every later call). */
   private readonly sentClips = new Set<string>();
   private nextProbe = 1;
-  private outbox: ToWorker[] = [];
-  private flushQueued = false;
+  /**
+   * Batches go once the current microtasks have run, not at the next setImmediate: calls are placed from the
+   * continuations of a store commit, which itself runs in the check phase, so an immediate queued there would wait
+   * behind a whole further poll phase of requests before the INVITE leaves. The continuations of one commit still
+   * share one message, since they run in the same microtask checkpoint ahead of this one.
+   */
+  private readonly poster: BatchedPoster<ToWorker>;
   /** No more calls: close() was called or the thread is gone. */
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -133,6 +139,7 @@ export class SipUacWorker implements FlashCaller {
     private readonly onError: ((error: Error) => void) | undefined,
     private readonly onTrace: ((entries: SipTraceEntry[]) => void) | undefined = undefined,
   ) {
+    this.poster = batchedPoster<ToWorker>(worker, queueMicrotask);
     worker.on("message", (batch: FromWorker[]) => this.onMessages(batch));
     worker.on("error", (error) => {
       this.crash ??= error;
@@ -257,7 +264,7 @@ export class SipUacWorker implements FlashCaller {
     this.closed = true;
     this.stopping = true;
     this.enqueue({ t: "close" });
-    this.flush();
+    this.poster.flush();
     const timer = setTimeout(() => {
       this.crash ??= new Error(`SIP worker thread did not close within ${CLOSE_TIMEOUT_MS} ms; terminated`);
       this.report(this.crash);
@@ -269,23 +276,8 @@ export class SipUacWorker implements FlashCaller {
   }
 
   private enqueue(message: ToWorker): void {
-    this.outbox.push(message);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    // Posted once the current microtasks have run, not at the next setImmediate: calls are placed from the
-    // continuations of a store commit, which itself runs in the check phase, so an immediate queued there would
-    // wait behind a whole further poll phase of requests before the INVITE leaves. The continuations of one
-    // commit still share one message, since they run in the same microtask checkpoint ahead of this one.
-    queueMicrotask(this.flush);
+    this.poster.post(message);
   }
-
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    if (this.outbox.length === 0) return;
-    const batch = this.outbox;
-    this.outbox = [];
-    this.worker.postMessage(batch);
-  };
 
   private onMessages(batch: FromWorker[]): void {
     const traced: SipTraceEntry[] = [];
