@@ -28,6 +28,8 @@ export class MediaClock {
   /** Streams per phase. */
   private readonly load = new Uint32Array(PERIOD_MS);
   private timer: NodeJS.Timeout | null = null;
+  /** The millisecond (performance.now) the armed timer is for. */
+  private wakeAt = 0;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -49,7 +51,13 @@ export class MediaClock {
     const phase = (from + best) % PERIOD_MS;
     this.load[phase] = (this.load[phase] as number) + 1;
     this.streams.set(stream, phase);
-    this.arm();
+    // The timer may be armed for a later millisecond (the next that a stream sent on): this stream's first packet,
+    // due sooner, would wait for it, up to 19 ms late.
+    if (this.timer && this.wakeAt > from + best) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.arm(from);
     return from + best;
   }
 
@@ -75,14 +83,17 @@ export class MediaClock {
     this.load[phase] = (this.load[phase] as number) - 1;
   }
 
-  /** Wakes at the next millisecond that some stream sends on (the next one at the earliest). */
-  private arm(): void {
+  /**
+   * Wakes at the first millisecond from `first` on that some stream sends on. `first` is where the sends already
+   * made end, not the time now: a tick that began just before a stream's millisecond and ends just after it would
+   * otherwise look for the next one past it, and that stream's packet would wait out the whole period.
+   */
+  private arm(first: number): void {
     if (this.timer || this.streams.size === 0) return;
-    const now = this.now();
-    const next = Math.floor(now) + 1;
     let wait = 0;
-    while (wait < PERIOD_MS - 1 && this.load[(next + wait) % PERIOD_MS] === 0) wait++;
-    this.timer = setTimeout(this.tick, Math.max(1, Math.round(next + wait - now)));
+    while (wait < PERIOD_MS - 1 && this.load[(first + wait) % PERIOD_MS] === 0) wait++;
+    this.wakeAt = first + wait;
+    this.timer = setTimeout(this.tick, Math.max(1, Math.round(this.wakeAt - this.now())));
   }
 
   private readonly tick = (): void => {
@@ -91,7 +102,7 @@ export class MediaClock {
     for (const stream of this.streams.keys()) {
       if (!stream.pump(now)) this.release(stream);
     }
-    this.arm();
+    this.arm(Math.floor(now) + 1);
   };
 }
 

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from "node:dgram";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { openUdpSocket } from "../sip/udp-socket.js";
 import { decodeG711, encodeG711, G711_SILENCE } from "./g711.js";
 import { latenessQuantile, MediaClock, newSendTiming, recordLateness } from "./media-clock.js";
@@ -43,6 +43,70 @@ describe("media clock", () => {
     now = 7003.7;
     expect(clock.add({ ...idle })).toBe(7008);
     clock.stop();
+  });
+
+  it("pumps a stream added while the clock sleeps towards a later millisecond at its own first instant", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const clock = new MediaClock(() => performance.now());
+      const pumps: { stream: string; at: number }[] = [];
+      const stream = (name: string) => ({ pump: (at: number) => (pumps.push({ stream: name, at }), true) });
+      vi.advanceTimersByTime(100.5);
+      expect(clock.add(stream("a"))).toBe(101);
+      vi.advanceTimersByTime(1);
+      // a has sent; the clock sleeps until a's next packet at 121. b, added at 103.5, is due on an empty millisecond.
+      vi.advanceTimersByTime(2);
+      const due = clock.add(stream("b"));
+      expect(due).toBe(104);
+      vi.advanceTimersByTime(2);
+      const first = pumps.find((p) => p.stream === "b");
+      expect(first?.at).toBeGreaterThanOrEqual(due);
+      expect(first?.at).toBeLessThan(due + 2);
+      clock.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not skip a stream whose millisecond begins while a tick is still sending", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      // a's sends take 1.2 ms: the tick that begins at 101.5 ends at 102.7, past b's millisecond.
+      let busy = 0;
+      const clock = new MediaClock(() => performance.now() + busy);
+      const sends: { stream: string; at: number }[] = [];
+      /** A stream that sends one packet per 20 ms from `first` on, as RtpSession does. */
+      const stream = (name: string, cost: number) => {
+        let due = Number.POSITIVE_INFINITY;
+        return {
+          start: (at: number) => {
+            due = at;
+          },
+          pump: (now: number) => {
+            for (; due <= now; due += 20) {
+              sends.push({ stream: name, at: now });
+              busy += cost;
+            }
+            return true;
+          },
+        };
+      };
+      const a = stream("a", 1.2);
+      const b = stream("b", 0);
+      vi.advanceTimersByTime(100.5);
+      a.start(clock.add(a));
+      b.start(clock.add(b));
+      expect(sends).toEqual([]);
+      vi.advanceTimersByTime(5);
+      // b's packet, due at 102, leaves on the next tick (about 1 ms late), not a period later.
+      const bAt = sends.find((s) => s.stream === "b")?.at as number;
+      expect(sends[0]).toEqual({ stream: "a", at: 101.5 });
+      expect(bAt).toBeGreaterThanOrEqual(102);
+      expect(bAt).toBeLessThan(105);
+      clock.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
