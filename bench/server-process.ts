@@ -45,6 +45,11 @@ const DIST = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(DIST, "src", "cli", "main.js");
 const GUARD = pathToFileURL(join(DIST, "bench", "orphan-guard.js")).href;
 const READY_TIMEOUT_MS = 30_000;
+/**
+ * As `npm start` and the Dockerfile run it (README "Memory" and "Voice calls"): the young generation capped at 4 MiB
+ * per semi-space, and one V8 helper thread for garbage collection instead of four.
+ */
+export const SERVE_NODE_FLAGS = ["--max-semi-space-size=4", "--v8-pool-size=1"];
 
 /**
  * The bench is one backend on 127.0.0.1 without client IPs, starting 2,000 verifications/s to consecutive numbers
@@ -96,8 +101,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     ...(process.env.HEAP_BUDGET_MB ? { HEAP_BUDGET_MB: process.env.HEAP_BUDGET_MB } : {}),
     ...options.env,
   };
-  // As `npm start` runs it (package.json): the young generation capped at 4 MiB per semi-space (README "Memory").
-  const args = ["--max-semi-space-size=4", ...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
+  const args = [...SERVE_NODE_FLAGS, ...options.nodeArgs, "--import", GUARD, MAIN, "serve"];
   const inherited = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
   const log = createWriteStream(options.logFile);
   const child = spawn(process.execPath, args, { env: { ...inherited, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -111,9 +115,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
   };
   const shown = Object.entries({ ...env, ...secrets }).map(([k, v]) => `${k}=${v}`);
   const relative = (p: string) => p.replace(`${process.cwd()}/`, "");
-  const commandLine = [...shown, "node", "--max-semi-space-size=4", ...options.nodeArgs, relative(MAIN), "serve"].join(
-    " ",
-  );
+  const commandLine = [...shown, "node", ...SERVE_NODE_FLAGS, ...options.nodeArgs, relative(MAIN), "serve"].join(" ");
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitReady(child, baseUrl, options.logFile);
   return { child, pid: child.pid, baseUrl, databaseFile, commandLine };

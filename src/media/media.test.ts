@@ -50,7 +50,12 @@ describe("media clock", () => {
     try {
       const clock = new MediaClock(() => performance.now());
       const pumps: { stream: string; at: number }[] = [];
-      const stream = (name: string) => ({ pump: (at: number) => (pumps.push({ stream: name, at }), true) });
+      const stream = (name: string) => ({
+        pump: (at: number) => {
+          pumps.push({ stream: name, at });
+          return true;
+        },
+      });
       vi.advanceTimersByTime(100.5);
       expect(clock.add(stream("a"))).toBe(101);
       vi.advanceTimersByTime(1);
