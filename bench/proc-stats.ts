@@ -53,6 +53,27 @@ export function sampleThreads(pid: number): Map<number, number> {
   return threads;
 }
 
+/** The nice values of a process's threads that differ from its main thread's, each with how many threads have it. */
+export function raisedThreads(pid: number): string {
+  // Field 19 of stat, counted after the command name's closing ")" as in statCpuSeconds.
+  const nice = (path: string) => {
+    const stat = readFileSync(path, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  };
+  const base = nice(`/proc/${pid}/stat`);
+  const counts = new Map<number, number>();
+  for (const tid of safeReaddir(`/proc/${pid}/task`)) {
+    try {
+      const n = nice(`/proc/${pid}/task/${tid}/stat`);
+      if (n !== base) counts.set(n, (counts.get(n) ?? 0) + 1);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  const others = [...counts].map(([n, c]) => `${c} thread${c === 1 ? "" : "s"} at nice ${n}`).join(", ");
+  return `process at nice ${base}${others ? `; ${others}` : ", every thread alike"}`;
+}
+
 /**
  * The CPU milliseconds per operation of a process's main thread and of its other threads, busiest first (each
  * worker thread and V8's helper threads are separate entries; threads under 1% of the total are left out).

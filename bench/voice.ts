@@ -11,7 +11,7 @@
  * over the same window: SIPp's CPU, the whole machine's, and how late a bare 1 ms timer on the main thread (which
  * does nothing then) wakes: the lateness the machine itself adds to any thread, whatever that thread does.
  *
- * Flags: --concurrent 100,300,500 --rate 50 --priority <nice> --no-echo (SIPp only receives: what the echo costs)
+ * Flags: --concurrent 100,300,500 --rate 50 --priority <nice> (default: the media threads at -10 where permitted) --no-echo (SIPp only receives: what the echo costs)
  * --media-threads <n> (VOICE_RTP_THREADS: the threads that send the RTP; 0: the SIP thread, which reads it, sends it too).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -32,7 +32,7 @@ import { startTrunkRouter, TrunkSchema } from "../src/sip/trunks/index.js";
 import type { CallRecord } from "../src/sip/types.js";
 import { freeUdpPort } from "../test/sipp/sipp-tools.js";
 import { Children } from "./children.js";
-import { type CpuSample, cpuPercent, sampleCpu, sampleMachineCpu } from "./proc-stats.js";
+import { type CpuSample, cpuPercent, raisedThreads, sampleCpu, sampleMachineCpu } from "./proc-stats.js";
 import { machineInfo } from "./run-info.js";
 import { startSipp, waitUntilBound } from "./sipp-ceiling.js";
 
@@ -88,6 +88,8 @@ interface StepResult {
   machineCpuPercent: number;
   /** A bare 1 ms timer on the main thread over the window: how late this machine runs a thread that does nothing. */
   probe: SendTiming;
+  /** The threads' nice values while the calls streamed (VOICE_RTP_PRIORITY: the media threads at -10 where permitted). */
+  priorities: string;
 }
 
 async function main(): Promise<void> {
@@ -158,8 +160,10 @@ async function runStep(
   let answered = 0;
   let firstEnded = false;
   const opened: { window: Window | null } = { window: null };
+  let priorities = "";
   const closeWindow = (w: Window) => {
     w.to = { ours: sampleCpu(process.pid), sipp: sampleCpu(sippPid), machine: sampleMachineCpu() };
+    priorities = raisedThreads(process.pid);
   };
   const started = performance.now();
   for (let i = 0; i < n; i++) {
@@ -220,6 +224,7 @@ async function runStep(
     sippCpuPercent: w?.to ? cpuPercent(w.from.sipp, w.to.sipp) : Number.NaN,
     machineCpuPercent: w?.to ? cpuPercent(w.from.machine, w.to.machine) : Number.NaN,
     probe,
+    priorities,
   };
 }
 
@@ -245,6 +250,7 @@ function stepLine(s: StepResult): string {
       ? `CPU ${s.cpuPercent.toFixed(1)}% of a core over the ${s.windowSeconds.toFixed(1)} s all ${s.calls} streamed = ${perCall.toFixed(3)}% per concurrent call`
       : "CPU: no window where every call streamed at once (calls ended before the last was answered)",
     `SIPp ${s.sippCpuPercent.toFixed(1)}% of a core, the machine ${s.machineCpuPercent.toFixed(1)}% of 200%;`,
+    `threads: ${s.priorities};`,
     `a bare 1 ms timer on the main thread meanwhile: late p50 ${latenessQuantile(s.probe, 0.5).toFixed(2)} ms, p99 ${latenessQuantile(s.probe, 0.99).toFixed(2)} ms, max ${s.probe.maxLateMs.toFixed(2)} ms`,
     `=> ${met ? "meets" : "misses"} the target (p99 < ${JITTER_P99_TARGET_MS} ms, max < ${LATE_TARGET_MS} ms, all streaming at once)`,
   ].join(" ");

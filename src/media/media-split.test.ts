@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from "node:dgram";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { SplitMediaHost } from "./media-split.js";
 import { MediaThreads } from "./media-threads.js";
@@ -66,6 +67,26 @@ describe("SplitMediaHost", () => {
     for (let i = 1; i < packets.length; i++) {
       expect(packets[i]?.sequence).toBe(((packets[i - 1]?.sequence as number) + 1) & 0xffff);
     }
+  });
+
+  it("runs its media thread at nice -10 where the process may raise a thread, and leaves it alone where not", async () => {
+    const niceOf = (path: string) => {
+      const stat = readFileSync(path, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    };
+    const niceValues = () => readdirSync("/proc/self/task").map((tid) => niceOf(`/proc/self/task/${tid}/stat`));
+    // CAP_SYS_NICE is bit 23 of the effective capabilities.
+    const capEff = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0"}`);
+    const mayRaise = (capEff & (1n << 23n)) !== 0n;
+    const before = niceValues();
+    const range = { min: 46200, max: 46201 };
+    const host = new SplitMediaHost(ADDRESS, range, new MediaThreads(1, { address: ADDRESS, ports: range }));
+    const leg = await host.open();
+    const during = niceValues();
+    leg.close();
+    await host.close();
+    const raised = during.filter((n) => n === -10).length - before.filter((n) => n === -10).length;
+    expect(raised).toBe(mayRaise ? 1 : 0);
   });
 
   it("releases a leg that never plays, and its port can be bound again", async () => {

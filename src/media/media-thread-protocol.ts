@@ -11,7 +11,7 @@ import type { NegotiatedAudio } from "./sdp.js";
 export interface MediaThreadStart {
   address: string;
   ports: PortRange;
-  /** The thread's nice value, when set. */
+  /** The thread's nice value, when set; unset, -10 where the host allows it. */
   priority?: number;
 }
 

@@ -15,12 +15,22 @@ const port: MessagePort = parentPort;
 const { post, flush } = batchedPoster<FromMedia>(port);
 const start = workerData as MediaThreadStart;
 
-// Linux schedules threads by their own nice value: this raises only this thread.
+// Linux schedules threads by their own nice value: this raises only this thread. Unset, it goes to
+// DEFAULT_PRIORITY where the host allows (root or CAP_SYS_NICE), and stays as it is where it does not: at the same
+// priority as the server's other threads and V8's helpers, a packet waits whenever they hold both cores of a small
+// host (README, "Voice calls").
+const DEFAULT_PRIORITY = -10;
 if (start.priority !== undefined) {
   try {
     setPriority(start.priority);
   } catch (error) {
     process.emitWarning(`media thread: priority ${start.priority} not set: ${String(error)}`);
+  }
+} else {
+  try {
+    setPriority(DEFAULT_PRIORITY);
+  } catch {
+    // Not permitted: the thread keeps the process's nice value.
   }
 }
 

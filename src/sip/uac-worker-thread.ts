@@ -25,8 +25,9 @@ const { post, flush } = batchedPoster<FromWorker>(port);
 
 async function main(): Promise<void> {
   const { options, trace } = workerData as WorkerStartData;
-  // Linux schedules threads by their own nice value: this raises only the thread whose clock sends the RTP.
-  if (options.media?.priority !== undefined) {
+  // Linux schedules threads by their own nice value: this raises only the thread whose clock sends the RTP, which is
+  // this one only without media threads. With them, this thread reading at the same priority would contend with them.
+  if (options.media?.priority !== undefined && options.media.threads === 0) {
     try {
       setPriority(options.media.priority);
     } catch (error) {
