@@ -33,4 +33,4 @@ STOPSIGNAL SIGTERM
 # (or `restart: unless-stopped` in Compose): the image cannot set the policy itself.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--max-semi-space-size=4", "--v8-pool-size=1", "dist/src/cli/main.js", "serve"]
+CMD ["node", "--max-semi-space-size=4", "dist/src/cli/main.js", "serve"]

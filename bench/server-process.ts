@@ -45,11 +45,8 @@ const DIST = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(DIST, "src", "cli", "main.js");
 const GUARD = pathToFileURL(join(DIST, "bench", "orphan-guard.js")).href;
 const READY_TIMEOUT_MS = 30_000;
-/**
- * As `npm start` and the Dockerfile run it (README "Memory" and "Voice calls"): the young generation capped at 4 MiB
- * per semi-space, and one V8 helper thread for garbage collection instead of four.
- */
-export const SERVE_NODE_FLAGS = ["--max-semi-space-size=4", "--v8-pool-size=1"];
+/** As `npm start` and the Dockerfile run it: the young generation capped at 4 MiB per semi-space (README "Memory"). */
+export const SERVE_NODE_FLAGS = ["--max-semi-space-size=4"];
 
 /**
  * The bench is one backend on 127.0.0.1 without client IPs, starting 2,000 verifications/s to consecutive numbers

@@ -4,7 +4,7 @@
  *
  * Started only by MediaThreads; it exits once shut down (the port is closed last).
  */
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { batchedPoster } from "../sip/batched-poster.js";
 import { LocalMediaHost, type MediaLeg } from "./media-host.js";
@@ -26,7 +26,7 @@ if (start.priority !== undefined) {
   } catch (error) {
     process.emitWarning(`media thread: priority ${start.priority} not set: ${String(error)}`);
   }
-} else {
+} else if (getPriority() > DEFAULT_PRIORITY) {
   try {
     setPriority(DEFAULT_PRIORITY);
   } catch {
