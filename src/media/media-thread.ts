@@ -4,35 +4,18 @@
  *
  * Started only by MediaThreads; it exits once shut down (the port is closed last).
  */
-import { getPriority, setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { batchedPoster } from "../sip/batched-poster.js";
 import { LocalMediaHost, type MediaLeg } from "./media-host.js";
 import type { FromMedia, MediaThreadStart, ToMedia } from "./media-thread-protocol.js";
+import { raiseRtpThread } from "./rtp-priority.js";
 
 if (!parentPort) throw new Error("media-thread must run in a worker thread (use MediaThreads)");
 const port: MessagePort = parentPort;
 const { post, flush } = batchedPoster<FromMedia>(port);
 const start = workerData as MediaThreadStart;
 
-// Linux schedules threads by their own nice value: this raises only this thread. Unset, it goes to
-// DEFAULT_PRIORITY where the host allows (root or CAP_SYS_NICE), and stays as it is where it does not: at the same
-// priority as the server's other threads and V8's helpers, a packet waits whenever they hold both cores of a small
-// host (README, "Voice calls").
-const DEFAULT_PRIORITY = -10;
-if (start.priority !== undefined) {
-  try {
-    setPriority(start.priority);
-  } catch (error) {
-    process.emitWarning(`media thread: priority ${start.priority} not set: ${String(error)}`);
-  }
-} else if (getPriority() > DEFAULT_PRIORITY) {
-  try {
-    setPriority(DEFAULT_PRIORITY);
-  } catch {
-    // Not permitted: the thread keeps the process's nice value.
-  }
-}
+raiseRtpThread(start.priority, "media thread");
 
 const host = new LocalMediaHost(start.address, start.ports);
 const legs = new Map<number, MediaLeg>();

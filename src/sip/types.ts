@@ -182,7 +182,8 @@ export interface SipUacOptions {
    * `advertisedAddress` (default `address`) in its SDP. `threads`: how many media threads send the calls' RTP, which
    * this UAC's thread reads (see media-split.ts); 0 sends it from this UAC's thread too; default 1. `priority`: the nice
    * value (-20..19) of the threads that send the RTP (the media threads; with `threads` 0, a worker thread running
-   * this UAC; below 0 needs CAP_SYS_NICE; default: media threads at -10 where permitted, else unchanged). Default none: voice calls are refused.
+   * this UAC); below 0 needs CAP_SYS_NICE or RLIMIT_NICE; default -10 where permitted, else unchanged
+   * (media/rtp-priority.ts). Default none: voice calls are refused.
    */
   media?: { ports: PortRange; address?: string; advertisedAddress?: string; priority?: number; threads?: number };
   /**

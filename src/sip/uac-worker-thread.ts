@@ -4,8 +4,8 @@
  *
  * Started only by startSipUacWorker(); it exits by itself once closed (the port is closed last).
  */
-import { setPriority } from "node:os";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { raiseRtpThread } from "../media/rtp-priority.js";
 import { batchedPoster } from "./batched-poster.js";
 import { traceEntry } from "./trace.js";
 import type { PlacedCall, VoiceCallMedia } from "./types.js";
@@ -25,15 +25,9 @@ const { post, flush } = batchedPoster<FromWorker>(port);
 
 async function main(): Promise<void> {
   const { options, trace } = workerData as WorkerStartData;
-  // Linux schedules threads by their own nice value: this raises only the thread whose clock sends the RTP, which is
-  // this one only without media threads. With them, this thread reading at the same priority would contend with them.
-  if (options.media?.priority !== undefined && options.media.threads === 0) {
-    try {
-      setPriority(options.media.priority);
-    } catch (error) {
-      process.emitWarning(`SIP worker: RTP thread priority ${options.media.priority} not set: ${String(error)}`);
-    }
-  }
+  // Only when this thread sends the RTP itself: with media threads it only reads it, and raised with them it would
+  // contend with them.
+  if (options.media?.threads === 0) raiseRtpThread(options.media.priority, "SIP worker");
   let uac: SipUac;
   try {
     uac = await SipUac.create(
