@@ -11,7 +11,8 @@
  * over the same window: SIPp's CPU, the whole machine's, and how late a bare 1 ms timer on the main thread (which
  * does nothing then) wakes: the lateness the machine itself adds to any thread, whatever that thread does.
  *
- * Flags: --concurrent 100,300,500 --rate 50 --priority <nice> (default: the media threads at -10 where permitted) --no-echo (SIPp only receives: what the echo costs)
+ * Flags: --concurrent 100,300,500 --rate 50 --priority <nice> (default: the media threads at -10 where permitted)
+ * --no-echo (SIPp only receives: what the echo costs)
  * --media-threads <n> (VOICE_RTP_THREADS: the threads that send the RTP; 0: the SIP thread, which reads it, sends it too).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,7 +89,7 @@ interface StepResult {
   machineCpuPercent: number;
   /** A bare 1 ms timer on the main thread over the window: how late this machine runs a thread that does nothing. */
   probe: SendTiming;
-  /** The threads' nice values while the calls streamed (VOICE_RTP_PRIORITY: the media threads at -10 where permitted). */
+  /** The threads' nice values while the calls streamed (VOICE_RTP_PRIORITY: media threads at -10 where permitted). */
   priorities: string;
 }
 

@@ -69,7 +69,7 @@ describe("SplitMediaHost", () => {
     }
   });
 
-  it("runs its media thread at nice -10 where the process may raise a thread, and leaves it alone where not", async () => {
+  it("runs its media thread at nice -10 where the process may raise it, and leaves it alone where not", async () => {
     // Field 19 of a task's stat (counted after the command name's ")"); null for a thread that has just ended.
     const niceOf = (path: string): number | null => {
       try {

@@ -31,7 +31,10 @@ export const VoiceChannelConfig = {
   VOICE_RTP_ADDRESS: z.string().min(1).optional(),
   /** the address the SDP offer names, when RTP binds 0.0.0.0 or sits behind NAT; default VOICE_RTP_ADDRESS */
   VOICE_RTP_PUBLIC_ADDRESS: z.string().min(1).optional(),
-  /** nice value (-20..19) of the threads that send the RTP; below 0 needs CAP_SYS_NICE or RLIMIT_NICE; default -10 where permitted */
+  /**
+   * nice value (-20..19) of the threads that send the RTP (below 0: CAP_SYS_NICE or RLIMIT_NICE); default -10 where
+   * permitted (src/media/rtp-priority.ts)
+   */
   VOICE_RTP_PRIORITY: z.coerce.number().int().min(-20).max(19).optional(),
   /** threads per SIP trunk thread that send the calls' RTP, which the SIP thread reads (0: it sends too); default 1 */
   VOICE_RTP_THREADS: z.coerce.number().int().min(0).max(64).optional(),
