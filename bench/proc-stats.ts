@@ -28,11 +28,16 @@ export interface CpuSample {
  * `/proc/<pid>/task/<tid>/stat` for one of its threads.
  */
 export function statCpuSeconds(path: string): number {
+  const fields = statFields(path);
+  // utime (field 14) and stime (field 15).
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** The fields of a /proc `stat` file after the command name: field 3 (state) is index 0, field n is index n - 3. */
+function statFields(path: string): string[] {
   const stat = readFileSync(path, "utf8");
   // The command name (field 2) may contain spaces and parentheses: fields are counted after its closing ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After the name, field 3 (state) is index 0, so utime (14) and stime (15) are indices 11 and 12.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 /** Reads a process's CPU time so far. */
@@ -55,11 +60,8 @@ export function sampleThreads(pid: number): Map<number, number> {
 
 /** The nice values of a process's threads that differ from its main thread's, each with how many threads have it. */
 export function raisedThreads(pid: number): string {
-  // Field 19 of stat, counted after the command name's closing ")" as in statCpuSeconds.
-  const nice = (path: string) => {
-    const stat = readFileSync(path, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-  };
+  // nice (field 19).
+  const nice = (path: string) => Number(statFields(path)[16]);
   const base = nice(`/proc/${pid}/stat`);
   const counts = new Map<number, number>();
   for (const tid of safeReaddir(`/proc/${pid}/task`)) {
